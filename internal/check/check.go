@@ -1,0 +1,90 @@
+// Package check is the interface between the plugin runtime and the checks:
+// what a check is given (Env) and what it returns (Result). Checks never
+// print and never exit; the runtime renders the Result.
+package check
+
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/state"
+)
+
+// Result is the outcome of one run.
+type Result struct {
+	State   state.State
+	Summary string   // first line, after "STATE: "
+	Details []string // long output, one item per line, worst first
+	Perf    []perfdata.Metric
+}
+
+// Unknownf is a Result for a run that could not determine anything:
+// bad input, an unreadable file, a missing permission. The message says
+// what is wrong and what to do.
+func Unknownf(format string, args ...any) Result {
+	return Result{State: state.Unknown, Summary: fmt.Sprintf(format, args...)}
+}
+
+// Env is what the runtime gives a check besides its own configuration.
+type Env struct {
+	// Verbose is the -v count: 0 summary and findings, 1 more detail per
+	// item, 2 configuration and decisions, 3 everything.
+	Verbose int
+	// Debug receives debug lines at -vvv (stderr); never nil.
+	Debug io.Writer
+	// Stage records what the check is doing, so that a run stopped by the
+	// deadline can say where it was.
+	Stage *Stage
+}
+
+// Debugf writes a debug line when -vvv is set.
+func (e Env) Debugf(format string, args ...any) {
+	if e.Verbose >= 3 && e.Debug != nil {
+		fmt.Fprintf(e.Debug, "debug: "+format+"\n", args...)
+	}
+}
+
+// SetStage records the current stage; safe on a zero Env.
+func (e Env) SetStage(name string) {
+	if e.Stage != nil {
+		e.Stage.Set(name)
+	}
+}
+
+// Stage is the name of what a check is doing now; safe for concurrent use.
+type Stage struct{ v atomic.Pointer[string] }
+
+// Set records the stage.
+func (s *Stage) Set(name string) { s.v.Store(&name) }
+
+// Get returns the last recorded stage, "start" before any.
+func (s *Stage) Get() string {
+	if p := s.v.Load(); p != nil {
+		return *p
+	}
+	return "start"
+}
+
+// PanicError is a panic recovered by Safely.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (p *PanicError) Error() string { return fmt.Sprintf("internal error: %v", p.Value) }
+
+// Safely runs fn and turns a panic into a *PanicError. Every goroutine a
+// check starts must run through it: a panic in a goroutine cannot be
+// recovered anywhere else and would kill the process with exit 2 and a
+// stack dump.
+func Safely(fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return fn()
+}

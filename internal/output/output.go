@@ -1,0 +1,123 @@
+// Package output renders a check.Result as Nagios plugin output:
+//
+//	STATE: summary | perfdata
+//	long output line
+//	...
+//
+// Performance data goes on the first line, so that it survives any
+// truncation further down the line (NRPE, --max-output). The whole output
+// is bounded; what is cut is said.
+package output
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/sanitize"
+)
+
+// MinSize is the smallest --max-output accepted: room for a state word, a
+// useful summary and the perfdata of a typical run.
+const MinSize = 256
+
+// Render returns the plugin output for r, at most max bytes (0: no bound),
+// ending in a newline.
+func Render(r check.Result, max int) string {
+	if max <= 0 {
+		max = int(^uint(0) >> 1)
+	}
+	head := r.State.String() + ": "
+	summary := sanitize.Line(firstLine(r.Summary))
+
+	// Perfdata survives: metrics are kept in order while they fit in what
+	// is left after the state word, a short summary and the note that says
+	// what was cut.
+	const perfNote = "... %d more performance data items cut by --max-output\n"
+	perf, cutPerf := fitPerf(r.Perf, max-len(head)-len(" | ")-40-len(perfNote)-1)
+	tail := ""
+	if perf != "" {
+		tail = " | " + perf
+	}
+	note := ""
+	if cutPerf > 0 {
+		note = fmt.Sprintf(perfNote, cutPerf)
+	}
+	var lines []string
+	for _, d := range r.Details {
+		lines = append(lines, strings.Split(d, "\n")...)
+	}
+
+	// The summary gets what is left after perfdata, the note, and room to
+	// say that long output was cut.
+	budget := max - len(head) - len(tail) - 1 - len(note)
+	if len(lines) > 0 {
+		budget -= len(moreLine(len(lines)))
+	}
+	if len(summary) > budget {
+		summary = cutString(summary, budget-len(sanitize.Ellipsis)) + sanitize.Ellipsis
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	b.WriteString(summary)
+	b.WriteString(tail)
+	b.WriteByte('\n')
+	b.WriteString(note)
+
+	for i, l := range lines {
+		l = sanitize.Line(l)
+		need := len(l) + 1
+		if left := len(lines) - i - 1; left > 0 {
+			need += len(moreLine(left))
+		}
+		if b.Len()+need > max {
+			b.WriteString(moreLine(len(lines) - i))
+			break
+		}
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func moreLine(n int) string { return fmt.Sprintf("... %d more\n", n) }
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// fitPerf joins as many metrics as fit in room bytes and says how many
+// were left out.
+func fitPerf(ms []perfdata.Metric, room int) (string, int) {
+	var b strings.Builder
+	for i, m := range ms {
+		s := m.String()
+		if b.Len() > 0 {
+			s = " " + s
+		}
+		if b.Len()+len(s) > room {
+			return b.String(), len(ms) - i
+		}
+		b.WriteString(s)
+	}
+	return b.String(), 0
+}
+
+// cutString cuts s to at most n bytes without splitting a UTF-8 sequence.
+func cutString(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

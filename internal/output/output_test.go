@@ -1,0 +1,90 @@
+package output
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/state"
+)
+
+func TestRenderShape(t *testing.T) {
+	r := check.Result{
+		State:   state.Warning,
+		Summary: "tcp://127.0.0.1:1 answered",
+		Details: []string{"first", "second"},
+		Perf:    []perfdata.Metric{perfdata.Seconds("time", 0.5), perfdata.New("bytes_received", 3, "B")},
+	}
+	want := "WARNING: tcp://127.0.0.1:1 answered | 'time'=0.5s;;;; 'bytes_received'=3B;;;;\nfirst\nsecond\n"
+	if got := Render(r, 8000); got != want {
+		t.Errorf("Render =\n%q\nwant\n%q", got, want)
+	}
+	if got := Render(check.Result{State: state.OK, Summary: "fine"}, 0); got != "OK: fine\n" {
+		t.Errorf("no perfdata: %q", got)
+	}
+}
+
+// Outside text carrying '|' and newlines must not create perfdata or lines;
+// go-nagios writes ServiceOutput and LongServiceOutput as given.
+func TestRenderNeutralisesPipes(t *testing.T) {
+	r := check.Result{
+		State:   state.Critical,
+		Summary: "banner was 'a|b=1'\nsecond line",
+		Details: []string{"x|y", "multi\nline|z"},
+		Perf:    []perfdata.Metric{perfdata.New("time", 1, "s")},
+	}
+	out := Render(r, 8000)
+	if n := strings.Count(out, "|"); n != 1 {
+		t.Fatalf("%d pipes in output:\n%s", n, out)
+	}
+	first := strings.SplitN(out, "\n", 2)[0]
+	if !strings.HasSuffix(first, "| 'time'=1s;;;;") {
+		t.Fatalf("perfdata is not the end of the first line: %q", first)
+	}
+}
+
+func TestRenderBoundsAndKeepsPerfdata(t *testing.T) {
+	var details []string
+	for i := 0; i < 500; i++ {
+		details = append(details, fmt.Sprintf("finding number %d with some words to make it long", i))
+	}
+	r := check.Result{
+		State:   state.Critical,
+		Summary: strings.Repeat("very long summary ", 50),
+		Details: details,
+		Perf:    []perfdata.Metric{perfdata.Seconds("time", 1.25), perfdata.New("connections_ok", 2, "").WithMin(0).WithMax(3)},
+	}
+	for _, max := range []int{MinSize, 300, 1000, 8000} {
+		out := Render(r, max)
+		if len(out) > max {
+			t.Errorf("max %d: output is %d bytes", max, len(out))
+		}
+		if !strings.Contains(out, "'time'=1.25s;;;; 'connections_ok'=2;;;0;3") {
+			t.Errorf("max %d: perfdata lost:\n%s", max, out)
+		}
+		if !strings.Contains(out, " more\n") {
+			t.Errorf("max %d: the cut is not said:\n%s", max, out)
+		}
+	}
+	// Nothing is cut when it fits.
+	small := check.Result{State: state.OK, Summary: "s", Details: details[:3]}
+	if out := Render(small, 8000); strings.Contains(out, "more") {
+		t.Errorf("cut without need:\n%s", out)
+	}
+}
+
+func TestRenderCutsPerfdataLast(t *testing.T) {
+	var perf []perfdata.Metric
+	for i := 0; i < 100; i++ {
+		perf = append(perf, perfdata.New(fmt.Sprintf("i%d_children", 1000+i), float64(i), ""))
+	}
+	out := Render(check.Result{State: state.OK, Summary: "many", Perf: perf}, 500)
+	if len(out) > 500 {
+		t.Fatalf("%d bytes", len(out))
+	}
+	if !strings.Contains(out, "'i1000_children'=0") || !strings.Contains(out, "more performance data items cut") {
+		t.Fatalf("perfdata not cut from the end with a note:\n%s", out)
+	}
+}

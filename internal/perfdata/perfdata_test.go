@@ -1,0 +1,53 @@
+package perfdata
+
+import (
+	"testing"
+
+	"github.com/check-socat/check-socat/internal/threshold"
+)
+
+func TestString(t *testing.T) {
+	tests := []struct {
+		m    Metric
+		want string
+	}{
+		{Seconds("time", 0.0012345678), "'time'=0.001235s;;;;"},
+		{Seconds("time", 2).WithRanges(threshold.MustParse("1"), threshold.MustParse("@~:-0.5")), "'time'=2s;1;@~:-0.5;;"},
+		{New("bytes_received", 123456789012, "B").WithMin(0), "'bytes_received'=123456789012B;;;0;"},
+		{New("throughput", 1.5e12, ""), "'throughput'=1500000000000;;;;"},
+		{New("connections_ok", 3, "").WithMin(0).WithMax(8), "'connections_ok'=3;;;0;8"},
+		{New("tiny", 1e-9, ""), "'tiny'=0.000000001;;;;"},
+	}
+	for _, tt := range tests {
+		if got := tt.m.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+		if err := tt.m.Validate(); err != nil {
+			t.Errorf("Validate(%q): %v", tt.want, err)
+		}
+	}
+}
+
+func TestFormatNumberNeverScientific(t *testing.T) {
+	for _, v := range []float64{1e21, 1e-7, 123456789.123456789, -0.0000001} {
+		for _, d := range []int{-1, 0, 3, 6} {
+			s := FormatNumber(v, d)
+			for _, c := range s {
+				if c == 'e' || c == 'E' {
+					t.Errorf("FormatNumber(%v, %d) = %q", v, d, s)
+				}
+			}
+		}
+	}
+	if got := FormatNumber(-0.0000001, 3); got != "0" {
+		t.Errorf("negative zero rendered as %q", got)
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	for _, m := range []Metric{New("Time", 1, ""), New("a b", 1, ""), New("x|y", 1, ""), New("ok", 1, "sec"), New("", 1, "")} {
+		if err := m.Validate(); err == nil {
+			t.Errorf("Validate(%+v) accepted", m)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package plugin
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/check-socat/check-socat/internal/flagval"
+)
+
+// Duration is a flag value that takes plain seconds ("10", "2.5") as
+// monitoring-plugins do, or a Go duration ("500ms", "1m30s"). kong's own
+// time.Duration mapper rejects a bare "10".
+type Duration time.Duration
+
+// maxDuration bounds every duration flag: nothing a check waits for
+// should take a day.
+const maxDuration = 24 * time.Hour
+
+// ParseDuration reads a Duration; it must be positive.
+func ParseDuration(s string) (time.Duration, error) {
+	in := strings.TrimSpace(s)
+	var d time.Duration
+	if f, err := strconv.ParseFloat(in, 64); err == nil && isPlainDecimal(in) {
+		if f > maxDuration.Seconds() {
+			return 0, fmt.Errorf("%q is too long: give at most one day", s)
+		}
+		d = time.Duration(f * float64(time.Second))
+	} else {
+		var perr error
+		d, perr = time.ParseDuration(in)
+		if perr != nil {
+			return 0, fmt.Errorf("%q is not a duration: use seconds (10, 2.5) or a unit (500ms, 1m)", s)
+		}
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q must be greater than zero", s)
+	}
+	if d > maxDuration {
+		return 0, fmt.Errorf("%q is too long: give at most one day", s)
+	}
+	return d, nil
+}
+
+func isPlainDecimal(s string) bool {
+	if s == "" {
+		return false
+	}
+	dot := false
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot:
+			dot = true
+		case c == '+' && i == 0:
+		default:
+			return false
+		}
+	}
+	return s != "." && s != "+"
+}
+
+// Decode lets kong parse a Duration flag.
+func (d *Duration) Decode(ctx *kong.DecodeContext) error {
+	raw, err := flagval.Pop(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := ParseDuration(raw)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// ZeroDuration is like Duration but also accepts 0 (to switch a wait off).
+type ZeroDuration time.Duration
+
+// Decode lets kong parse a ZeroDuration flag.
+func (d *ZeroDuration) Decode(ctx *kong.DecodeContext) error {
+	raw, err := flagval.Pop(ctx)
+	if err != nil {
+		return err
+	}
+	if t := strings.TrimSpace(raw); t == "0" || t == "0s" || t == "0.0" {
+		*d = 0
+		return nil
+	}
+	v, err := ParseDuration(raw)
+	if err != nil {
+		return err
+	}
+	*d = ZeroDuration(v)
+	return nil
+}
+
+// D returns the time.Duration.
+func (d ZeroDuration) D() time.Duration { return time.Duration(d) }

@@ -1,0 +1,197 @@
+// Package plugin is the runtime every check_socat binary shares: command
+// line parsing with kong, the common flags, one deadline per run, a
+// watchdog that ends the run by the deadline whatever the check does, panic
+// recovery, rendering and the exit code.
+//
+// The libraries' defaults are wrong for a monitoring plugin in ways this
+// package owns: kong exits 80 on usage errors and 0 on --help, rejects
+// "-w -5:-1" and a bare "-t 10"; go-nagios reports a panic as CRITICAL
+// (and a deferred wrapper swallows it as OK). Here every one of those is
+// exit 3 with a one-line "UNKNOWN: ..." or the result the user asked for.
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/output"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/version"
+)
+
+// Grace is how long after the deadline the watchdog waits for a check to
+// return its own (more precise) result before it reports the timeout
+// itself. The contract allows the deadline + 1 s.
+const Grace = 500 * time.Millisecond
+
+// Common holds the flags of every binary. Embed it in a command struct.
+type Common struct {
+	Timeout      Duration    `short:"t" default:"10s" placeholder:"DURATION" help:"Whole-run deadline: seconds (10, 2.5) or with a unit (500ms, 1m). The run ends by this plus one second whatever the peer does."`
+	TimeoutState state.State `default:"${timeout_state}" placeholder:"STATE" help:"State to return when the deadline is reached: ok, warning, critical or unknown (default: ${timeout_state})."`
+	Verbose      int         `short:"v" type:"counter" help:"Repeat for more output: -v adds detail per item, -vv configuration and decisions, -vvv debug lines on stderr."`
+	MaxOutput    int         `default:"8000" placeholder:"BYTES" help:"Bound the whole output to BYTES (at least 256; NRPE 4 takes 65536, NRPE 2 1024). What is cut is said; perfdata is kept."`
+	Version      versionFlag `short:"V" help:"Print '<binary> <version> (<commit>, <go version>)' and exit 3 (like --help, so that a misconfigured service does not turn green)."`
+}
+
+// Flags returns the common flags; promoted to the embedding command.
+func (c *Common) Flags() *Common { return c }
+
+// Command is a binary's flag struct: it embeds Common and runs the check.
+type Command interface {
+	Flags() *Common
+	// Run performs the check. ctx carries the run's deadline.
+	Run(ctx context.Context, env check.Env) check.Result
+}
+
+type versionFlag bool
+
+// BeforeReset prints the version line and ends the run with exit 3.
+func (versionFlag) BeforeReset(app *kong.Kong, vars kong.Vars) error {
+	fmt.Fprintln(app.Stdout, vars["version"])
+	app.Exit(int(state.Unknown))
+	return nil
+}
+
+// exitRequest carries kong's wish to exit (after --help or --version) out
+// of the parser as a panic, so that Main decides the code and no os.Exit
+// happens inside a library.
+type exitRequest struct{ code int }
+
+// Options describe one binary to Main.
+type Options struct {
+	Name        string // binary name, e.g. check_socat_endpoint
+	Description string // one paragraph for --help
+	// TimeoutState is the default of --timeout-state for this binary.
+	TimeoutState state.State
+	// Vars are extra kong variables for help texts and defaults.
+	Vars kong.Vars
+}
+
+// Main runs a binary: parse args into cmd, run it under the deadline,
+// write the output to stdout and return the exit code (0-3, nothing else).
+func Main(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (code int) {
+	start := time.Now()
+	verbose := 0
+	defer func() {
+		if v := recover(); v != nil {
+			r := panicResult(&check.PanicError{Value: v, Stack: debug.Stack()}, verbose, stderr)
+			code = write(stdout, r, output.MinSize*4)
+		}
+	}()
+
+	if err := parse(opts, cmd, args, stdout, stderr); err != nil {
+		var req *exitRequest
+		if errors.As(err, &req) {
+			return int(state.Unknown) // --help and --version
+		}
+		return write(stdout, check.Unknownf("%s", usageLine(err, opts.Name)), 0)
+	}
+	flags := cmd.Flags()
+	verbose = flags.Verbose
+	if flags.MaxOutput < output.MinSize {
+		return write(stdout, check.Unknownf("--max-output %d is too small: give at least %d bytes", flags.MaxOutput, output.MinSize), 0)
+	}
+
+	deadline := start.Add(flags.Timeout.D())
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+
+	debugOut := io.Discard
+	if flags.Verbose >= 3 {
+		debugOut = stderr
+	}
+	env := check.Env{Verbose: flags.Verbose, Debug: debugOut, Stage: &check.Stage{}}
+	env.Debugf("%s: deadline %s (in %s)", opts.Name, deadline.Format(time.RFC3339Nano), flags.Timeout.D())
+
+	done := make(chan check.Result, 1)
+	go func() {
+		var r check.Result
+		if err := check.Safely(func() error { r = cmd.Run(ctx, env); return nil }); err != nil {
+			r = panicResult(err, flags.Verbose, stderr)
+		}
+		done <- r
+	}()
+
+	watchdog := time.NewTimer(time.Until(deadline) + Grace)
+	defer watchdog.Stop()
+	var r check.Result
+	select {
+	case r = <-done:
+	case <-watchdog.C:
+		r = check.Result{
+			State: flags.TimeoutState,
+			Summary: fmt.Sprintf("%s timed out after %s at stage %s (--timeout)",
+				opts.Name, flags.Timeout.D(), env.Stage.Get()),
+		}
+	}
+	return write(stdout, r, flags.MaxOutput)
+}
+
+func parse(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if req, ok := v.(*exitRequest); ok {
+				err = req
+				return
+			}
+			panic(v)
+		}
+	}()
+	vars := kong.Vars{
+		"version":       version.String(opts.Name),
+		"timeout_state": strings.ToLower(opts.TimeoutState.String()),
+	}
+	for k, v := range opts.Vars {
+		vars[k] = v
+	}
+	parser, err := kong.New(cmd,
+		kong.Name(opts.Name),
+		kong.Description(opts.Description),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { panic(&exitRequest{code: code}) }),
+		kong.WithHyphenPrefixedParameters(true),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		vars,
+	)
+	if err != nil {
+		return fmt.Errorf("internal error building the command line: %w", err)
+	}
+	_, err = parser.Parse(args)
+	return err
+}
+
+func (e *exitRequest) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// usageLine turns a parse or validation error into one line that names the
+// flag and says what to do.
+func usageLine(err error, name string) string {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	// kong's own mappers say `expected an int but got "EOL" (<nil>)` for a
+	// flag that is last on the line.
+	msg = missingValue.ReplaceAllString(msg, "$1: needs a value")
+	return fmt.Sprintf("%s (see %s --help)", msg, name)
+}
+
+var missingValue = regexp.MustCompile(`^(--?[\w-]+): expected .* but got "EOL".*$`)
+
+func panicResult(err error, verbose int, stderr io.Writer) check.Result {
+	var pe *check.PanicError
+	if errors.As(err, &pe) && verbose >= 3 && len(pe.Stack) > 0 {
+		fmt.Fprintf(stderr, "panic: %v\n%s", pe.Value, pe.Stack)
+	}
+	return check.Unknownf("%v; this is a bug, please report it (-vvv prints the stack on stderr)", err)
+}
+
+func write(w io.Writer, r check.Result, max int) int {
+	io.WriteString(w, output.Render(r, max))
+	return r.State.ExitCode()
+}
