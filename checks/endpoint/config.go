@@ -1,0 +1,166 @@
+// Package endpoint probes the service behind a socat relay: reachable
+// (connect, TLS), correct (expectations on the response), intact (an echo
+// of pseudo-random bytes), fast (stage timings and thresholds) and able to
+// take N connections at once.
+package endpoint
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/threshold"
+)
+
+// Limits that keep a run bounded in memory and file descriptors.
+const (
+	MaxConnections = 4096
+	MaxReadBytes   = 8 << 20
+	MaxEchoBytes   = 1 << 40
+	MaxRetries     = 100
+)
+
+// Config is one endpoint check, as plain values.
+type Config struct {
+	Host   string
+	Port   int
+	Unix   string // UNIX socket path instead of Host/Port
+	UDP    bool
+	Family int    // 0 any, 4 or 6
+	Source string // local address to bind
+
+	Send        []byte
+	Expect      [][]byte
+	ExpectRegex *regexp.Regexp
+	ExpectBytes []byte
+	MaxBytes    int
+
+	TLS *TLSConfig // nil: plaintext
+
+	EchoBytes   int64
+	Connections int
+	Retries     int
+	RetryDelay  time.Duration
+	// Settle is how long a bare connect (nothing to send or read) waits
+	// for the peer to close; 0 switches it off.
+	Settle time.Duration
+
+	RefusedState  state.State
+	MismatchState state.State
+	TimeoutState  state.State
+	Warn, Crit    threshold.Range
+}
+
+// TLSConfig is the client side of --tls.
+type TLSConfig struct {
+	SNI      string
+	CAFile   string
+	CertFile string
+	KeyFile  string
+	Insecure bool
+}
+
+// hasExpectations reports whether the response is checked.
+func (c *Config) hasExpectations() bool {
+	return len(c.Expect) > 0 || c.ExpectRegex != nil || len(c.ExpectBytes) > 0
+}
+
+// readsResponse reports whether the probe reads a response (as opposed to
+// a bare connect or an echo).
+func (c *Config) readsResponse() bool {
+	return c.EchoBytes == 0 && (len(c.Send) > 0 || c.hasExpectations())
+}
+
+// Validate rejects contradictory or incomplete configurations with a
+// message that names the flags and says what to do.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+
+	switch {
+	case c.Unix != "":
+		if c.Host != "" || c.Port != 0 {
+			bad("--unix cannot be combined with -H/--host or -p/--port: give one target")
+		}
+		if c.UDP {
+			bad("--udp cannot be combined with --unix: UNIX datagram sockets are not supported")
+		}
+		if c.Family != 0 {
+			bad("-4/-6 do not apply to --unix")
+		}
+		if c.Source != "" {
+			bad("--source does not apply to --unix")
+		}
+	case c.Host == "":
+		bad("no target: give -H/--host and -p/--port, or --unix PATH")
+	case c.Port == 0:
+		bad("-p/--port is missing: give the port of %s", c.Host)
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		bad("-p/--port %d is not a port: give 1-65535", c.Port)
+	}
+	if c.Family != 0 && c.Family != 4 && c.Family != 6 {
+		bad("-4 and -6 exclude each other: give one")
+	}
+	if c.Source != "" {
+		a, err := netip.ParseAddr(c.Source)
+		switch {
+		case err != nil:
+			bad("--source %q is not an IP address: give an address of this host such as 127.0.0.1 or ::1", c.Source)
+		case c.Family == 4 && !a.Unmap().Is4(), c.Family == 6 && a.Is4():
+			bad("--source %s does not match -%d", c.Source, c.Family)
+		}
+	}
+	if c.Host != "" {
+		if a, err := netip.ParseAddr(c.Host); err == nil {
+			if (c.Family == 4 && !a.Unmap().Is4()) || (c.Family == 6 && a.Is4()) {
+				bad("-H %s is not an IPv%d address (-%d)", c.Host, c.Family, c.Family)
+			}
+		}
+	}
+	if c.MaxBytes < 1 || c.MaxBytes > MaxReadBytes {
+		bad("--max-bytes %d is out of range: give 1 to %d", c.MaxBytes, MaxReadBytes)
+	}
+	if c.EchoBytes < 0 || c.EchoBytes > MaxEchoBytes {
+		bad("--echo-bytes %d is out of range: give 1 to %d", c.EchoBytes, int64(MaxEchoBytes))
+	}
+	if c.EchoBytes > 0 && (len(c.Send) > 0 || c.hasExpectations()) {
+		bad("--echo-bytes cannot be combined with --send or --expect*: the echo is the request and the expectation")
+	}
+	if c.UDP {
+		if len(c.Send) == 0 && c.EchoBytes == 0 {
+			bad("--udp needs --send or --echo-bytes: a UDP service can only be seen through its answer")
+		}
+		if c.TLS != nil {
+			bad("--tls cannot be combined with --udp (DTLS is not supported)")
+		}
+	}
+	if c.Connections < 1 || c.Connections > MaxConnections {
+		bad("--connections %d is out of range: give 1 to %d", c.Connections, MaxConnections)
+	}
+	if c.Retries < 0 || c.Retries > MaxRetries {
+		bad("--retries %d is out of range: give 0 to %d", c.Retries, MaxRetries)
+	}
+	if c.RetryDelay < 0 {
+		bad("--retry-delay must not be negative")
+	}
+	if c.Settle < 0 {
+		bad("--settle must not be negative")
+	}
+	if t := c.TLS; t != nil {
+		if t.KeyFile != "" && t.CertFile == "" {
+			bad("--key needs --cert: give the client certificate too")
+		}
+		if c.Unix != "" && t.SNI == "" && !t.Insecure {
+			bad("--tls with --unix needs --sni NAME (the name to verify) or --insecure")
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+package endpoint
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/testlab"
+	"github.com/check-socat/check-socat/internal/threshold"
+)
+
+// End-to-end tests: real socat relays and backends on loopback.
+
+const listen = "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr"
+
+func echoServer(t *testing.T) *testlab.Socat {
+	return testlab.Start(t, listen, "PIPE")
+}
+
+func relayTo(t *testing.T, backend string, opts ...string) *testlab.Socat {
+	return testlab.Start(t, listen+strings.Join(opts, ""), "TCP:"+backend)
+}
+
+// closedPort returns a loopback port that nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+func cfgFor(port int, mutate ...func(*Config)) Config {
+	c := Config{Host: "127.0.0.1", Port: port, MaxBytes: 65536, Connections: 1, Settle: 50 * time.Millisecond,
+		RefusedState: state.Critical, MismatchState: state.Critical, TimeoutState: state.Critical, RetryDelay: time.Second}
+	for _, m := range mutate {
+		m(&c)
+	}
+	return c
+}
+
+func runCheck(t *testing.T, timeout time.Duration, cfg Config) check.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	start := time.Now()
+	r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg)
+	if took := time.Since(start); took > timeout+time.Second {
+		t.Errorf("the run took %v, beyond the deadline %v + 1 s", took, timeout)
+	}
+	return r
+}
+
+func perf(r check.Result, label string) (float64, bool) {
+	for _, m := range r.Perf {
+		if m.Label == label {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+func expect(t *testing.T, r check.Result, st state.State, summary string) {
+	t.Helper()
+	if r.State != st || !strings.Contains(r.Summary, summary) {
+		t.Fatalf("got %s: %s\n%s\nwant %s with %q", r.State, r.Summary, strings.Join(r.Details, "\n"), st, summary)
+	}
+	for _, m := range r.Perf {
+		if err := m.Validate(); err != nil {
+			t.Errorf("perfdata: %v", err)
+		}
+	}
+}
+
+func expectPerf(t *testing.T, r check.Result, label string, want float64) {
+	t.Helper()
+	got, ok := perf(r, label)
+	if !ok || got != want {
+		t.Errorf("perfdata %s = %v (present %v), want %v; all: %s", label, got, ok, want, perfdata.Join(r.Perf))
+	}
+}
+
+func send(s string) func(*Config) {
+	return func(c *Config) { c.Send = []byte(s) }
+}
+
+func expectText(ss ...string) func(*Config) {
+	return func(c *Config) {
+		for _, s := range ss {
+			c.Expect = append(c.Expect, []byte(s))
+		}
+	}
+}
+
+func TestRelayToEcho(t *testing.T) {
+	relay := relayTo(t, echoServer(t).Addr())
+
+	r := runCheck(t, 5*time.Second, cfgFor(relay.Port, send("ping\n"), expectText("ping")))
+	expect(t, r, state.OK, "1 of 1 expectations met")
+	expectPerf(t, r, "bytes_received", 5)
+	if _, ok := perf(r, "first_byte_time"); !ok {
+		t.Error("no first_byte_time")
+	}
+
+	r = runCheck(t, 5*time.Second, cfgFor(relay.Port))
+	expect(t, r, state.OK, "answered in")
+
+	// A mismatch on a complete response (max-bytes reached) is MismatchState.
+	r = runCheck(t, 5*time.Second, cfgFor(relay.Port, send("pong"), expectText("ping"), func(c *Config) {
+		c.MaxBytes = 4
+		c.MismatchState = state.Warning
+	}))
+	expect(t, r, state.Warning, `"ping" not found in the first 4 bytes (--max-bytes)`)
+
+	// Thresholds on the response time: an impossible warning range.
+	r = runCheck(t, 5*time.Second, cfgFor(relay.Port, send("x"), func(c *Config) {
+		c.Warn, c.Crit = mustRange("0.000000001"), mustRange("100")
+	}))
+	expect(t, r, state.Warning, "breaches the warning range 0.000000001")
+}
+
+func TestBackendDown(t *testing.T) {
+	relay := relayTo(t, fmt.Sprintf("127.0.0.1:%d", closedPort(t)))
+
+	// socat accepts and then closes: a bare connect must not pass.
+	r := runCheck(t, 5*time.Second, cfgFor(relay.Port))
+	expect(t, r, state.Critical, "failed at connect: the peer closed the connection right after accepting it")
+
+	r = runCheck(t, 5*time.Second, cfgFor(relay.Port, send("hello"), expectText("hello")))
+	expect(t, r, state.Critical, "failed at first byte: connection closed by peer before any byte")
+
+	if _, ok := relay.WaitLine(regexp.MustCompile(`E connect\(.*Connection refused`), 5*time.Second); !ok {
+		t.Errorf("the relay did not log its backend failure:\n%s", relay.Log())
+	}
+}
+
+func TestRefused(t *testing.T) {
+	port := closedPort(t)
+	tests := []struct {
+		refused state.State
+		want    state.State
+		summary string
+	}{
+		{state.Critical, state.Critical, "failed at connect: connection refused"},
+		{state.Warning, state.Warning, "failed at connect: connection refused"},
+		{state.OK, state.OK, "refused the connection, as required (--refused-state ok)"},
+	}
+	for _, tt := range tests {
+		r := runCheck(t, 5*time.Second, cfgFor(port, func(c *Config) { c.RefusedState = tt.refused }))
+		expect(t, r, tt.want, tt.summary)
+	}
+	// "This port must be closed", and it is open.
+	open := echoServer(t)
+	r := runCheck(t, 5*time.Second, cfgFor(open.Port, func(c *Config) { c.RefusedState = state.OK }))
+	expect(t, r, state.Critical, "the port is open but must be closed")
+}
+
+func TestMaxChildrenAgainstConnections(t *testing.T) {
+	relay := relayTo(t, echoServer(t).Addr(), ",max-children=1")
+	r := runCheck(t, 2*time.Second, cfgFor(relay.Port, send("hi"), expectText("hi"), func(c *Config) { c.Connections = 3 }))
+	expect(t, r, state.Critical, "2 of 3 connections failed; worst: timed out at first byte")
+	expectPerf(t, r, "connections_ok", 1)
+	if !strings.Contains(r.Summary, "max-children") {
+		t.Errorf("no hint at max-children: %s", r.Summary)
+	}
+	if _, ok := relay.WaitLine(regexp.MustCompile(`maxchildren are active`), 5*time.Second); !ok {
+		t.Errorf("socat did not report max-children:\n%s", relay.Log())
+	}
+}
+
+func TestForkingRelayEightConnections(t *testing.T) {
+	relay := relayTo(t, echoServer(t).Addr())
+	r := runCheck(t, 8*time.Second, cfgFor(relay.Port, func(c *Config) { c.Connections, c.EchoBytes = 8, 256<<10 }))
+	expect(t, r, state.OK, "8 connections at once")
+	expectPerf(t, r, "connections_ok", 8)
+	expectPerf(t, r, "bytes_received", 8*256<<10)
+}
+
+func TestEchoIntegrity(t *testing.T) {
+	relay := relayTo(t, echoServer(t).Addr())
+	const size = 6 << 20
+	r := runCheck(t, 10*time.Second, cfgFor(relay.Port, func(c *Config) { c.EchoBytes = size }))
+	expect(t, r, state.OK, "echo of 6.0 MiB intact")
+	expectPerf(t, r, "bytes_received", size)
+	if tp, _ := perf(r, "throughput"); tp <= 0 {
+		t.Errorf("throughput %v", tp)
+	}
+
+	// An "echo" that flips one bit of byte 100000.
+	dir := t.TempDir()
+	flip := testlab.Script(t, dir, "flip", `exec perl -e 'binmode STDIN; binmode STDOUT; my $n = 0;
+while (my $r = sysread(STDIN, my $b, 65536)) {
+  if ($n <= 100000 && $n + $r > 100000) { substr($b, 100000 - $n, 1) ^= "\x01"; }
+  $n += $r; syswrite(STDOUT, $b) or exit 1;
+}'`)
+	bad := testlab.Start(t, listen, "EXEC:"+flip)
+	r = runCheck(t, 10*time.Second, cfgFor(bad.Port, func(c *Config) { c.EchoBytes = size }))
+	expect(t, r, state.Critical, "failed at integrity: the echo differs at byte 100000 of 6291456")
+}
+
+func TestUnixSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "echo.sock")
+	testlab.Start(t, "UNIX-LISTEN:"+path+",fork", "PIPE")
+	r := runCheck(t, 5*time.Second, Config{Unix: path, Send: []byte("over unix"), Expect: [][]byte{[]byte("unix")},
+		MaxBytes: 100, Connections: 1, RefusedState: state.Critical, MismatchState: state.Critical, TimeoutState: state.Critical})
+	expect(t, r, state.OK, "unix:"+path+" answered")
+
+	r = runCheck(t, 5*time.Second, Config{Unix: path + ".missing", MaxBytes: 100, Connections: 1, RefusedState: state.Critical, TimeoutState: state.Critical})
+	expect(t, r, state.Critical, "failed at connect: no socket at")
+}
+
+func TestUDP(t *testing.T) {
+	echo := testlab.Start(t, "UDP-LISTEN:0,bind=127.0.0.1,fork", "PIPE")
+	relay := testlab.Start(t, "UDP-LISTEN:0,bind=127.0.0.1,fork", "UDP:"+echo.Addr())
+	udp := func(c *Config) { c.UDP = true }
+
+	r := runCheck(t, 5*time.Second, cfgFor(relay.Port, udp, send("datagram"), expectText("gram")))
+	expect(t, r, state.OK, "udp://127.0.0.1:")
+	expectPerf(t, r, "bytes_received", 8)
+
+	r = runCheck(t, 5*time.Second, cfgFor(relay.Port, udp, func(c *Config) { c.EchoBytes = 64 << 10 }))
+	expect(t, r, state.OK, "echo of 64.0 KiB intact")
+
+	// A closed UDP port answers with ICMP port unreachable: refused.
+	r = runCheck(t, 5*time.Second, cfgFor(closedPort(t), udp, send("x")))
+	expect(t, r, state.Critical, "failed at connect: connection refused")
+}
+
+func TestTLS(t *testing.T) {
+	pki := testlab.NewPKI(t)
+	echo := echoServer(t)
+	open := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+pki.ServerCert, "TCP:"+echo.Addr())
+	tlsCfg := func(tc TLSConfig) func(*Config) { return func(c *Config) { c.TLS = &tc } }
+
+	r := runCheck(t, 5*time.Second, cfgFor(open.Port, tlsCfg(TLSConfig{CAFile: pki.CA}), send("hello"), expectText("hello")))
+	expect(t, r, state.OK, "TLS 1.3, 1 of 1 expectations met")
+	if _, ok := perf(r, "tls_time"); !ok {
+		t.Error("no tls_time")
+	}
+
+	r = runCheck(t, 5*time.Second, cfgFor(open.Port, tlsCfg(TLSConfig{CAFile: pki.OtherCA})))
+	expect(t, r, state.Critical, "failed at TLS handshake: tls: failed to verify certificate")
+
+	r = runCheck(t, 5*time.Second, cfgFor(open.Port, tlsCfg(TLSConfig{CAFile: pki.CA, SNI: "wrong.example"})))
+	expect(t, r, state.Critical, "not wrong.example")
+
+	r = runCheck(t, 5*time.Second, cfgFor(open.Port, tlsCfg(TLSConfig{Insecure: true})))
+	expect(t, r, state.OK, "TLS 1.3")
+
+	// A plaintext port that answers is not TLS.
+	banner := testlab.Start(t, listen, "SYSTEM:echo 220 plain banner")
+	r = runCheck(t, 5*time.Second, cfgFor(banner.Port, tlsCfg(TLSConfig{Insecure: true})))
+	expect(t, r, state.Critical, "failed at TLS handshake: the peer does not speak TLS")
+}
+
+// socat's OPENSSL-LISTEN verifies clients by default (verify=1). Under TLS
+// 1.3 the client's handshake completes before the server rejects it, so a
+// check that does not read after the handshake passes a listener that
+// serves nobody.
+func TestVerifyingListener(t *testing.T) {
+	pki := testlab.NewPKI(t)
+	echo := echoServer(t)
+	mtls := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,cafile="+pki.CA+",cert="+pki.ServerCert, "TCP:"+echo.Addr())
+
+	for _, mutate := range []func(*Config){func(*Config) {}, send("hi")} {
+		r := runCheck(t, 5*time.Second, cfgFor(mtls.Port, mutate, func(c *Config) { c.TLS = &TLSConfig{CAFile: pki.CA} }))
+		expect(t, r, state.Critical, "the server rejected the connection after the handshake: remote error: tls: certificate required (the listener requires a client certificate: give --cert and --key)")
+	}
+	r := runCheck(t, 5*time.Second, cfgFor(mtls.Port, send("mutual"), expectText("mutual"), func(c *Config) {
+		c.TLS = &TLSConfig{CAFile: pki.CA, CertFile: pki.ClientCert, KeyFile: pki.ClientKey}
+	}))
+	expect(t, r, state.OK, "1 of 1 expectations met")
+}
+
+func TestRetriesBackendComesUpLate(t *testing.T) {
+	backend := closedPort(t)
+	relay := relayTo(t, fmt.Sprintf("127.0.0.1:%d", backend))
+
+	done := make(chan check.Result, 1)
+	go func() {
+		done <- runCheck(t, 10*time.Second, cfgFor(relay.Port, send("late"), expectText("late"), func(c *Config) {
+			c.Retries, c.RetryDelay = 20, 200*time.Millisecond
+		}))
+	}()
+	// The first attempt failed when the relay logged its refused backend.
+	if _, ok := relay.WaitLine(regexp.MustCompile(`Connection refused`), 5*time.Second); !ok {
+		t.Fatalf("the relay never tried its backend:\n%s", relay.Log())
+	}
+	testlab.Start(t, fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr", backend), "PIPE")
+
+	r := <-done
+	expect(t, r, state.Warning, "succeeded on attempt")
+	if !strings.Contains(r.Summary, "of 21 after: failed at first byte: connection closed by peer before any byte") {
+		t.Errorf("summary does not say what failed before: %s", r.Summary)
+	}
+	if n, _ := perf(r, "attempts"); n < 2 {
+		t.Errorf("attempts = %v", n)
+	}
+}
+
+func mustRange(s string) (r rangeT) {
+	r, err := parseRange(s)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+type rangeT = threshold.Range
+
+var parseRange = threshold.Parse

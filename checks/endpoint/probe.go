@@ -1,0 +1,336 @@
+package endpoint
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/sanitize"
+)
+
+// Stages of a probe, as the output names them.
+const (
+	stageResolve     = "resolve"
+	stageConnect     = "connect"
+	stageTLS         = "TLS handshake"
+	stageSend        = "send"
+	stageFirstByte   = "first byte"
+	stageExpectation = "expectation"
+	stageIntegrity   = "integrity"
+)
+
+// outcome is how one connection ended.
+type outcome int
+
+const (
+	outcomeOK       outcome = iota
+	outcomeRefused          // connection refused (port closed)
+	outcomeTimeout          // the deadline passed
+	outcomeMismatch         // the response does not meet the expectations
+	outcomeFailed           // anything else: reset, closed, TLS error, DNS
+	outcomeConfig           // a local problem the user must fix (exit 3)
+)
+
+// probe is the record of one connection.
+type probe struct {
+	conn    net.Conn // closed by the caller, after every connection ended
+	outcome outcome
+	stage   string // where it failed, or the last stage reached
+	reason  string // what went wrong, for the output
+
+	connect, handshake, firstByte, echo time.Duration
+	gotFirst                            bool
+	received                            []byte // the response (not the echo), at most MaxBytes
+	nrecv                               int64
+	matched                             int // expectations met
+
+	tlsState      *tls.ConnectionState
+	certRequested bool
+}
+
+func (p *probe) fail(o outcome, stage, format string, args ...any) *probe {
+	p.outcome, p.stage, p.reason = o, stage, fmt.Sprintf(format, args...)
+	return p
+}
+
+// prober runs probes against one resolved address.
+type prober struct {
+	cfg     *Config
+	env     check.Env
+	network string // tcp4, tcp6, udp4, udp6, unix
+	addr    string
+	dialer  net.Dialer
+	tls     *tls.Config
+}
+
+// run performs one connection: connect, TLS, then an echo, a request and
+// response, or a bare connect with a settle read.
+func (pr *prober) run(ctx context.Context) *probe {
+	p := &probe{}
+	pr.env.SetStage(stageConnect)
+	p.stage = stageConnect
+	t0 := time.Now()
+	conn, err := pr.dialer.DialContext(ctx, pr.network, pr.addr)
+	p.connect = time.Since(t0)
+	if err != nil {
+		return pr.dialFailure(ctx, p, err)
+	}
+	p.conn = conn
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	pr.env.Debugf("connected %s -> %s in %s", conn.LocalAddr(), conn.RemoteAddr(), p.connect)
+
+	if pr.tls != nil {
+		pr.env.SetStage(stageTLS)
+		p.stage = stageTLS
+		cfg := pr.tls.Clone()
+		clientCert := cfg.Certificates
+		cfg.Certificates = nil
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			p.certRequested = true
+			if len(clientCert) > 0 {
+				return &clientCert[0], nil
+			}
+			return &tls.Certificate{}, nil
+		}
+		tc := tls.Client(conn, cfg)
+		t1 := time.Now()
+		err := tc.HandshakeContext(ctx)
+		p.handshake = time.Since(t1)
+		if err != nil {
+			return pr.ioFailure(ctx, p, stageTLS, err)
+		}
+		st := tc.ConnectionState()
+		p.tlsState = &st
+		p.conn = tc
+		pr.env.Debugf("TLS %s %s, client certificate requested: %v", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), p.certRequested)
+	}
+
+	switch {
+	case pr.cfg.EchoBytes > 0:
+		return pr.echo(ctx, p)
+	case pr.cfg.readsResponse():
+		return pr.request(ctx, p)
+	default:
+		return pr.settle(ctx, p)
+	}
+}
+
+// dialFailure classifies a failed connect.
+func (pr *prober) dialFailure(ctx context.Context, p *probe, err error) *probe {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return p.fail(outcomeRefused, stageConnect, "connection refused")
+	case isTimeout(ctx, err):
+		return p.fail(outcomeTimeout, stageConnect, "no answer to the connection request")
+	case pr.cfg.Source != "" && errors.Is(err, syscall.EADDRNOTAVAIL):
+		return p.fail(outcomeConfig, stageConnect, "--source %s is not an address of this host: give a local address", pr.cfg.Source)
+	case errors.Is(err, syscall.ENOENT) && pr.cfg.Unix != "":
+		return p.fail(outcomeFailed, stageConnect, "no socket at %s", pr.cfg.Unix)
+	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
+		return p.fail(outcomeConfig, stageConnect, "permission denied connecting to %s: run as a user that may", pr.addr)
+	}
+	return p.fail(outcomeFailed, stageConnect, "%s", errText(err))
+}
+
+// ioFailure classifies an error during TLS, send or read.
+func (pr *prober) ioFailure(ctx context.Context, p *probe, stage string, err error) *probe {
+	var opErr *net.OpError
+	switch {
+	case isTimeout(ctx, err):
+		what := map[string]string{
+			stageTLS:         "no TLS handshake completed",
+			stageSend:        "the request could not be sent",
+			stageFirstByte:   "nothing received",
+			stageExpectation: "the response was still incomplete",
+			stageIntegrity:   "the echo was still incomplete",
+		}[stage]
+		return p.fail(outcomeTimeout, stage, "%s", what)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		// UDP: the ICMP port unreachable of a closed port.
+		return p.fail(outcomeRefused, stageConnect, "connection refused")
+	case errors.As(err, &opErr) && opErr.Op == "remote error":
+		if p.tlsState != nil {
+			hint := ""
+			if p.certRequested && len(pr.tls.Certificates) == 0 {
+				hint = " (the listener requires a client certificate: give --cert and --key)"
+			}
+			return p.fail(outcomeFailed, stageTLS, "the server rejected the connection after the handshake: %s%s", errText(err), hint)
+		}
+		return p.fail(outcomeFailed, stageTLS, "%s", errText(err))
+	case errors.Is(err, syscall.ECONNRESET):
+		return p.fail(outcomeFailed, stage, "connection reset by peer")
+	case errors.Is(err, syscall.EPIPE):
+		return p.fail(outcomeFailed, stage, "connection closed by peer (broken pipe)")
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		if stage == stageTLS {
+			return p.fail(outcomeFailed, stage, "connection closed by peer during the handshake (is it a TLS port?)")
+		}
+		return p.fail(outcomeFailed, stage, "connection closed by peer")
+	}
+	if stage == stageTLS {
+		var recErr tls.RecordHeaderError
+		if errors.As(err, &recErr) {
+			return p.fail(outcomeFailed, stage, "the peer does not speak TLS (it answered \"%s\")", sanitize.Bytes(recErr.RecordHeader[:], 20))
+		}
+	}
+	return p.fail(outcomeFailed, stage, "%s", errText(err))
+}
+
+// request sends --send and reads the response until every expectation is
+// met, the response is complete (EOF, --max-bytes) or the deadline.
+func (pr *prober) request(ctx context.Context, p *probe) *probe {
+	cfg := pr.cfg
+	if len(cfg.Send) > 0 {
+		pr.env.SetStage(stageSend)
+		p.stage = stageSend
+		if _, err := p.conn.Write(cfg.Send); err != nil {
+			return pr.ioFailure(ctx, p, stageSend, err)
+		}
+	}
+	sent := time.Now()
+	pr.env.SetStage(stageFirstByte)
+	p.stage = stageFirstByte
+	m := newMatcher(cfg)
+	buf := make([]byte, 0, min(cfg.MaxBytes, 4096))
+	chunk := make([]byte, min(cfg.MaxBytes, 32<<10))
+	for {
+		n, err := p.conn.Read(chunk[:min(len(chunk), cfg.MaxBytes-len(buf))])
+		if n > 0 {
+			if !p.gotFirst {
+				p.gotFirst, p.firstByte = true, time.Since(sent)
+				pr.env.SetStage(stageExpectation)
+				p.stage = stageExpectation
+			}
+			buf = append(buf, chunk[:n]...)
+			p.received, p.nrecv = buf, int64(len(buf))
+			verdict := m.feed(buf)
+			p.matched = m.met()
+			switch {
+			case verdict == matchAll:
+				return p
+			case verdict == matchNever:
+				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, "the response"))
+			case len(buf) >= cfg.MaxBytes:
+				if !cfg.hasExpectations() {
+					return p
+				}
+				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, fmt.Sprintf("the first %d bytes (--max-bytes)", cfg.MaxBytes)))
+			case !cfg.hasExpectations():
+				return p // no expectation: the first data is the answer
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && p.gotFirst && cfg.hasExpectations() {
+				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, "the whole response (the peer closed)"))
+			}
+			if errors.Is(err, io.EOF) && !p.gotFirst {
+				return p.fail(outcomeFailed, stageFirstByte, "connection closed by peer before any byte (is the service behind the relay down?)")
+			}
+			if errors.Is(err, io.EOF) {
+				return p
+			}
+			if isTimeout(ctx, err) && p.gotFirst {
+				return p.fail(outcomeTimeout, stageExpectation, "%s", m.why(buf, "what arrived before the deadline"))
+			}
+			return pr.ioFailure(ctx, p, p.stage, err)
+		}
+	}
+}
+
+// settle waits briefly after a bare connect for the peer to close: socat
+// accepts a connection even when its backend is down and closes it right
+// after its own connect fails. A TLS 1.3 listener that rejects the client
+// certificate says so only after the handshake, in the same way.
+func (pr *prober) settle(ctx context.Context, p *probe) *probe {
+	window := pr.cfg.Settle
+	if window <= 0 && !(p.certRequested && p.tlsState != nil && p.tlsState.Version >= tls.VersionTLS13) {
+		return p
+	}
+	window = max(window, 3*p.connect)
+	if p.certRequested {
+		window = max(window, 2*p.handshake, 50*time.Millisecond)
+	}
+	deadline := time.Now().Add(window)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	pr.env.Debugf("settle: waiting up to %s for the peer to close", time.Until(deadline).Round(time.Microsecond))
+	_ = p.conn.SetReadDeadline(deadline)
+	start := time.Now()
+	buf := make([]byte, 4096)
+	n, err := p.conn.Read(buf)
+	if n > 0 {
+		p.gotFirst, p.firstByte = true, time.Since(start)
+		p.received, p.nrecv = append([]byte(nil), buf[:n]...), int64(n)
+		return p
+	}
+	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		return p // quiet and open: fine
+	}
+	if d, ok := ctx.Deadline(); ok {
+		_ = p.conn.SetDeadline(d)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "remote error" {
+		return pr.ioFailure(ctx, p, stageTLS, err)
+	}
+	after := "right after accepting it"
+	if p.tlsState != nil {
+		after = "right after the TLS handshake"
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		return p.fail(outcomeFailed, stageConnect, "the peer closed the connection %s (socat does this when its backend is down)", after)
+	}
+	return pr.ioFailure(ctx, p, stageConnect, err)
+}
+
+// isTimeout reports whether err is the run's deadline.
+func isTimeout(ctx context.Context, err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return ctx.Err() != nil
+}
+
+// errText is an error without Go's "dial tcp 1.2.3.4:5->...:" prefixes.
+func errText(err error) string {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Err != nil {
+		if opErr.Op == "remote error" {
+			return "remote error: " + opErr.Err.Error()
+		}
+		err = opErr.Err
+	}
+	var sysErr *os.SyscallError
+	if errors.As(err, &sysErr) {
+		err = sysErr.Err
+	}
+	return err.Error()
+}
+
+// firstDiff returns the index of the first byte where a and b differ.
+func firstDiff(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return n
+	}
+	return -1
+}

@@ -1,0 +1,497 @@
+package endpoint
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/threshold"
+)
+
+// attempt is one try: a resolution and Connections probes at once.
+type attempt struct {
+	probes  []*probe
+	elapsed time.Duration
+	state   state.State
+}
+
+// Run performs the check. It returns by the deadline of ctx.
+func Run(ctx context.Context, env check.Env, cfg Config) check.Result {
+	if err := cfg.Validate(); err != nil {
+		return check.Unknownf("%v", err)
+	}
+	tlsCfg, err := clientTLS(&cfg)
+	if err != nil {
+		return check.Unknownf("%v", err)
+	}
+	if env.Verbose >= 2 {
+		env.Debugf("config: %+v", cfg)
+	}
+	r := &runner{cfg: &cfg, env: env, tls: tlsCfg, target: target(&cfg)}
+
+	var attempts []*attempt
+	for i := 0; ; i++ {
+		a := r.attempt(ctx)
+		attempts = append(attempts, a)
+		env.Debugf("attempt %d: %s in %s", i+1, a.state, a.elapsed)
+		if a.state == state.OK || i >= cfg.Retries || ctx.Err() != nil || a.probes[0].outcome == outcomeConfig {
+			break
+		}
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < cfg.RetryDelay {
+			break
+		}
+		timer := time.NewTimer(cfg.RetryDelay)
+		select {
+		case <-ctx.Done():
+		case <-timer.C:
+		}
+		timer.Stop()
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return r.result(attempts)
+}
+
+type runner struct {
+	cfg    *Config
+	env    check.Env
+	tls    *tls.Config
+	target string
+}
+
+// target names the endpoint in the output.
+func target(c *Config) string {
+	switch {
+	case c.Unix != "":
+		s := "unix:" + sanitize.Text(c.Unix, 80)
+		if c.TLS != nil {
+			s = "tls+" + s
+		}
+		return s
+	case c.UDP:
+		return "udp://" + net.JoinHostPort(sanitize.Text(c.Host, 80), strconv.Itoa(c.Port))
+	case c.TLS != nil:
+		return "tls://" + net.JoinHostPort(sanitize.Text(c.Host, 80), strconv.Itoa(c.Port))
+	}
+	return "tcp://" + net.JoinHostPort(sanitize.Text(c.Host, 80), strconv.Itoa(c.Port))
+}
+
+// clientTLS builds the crypto/tls client configuration from the files.
+func clientTLS(c *Config) (*tls.Config, error) {
+	t := c.TLS
+	if t == nil {
+		return nil, nil
+	}
+	cfg := &tls.Config{
+		MinVersion:         tls.VersionTLS10, // report what the endpoint offers; check_socat_tls judges it
+		InsecureSkipVerify: t.Insecure,       //nolint:gosec // --insecure is the user's explicit choice
+		ServerName:         t.SNI,
+	}
+	if cfg.ServerName == "" && c.Unix == "" {
+		cfg.ServerName = c.Host
+	}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read --ca-file %s: %v", t.CAFile, unwrapPathError(err))
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca-file %s holds no PEM certificate: give the CA certificate(s) in PEM", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" {
+		key := t.KeyFile
+		if key == "" {
+			key = t.CertFile // socat's cert= may hold the key too
+		}
+		for flag, path := range map[string]string{"--cert": t.CertFile, "--key": key} {
+			if _, err := os.Stat(path); err != nil {
+				return nil, fmt.Errorf("cannot read %s %s: %v", flag, path, unwrapPathError(err))
+			}
+		}
+		pair, err := tls.LoadX509KeyPair(t.CertFile, key)
+		if err != nil {
+			return nil, fmt.Errorf("cannot load the client certificate from --cert %s and --key %s: %v", t.CertFile, key, err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// resolve returns the network and address to dial.
+func (r *runner) resolve(ctx context.Context) (network, addr string, fail *probe) {
+	c := r.cfg
+	if c.Unix != "" {
+		return "unix", c.Unix, nil
+	}
+	proto := "tcp"
+	if c.UDP {
+		proto = "udp"
+	}
+	family := c.Family
+	if family == 0 && c.Source != "" {
+		if a, err := netip.ParseAddr(c.Source); err == nil {
+			family = 6
+			if a.Unmap().Is4() {
+				family = 4
+			}
+		}
+	}
+	r.env.SetStage(stageResolve)
+	var ip netip.Addr
+	if a, err := netip.ParseAddr(c.Host); err == nil {
+		ip = a.Unmap()
+		if family == 4 && !ip.Is4() || family == 6 && ip.Is4() {
+			return "", "", (&probe{}).fail(outcomeConfig, stageResolve, "-H %s is not an IPv%d address, as --source %s is", c.Host, family, c.Source)
+		}
+	} else {
+		lookup := map[int]string{0: "ip", 4: "ip4", 6: "ip6"}[family]
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, lookup, c.Host)
+		if err != nil {
+			p := &probe{}
+			if isTimeout(ctx, err) {
+				return "", "", p.fail(outcomeTimeout, stageResolve, "no answer from DNS for %s", sanitize.Text(c.Host, 80))
+			}
+			var dnsErr *net.DNSError
+			if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+				return "", "", p.fail(outcomeFailed, stageResolve, "%s does not resolve (%s)", sanitize.Text(c.Host, 80), lookup)
+			}
+			return "", "", p.fail(outcomeFailed, stageResolve, "%s", sanitize.Text(errText(err), 200))
+		}
+		if len(ips) == 0 {
+			return "", "", (&probe{}).fail(outcomeFailed, stageResolve, "%s has no %s address", sanitize.Text(c.Host, 80), lookup)
+		}
+		ip = ips[0].Unmap()
+		r.env.Debugf("resolved %s to %v, using %s", c.Host, ips, ip)
+	}
+	network = proto + "4"
+	if !ip.Is4() {
+		network = proto + "6"
+	}
+	return network, net.JoinHostPort(ip.String(), strconv.Itoa(c.Port)), nil
+}
+
+// attempt resolves the target and runs Connections probes at once. Every
+// connection stays open until all of them ended, so that N connections
+// really are held at the same time (a max-children=1 relay serves only
+// one of them).
+func (r *runner) attempt(ctx context.Context) *attempt {
+	start := time.Now()
+	a := &attempt{}
+	network, addr, fail := r.resolve(ctx)
+	if fail != nil {
+		a.probes = []*probe{fail}
+	} else {
+		pr := &prober{cfg: r.cfg, env: r.env, network: network, addr: addr, tls: r.tls}
+		if r.cfg.Source != "" {
+			ip := net.ParseIP(r.cfg.Source)
+			if r.cfg.UDP {
+				pr.dialer.LocalAddr = &net.UDPAddr{IP: ip}
+			} else {
+				pr.dialer.LocalAddr = &net.TCPAddr{IP: ip}
+			}
+		}
+		a.probes = make([]*probe, r.cfg.Connections)
+		var wg sync.WaitGroup
+		for i := range a.probes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := check.Safely(func() error { a.probes[i] = pr.run(ctx); return nil }); err != nil {
+					a.probes[i] = (&probe{}).fail(outcomeFailed, r.env.Stage.Get(), "%v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		for _, p := range a.probes {
+			if p.conn != nil {
+				_ = p.conn.Close()
+			}
+		}
+	}
+	a.elapsed = time.Since(start)
+	for _, p := range a.probes {
+		a.state = state.Worst(a.state, r.probeState(p))
+	}
+	return a
+}
+
+// probeState maps a probe's outcome to a state with the user's choices.
+func (r *runner) probeState(p *probe) state.State {
+	c := r.cfg
+	switch p.outcome {
+	case outcomeOK:
+		if c.RefusedState == state.OK {
+			return state.Critical // "this port must be closed", and it is open
+		}
+		return state.OK
+	case outcomeRefused:
+		return c.RefusedState
+	case outcomeTimeout:
+		return c.TimeoutState
+	case outcomeMismatch:
+		return c.MismatchState
+	case outcomeConfig:
+		return state.Unknown
+	}
+	return state.Critical
+}
+
+// describe is one probe's result in words.
+func (r *runner) describe(p *probe) string {
+	switch {
+	case p.outcome == outcomeOK && r.cfg.RefusedState == state.OK:
+		return "the port is open but must be closed (--refused-state ok)"
+	case p.outcome == outcomeOK:
+		return "ok"
+	case p.outcome == outcomeRefused && r.probeState(p) == state.OK:
+		return "connection refused, as required (--refused-state ok)"
+	case p.outcome == outcomeTimeout:
+		return fmt.Sprintf("timed out at %s: %s", p.stage, p.reason)
+	case p.outcome == outcomeConfig:
+		return p.reason
+	}
+	return fmt.Sprintf("failed at %s: %s", p.stage, p.reason)
+}
+
+func (r *runner) result(attempts []*attempt) check.Result {
+	c := r.cfg
+	last := attempts[len(attempts)-1]
+	res := check.Result{State: last.state}
+
+	// The worst connection of the last attempt speaks for it.
+	probes := append([]*probe(nil), last.probes...)
+	sort.SliceStable(probes, func(i, j int) bool { return r.probeState(probes[i]).Worse(r.probeState(probes[j])) })
+	worst := probes[0]
+
+	// Metrics of the last attempt; with several connections the slowest
+	// one's stage times and the sum of the bytes.
+	var connect, handshake, first time.Duration
+	var gotFirst bool
+	var nrecv int64
+	ok := 0
+	for _, p := range last.probes {
+		connect = max(connect, p.connect)
+		handshake = max(handshake, p.handshake)
+		if p.gotFirst {
+			first, gotFirst = max(first, p.firstByte), true
+		}
+		nrecv += p.nrecv
+		if r.probeState(p) == state.OK {
+			ok++
+		}
+	}
+	elapsed := last.elapsed.Seconds()
+	timeState := threshold.Evaluate(elapsed, c.Warn, c.Crit)
+
+	perf := []perfdata.Metric{perfdata.Seconds("time", elapsed).WithRanges(c.Warn, c.Crit).WithMin(0)}
+	if worst.stage != stageResolve || len(last.probes) > 1 || worst.outcome == outcomeOK {
+		perf = append(perf, perfdata.Seconds("connect_time", connect.Seconds()).WithMin(0))
+	}
+	if c.TLS != nil && handshake > 0 {
+		perf = append(perf, perfdata.Seconds("tls_time", handshake.Seconds()).WithMin(0))
+	}
+	if gotFirst {
+		perf = append(perf, perfdata.Seconds("first_byte_time", first.Seconds()).WithMin(0))
+	}
+	perf = append(perf, perfdata.New("bytes_received", float64(nrecv), "B").WithMin(0))
+	var throughput float64
+	if c.EchoBytes > 0 {
+		var echoed int64
+		var dur time.Duration
+		for _, p := range last.probes {
+			if p.outcome == outcomeOK {
+				echoed += p.nrecv
+				dur = max(dur, p.echo)
+			}
+		}
+		if dur > 0 {
+			throughput = float64(echoed) / dur.Seconds()
+		}
+		m := perfdata.New("throughput", throughput, "").WithMin(0)
+		m.Decimals = 0
+		perf = append(perf, m)
+	}
+	if c.Connections > 1 {
+		perf = append(perf, perfdata.New("connections_ok", float64(ok), "").WithMin(0).WithMax(float64(c.Connections)))
+	}
+	if c.Retries > 0 {
+		perf = append(perf, perfdata.New("attempts", float64(len(attempts)), "").WithMin(1).WithMax(float64(c.Retries+1)))
+	}
+	res.Perf = perf
+
+	// Summary: the worst problem first.
+	var summary string
+	switch {
+	case last.state != state.OK && len(last.probes) > 1:
+		failed := len(last.probes) - ok
+		summary = fmt.Sprintf("%s: %d of %d connections failed; worst: %s", r.target, failed, len(last.probes), r.describe(worst))
+		if worst.outcome == outcomeTimeout && ok > 0 {
+			summary += " (max-children, backlog or fd limit reached?)"
+		}
+	case last.state != state.OK:
+		summary = fmt.Sprintf("%s %s", r.target, r.describe(worst))
+	default:
+		summary = fmt.Sprintf("%s %s", r.target, r.okSummary(last, throughput))
+	}
+	if len(attempts) > 1 && last.state == state.OK {
+		res.State = state.Warning
+		summary = fmt.Sprintf("%s: succeeded on attempt %d of %d after: %s", r.target, len(attempts), c.Retries+1, r.describe(worstOf(r, attempts[len(attempts)-2])))
+	} else if len(attempts) > 1 {
+		summary += fmt.Sprintf(" (%d attempts)", len(attempts))
+	}
+	if timeState != state.OK && last.state == state.OK {
+		rng := c.Warn
+		if timeState == state.Critical {
+			rng = c.Crit
+		}
+		summary += fmt.Sprintf(" (time %s s breaches the %s range %s)", fmtSeconds(last.elapsed), strings.ToLower(timeState.String()), rng)
+	}
+	res.State = state.Worst(res.State, timeState)
+	res.Summary = summary
+	res.Details = r.details(attempts, probes)
+	return res
+}
+
+func worstOf(r *runner, a *attempt) *probe {
+	w := a.probes[0]
+	for _, p := range a.probes[1:] {
+		if r.probeState(p).Worse(r.probeState(w)) {
+			w = p
+		}
+	}
+	return w
+}
+
+// okSummary says what a successful probe proved.
+func (r *runner) okSummary(a *attempt, throughput float64) string {
+	c := r.cfg
+	p := a.probes[0]
+	if p.outcome == outcomeRefused {
+		return "refused the connection, as required (--refused-state ok)"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "answered in %s s", fmtSeconds(a.elapsed))
+	if p.tlsState != nil {
+		fmt.Fprintf(&b, ", %s", tls.VersionName(p.tlsState.Version))
+	}
+	switch {
+	case c.EchoBytes > 0:
+		fmt.Fprintf(&b, ", echo of %s intact at %s/s", humanBytes(float64(c.EchoBytes)), humanBytes(throughput))
+	case c.hasExpectations():
+		fmt.Fprintf(&b, ", %d of %d expectations met (%d B)", p.matched, newMatcher(c).total(), p.nrecv)
+	case p.gotFirst:
+		fmt.Fprintf(&b, ", %d B received", p.nrecv)
+	}
+	if len(a.probes) > 1 {
+		fmt.Fprintf(&b, ", %d connections at once", len(a.probes))
+	}
+	return b.String()
+}
+
+// details is the long output: problems first, then what -v asks for.
+func (r *runner) details(attempts []*attempt, sorted []*probe) []string {
+	c := r.cfg
+	var out []string
+	last := attempts[len(attempts)-1]
+	if len(sorted) > 1 {
+		for i, p := range sorted {
+			if r.probeState(p) == state.OK && r.env.Verbose < 1 {
+				continue
+			}
+			idx := indexOf(last.probes, p) + 1
+			out = append(out, fmt.Sprintf("connection %d: %s: %s", idx, strings.ToLower(r.probeState(p).String()), r.describe(p)))
+			_ = i
+		}
+	}
+	for i, a := range attempts[:len(attempts)-1] {
+		out = append(out, fmt.Sprintf("attempt %d of %d: %s", i+1, c.Retries+1, r.describe(worstOf(r, a))))
+	}
+	w := sorted[0]
+	if (w.outcome != outcomeOK || r.env.Verbose >= 1) && w.received != nil {
+		out = append(out, fmt.Sprintf("received %d B: \"%s\"", w.nrecv, sanitize.Bytes(w.received, 400)))
+	}
+	if r.env.Verbose >= 1 {
+		out = append(out, fmt.Sprintf("stages: connect %s s, TLS handshake %s s, first byte %s s, total %s s",
+			fmtSeconds(w.connect), fmtSeconds(w.handshake), fmtSeconds(w.firstByte), fmtSeconds(last.elapsed)))
+		if st := w.tlsState; st != nil {
+			line := fmt.Sprintf("TLS: %s, %s, client certificate requested: %v", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), w.certRequested)
+			if len(st.PeerCertificates) > 0 {
+				leaf := st.PeerCertificates[0]
+				line += fmt.Sprintf(", server certificate \"%s\" valid until %s", sanitize.Text(leaf.Subject.String(), 120), leaf.NotAfter.UTC().Format(time.RFC3339))
+			}
+			out = append(out, line)
+		}
+	}
+	if r.env.Verbose >= 2 {
+		out = append(out, r.configLines()...)
+	}
+	return out
+}
+
+func (r *runner) configLines() []string {
+	c := r.cfg
+	lines := []string{fmt.Sprintf("config: target %s, connections %d, retries %d every %s, max-bytes %d, settle %s", r.target, c.Connections, c.Retries, c.RetryDelay, c.MaxBytes, c.Settle)}
+	lines = append(lines, fmt.Sprintf("config: states refused=%s mismatch=%s timeout=%s, time warning %q critical %q",
+		strings.ToLower(c.RefusedState.String()), strings.ToLower(c.MismatchState.String()), strings.ToLower(c.TimeoutState.String()), c.Warn.String(), c.Crit.String()))
+	switch {
+	case c.EchoBytes > 0:
+		lines = append(lines, fmt.Sprintf("decision: echo %d pseudo-random bytes and compare them", c.EchoBytes))
+	case c.readsResponse():
+		lines = append(lines, fmt.Sprintf("decision: send %d B, read until %d expectations are met, the peer closes or %d B", len(c.Send), newMatcher(c).total(), c.MaxBytes))
+	default:
+		lines = append(lines, "decision: bare connect; wait --settle for the peer to close (a relay with its backend down does)")
+	}
+	return lines
+}
+
+func indexOf(ps []*probe, p *probe) int {
+	for i, q := range ps {
+		if q == p {
+			return i
+		}
+	}
+	return -1
+}
+
+func fmtSeconds(d time.Duration) string {
+	return perfdata.FormatNumber(d.Seconds(), 6)
+}
+
+func humanBytes(v float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f %s", v, units[i])
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}

@@ -1,0 +1,178 @@
+// Package testlab starts real socat processes for tests: on loopback, on
+// ephemeral ports that socat picks itself (port 0, read back from its
+// "listening on" line), stopped by PID when the test ends. It also makes a
+// private PKI for TLS tests. Only tests import it.
+package testlab
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Need fails the test when a program the end-to-end tests use is missing.
+// `make test` installs them; a missing one is a broken setup, not a skip.
+func Need(t testing.TB, programs ...string) {
+	t.Helper()
+	for _, p := range programs {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("%s is not installed: run `make test`, which installs it, or apt-get install %s", p, p)
+		}
+	}
+}
+
+// Socat is one running socat process.
+type Socat struct {
+	Cmd  *exec.Cmd
+	PID  int
+	Port int    // the listen port, when it listens on TCP/UDP
+	Path string // the UNIX socket, when it listens on one
+
+	mu    sync.Mutex
+	lines []string
+	cond  *sync.Cond
+	done  bool
+}
+
+var listening = regexp.MustCompile(`listening on (?:UDP )?AF=(\d+) (?:"([^"]*)"|\[?([0-9a-fA-F:.]+)\]?:(\d+))`)
+
+// Start runs "socat -d -d ARGS..." and waits until it listens. The process
+// runs in its own process group and is stopped (group and all, so forked
+// children too) when the test ends.
+func Start(t testing.TB, args ...string) *Socat {
+	t.Helper()
+	Need(t, "socat")
+	s := &Socat{}
+	s.cond = sync.NewCond(&s.mu)
+	cmd := exec.Command("socat", append([]string{"-d", "-d"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start socat %v: %v", args, err)
+	}
+	s.Cmd, s.PID = cmd, cmd.Process.Pid
+	go s.collect(stderr)
+	t.Cleanup(func() { s.Stop() })
+
+	line, ok := s.WaitLine(listening, 10*time.Second)
+	if !ok {
+		t.Fatalf("socat %v did not start listening:\n%s", args, s.Log())
+	}
+	m := listening.FindStringSubmatch(line)
+	if m[2] != "" {
+		s.Path = m[2]
+	} else {
+		s.Port, _ = strconv.Atoi(m[4])
+	}
+	return s
+}
+
+func (s *Socat) collect(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		s.mu.Lock()
+		s.lines = append(s.lines, sc.Text())
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	s.done = true
+	s.cond.Broadcast()
+	s.mu.Unlock()
+}
+
+// WaitLine waits until socat logged a line matching re and returns it.
+func (s *Socat) WaitLine(re *regexp.Regexp, timeout time.Duration) (string, bool) {
+	expired := false
+	timer := time.AfterFunc(timeout, func() {
+		s.mu.Lock()
+		expired = true
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	})
+	defer timer.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := 0
+	for {
+		for ; seen < len(s.lines); seen++ {
+			if re.MatchString(s.lines[seen]) {
+				return s.lines[seen], true
+			}
+		}
+		if s.done || expired {
+			return "", false
+		}
+		s.cond.Wait()
+	}
+}
+
+// Log returns what socat logged so far.
+func (s *Socat) Log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.lines, "\n")
+}
+
+// Addr is "127.0.0.1:PORT".
+func (s *Socat) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
+
+// Stop ends the process group by PID: SIGTERM, then SIGKILL if it lingers
+// (socat's fork children do not end with their listener).
+func (s *Socat) Stop() {
+	if s.Cmd == nil || s.Cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-s.PID, syscall.SIGTERM)
+	exited := make(chan struct{})
+	go func() { _ = s.Cmd.Wait(); close(exited) }()
+	select {
+	case <-exited:
+	case <-time.After(2 * time.Second):
+		_ = syscall.Kill(-s.PID, syscall.SIGKILL)
+		<-exited
+	}
+	_ = syscall.Kill(-s.PID, syscall.SIGKILL) // leftover children
+}
+
+// Script writes an executable shell script into dir and returns its path,
+// for EXEC: backends that misbehave on purpose.
+func Script(t testing.TB, dir, name, body string) string {
+	t.Helper()
+	path := dir + "/" + name
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Eventually polls cond until it is true or the timeout passes: waiting
+// for a condition, not sleeping for a guess.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
