@@ -121,9 +121,9 @@ func clientTLS(c *Config) (*tls.Config, error) {
 		if key == "" {
 			key = t.CertFile // socat's cert= may hold the key too
 		}
-		for flag, path := range map[string]string{"--cert": t.CertFile, "--key": key} {
-			if _, err := os.Stat(path); err != nil {
-				return nil, fmt.Errorf("cannot read %s %s: %v", flag, path, unwrapPathError(err))
+		for _, f := range []struct{ flag, path string }{{"--cert", t.CertFile}, {"--key", key}} {
+			if _, err := os.Stat(f.path); err != nil {
+				return nil, fmt.Errorf("cannot read %s %s: %v", f.flag, f.path, unwrapPathError(err))
 			}
 		}
 		pair, err := tls.LoadX509KeyPair(t.CertFile, key)
@@ -288,6 +288,9 @@ func (r *runner) result(attempts []*attempt) check.Result {
 	probes := append([]*probe(nil), last.probes...)
 	sort.SliceStable(probes, func(i, j int) bool { return r.probeState(probes[i]).Worse(r.probeState(probes[j])) })
 	worst := probes[0]
+	if worst.outcome == outcomeConfig {
+		return check.Unknownf("%s", worst.reason)
+	}
 
 	// Metrics of the last attempt; with several connections the slowest
 	// one's stage times and the sum of the bytes.
@@ -437,8 +440,17 @@ func (r *runner) details(attempts []*attempt, sorted []*probe) []string {
 		out = append(out, fmt.Sprintf("received %d B: \"%s\"", w.nrecv, sanitize.Bytes(w.received, 400)))
 	}
 	if r.env.Verbose >= 1 {
-		out = append(out, fmt.Sprintf("stages: connect %s s, TLS handshake %s s, first byte %s s, total %s s",
-			fmtSeconds(w.connect), fmtSeconds(w.handshake), fmtSeconds(w.firstByte), fmtSeconds(last.elapsed)))
+		stages := "stages: connect " + fmtSeconds(w.connect) + " s"
+		if c.TLS != nil {
+			stages += ", TLS handshake " + fmtSeconds(w.handshake) + " s"
+		}
+		if w.gotFirst {
+			stages += ", first byte " + fmtSeconds(w.firstByte) + " s"
+		}
+		if c.EchoBytes > 0 {
+			stages += ", echo " + fmtSeconds(w.echo) + " s"
+		}
+		out = append(out, stages+", total "+fmtSeconds(last.elapsed)+" s")
 		if st := w.tlsState; st != nil {
 			line := fmt.Sprintf("TLS: %s, %s, client certificate requested: %v", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), w.certRequested)
 			if len(st.PeerCertificates) > 0 {

@@ -22,37 +22,70 @@ A bare connect (no --send, --expect or --echo-bytes) proves little behind socat,
 type cli struct {
 	plugin.Common
 
-	Host   string `short:"H" placeholder:"HOST" help:"Host name or IP address of the socat endpoint." group:"Target"`
-	Port   int    `short:"p" placeholder:"PORT" help:"TCP or UDP port of the socat endpoint (1-65535)." group:"Target"`
-	Unix   string `placeholder:"PATH" help:"Connect to this UNIX stream socket instead of -H/-p." group:"Target"`
-	UDP    bool   `name:"udp" help:"Use UDP (needs --send or --echo-bytes: a UDP service is only seen through its answer)." group:"Target"`
-	IPv4   bool   `short:"4" name:"use-ipv4" help:"Use IPv4 only (resolve A records)." group:"Target"`
-	IPv6   bool   `short:"6" name:"use-ipv6" help:"Use IPv6 only (resolve AAAA records)." group:"Target"`
-	Source string `placeholder:"ADDR" help:"Bind the local end to this IP address of this host (its family picks the target's)." group:"Target"`
+	cfg *endpoint.Config // built once by Validate
 
-	Send        string   `short:"s" placeholder:"STRING" help:"Send STRING after connecting (and after the TLS handshake); escapes \\n \\r \\t \\\\ \\0 \\xHH. With --send and no expectation, any answer passes but one is required." group:"Request and response"`
-	Expect      []string `short:"e" sep:"none" placeholder:"STRING" help:"The response must contain STRING (same escapes as --send); repeat for several, all must match." group:"Request and response"`
-	ExpectRegex string   `placeholder:"RE" help:"The response must match this Go regular expression (RE2 syntax), e.g. '^HTTP/1\\.[01] 200'." group:"Request and response"`
-	ExpectBytes string   `placeholder:"HEX" help:"The response must start with these bytes, in hex (16030300, 16:03:03)." group:"Request and response"`
-	MaxBytes    int      `default:"65536" placeholder:"N" help:"Read at most N bytes of response (1 to 8388608); reading stops earlier once every expectation matched." group:"Request and response"`
+	Host   string `short:"H" placeholder:"HOST" group:"Target"`
+	Port   int    `short:"p" placeholder:"PORT" group:"Target"`
+	Unix   string `placeholder:"PATH" group:"Target"`
+	UDP    bool   `name:"udp" group:"Target"`
+	IPv4   bool   `short:"4" name:"use-ipv4" group:"Target"`
+	IPv6   bool   `short:"6" name:"use-ipv6" group:"Target"`
+	Source string `placeholder:"ADDR" group:"Target"`
 
-	TLS      bool   `name:"tls" help:"Speak TLS first, as to an OPENSSL-LISTEN address. The server is verified against the system roots or --ca-file unless --insecure." group:"TLS"`
-	SNI      string `placeholder:"NAME" help:"Server name to send and to verify (default: -H when it is a name; an IP is checked against IP SANs)." group:"TLS"`
-	CAFile   string `placeholder:"PATH" help:"Trust the CA certificates in this PEM file instead of the system store." group:"TLS"`
-	Cert     string `placeholder:"PATH" help:"Client certificate (PEM) to present; socat's OPENSSL-LISTEN asks for one by default (verify=1). May hold the key too." group:"TLS"`
-	Key      string `placeholder:"PATH" help:"Private key (PEM) of --cert, when it is not in the same file." group:"TLS"`
-	Insecure bool   `help:"Do not verify the server certificate (the handshake and everything after it still are)." group:"TLS"`
+	Send        string   `short:"s" placeholder:"STRING" group:"Request and response"`
+	Expect      []string `short:"e" sep:"none" placeholder:"STRING" group:"Request and response"`
+	ExpectRegex string   `placeholder:"RE" group:"Request and response"`
+	ExpectBytes string   `placeholder:"HEX" group:"Request and response"`
+	MaxBytes    int      `default:"65536" placeholder:"N" group:"Request and response"`
 
-	EchoBytes   Size                `placeholder:"N" help:"Send N pseudo-random bytes (suffixes K, M, G: powers of 1024) and require the same bytes back from an echo service behind the relay: proves integrity end to end and measures throughput." group:"Integrity and load"`
-	Connections int                 `default:"1" placeholder:"N" help:"Open N connections at once, each doing the whole probe and held open until all ended (1 to 4096); all must succeed. Finds exhausted max-children, backlog and fd limits (give --send/--expect or --echo-bytes so that being served is proven)." group:"Integrity and load"`
-	Retries     int                 `default:"0" placeholder:"N" help:"Retry a failed probe up to N times within the deadline; success after a retry is WARNING and says after how many." group:"Integrity and load"`
-	RetryDelay  plugin.Duration     `default:"1s" placeholder:"DURATION" help:"Wait this long between retries (10, 2.5, 500ms)." group:"Integrity and load"`
-	Settle      plugin.ZeroDuration `default:"50ms" placeholder:"DURATION" help:"After a bare connect, wait up to this long (at least 3x the connect time) for the peer to close, as socat does when its backend is down; 0 switches it off." group:"Integrity and load"`
+	TLS      bool   `name:"tls" group:"TLS"`
+	SNI      string `placeholder:"NAME" group:"TLS"`
+	CAFile   string `placeholder:"PATH" group:"TLS"`
+	Cert     string `placeholder:"PATH" group:"TLS"`
+	Key      string `placeholder:"PATH" group:"TLS"`
+	Insecure bool   `group:"TLS"`
 
-	RefusedState  state.State     `default:"critical" placeholder:"STATE" help:"State when the connection is refused: ok, warning, critical or unknown. 'ok' turns the check into 'this port must be closed': an open port is then CRITICAL." group:"States and thresholds"`
-	MismatchState state.State     `default:"critical" placeholder:"STATE" help:"State when the complete response fails an expectation or the echo differs." group:"States and thresholds"`
-	Warning       threshold.Range `short:"w" placeholder:"RANGE" help:"Nagios range on the total response time in seconds, e.g. 0.5 (WARNING above 0.5 s)." group:"States and thresholds"`
-	Critical      threshold.Range `short:"c" placeholder:"RANGE" help:"Nagios range on the total response time in seconds, e.g. 2." group:"States and thresholds"`
+	EchoBytes   Size                `placeholder:"N" group:"Integrity and load"`
+	Connections int                 `default:"1" placeholder:"N" group:"Integrity and load"`
+	Retries     int                 `default:"0" placeholder:"N" group:"Integrity and load"`
+	RetryDelay  plugin.Duration     `default:"1s" placeholder:"DURATION" group:"Integrity and load"`
+	Settle      plugin.ZeroDuration `default:"50ms" placeholder:"DURATION" group:"Integrity and load"`
+
+	RefusedState  state.State     `default:"critical" placeholder:"STATE" group:"States and thresholds"`
+	MismatchState state.State     `default:"critical" placeholder:"STATE" group:"States and thresholds"`
+	Warning       threshold.Range `short:"w" placeholder:"RANGE" group:"States and thresholds"`
+	Critical      threshold.Range `short:"c" placeholder:"RANGE" group:"States and thresholds"`
+}
+
+// help is the --help text of each flag; defaults are added when printed.
+var help = map[string]string{
+	"host":           "Host name or IP address of the socat endpoint.",
+	"port":           "TCP or UDP port of the socat endpoint (1-65535).",
+	"unix":           "Connect to this UNIX stream socket instead of -H/-p.",
+	"udp":            "Use UDP (needs --send or --echo-bytes: a UDP service is only seen through its answer).",
+	"use-ipv4":       "Use IPv4 only (resolve A records).",
+	"use-ipv6":       "Use IPv6 only (resolve AAAA records).",
+	"source":         "Bind the local end to this IP address of this host (its family picks the target's).",
+	"send":           "Send STRING after connecting (and after the TLS handshake); escapes \\n \\r \\t \\\\ \\0 \\xHH. With --send and no expectation, any answer passes but one is required.",
+	"expect":         "The response must contain STRING (same escapes as --send); repeat for several, all must match.",
+	"expect-regex":   "The response must match this Go regular expression (RE2 syntax), e.g. '^HTTP/1\\.[01] 200'.",
+	"expect-bytes":   "The response must start with these bytes, in hex (16030300, 16:03:03).",
+	"max-bytes":      "Read at most N bytes of response (1 to 8388608); reading stops earlier once every expectation matched.",
+	"tls":            "Speak TLS first, as to an OPENSSL-LISTEN address. The server is verified against the system roots or --ca-file unless --insecure.",
+	"sni":            "Server name to send and to verify (default: -H when it is a name; an IP is checked against IP SANs).",
+	"ca-file":        "Trust the CA certificates in this PEM file instead of the system store.",
+	"cert":           "Client certificate (PEM) to present; socat's OPENSSL-LISTEN asks for one by default (verify=1). May hold the key too.",
+	"key":            "Private key (PEM) of --cert, when it is not in the same file.",
+	"insecure":       "Do not verify the server certificate (the handshake and everything after it still are).",
+	"echo-bytes":     "Send N pseudo-random bytes (suffixes K, M, G: powers of 1024) and require the same bytes back from an echo service behind the relay: proves integrity end to end and measures throughput.",
+	"connections":    "Open N connections at once, each doing the whole probe and held open until all ended (1 to 4096); all must succeed. Finds exhausted max-children, backlog and fd limits (give --send/--expect or --echo-bytes so that being served is proven).",
+	"retries":        "Retry a failed probe up to N times within the deadline; success after a retry is WARNING and says after how many.",
+	"retry-delay":    "Wait this long between retries (10, 2.5, 500ms).",
+	"settle":         "After a bare connect, wait up to this long (at least 3x the connect time) for the peer to close, as socat does when its backend is down; 0 switches it off.",
+	"refused-state":  "State when the connection is refused: ok, warning, critical or unknown. 'ok' turns the check into 'this port must be closed': an open port is then CRITICAL.",
+	"mismatch-state": "State when the complete response fails an expectation or the echo differs.",
+	"warning":        "Nagios range on the total response time in seconds, e.g. 0.5 (WARNING above 0.5 s).",
+	"critical":       "Nagios range on the total response time in seconds, e.g. 2.",
 }
 
 // config turns the flags into the check's configuration; errors name the
@@ -108,16 +141,18 @@ func (c *cli) config() (endpoint.Config, error) {
 // Validate is called by kong after parsing: bad combinations are usage
 // errors (exit 3) before anything is sent.
 func (c *cli) Validate() error {
-	_, err := c.config()
+	cfg, err := c.config()
+	c.cfg = &cfg
 	return err
 }
 
 func (c *cli) Run(ctx context.Context, env check.Env) check.Result {
-	cfg, err := c.config()
-	if err != nil {
-		return check.Unknownf("%v", err)
+	if c.cfg == nil {
+		if err := c.Validate(); err != nil {
+			return check.Unknownf("%v", err)
+		}
 	}
-	return endpoint.Run(ctx, env, cfg)
+	return endpoint.Run(ctx, env, *c.cfg)
 }
 
 func main() {
@@ -125,5 +160,6 @@ func main() {
 		Name:         "check_socat_endpoint",
 		Description:  description,
 		TimeoutState: state.Critical,
+		Help:         help,
 	}, &cli{}, os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -1,0 +1,57 @@
+# check_socat: Nagios/Icinga plugins that audit socat deployments.
+# `make help` lists the targets.
+
+SHELL       := /bin/bash
+GO          ?= go
+MODULE      := github.com/check-socat/check-socat
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS     := -s -w -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/version.Commit=$(COMMIT)
+BINARIES    := $(notdir $(wildcard cmd/*))
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 5s
+# Programs the end-to-end tests drive, as PROGRAM=DEBIAN_PACKAGE.
+TEST_DEPS   := socat=socat openssl=openssl perl=perl-base
+BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time
+
+.DEFAULT_GOAL := help
+.PHONY: help build test fuzz lint demo bench clean deps
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## Build static binaries into bin/ (version from git describe)
+	@mkdir -p bin
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+deps: ## Install socat, openssl and perl if missing (apt-get)
+	@scripts/deps.sh $(TEST_DEPS)
+
+test: deps ## Unit tests and end-to-end tests against real socat, then a short fuzz run
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 15m ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+fuzz: ## Run every fuzz target for FUZZTIME each (default 5s)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null || \
+	      { $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; exit 1; }; \
+	  done; \
+	done
+
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n $$out ]]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+demo: build deps ## Start a small socat lab on loopback and run the checks against it
+	@scripts/demo.sh
+
+bench: build ## Compare with the standard peers (check_tcp ...): median time, peak RSS, ratio
+	@scripts/deps.sh $(BENCH_DEPS)
+	$(GO) run ./tools/bench -bin bin
+
+clean: ## Remove build output
+	rm -rf bin dist

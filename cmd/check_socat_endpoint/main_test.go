@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/plugin"
+	"github.com/check-socat/check-socat/internal/testlab"
+)
+
+// These tests run the built binary, as Nagios does: exit codes, the first
+// line, the deadline of the whole process.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "check_socat_endpoint")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "check_socat_endpoint")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code int
+	out  string
+	took time.Duration
+}
+
+func (r result) first() string { return strings.SplitN(r.out, "\n", 2)[0] }
+
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	start := time.Now()
+	err := cmd.Run()
+	r := result{out: out.String(), took: time.Since(start)}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		r.code = exitErr.ExitCode()
+	default:
+		t.Fatalf("run %v: %v", args, err)
+	}
+	if r.code < 0 || r.code > 3 {
+		t.Fatalf("exit %d is not a plugin exit code:\n%s", r.code, r.out)
+	}
+	return r
+}
+
+const listen = "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr"
+
+func port(s *testlab.Socat) string { return fmt.Sprint(s.Port) }
+
+// A listener that accepts and never answers, and one that trickles a byte
+// every 300 ms: the process ends by the deadline + 1 s, names the stage,
+// and returns --timeout-state.
+func TestDeadlineAgainstSlowPeers(t *testing.T) {
+	dir := t.TempDir()
+	silent := testlab.Start(t, listen, "EXEC:"+testlab.Script(t, dir, "silent", "exec sleep 600"))
+	trickle := testlab.Start(t, listen, "EXEC:"+testlab.Script(t, dir, "trickle", "while :; do printf x || exit; sleep 0.3; done"))
+
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		first   string
+		timeout time.Duration
+	}{
+		{"silent, waiting for the first byte", []string{"-H", "127.0.0.1", "-p", port(silent), "-s", "hello", "-e", "hello", "-t", "1.5"},
+			2, "CRITICAL: tcp://127.0.0.1:" + port(silent) + " timed out at first byte: nothing received", 1500 * time.Millisecond},
+		{"silent TLS handshake", []string{"-H", "127.0.0.1", "-p", port(silent), "--tls", "--insecure", "-t", "1"},
+			2, "timed out at TLS handshake", time.Second},
+		{"trickle, expectation never met", []string{"-H", "127.0.0.1", "-p", port(trickle), "-e", "never", "-t", "2", "--timeout-state", "warning"},
+			1, `WARNING: tcp://127.0.0.1:` + port(trickle) + ` timed out at expectation: "never" not found in what arrived before the deadline; received`, 2 * time.Second},
+		{"trickle, many bytes expected", []string{"-H", "127.0.0.1", "-p", port(trickle), "-e", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "-t", "500ms", "--timeout-state", "unknown"},
+			3, "UNKNOWN: ", 500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.first(), tt.first) {
+				t.Errorf("exit %d, first line %q; want exit %d with %q", r.code, r.first(), tt.code, tt.first)
+			}
+			if r.took > tt.timeout+time.Second {
+				t.Errorf("the run took %v, beyond the deadline %v + 1 s", r.took, tt.timeout)
+			}
+			if r.took < tt.timeout-100*time.Millisecond {
+				t.Errorf("the run took %v: it did not wait for the peer until the deadline %v", r.took, tt.timeout)
+			}
+		})
+	}
+}
+
+// A banner carrying '|' and '=' must not become performance data.
+func TestBannerWithPipe(t *testing.T) {
+	dir := t.TempDir()
+	evil := testlab.Start(t, listen, "EXEC:"+testlab.Script(t, dir, "banner", `printf 'SSH-2.0-evil|fake=1;2;3 | other=9\r\n'; exec sleep 600`))
+	for _, args := range [][]string{
+		{"-H", "127.0.0.1", "-p", port(evil), "-e", "SSH-2.0", "-v"},
+		{"-H", "127.0.0.1", "-p", port(evil), "-e", "HTTP/1.1", "-t", "1"},
+	} {
+		r := run(t, args...)
+		if n := strings.Count(r.out, "|"); n != 1 {
+			t.Errorf("%d pipes in the output:\n%s", n, r.out)
+		}
+		perf := r.first()[strings.Index(r.first(), "|")+1:]
+		if strings.Contains(perf, "fake") || strings.Contains(perf, "other") {
+			t.Errorf("the banner became perfdata: %q", perf)
+		}
+		if !strings.Contains(r.out, `SSH-2.0-evil\x7cfake=1;2;3 \x7c other=9\r\n`) {
+			t.Errorf("the received text is not shown sanitized:\n%s", r.out)
+		}
+	}
+}
+
+func TestOKOutput(t *testing.T) {
+	echo := testlab.Start(t, listen, "PIPE")
+	relay := testlab.Start(t, listen, "TCP:"+echo.Addr())
+	r := run(t, "-H", "127.0.0.1", "-p", port(relay), "-s", `ping\r\n`, "-e", "ping", "-w", "1", "-c", "2")
+	re := regexp.MustCompile(`^OK: tcp://127\.0\.0\.1:\d+ answered in [0-9.]+ s, 1 of 1 expectations met \(6 B\) \| 'time'=[0-9.]+s;1;2;0; 'connect_time'=[0-9.]+s;;;0; 'first_byte_time'=[0-9.]+s;;;0; 'bytes_received'=6B;;;0;$`)
+	if r.code != 0 || !re.MatchString(r.first()) {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+}
+
+// Every flag given a bad value: exit 3, one line "UNKNOWN: ..." naming it.
+func TestBadInput(t *testing.T) {
+	tcp := []string{"-H", "127.0.0.1", "-p", "9"}
+	with := func(extra ...string) []string { return append(append([]string{}, tcp...), extra...) }
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	notPEM := filepath.Join(t.TempDir(), "not.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"-p", "9"}, "no target"},
+		{[]string{"-H", "127.0.0.1"}, "-p/--port"},
+		{[]string{"-H", "127.0.0.1", "-p", "http"}, "--port"},
+		{[]string{"-H", "127.0.0.1", "-p", "0"}, "-p/--port"},
+		{[]string{"-H", "127.0.0.1", "-p", "65536"}, "-p/--port"},
+		{[]string{"--unix", "/tmp/x", "-H", "127.0.0.1"}, "--unix"},
+		{with("--udp"), "--udp"},
+		{with("--udp", "-s", "x", "--tls"), "--tls"},
+		{with("-4", "-6"), "-4 and -6"},
+		{with("-6"), "IPv6"},
+		{with("--source", "eth0"), "--source"},
+		{with("--source", "10.255.255.1"), "--source"},
+		{with("-s", `bad\q`), "--send"},
+		{with("-s", `\x4`), "--send"},
+		{with("-e", ""), "--expect"},
+		{with("-e", `\z`), "--expect"},
+		{with("--expect-regex", "(unclosed"), "--expect-regex"},
+		{with("--expect-bytes", "xyz"), "--expect-bytes"},
+		{with("--max-bytes", "0"), "--max-bytes"},
+		{with("--max-bytes", "many"), "--max-bytes"},
+		{with("--max-bytes", "999999999"), "--max-bytes"},
+		{with("--sni", "example.org"), "--tls"},
+		{with("--insecure"), "--tls"},
+		{with("--tls", "--ca-file", missing), "--ca-file"},
+		{with("--tls", "--ca-file", notPEM), "--ca-file"},
+		{with("--tls", "--cert", missing), "--cert"},
+		{with("--tls", "--cert", notPEM), "--cert"},
+		{with("--tls", "--key", notPEM), "--key"},
+		{with("--echo-bytes", "-5"), "--echo-bytes"},
+		{with("--echo-bytes", "lots"), "--echo-bytes"},
+		{with("--echo-bytes", "10", "-s", "x"), "--echo-bytes"},
+		{with("--connections", "0"), "--connections"},
+		{with("--connections", "99999"), "--connections"},
+		{with("--retries", "-1"), "--retries"},
+		{with("--retries", "x"), "--retries"},
+		{with("--retry-delay", "soon"), "--retry-delay"},
+		{with("--settle", "-1"), "--settle"},
+		{with("--refused-state", "closed"), "--refused-state"},
+		{with("--mismatch-state", "bad"), "--mismatch-state"},
+		{with("--timeout-state", "late"), "--timeout-state"},
+		{with("-t", "0"), "--timeout"},
+		{with("-t", "ten"), "--timeout"},
+		{with("-w", "1.2.3"), "--warning"},
+		{with("-c", "5:1"), "--critical"},
+		{with("-v", "--max-output", "100"), "--max-output"},
+		{with("--no-such-flag"), "--no-such-flag"},
+		{with("stray"), "stray"},
+	}
+	for _, tt := range tests {
+		r := run(t, tt.args...)
+		lines := strings.Split(strings.TrimRight(r.out, "\n"), "\n")
+		if r.code != 3 || len(lines) != 1 || !strings.HasPrefix(lines[0], "UNKNOWN: ") || !strings.Contains(lines[0], tt.flag) {
+			t.Errorf("%v: exit %d, output:\n%s\nwant exit 3 and one UNKNOWN line naming %s", tt.args, r.code, r.out, tt.flag)
+		}
+	}
+}
+
+// Every flag has one help text, and no help text names a flag that is gone.
+func TestEveryFlagHasHelp(t *testing.T) {
+	missing, stale, err := plugin.MissingHelp(&cli{}, help)
+	if err != nil || len(missing) > 0 || len(stale) > 0 {
+		t.Fatalf("missing help: %v; help for no flag: %v; %v", missing, stale, err)
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	r := run(t, "--help")
+	if r.code != 3 || !strings.Contains(r.out, "--echo-bytes=N") || !strings.Contains(r.out, "--refused-state=STATE") ||
+		!strings.Contains(r.out, "(default: 65536)") || !strings.Contains(r.out, "Whole-run deadline") {
+		t.Errorf("--help: exit %d\n%s", r.code, r.out)
+	}
+	r = run(t, "-V")
+	if r.code != 3 || !regexp.MustCompile(`^check_socat_endpoint \S+ \(\S+, go[0-9.]+\)\n$`).MatchString(r.out) {
+		t.Errorf("-V: exit %d %q", r.code, r.out)
+	}
+}
+
+// --max-output bounds the output and keeps perfdata, with 100 connections
+// each reporting a failure.
+func TestMaxOutput(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	r := run(t, "-H", "127.0.0.1", "-p", fmt.Sprint(p), "--connections", "100", "--max-output", "600", "-v")
+	if r.code != 2 || len(r.out) > 600 || !strings.Contains(r.first(), "'connections_ok'=0;;;0;100") || !strings.Contains(r.out, " more\n") {
+		t.Errorf("exit %d, %d bytes:\n%s", r.code, len(r.out), r.out)
+	}
+}

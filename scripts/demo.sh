@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# demo.sh: start a small socat lab on loopback (ephemeral ports), run the
+# check_socat binaries against it with real arguments, print each command
+# and its output, and stop the lab by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin}
+lab=$(mktemp -d /tmp/check_socat_demo.XXXXXX)
+pids=()
+
+stop_lab() {
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$lab"
+}
+trap stop_lab EXIT
+
+# start NAME SOCAT-ARGS...: run socat in its own process group, wait for its
+# "listening on" line and print the port it picked.
+start() {
+  local name=$1; shift
+  setsid socat -d -d "$@" 2>"$lab/$name.log" >/dev/null &
+  pids+=($!)
+  for _ in $(seq 200); do
+    if grep -q 'listening on' "$lab/$name.log" 2>/dev/null; then
+      grep -o 'listening on [^"]*[0-9.]*:[0-9]*' "$lab/$name.log" | head -1 | sed 's/.*://'
+      return
+    fi
+    sleep 0.05
+  done
+  echo "demo: socat $name did not start:" >&2; cat "$lab/$name.log" >&2; exit 1
+}
+
+# quote ARG: the argument as a user would type it in a shell.
+quote() {
+  if [[ $1 =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then printf '%s' "$1"
+  else printf "'%s'" "${1//\'/\'\\\'\'}"; fi
+}
+
+show() {
+  printf '\n$'
+  for a in "$@"; do printf ' '; quote "$a"; done
+  printf '\n'
+  local rc=0
+  "$@" || rc=$?
+  printf '(exit %d)\n' "$rc"
+}
+
+echo "Lab in $lab:"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$lab/server.key" -out "$lab/server.crt" 2>/dev/null
+cat "$lab/server.crt" "$lab/server.key" > "$lab/server.pem"
+chmod 600 "$lab/server.key" "$lab/server.pem"
+
+L=TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr
+echo_port=$(start echo "$L" EXEC:cat)
+relay_port=$(start relay "$L,max-children=20" "TCP:127.0.0.1:$echo_port")
+tls_port=$(start tls "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert=$lab/server.pem" "TCP:127.0.0.1:$echo_port")
+dead_backend=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 9)
+dead_port=$(start dead "$L" "TCP:127.0.0.1:$dead_backend")
+cat <<INFO
+  echo backend       socat $L EXEC:cat                              -> 127.0.0.1:$echo_port
+  plain relay        socat $L,max-children=20 TCP:<echo>            -> 127.0.0.1:$relay_port
+  TLS relay          socat OPENSSL-LISTEN:...,verify=0,cert=... TCP:<echo> -> 127.0.0.1:$tls_port
+  dead-backend relay socat $L TCP:127.0.0.1:$dead_backend (nothing there) -> 127.0.0.1:$dead_port
+INFO
+
+E=$BIN/check_socat_endpoint
+show $E -H 127.0.0.1 -p "$relay_port" -s 'ping\n' -e ping -w 0.5 -c 1
+show $E -H 127.0.0.1 -p "$relay_port" --echo-bytes 4M --connections 4
+show $E -H 127.0.0.1 -p "$tls_port" --tls --ca-file "$lab/server.crt" -s hello -e hello -v
+show $E -H 127.0.0.1 -p "$dead_port"
+show $E -H 127.0.0.1 -p "$dead_port" -s 'GET / HTTP/1.0\r\n\r\n' -e 'HTTP/1.' --retries 2 --retry-delay 200ms
+show $E -H 127.0.0.1 -p "$dead_backend" --refused-state ok
+show $E -H 127.0.0.1 -p "$relay_port" -t soon

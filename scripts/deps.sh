@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# deps.sh PROGRAM=PACKAGE ...: make sure each program is on PATH. If one is
+# missing and apt-get is usable (root, or sudo without a password), install
+# its Debian package; otherwise stop with a message naming the packages.
+set -euo pipefail
+
+missing_pkgs=()
+for spec in "$@"; do
+  prog=${spec%%=*} pkg=${spec#*=}
+  if [[ $prog == /* ]]; then [[ -x $prog ]] && continue; else command -v "$prog" >/dev/null 2>&1 && continue; fi
+  missing_pkgs+=("$pkg")
+done
+[[ ${#missing_pkgs[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; fi
+fi
+if command -v apt-get >/dev/null 2>&1 && { [[ $(id -u) -eq 0 ]] || [[ -n $sudo ]]; }; then
+  echo "deps: installing ${missing_pkgs[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >&2
+  $sudo apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >&2
+  exit 0
+fi
+echo "deps: missing packages: ${missing_pkgs[*]}. Install them (apt-get install ${missing_pkgs[*]}) and run again." >&2
+exit 1

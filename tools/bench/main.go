@@ -1,0 +1,286 @@
+// Command bench compares the check_socat binaries with the standard peers
+// in the same run, against the same local socat lab: median wall time,
+// peak RSS and their ratio, and whether each target is met. It is a
+// benchmark, not a test: it prints, it does not fail on a missed target.
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type sample struct {
+	wall time.Duration
+}
+
+type stats struct {
+	median, p90 time.Duration
+	peakRSS     int64
+	failures    int
+	firstOut    string
+}
+
+func measure(argv []string) (sample, string, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var out strings.Builder
+	cmd.Stdout = &out
+	start := time.Now()
+	err := cmd.Run()
+	return sample{wall: time.Since(start)}, out.String(), err
+}
+
+// peakRSS runs argv under GNU time and returns its maximum resident set
+// in KiB. The rusage that os/exec reports is useless here: Go starts
+// children with CLONE_VM, so their high-water mark includes this
+// program's own memory; GNU time forks from a small process.
+func peakRSS(argv []string) (int64, error) {
+	f, err := os.CreateTemp("", "bench-rss")
+	if err != nil {
+		return 0, err
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", f.Name(), "--"}, argv...)...)
+	_ = cmd.Run()
+	data, err := os.ReadFile(f.Name())
+	if err != nil {
+		return 0, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	var kib int64
+	_, err = fmt.Sscan(lines[len(lines)-1], &kib)
+	return kib, err
+}
+
+func summarize(samples []sample, failures int, first string) stats {
+	walls := make([]time.Duration, len(samples))
+	for i, s := range samples {
+		walls[i] = s.wall
+	}
+	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
+	st := stats{failures: failures, firstOut: first}
+	if len(walls) > 0 {
+		st.median = walls[len(walls)/2]
+		st.p90 = walls[len(walls)*9/10]
+	}
+	return st
+}
+
+// compare runs ours and the peer alternately, n times each for the wall
+// time, then a tenth of that under GNU time for the peak RSS.
+func compare(n int, ours, peer []string) (stats, stats) {
+	progs := [2][]string{ours, peer}
+	var samples [2][]sample
+	var fails [2]int
+	var first [2]string
+	for i := 0; i < n; i++ {
+		for k := 0; k < 2; k++ {
+			j := k
+			if i%2 == 1 {
+				j = 1 - k
+			}
+			s, out, err := measure(progs[j])
+			samples[j] = append(samples[j], s)
+			if first[j] == "" {
+				first[j] = strings.SplitN(out, "\n", 2)[0]
+			}
+			if err != nil {
+				fails[j]++
+			}
+		}
+	}
+	var res [2]stats
+	for j := range progs {
+		res[j] = summarize(samples[j], fails[j], first[j])
+		for i := 0; i < max(5, n/10); i++ {
+			if kib, err := peakRSS(progs[j]); err == nil {
+				res[j].peakRSS = max(res[j].peakRSS, kib)
+			}
+		}
+	}
+	return res[0], res[1]
+}
+
+// lab is one socat process started for the benchmark.
+type lab struct {
+	cmd  *exec.Cmd
+	port string
+}
+
+var listening = regexp.MustCompile(`listening on AF=\d+ [0-9.]+:(\d+)`)
+
+func startSocat(args ...string) (*lab, error) {
+	cmd := exec.Command("socat", append([]string{"-d", "-d"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case p := <-found:
+		return &lab{cmd: cmd, port: p}, nil
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		return nil, errors.New("socat did not start listening")
+	}
+}
+
+func (l *lab) stop() {
+	_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGTERM)
+	_ = l.cmd.Wait()
+	_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
+}
+
+type row struct {
+	name         string
+	ours, peer   stats
+	peerName     string
+	timeTarget   float64 // max ratio; 0 = informational
+	rssTargetMiB float64
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func (r row) markdown() string {
+	ratio := float64(r.ours.median) / float64(r.peer.median)
+	verdict := "informational"
+	var misses []string
+	if r.timeTarget > 0 && ratio > r.timeTarget {
+		misses = append(misses, fmt.Sprintf("time %.2fx > %.1fx", ratio, r.timeTarget))
+	}
+	if rssMiB := float64(r.ours.peakRSS) / 1024; r.rssTargetMiB > 0 && rssMiB > r.rssTargetMiB {
+		misses = append(misses, fmt.Sprintf("RSS %.1f MiB > %.0f MiB", rssMiB, r.rssTargetMiB))
+	}
+	var goals []string
+	if r.timeTarget > 0 {
+		goals = append(goals, fmt.Sprintf("<= %.1fx", r.timeTarget))
+	}
+	if r.rssTargetMiB > 0 {
+		goals = append(goals, fmt.Sprintf("<= %.0f MiB", r.rssTargetMiB))
+	}
+	switch {
+	case len(misses) > 0:
+		verdict = "NOT MET: " + strings.Join(misses, ", ")
+	case len(goals) > 0:
+		verdict = "met (" + strings.Join(goals, ", ") + ")"
+	}
+	fails := ""
+	if r.ours.failures+r.peer.failures > 0 {
+		fails = fmt.Sprintf(" (non-zero exits: ours %d, peer %d)", r.ours.failures, r.peer.failures)
+	}
+	return fmt.Sprintf("| %s | %s | %s (%s) | %.2fx | %.1f MiB | %.1f MiB | %s%s |",
+		r.name, ms(r.ours.median), ms(r.peer.median), r.peerName, ratio,
+		float64(r.ours.peakRSS)/1024, float64(r.peer.peakRSS)/1024, verdict, fails)
+}
+
+func main() {
+	bin := flag.String("bin", "bin", "directory of the check_socat binaries")
+	plugins := flag.String("plugins", "/usr/lib/nagios/plugins", "directory of the monitoring-plugins peers")
+	n := flag.Int("n", 200, "runs of each program per comparison")
+	out := flag.String("out", "", "also write the Markdown table to this file")
+	flag.Parse()
+
+	if err := run(*bin, *plugins, *n, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin, plugins string, n int, out string) error {
+	endpoint := filepath.Join(bin, "check_socat_endpoint")
+	checkTCP := filepath.Join(plugins, "check_tcp")
+	for _, p := range []string{endpoint, checkTCP} {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("%s is missing: run `make build` and install monitoring-plugins-basic", p)
+		}
+	}
+	echo, err := startSocat("TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
+	if err != nil {
+		return err
+	}
+	defer echo.stop()
+	relay, err := startSocat("TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,backlog=128", "TCP:127.0.0.1:"+echo.port)
+	if err != nil {
+		return err
+	}
+	defer relay.stop()
+
+	target := []string{"-H", "127.0.0.1", "-p", relay.port}
+	with := func(prog string, args ...string) []string { return append(append([]string{prog}, target...), args...) }
+
+	var rows []row
+	add := func(name, peerName string, timeTarget, rss float64, ours, peer []string) {
+		fmt.Fprintf(os.Stderr, "bench: %s (%d runs each)...\n", name, n)
+		o, p := compare(n, ours, peer)
+		rows = append(rows, row{name: name, ours: o, peer: p, peerName: peerName, timeTarget: timeTarget, rssTargetMiB: rss})
+		fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", o.firstOut, p.firstOut)
+	}
+	add("endpoint: send/expect through a socat relay", "check_tcp", 1.5, 15,
+		with(endpoint, "-s", "ping", "-e", "ping"), with(checkTCP, "-s", "ping", "-e", "ping"))
+	add("endpoint: bare connect, --settle 0", "check_tcp", 1.5, 15,
+		with(endpoint, "--settle", "0"), with(checkTCP))
+	add("endpoint: bare connect, default --settle 50ms", "check_tcp", 0, 15,
+		with(endpoint), with(checkTCP))
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured %s on %s, %d runs each, alternating, against the same local socat relay.\n\n",
+		time.Now().UTC().Format("2006-01-02"), hostInfo(), n)
+	b.WriteString("| comparison | ours (median) | peer (median) | ratio | ours peak RSS | peer peak RSS | target |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		b.WriteString(r.markdown() + "\n")
+	}
+	fmt.Print(b.String())
+	if out != "" {
+		return os.WriteFile(out, []byte(b.String()), 0o644)
+	}
+	return nil
+}
+
+func hostInfo() string {
+	cpu := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				cpu = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s (%d CPUs)", cpu, numCPU())
+}
+
+func numCPU() int {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(data), "\nprocessor") + 1
+}
