@@ -139,10 +139,10 @@ func TestBackendDown(t *testing.T) {
 
 	// socat accepts and then closes: a bare connect must not pass.
 	r := runCheck(t, 5*time.Second, cfgFor(relay.Port))
-	expect(t, r, state.Critical, "failed at connect: the peer closed the connection right after accepting it")
+	expect(t, r, state.Critical, "failed at connect: closed by the peer right after accept (socat's backend down?)")
 
 	r = runCheck(t, 5*time.Second, cfgFor(relay.Port, send("hello"), expectText("hello")))
-	expect(t, r, state.Critical, "failed at first byte: connection closed by peer before any byte")
+	expect(t, r, state.Critical, "failed at first byte: closed by the peer before any byte (backend down?)")
 
 	if _, ok := relay.WaitLine(regexp.MustCompile(`E connect\(.*Connection refused`), 5*time.Second); !ok {
 		t.Errorf("the relay did not log its backend failure:\n%s", relay.Log())
@@ -279,7 +279,7 @@ func TestVerifyingListener(t *testing.T) {
 
 	for _, mutate := range []func(*Config){func(*Config) {}, send("hi")} {
 		r := runCheck(t, 5*time.Second, cfgFor(mtls.Port, mutate, func(c *Config) { c.TLS = &TLSConfig{CAFile: pki.CA} }))
-		expect(t, r, state.Critical, "the server rejected the connection after the handshake: remote error: tls: certificate required (the listener requires a client certificate: give --cert and --key)")
+		expect(t, r, state.Critical, "failed at TLS handshake: rejected after the handshake: remote error: tls: certificate required (a client certificate is required: give --cert/--key)")
 	}
 	r := runCheck(t, 5*time.Second, cfgFor(mtls.Port, send("mutual"), expectText("mutual"), func(c *Config) {
 		c.TLS = &TLSConfig{CAFile: pki.CA, CertFile: pki.ClientCert, KeyFile: pki.ClientKey}
@@ -305,7 +305,7 @@ func TestRetriesBackendComesUpLate(t *testing.T) {
 
 	r := <-done
 	expect(t, r, state.Warning, "succeeded on attempt")
-	if !strings.Contains(r.Summary, "of 21 after: failed at first byte: connection closed by peer before any byte") {
+	if !strings.Contains(r.Summary, "of 21 after: failed at first byte: closed by the peer before any byte") {
 		t.Errorf("summary does not say what failed before: %s", r.Summary)
 	}
 	if n, _ := perf(r, "attempts"); n < 2 {

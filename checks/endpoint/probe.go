@@ -135,6 +135,8 @@ func (pr *prober) dialFailure(ctx context.Context, p *probe, err error) *probe {
 		return p.fail(outcomeConfig, stageConnect, "--source %s is not an address of this host: give a local address", pr.cfg.Source)
 	case errors.Is(err, syscall.ENOENT) && pr.cfg.Unix != "":
 		return p.fail(outcomeFailed, stageConnect, "no socket at %s", pr.cfg.Unix)
+	case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE):
+		return p.fail(outcomeConfig, stageConnect, "this check ran out of file descriptors: lower --connections or raise its open file limit")
 	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
 		return p.fail(outcomeConfig, stageConnect, "permission denied connecting to %s: run as a user that may", pr.addr)
 	}
@@ -161,9 +163,9 @@ func (pr *prober) ioFailure(ctx context.Context, p *probe, stage string, err err
 		if p.tlsState != nil {
 			hint := ""
 			if p.certRequested && len(pr.tls.Certificates) == 0 {
-				hint = " (the listener requires a client certificate: give --cert and --key)"
+				hint = " (a client certificate is required: give --cert/--key)"
 			}
-			return p.fail(outcomeFailed, stageTLS, "the server rejected the connection after the handshake: %s%s", errText(err), hint)
+			return p.fail(outcomeFailed, stageTLS, "rejected after the handshake: %s%s", errText(err), hint)
 		}
 		return p.fail(outcomeFailed, stageTLS, "%s", errText(err))
 	case errors.Is(err, syscall.ECONNRESET):
@@ -201,7 +203,7 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 	p.stage = stageFirstByte
 	m := newMatcher(cfg)
 	buf := make([]byte, 0, min(cfg.MaxBytes, 4096))
-	chunk := make([]byte, min(cfg.MaxBytes, 32<<10))
+	chunk := make([]byte, min(cfg.MaxBytes, 64<<10)) // a whole UDP datagram
 	for {
 		n, err := p.conn.Read(chunk[:min(len(chunk), cfg.MaxBytes-len(buf))])
 		if n > 0 {
@@ -233,7 +235,7 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, "the whole response (the peer closed)"))
 			}
 			if errors.Is(err, io.EOF) && !p.gotFirst {
-				return p.fail(outcomeFailed, stageFirstByte, "connection closed by peer before any byte (is the service behind the relay down?)")
+				return p.fail(outcomeFailed, stageFirstByte, "closed by the peer before any byte (backend down?)")
 			}
 			if errors.Is(err, io.EOF) {
 				return p
@@ -283,12 +285,12 @@ func (pr *prober) settle(ctx context.Context, p *probe) *probe {
 	if errors.As(err, &opErr) && opErr.Op == "remote error" {
 		return pr.ioFailure(ctx, p, stageTLS, err)
 	}
-	after := "right after accepting it"
+	after := "accept"
 	if p.tlsState != nil {
-		after = "right after the TLS handshake"
+		after = "the TLS handshake"
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
-		return p.fail(outcomeFailed, stageConnect, "the peer closed the connection %s (socat does this when its backend is down)", after)
+		return p.fail(outcomeFailed, stageConnect, "closed by the peer right after %s (socat's backend down?)", after)
 	}
 	return pr.ioFailure(ctx, p, stageConnect, err)
 }

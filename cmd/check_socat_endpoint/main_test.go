@@ -139,10 +139,15 @@ func TestBannerWithPipe(t *testing.T) {
 func TestOKOutput(t *testing.T) {
 	echo := testlab.Start(t, listen, "PIPE")
 	relay := testlab.Start(t, listen, "TCP:"+echo.Addr())
-	r := run(t, "-H", "127.0.0.1", "-p", port(relay), "-s", `ping\r\n`, "-e", "ping", "-w", "1", "-c", "2")
+	r := run(t, "-H", "127.0.0.1", "-p", port(relay), "-s", `ping\r\n`, "-e", "ping", "-w", "1", "-c", "2", "-t", "10")
 	re := regexp.MustCompile(`^OK: tcp://127\.0\.0\.1:\d+ answered in [0-9.]+ s, 1 of 1 expectations met \(6 B\) \| 'time'=[0-9.]+s;1;2;0; 'connect_time'=[0-9.]+s;;;0; 'first_byte_time'=[0-9.]+s;;;0; 'bytes_received'=6B;;;0;$`)
 	if r.code != 0 || !re.MatchString(r.first()) {
 		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	// The echo keeps the connection open: reading must stop once the
+	// expectation matched, not wait for the deadline.
+	if r.took > 5*time.Second {
+		t.Errorf("the run took %v: it waited for the deadline after the answer was complete", r.took)
 	}
 }
 
