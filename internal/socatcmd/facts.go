@@ -1,0 +1,277 @@
+package socatcmd
+
+import (
+	"net/netip"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// Role is what an address does.
+type Role int
+
+// The roles of an address.
+const (
+	RoleOther   Role = iota // files, devices, stdio, pipes, ptys
+	RoleListen              // accepts connections or datagrams from a socket
+	RoleConnect             // connects out, or sends datagrams out
+	RoleProgram             // EXEC, SYSTEM, SHELL
+)
+
+func (r Role) String() string {
+	return [...]string{"other", "listen", "connect", "program"}[r]
+}
+
+// Facts are what an auditor needs to know about one single address.
+type Facts struct {
+	Role   Role
+	Proto  string // tcp, udp, sctp, dccp, udplite, unix, abstract, vsock, ip, socket; "" for others
+	Family int    // 4 or 6; 0 when either
+	TLS    bool
+	// Host is the connect target, or the bind address of a listener ("" =
+	// the wildcard); Port is as written (a number or a service name).
+	Host, Port string
+	// Path is the UNIX socket or file path.
+	Path string
+	// Command is the program line of EXEC/SYSTEM/SHELL.
+	Command string
+}
+
+// Facts derives the facts of a single address; prefer holds -4/-6.
+func (s *Single) Facts(prefer int) Facts {
+	t := s.Type
+	f := Facts{TLS: s.inGroup("OPENSSL")}
+	switch {
+	case strings.Contains(t, "4-") || strings.HasSuffix(t, "4"):
+		f.Family = 4
+	case strings.Contains(t, "6-") || strings.HasSuffix(t, "6"):
+		f.Family = 6
+	}
+	if f.Family == 0 {
+		if o, ok := s.Option("protocol-family"); ok {
+			switch strings.ToLower(o.Value) {
+			case "ip4", "ipv4", "inet", "2":
+				f.Family = 4
+			case "ip6", "ipv6", "inet6", "10":
+				f.Family = 6
+			}
+		}
+	}
+	head := strings.SplitN(t, "-", 2)[0]
+	proto := strings.TrimRight(head, "46")
+	switch proto {
+	case "TCP", "UDP", "SCTP", "DCCP", "UDPLITE", "UNIX", "ABSTRACT", "VSOCK", "IP", "SOCKET":
+		f.Proto = strings.ToLower(proto)
+	case "OPENSSL":
+		f.Proto = "tcp"
+		if strings.Contains(t, "DTLS") {
+			f.Proto = "udp"
+		}
+	case "PROXY", "SOCKS4", "SOCKS4A", "SOCKS5":
+		f.Proto = "tcp"
+	case "ACCEPT":
+		f.Proto = "socket"
+	}
+	param := func(name string) string {
+		for i, p := range s.def.params {
+			if p == name && i < len(s.Params) {
+				return s.Params[i]
+			}
+		}
+		return ""
+	}
+	switch {
+	case t == "EXEC" || t == "SYSTEM" || t == "SHELL":
+		f.Role = RoleProgram
+		if len(s.Params) > 0 {
+			f.Command = s.Params[0]
+		}
+		if t == "SHELL" && f.Command == "" {
+			f.Command = "$SHELL"
+		}
+	case s.inGroup("LISTEN") || strings.HasSuffix(t, "-RECVFROM") || strings.HasSuffix(t, "-RECV"):
+		if strings.HasPrefix(t, "SOCKS5") {
+			f.Role, f.Host, f.Port = RoleConnect, param("socks-server"), param("socks-port")
+			break
+		}
+		f.Role = RoleListen
+		f.Port = param("port")
+		f.Path = param("filename")
+		if o, ok := s.Option("bind"); ok {
+			f.Host, _ = splitHostPort(o.Value)
+		}
+		if f.Proto == "udp" && f.Port == "" && strings.HasPrefix(t, "OPENSSL") {
+			f.Port = param("port")
+		}
+	case f.Proto != "":
+		f.Role = RoleConnect
+		switch {
+		case strings.HasPrefix(t, "PROXY"):
+			f.Host, f.Port = param("proxy-server"), optionOr(s, "proxyport", "8080")
+		case strings.HasPrefix(t, "SOCKS5"):
+			f.Host, f.Port = param("socks-server"), param("socks-port")
+			if f.Port == "" {
+				f.Port = "1080"
+			}
+		case strings.HasPrefix(t, "SOCKS"):
+			f.Host, f.Port = param("socks-server"), optionOr(s, "socksport", "1080")
+		case t == "VSOCK-CONNECT":
+			f.Host, f.Port = param("cid"), param("port")
+		default:
+			f.Host, f.Port = param("host"), param("port")
+		}
+		f.Path = param("filename")
+		if t == "SOCKETPAIR" {
+			f.Role = RoleOther
+		}
+	default:
+		f.Role = RoleOther
+		f.Path = param("filename")
+	}
+	if f.Family == 0 && f.Role == RoleListen && (f.Proto == "tcp" || f.Proto == "udp" || f.Proto == "sctp" || f.Proto == "dccp" || f.Proto == "udplite") {
+		switch {
+		case f.Host != "":
+			if a, err := netip.ParseAddr(strings.Trim(f.Host, "[]")); err == nil && a.Is6() && !a.Is4In6() {
+				f.Family = 6
+			} else {
+				f.Family = 4
+			}
+		case prefer != 0:
+			f.Family = prefer
+		default:
+			f.Family = 4 // socat 1.7.4 listens on 0.0.0.0 unless told otherwise
+		}
+	}
+	return f
+}
+
+func optionOr(s *Single, canon, def string) string {
+	if o, ok := s.Option(canon); ok && o.HasValue {
+		return o.Value
+	}
+	return def
+}
+
+// splitHostPort splits "host:port", "[v6]:port", "host" and "[v6]".
+func splitHostPort(s string) (host, port string) {
+	if strings.HasPrefix(s, "[") {
+		if i := strings.Index(s, "]"); i > 0 {
+			host, rest := s[1:i], s[i+1:]
+			return host, strings.TrimPrefix(rest, ":")
+		}
+	}
+	if strings.Count(s, ":") == 1 {
+		h, p, _ := strings.Cut(s, ":")
+		return h, p
+	}
+	return s, ""
+}
+
+// IsLoopback reports whether a host is a loopback name or address.
+func IsLoopback(host string) bool {
+	h := strings.Trim(strings.ToLower(host), "[]")
+	switch h {
+	case "localhost", "ip6-localhost", "ip6-loopback", "localhost.localdomain":
+		return true
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Unmap().IsLoopback()
+	}
+	return false
+}
+
+// ListenPort returns the numeric listen port of a TCP/UDP listener, 0
+// when there is none or it is a service name.
+func (f Facts) ListenPort() int {
+	if f.Role != RoleListen {
+		return 0
+	}
+	n, err := strconv.Atoi(f.Port)
+	if err != nil || n < 0 || n > 65535 {
+		return 0
+	}
+	return n
+}
+
+// Network reports whether the address talks over IP (not UNIX, files...).
+func (f Facts) Network() bool {
+	switch f.Proto {
+	case "tcp", "udp", "sctp", "dccp", "udplite", "ip":
+		return true
+	}
+	return false
+}
+
+// Singles returns every single address of the command, in order.
+func (c *Command) Singles() []*Single {
+	var out []*Single
+	for _, a := range c.Addresses {
+		out = append(out, a.Parts...)
+	}
+	return out
+}
+
+// Side is the index (0 or 1) of the address a single belongs to.
+func (c *Command) Side(s *Single) int {
+	for _, p := range c.Addresses[1].Parts {
+		if p == s {
+			return 1
+		}
+	}
+	return 0
+}
+
+// Listeners returns the listening single addresses.
+func (c *Command) Listeners() []*Single {
+	var out []*Single
+	for _, s := range c.Singles() {
+		if s.Facts(c.Globals.PreferFamily).Role == RoleListen {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Other returns the singles of the other address than s's.
+func (c *Command) Other(s *Single) []*Single {
+	return c.Addresses[1-c.Side(s)].Parts
+}
+
+// ProgramBase is the program a command line runs: "bash" for
+// "/bin/bash -i", "python3" for "env python3 -c ...".
+func ProgramBase(command string) string {
+	fields := strings.Fields(command)
+	for len(fields) > 0 {
+		b := path.Base(fields[0])
+		if b == "env" || b == "exec" || b == "nohup" || b == "sudo" || assignment.MatchString(fields[0]) {
+			fields = fields[1:]
+			for len(fields) > 0 && strings.HasPrefix(fields[0], "-") {
+				fields = fields[1:]
+			}
+			continue
+		}
+		return b
+	}
+	return ""
+}
+
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true,
+	"csh": true, "tcsh": true, "fish": true, "busybox": true, "rbash": true, "$SHELL": true, "login": true, "su": true}
+
+var interpreterPrefix = []string{"python", "perl", "ruby", "php", "node", "nodejs", "lua", "tclsh", "wish", "irb",
+	"pwsh", "powershell", "java", "jshell", "guile", "racket", "awk", "gawk", "mawk", "nawk", "expect", "R", "Rscript",
+	"deno", "bun", "osascript", "nc", "ncat", "netcat", "socat", "telnet", "ssh", "gdb", "vim", "vi", "emacs"}
+
+// IsShell reports whether a program is a command shell.
+func IsShell(base string) bool { return shells[base] }
+
+// IsInterpreter reports whether a program runs code it is given (a
+// language interpreter, or a tool that spawns commands).
+func IsInterpreter(base string) bool {
+	for _, p := range interpreterPrefix {
+		if base == p || (strings.HasPrefix(base, p) && strings.Trim(base[len(p):], "0123456789.") == "") {
+			return true
+		}
+	}
+	return false
+}

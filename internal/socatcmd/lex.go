@@ -1,0 +1,163 @@
+package socatcmd
+
+import "strings"
+
+// maxToken is socat's buffer for one keyword, parameter or option value
+// (char token[512], the last byte for the terminating NUL).
+const maxToken = 511
+
+// lexer reproduces socat's nestlex(): it scans s from pos and returns the
+// text up to the first unescaped, unquoted, unnested end pattern.
+//
+//   - a backslash escapes the next character; \0 \a \b \f \n \r \t \v are
+//     C escapes (socat calls nestlex with c_esc = true);
+//   - '...' is a hard quote (no nesting inside), "..." a soft quote (nesting
+//     and hard quotes inside); at the top level both quote characters are
+//     dropped, inside a nest or a quote they are kept;
+//   - ( ) [ ] { } (and for addresses ' ') nest: ends are not recognised
+//     inside, and the brackets themselves are kept.
+type lexer struct {
+	hquotes, squotes []string
+	nests            []string // pairs: open, close
+}
+
+var (
+	// The address keyword and its parameters (xioparse_single).
+	addrLexer = &lexer{hquotes: []string{"'"}, squotes: []string{`"`}, nests: []string{"'", "'", "(", ")", "[", "]", "{", "}"}}
+	// Option names and values (parseopts_table).
+	optLexer = &lexer{hquotes: []string{"'"}, squotes: []string{`"`}, nests: []string{"(", ")", "[", "]", "{", "}"}}
+)
+
+// errTooLong is returned when a token exceeds socat's limit.
+type errTooLong struct{}
+
+func (errTooLong) Error() string { return "a token is longer than socat's 511-byte limit" }
+
+// errUnterminated is an opening quote or bracket without its end: socat
+// reads past the end of the argument then, so nothing it does is certain.
+type errUnterminated struct{ open string }
+
+func (e errUnterminated) Error() string { return "unterminated " + e.open }
+
+// next scans one token. It returns the token, the position of the end
+// pattern (or len(s)), and errTooLong when socat would refuse the token.
+func (l *lexer) next(s string, pos int, ends []string) (string, int, error) {
+	var out strings.Builder
+	p, err := l.scan(s, pos, &out, ends, l.hquotes, l.squotes, l.nests, true)
+	if err == nil && out.Len() > maxToken {
+		err = errTooLong{}
+	}
+	return out.String(), p, err
+}
+
+func hasPrefixAny(s string, pos int, pats []string) int {
+	for i, p := range pats {
+		if strings.HasPrefix(s[pos:], p) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (l *lexer) scan(s string, pos int, out *strings.Builder, ends, hquotes, squotes, nests []string, dropquotes bool) (int, error) {
+	for pos < len(s) {
+		if out.Len() > 4*maxToken {
+			return pos, errTooLong{} // bound the work on hostile input
+		}
+		if hasPrefixAny(s, pos, ends) >= 0 {
+			return pos, nil
+		}
+		if i := hasPrefixAny(s, pos, hquotes); i >= 0 {
+			q := hquotes[i]
+			if !dropquotes {
+				out.WriteString(q)
+			}
+			pos += len(q)
+			var err error
+			pos, err = l.scan(s, pos, out, []string{q}, nil, nil, nil, false)
+			if err != nil {
+				return pos, err
+			}
+			if pos >= len(s) {
+				return pos, errUnterminated{q}
+			}
+			if !dropquotes {
+				out.WriteString(q) // the closing quote
+			}
+			pos += len(q)
+			continue
+		}
+		if i := hasPrefixAny(s, pos, squotes); i >= 0 {
+			q := squotes[i]
+			if !dropquotes {
+				out.WriteString(q)
+			}
+			pos += len(q)
+			var err error
+			pos, err = l.scan(s, pos, out, []string{q}, hquotes, squotes, nests, false)
+			if err != nil {
+				return pos, err
+			}
+			if pos >= len(s) {
+				return pos, errUnterminated{q}
+			}
+			if !dropquotes {
+				out.WriteString(q)
+			}
+			pos += len(q)
+			continue
+		}
+		nested := false
+		for i := 0; i+1 < len(nests); i += 2 {
+			if strings.HasPrefix(s[pos:], nests[i]) {
+				open, close := nests[i], nests[i+1]
+				out.WriteString(open)
+				pos += len(open)
+				var err error
+				pos, err = l.scan(s, pos, out, []string{close}, hquotes, squotes, nests, false)
+				if err != nil {
+					return pos, err
+				}
+				if pos >= len(s) {
+					return pos, errUnterminated{open}
+				}
+				out.WriteString(close)
+				pos += len(close)
+				nested = true
+				break
+			}
+		}
+		if nested {
+			continue
+		}
+		c := s[pos]
+		pos++
+		if c == '\\' {
+			if pos >= len(s) {
+				break // a trailing backslash is dropped
+			}
+			c = s[pos]
+			pos++
+			switch c {
+			case '0':
+				c = 0
+			case 'a':
+				c = '\a'
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case 't':
+				c = '\t'
+			case 'v':
+				c = '\v'
+			}
+		}
+		out.WriteByte(c)
+	}
+	return pos, nil
+}

@@ -1,0 +1,332 @@
+package socatcmd
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// SplitShell splits a command line as a POSIX shell would, without any
+// expansion: blanks separate words, '...' is literal, "..." keeps all but
+// \" \\ \$ \` and a backslash escapes the next character. A comment ends
+// the line. Variables ($HOST) stay as written: their values are unknown.
+// Unquoted control operators (; | & && ||) split commands: the result is
+// one argv per command.
+func SplitShell(line string) ([][]string, error) {
+	var cmds [][]string
+	var words []string
+	var w strings.Builder
+	inWord := false
+	flushWord := func() {
+		if inWord {
+			words = append(words, w.String())
+			w.Reset()
+			inWord = false
+		}
+	}
+	flushCmd := func() {
+		flushWord()
+		if len(words) > 0 {
+			cmds = append(cmds, words)
+			words = nil
+		}
+	}
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '\\':
+			if i+1 < len(line) {
+				i++
+				if line[i] != '\n' {
+					w.WriteByte(line[i])
+					inWord = true
+				}
+			}
+		case c == '\'':
+			j := strings.IndexByte(line[i+1:], '\'')
+			if j < 0 {
+				return nil, errors.New("unterminated ' quote")
+			}
+			w.WriteString(line[i+1 : i+1+j])
+			inWord = true
+			i += j + 1
+		case c == '"':
+			inWord = true
+			i++
+			for ; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' && i+1 < len(line) && strings.IndexByte("\"\\$`\n", line[i+1]) >= 0 {
+					i++
+					if line[i] == '\n' {
+						continue
+					}
+				}
+				w.WriteByte(line[i])
+			}
+			if i >= len(line) {
+				return nil, errors.New("unterminated \" quote")
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if c == '\n' {
+				flushCmd()
+			}
+			flushWord()
+		case c == '#' && !inWord:
+			j := strings.IndexByte(line[i:], '\n')
+			if j < 0 {
+				i = len(line)
+			} else {
+				i += j - 1
+			}
+		case c == ';' || c == '|' || c == '&':
+			flushCmd()
+			if i+1 < len(line) && (line[i+1] == c) {
+				i++ // && || ;;
+			}
+		case (c == '>' || c == '<') && !inWord:
+			// a redirection: skip the operator and its target word
+			flushWord()
+			j := i + 1
+			for j < len(line) && strings.IndexByte("<>&|", line[j]) >= 0 {
+				j++
+			}
+			for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+				j++
+			}
+			for j < len(line) && strings.IndexByte(" \t\n;|&", line[j]) < 0 {
+				j++
+			}
+			i = j - 1
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	flushCmd()
+	return cmds, nil
+}
+
+// wrappers are programs that run another command given after their own
+// options: exec socat, nohup socat, sudo -u x socat, env A=b socat...
+// The value says how many option arguments the wrapper takes before the
+// command (-1: skip words while they look like options or assignments).
+var wrappers = map[string]int{
+	"exec": -1, "nohup": -1, "env": -1, "setsid": -1, "nice": -1, "ionice": -1,
+	"stdbuf": -1, "chrt": -1, "taskset": -1, "sudo": -1, "doas": -1, "runuser": -1,
+	"timeout": -1, "tini": -1, "dumb-init": -1, "catatonit": -1, "setpriv": -1,
+	"unbuffer": -1, "daemon": -1, "start-stop-daemon": -1, "ip": -1, "nsenter": -1,
+	"su-exec": 1, "gosu": 1, "chpst": -1, "s6-setuidgid": 1, "setuidgid": 1,
+}
+
+// optionsWithValue are wrapper options whose value is the next word.
+var optionsWithValue = map[string]bool{
+	"-u": true, "-g": true, "-n": true, "-c": false, "-U": true, "-C": true, "-s": true,
+	"-k": true, "--user": true, "--group": true, "--signal": true, "--kill-after": true,
+	"-i": false, "-o": true, "-e": true, "-p": true, "--pidfile": true, "--chuid": true,
+	"--exec": true, "-t": true, "--target": true, "--reuid": true, "--regid": true,
+}
+
+var socatName = regexp.MustCompile(`^socat[0-9.]*$`)
+var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+
+// IsSocatProgram reports whether a program path names socat (socat,
+// socat1, /usr/local/bin/socat...).
+func IsSocatProgram(p string) bool { return socatName.MatchString(path.Base(p)) }
+
+// FindSocat finds the socat command in a command line as a user, a
+// Dockerfile or a unit writes it: behind wrappers (exec, env A=b, sudo -u
+// x, nohup...), inside `sh -c '...'`, or as one of several commands
+// joined by ; && |. It returns socat's argv.
+func FindSocat(cmds [][]string) ([]string, error) {
+	for depth := 0; depth < 4; depth++ {
+		var inner [][]string
+		for _, argv := range cmds {
+			argv = stripWrappers(argv)
+			if len(argv) == 0 {
+				continue
+			}
+			if IsSocatProgram(argv[0]) {
+				return argv, nil
+			}
+			if args, ok := containerRun(argv); ok {
+				return append([]string{"socat"}, args...), nil
+			}
+			if script, ok := shellScript(argv); ok {
+				sub, err := SplitShell(script)
+				if err != nil {
+					return nil, fmt.Errorf("the shell script given to %s -c: %v", path.Base(argv[0]), err)
+				}
+				inner = append(inner, sub...)
+			}
+		}
+		if len(inner) == 0 {
+			break
+		}
+		cmds = inner
+	}
+	first := ""
+	if len(cmds) > 0 && len(cmds[0]) > 0 {
+		first = cmds[0][0]
+	}
+	return nil, fmt.Errorf("no socat command found (the command is %q)", clip(first))
+}
+
+func stripWrappers(argv []string) []string {
+	for len(argv) > 0 {
+		for len(argv) > 0 && assignment.MatchString(argv[0]) {
+			argv = argv[1:] // VAR=value before the command
+		}
+		if len(argv) == 0 {
+			return nil
+		}
+		n, ok := wrappers[path.Base(argv[0])]
+		if !ok {
+			return argv
+		}
+		argv = argv[1:]
+		if n > 0 {
+			if len(argv) <= n {
+				return nil
+			}
+			argv = argv[n:]
+			continue
+		}
+		for len(argv) > 0 {
+			a := argv[0]
+			if a == "--" {
+				argv = argv[1:]
+				break
+			}
+			if assignment.MatchString(a) {
+				argv = argv[1:]
+				continue
+			}
+			if strings.HasPrefix(a, "-") && len(a) > 1 {
+				argv = argv[1:]
+				if optionsWithValue[a] && len(argv) > 0 {
+					argv = argv[1:]
+				}
+				continue
+			}
+			// timeout DURATION, chpst/ip netns exec NAME...: a bare word
+			// that is not a program we know is an argument of the wrapper.
+			if !IsSocatProgram(a) && !isShell(a) && wrappers[path.Base(a)] == 0 && !strings.Contains(a, "/") && len(argv) > 1 {
+				argv = argv[1:]
+				continue
+			}
+			break
+		}
+	}
+	return argv
+}
+
+// containerRun recognises `docker run [options] IMAGE ARGS...` (also
+// podman, nerdctl) with a socat image (alpine/socat, ...socat:tag), whose
+// entrypoint is socat: ARGS are socat's arguments.
+func containerRun(argv []string) ([]string, bool) {
+	switch path.Base(argv[0]) {
+	case "docker", "podman", "nerdctl":
+	default:
+		return nil, false
+	}
+	args := argv[1:]
+	if len(args) > 0 && args[0] == "container" {
+		args = args[1:]
+	}
+	if len(args) == 0 || (args[0] != "run" && args[0] != "create") {
+		return nil, false
+	}
+	args = args[1:]
+	for len(args) > 0 {
+		a := args[0]
+		if !strings.HasPrefix(a, "-") {
+			break
+		}
+		args = args[1:]
+		if strings.Contains(a, "=") || len(args) == 0 {
+			continue
+		}
+		if dockerFlagsWithValue[a] {
+			args = args[1:]
+		}
+	}
+	if len(args) == 0 {
+		return nil, false
+	}
+	image := args[0]
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		image = image[:i]
+	}
+	if !strings.Contains(path.Base(image), "socat") {
+		return nil, false
+	}
+	rest := args[1:]
+	if len(rest) > 0 && IsSocatProgram(rest[0]) {
+		rest = rest[1:]
+	}
+	return rest, true
+}
+
+// dockerFlagsWithValue are `docker run` options whose value is the next
+// word.
+var dockerFlagsWithValue = map[string]bool{
+	"-p": true, "--publish": true, "-v": true, "--volume": true, "-e": true, "--env": true, "--name": true,
+	"--network": true, "--net": true, "-u": true, "--user": true, "-w": true, "--workdir": true,
+	"--restart": true, "--entrypoint": true, "-l": true, "--label": true, "--mount": true, "--env-file": true,
+	"--cap-add": true, "--cap-drop": true, "--device": true, "--add-host": true, "--hostname": true, "-h": true,
+	"--memory": true, "-m": true, "--cpus": true, "--log-driver": true, "--log-opt": true, "--pid": true,
+	"--ipc": true, "--security-opt": true, "--ulimit": true, "--platform": true, "--pull": true, "--expose": true,
+	"--dns": true, "--tmpfs": true, "--group-add": true, "--stop-signal": true, "--health-cmd": true,
+}
+
+func isShell(p string) bool {
+	switch path.Base(p) {
+	case "sh", "bash", "dash", "ash", "zsh", "ksh", "busybox":
+		return true
+	}
+	return false
+}
+
+// shellScript returns the script of `sh -c SCRIPT` (also -ec, -xc...).
+func shellScript(argv []string) (string, bool) {
+	if !isShell(argv[0]) {
+		return "", false
+	}
+	args := argv[1:]
+	if path.Base(argv[0]) == "busybox" && len(args) > 0 && isShell(args[0]) {
+		args = args[1:]
+	}
+	for i, a := range args {
+		if strings.HasPrefix(a, "-") && strings.Contains(a, "c") && !strings.HasPrefix(a, "--") {
+			if i+1 < len(args) {
+				return args[i+1], true
+			}
+			return "", false
+		}
+		if !strings.HasPrefix(a, "-") {
+			break
+		}
+	}
+	return "", false
+}
+
+// ParseCommandLine reads a command line as written in a shell (the
+// --cmdline flag): it splits it, finds socat in it and parses socat's
+// arguments.
+func ParseCommandLine(line string) (*Command, error) {
+	cmds, err := SplitShell(line)
+	if err != nil {
+		return nil, parseErrorf("cannot split the command line: %v", err)
+	}
+	argv, err := FindSocat(cmds)
+	if err != nil {
+		return nil, &NotSocatError{Reason: err.Error()}
+	}
+	return Parse(argv)
+}
+
+// NotSocatError is a command line that does not run socat at all.
+type NotSocatError struct{ Reason string }
+
+func (e *NotSocatError) Error() string { return e.Reason }

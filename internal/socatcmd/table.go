@@ -1,0 +1,132 @@
+package socatcmd
+
+//go:generate go run ./gentable -in testdata/socat-1.7.4.4-hhh.txt -version 1.7.4.4 -out table_gen.go
+
+// addrDef is one address type as socat lists it.
+type addrDef struct {
+	name     string   // canonical, upper case: TCP-LISTEN
+	params   []string // parameter names in order: host, port
+	optional int      // how many trailing parameters may be left out
+	groups   string   // socat's option groups for the type
+}
+
+// optDef is one address option as socat lists it.
+type optDef struct {
+	name, groups, phase, typ string
+}
+
+// Types added by socat 1.8 (xioopen.c addressnames[]), on top of the
+// 1.7.4.4 table generated from `socat -hhh`.
+var addrTypes18 = []addrDef{
+	{name: "ACCEPT-FD", params: []string{"fdnum"}, groups: "FD,SOCKET,LISTEN,CHILD,RANGE,RETRY"},
+	{name: "DCCP-CONNECT", params: []string{"host", "port"}, groups: "FD,SOCKET,CHILD,RETRY,IP4,IP6,DCCP"},
+	{name: "DCCP-LISTEN", params: []string{"port"}, groups: "FD,SOCKET,LISTEN,CHILD,RETRY,RANGE,IP4,IP6,DCCP"},
+	{name: "DCCP4-CONNECT", params: []string{"host", "port"}, groups: "FD,SOCKET,CHILD,RETRY,IP4,DCCP"},
+	{name: "DCCP4-LISTEN", params: []string{"port"}, groups: "FD,SOCKET,LISTEN,CHILD,RETRY,RANGE,IP4,DCCP"},
+	{name: "DCCP6-CONNECT", params: []string{"host", "port"}, groups: "FD,SOCKET,CHILD,RETRY,IP6,DCCP"},
+	{name: "DCCP6-LISTEN", params: []string{"port"}, groups: "FD,SOCKET,LISTEN,CHILD,RETRY,RANGE,IP6,DCCP"},
+	{name: "POSIXMQ-BIDIRECTIONAL", params: []string{"mqname"}, groups: "FD,NAMED,POSIXMQ"},
+	{name: "POSIXMQ-READ", params: []string{"mqname"}, groups: "FD,NAMED,POSIXMQ"},
+	{name: "POSIXMQ-RECEIVE", params: []string{"mqname"}, groups: "FD,NAMED,POSIXMQ,CHILD"},
+	{name: "POSIXMQ-SEND", params: []string{"mqname"}, groups: "FD,NAMED,POSIXMQ,CHILD"},
+	{name: "READLINE", groups: "FD,READLINE,TERMIOS"},
+	{name: "SHELL", params: []string{"shell-command"}, optional: 1, groups: "FD,FIFO,SOCKET,EXEC,FORK,TERMIOS,PTY,PARENT,UNIX"},
+	{name: "SOCKETPAIR", groups: "FD,SOCKET"},
+	{name: "SOCKS5-CONNECT", params: []string{"socks-server", "socks-port", "host", "port"}, optional: 1, groups: "FD,SOCKET,CHILD,RETRY,IP4,IP6,TCP,SOCKS5"},
+	{name: "SOCKS5-LISTEN", params: []string{"socks-server", "socks-port", "host", "port"}, optional: 1, groups: "FD,SOCKET,LISTEN,CHILD,RETRY,IP4,IP6,TCP,SOCKS5"},
+	{name: "UDPLITE-CONNECT", params: []string{"host", "port"}, groups: "FD,SOCKET,IP4,IP6,UDP"},
+	{name: "UDPLITE-DATAGRAM", params: []string{"host", "port"}, groups: "FD,SOCKET,RANGE,IP4,IP6,UDP"},
+	{name: "UDPLITE-LISTEN", params: []string{"port"}, groups: "FD,SOCKET,LISTEN,CHILD,RANGE,IP4,IP6,UDP"},
+	{name: "UDPLITE-RECV", params: []string{"port"}, groups: "FD,SOCKET,RANGE,IP4,IP6,UDP"},
+	{name: "UDPLITE-RECVFROM", params: []string{"port"}, groups: "FD,SOCKET,CHILD,RANGE,IP4,IP6,UDP"},
+	{name: "UDPLITE-SENDTO", params: []string{"host", "port"}, groups: "FD,SOCKET,IP4,IP6,UDP"},
+	{name: "UDPLITE4-CONNECT", params: []string{"host", "port"}, groups: "FD,SOCKET,IP4,UDP"},
+	{name: "UDPLITE4-DATAGRAM", params: []string{"host", "port"}, groups: "FD,SOCKET,RANGE,IP4,UDP"},
+	{name: "UDPLITE4-LISTEN", params: []string{"port"}, groups: "FD,SOCKET,LISTEN,CHILD,RANGE,IP4,UDP"},
+	{name: "UDPLITE4-RECV", params: []string{"port"}, groups: "FD,SOCKET,RANGE,IP4,UDP"},
+	{name: "UDPLITE4-RECVFROM", params: []string{"port"}, groups: "FD,SOCKET,CHILD,RANGE,IP4,UDP"},
+	{name: "UDPLITE4-SENDTO", params: []string{"host", "port"}, groups: "FD,SOCKET,IP4,UDP"},
+	{name: "UDPLITE6-CONNECT", params: []string{"host", "port"}, groups: "FD,SOCKET,IP6,UDP"},
+	{name: "UDPLITE6-DATAGRAM", params: []string{"host", "port"}, groups: "FD,SOCKET,RANGE,IP6,UDP"},
+	{name: "UDPLITE6-LISTEN", params: []string{"port"}, groups: "FD,SOCKET,LISTEN,CHILD,RANGE,IP6,UDP"},
+	{name: "UDPLITE6-RECV", params: []string{"port"}, groups: "FD,SOCKET,RANGE,IP6,UDP"},
+	{name: "UDPLITE6-RECVFROM", params: []string{"port"}, groups: "FD,SOCKET,CHILD,RANGE,IP6,UDP"},
+	{name: "UDPLITE6-SENDTO", params: []string{"host", "port"}, groups: "FD,SOCKET,IP6,UDP"},
+}
+
+// Aliases added by socat 1.8.
+var addrAliases18 = map[string]string{
+	"ACCEPT": "ACCEPT-FD", "DCCP": "DCCP-CONNECT", "DCCP-L": "DCCP-LISTEN",
+	"DCCP4": "DCCP4-CONNECT", "DCCP4-L": "DCCP4-LISTEN", "DCCP6": "DCCP6-CONNECT", "DCCP6-L": "DCCP6-LISTEN",
+	"POSIXMQ": "POSIXMQ-BIDIRECTIONAL", "POSIXMQ-RECV": "POSIXMQ-RECEIVE", "POSIXMQ-WRITE": "POSIXMQ-SEND",
+	"SOCKS5": "SOCKS5-CONNECT", "SOCKS5-BIND": "SOCKS5-LISTEN",
+	"UDPLITE": "UDPLITE-CONNECT", "UDPLITE-DGRAM": "UDPLITE-DATAGRAM", "UDPLITE-L": "UDPLITE-LISTEN",
+	"UDPLITE-SEND": "UDPLITE-SENDTO", "UDPLITE4": "UDPLITE4-CONNECT", "UDPLITE4-DGRAM": "UDPLITE4-DATAGRAM",
+	"UDPLITE4-L": "UDPLITE4-LISTEN", "UDPLITE4-SEND": "UDPLITE4-SENDTO", "UDPLITE6": "UDPLITE6-CONNECT",
+	"UDPLITE6-DGRAM": "UDPLITE6-DATAGRAM", "UDPLITE6-L": "UDPLITE6-LISTEN", "UDPLITE6-SEND": "UDPLITE6-SENDTO",
+	"OPENSSL-DTLS-CONNECT": "OPENSSL-DTLS-CLIENT", "OPENSSL-DTLS-LISTEN": "OPENSSL-DTLS-SERVER",
+}
+
+// Options and aliases of socat 1.8 and of builds with features the Debian
+// 1.7.4.4 build lacks (openssl-method on older OpenSSL).
+var options18 = []optDef{
+	{name: "openssl-method", groups: "OPENSSL", phase: "SPECIFIC", typ: "STRING"},
+	{name: "netns", groups: "ANY", phase: "INIT", typ: "STRING"},
+	{name: "bind-tmpname", groups: "SOCKET", phase: "BIND", typ: "BOOL"},
+	{name: "posixmq-flush", groups: "POSIXMQ", phase: "INIT", typ: "BOOL"},
+	{name: "posixmq-maxmsg", groups: "POSIXMQ", phase: "INIT", typ: "LONG"},
+	{name: "posixmq-msgsize", groups: "POSIXMQ", phase: "INIT", typ: "LONG"},
+	{name: "socks5-username", groups: "SOCKS5", phase: "LATE", typ: "STRING"},
+	{name: "socks5-password", groups: "SOCKS5", phase: "LATE", typ: "STRING"},
+	{name: "retrieve-vlan", groups: "INTERFACE", phase: "LATE", typ: "BOOL"},
+}
+
+var optAliases18 = map[string]string{
+	"method":            "openssl-method",
+	"min-proto-version": "openssl-min-proto-version",
+	"max-proto-version": "openssl-max-proto-version",
+	"mq-flush":          "posixmq-flush",
+}
+
+// tables is the merged lookup: upper-case address names and lower-case
+// option names to their canonical entries.
+type tables struct {
+	types   map[string]*addrDef // canonical and alias names
+	options map[string]*optDef
+}
+
+func buildTables() *tables {
+	t := &tables{types: map[string]*addrDef{}, options: map[string]*optDef{}}
+	for _, list := range [][]addrDef{genAddrTypes, addrTypes18} {
+		for i := range list {
+			t.types[list[i].name] = &list[i]
+		}
+	}
+	// The bi-address PIPE takes no name; TUN and SHELL an optional one.
+	if p := t.types["PIPE"]; p != nil {
+		p.optional = 1
+	}
+	for _, aliases := range []map[string]string{genAddrAliases, addrAliases18} {
+		for alias, canon := range aliases {
+			if d := t.types[canon]; d != nil {
+				t.types[alias] = d
+			}
+		}
+	}
+	for _, list := range [][]optDef{genOptions, options18} {
+		for i := range list {
+			t.options[list[i].name] = &list[i]
+		}
+	}
+	for _, aliases := range []map[string]string{genOptAliases, optAliases18} {
+		for alias, canon := range aliases {
+			if d := t.options[canon]; d != nil {
+				t.options[alias] = d
+			}
+		}
+	}
+	return t
+}
+
+// lookupTables is built once; it is read-only afterwards.
+var lookupTables = buildTables()

@@ -1,0 +1,247 @@
+package socatcmd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Unit is what a systemd service unit says about the socat it runs.
+type Unit struct {
+	Path      string
+	ExecStart [][]string // every ExecStart= command, prefixes removed
+	User      string     // User= ("" means root)
+	Group     string
+	// DynamicUser=yes runs the service as a transient unprivileged user.
+	DynamicUser bool
+	// Socket is the matching .socket unit, when socat gets its
+	// connections from systemd (Accept=yes, or an inherited fd).
+	Socket *SocketUnit
+}
+
+// SocketUnit is the part of a .socket unit that matters here.
+type SocketUnit struct {
+	Path   string
+	Listen []Listen
+	Accept bool
+}
+
+// Listen is one ListenStream=/ListenDatagram= of a socket unit.
+type Listen struct {
+	Kind string // stream or datagram
+	Addr string // as written: 8080, 127.0.0.1:8080, [::1]:8080, /run/x.sock
+}
+
+// ReadUnit reads a service unit file and, if there is one next to it, the
+// socket unit that activates it (foo.service or foo@.service: foo.socket).
+func ReadUnit(path string) (*Unit, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	u, err := ParseUnit(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	u.Path = path
+	base := strings.TrimSuffix(filepath.Base(path), ".service")
+	base = strings.TrimSuffix(base, "@")
+	sock := filepath.Join(filepath.Dir(path), base+".socket")
+	if data, err := os.ReadFile(sock); err == nil {
+		u.Socket = parseSocketUnit(string(data))
+		u.Socket.Path = sock
+	}
+	return u, nil
+}
+
+// unitLines yields the key=value assignments of a section, with line
+// continuations joined and comments dropped.
+func unitLines(content, section string) [][2]string {
+	var out [][2]string
+	cur := ""
+	var pending strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(content))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if pending.Len() > 0 {
+			t := strings.TrimSpace(line)
+			if strings.HasPrefix(t, "#") || strings.HasPrefix(t, ";") {
+				continue // comments inside a continuation are skipped
+			}
+			pending.WriteByte(' ')
+			line = t
+		} else {
+			line = strings.TrimSpace(line)
+			if line == "" || line[0] == '#' || line[0] == ';' {
+				continue
+			}
+			if line[0] == '[' && strings.HasSuffix(line, "]") {
+				cur = line[1 : len(line)-1]
+				continue
+			}
+		}
+		if strings.HasSuffix(line, "\\") {
+			pending.WriteString(strings.TrimSuffix(line, "\\"))
+			continue
+		}
+		pending.WriteString(line)
+		full := pending.String()
+		pending.Reset()
+		if cur != section {
+			continue
+		}
+		k, v, ok := strings.Cut(full, "=")
+		if !ok {
+			continue
+		}
+		out = append(out, [2]string{strings.TrimSpace(k), strings.TrimSpace(v)})
+	}
+	return out
+}
+
+// ParseUnit reads the [Service] section of a unit.
+func ParseUnit(content string) (*Unit, error) {
+	u := &Unit{}
+	for _, kv := range unitLines(content, "Service") {
+		switch kv[0] {
+		case "ExecStart":
+			if kv[1] == "" {
+				u.ExecStart = nil // an empty assignment resets the list
+				continue
+			}
+			argv, err := SplitExec(kv[1])
+			if err != nil {
+				return nil, fmt.Errorf("ExecStart=%s: %w", clip(kv[1]), err)
+			}
+			u.ExecStart = append(u.ExecStart, argv)
+		case "User":
+			u.User = kv[1]
+		case "Group":
+			u.Group = kv[1]
+		case "DynamicUser":
+			u.DynamicUser = parseBool(kv[1])
+		}
+	}
+	if len(u.ExecStart) == 0 {
+		return nil, errors.New("no ExecStart= in [Service]")
+	}
+	return u, nil
+}
+
+func parseSocketUnit(content string) *SocketUnit {
+	s := &SocketUnit{}
+	for _, kv := range unitLines(content, "Socket") {
+		switch kv[0] {
+		case "ListenStream":
+			s.Listen = append(s.Listen, Listen{Kind: "stream", Addr: kv[1]})
+		case "ListenDatagram":
+			s.Listen = append(s.Listen, Listen{Kind: "datagram", Addr: kv[1]})
+		case "Accept":
+			s.Accept = parseBool(kv[1])
+		}
+	}
+	return s
+}
+
+func parseBool(v string) bool {
+	switch strings.ToLower(v) {
+	case "1", "yes", "true", "on":
+		return true
+	}
+	return false
+}
+
+// SplitExec splits an ExecStart= value as systemd does: the prefixes
+// (- @ : + ! !!) come off, words split on blanks with "..." and '...'
+// quoting and C escapes, %% becomes %. Other specifiers and $VARIABLES
+// stay as written. With @ the second word is argv[0] and is dropped.
+func SplitExec(v string) ([]string, error) {
+	at := false
+	v = strings.TrimLeft(v, " \t\n\r")
+	for len(v) > 0 && strings.IndexByte("-@:+!", v[0]) >= 0 {
+		if v[0] == '@' {
+			at = true
+		}
+		v = v[1:]
+	}
+	var words []string
+	var w strings.Builder
+	inWord := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		case c == '"' || c == '\'':
+			j := i + 1
+			for ; j < len(v) && v[j] != c; j++ {
+				if v[j] == '\\' && j+1 < len(v) {
+					j++
+					w.WriteByte(cEscape(v[j]))
+					continue
+				}
+				w.WriteByte(v[j])
+			}
+			if j >= len(v) {
+				return nil, fmt.Errorf("unterminated %c quote", c)
+			}
+			i = j
+			inWord = true
+		case c == '\\' && i+1 < len(v):
+			i++
+			w.WriteByte(cEscape(v[i]))
+			inWord = true
+		case c == '%' && i+1 < len(v) && v[i+1] == '%':
+			i++
+			w.WriteByte('%')
+			inWord = true
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	if len(words) == 0 {
+		return nil, errors.New("empty command")
+	}
+	if at && len(words) > 1 {
+		words = append(words[:1], words[2:]...)
+	}
+	return words, nil
+}
+
+func cEscape(c byte) byte {
+	switch c {
+	case 'n':
+		return '\n'
+	case 't':
+		return '\t'
+	case 'r':
+		return '\r'
+	}
+	return c
+}
+
+// SocatCommand finds and parses the socat command of the unit.
+func (u *Unit) SocatCommand() (*Command, error) {
+	var lastErr error
+	for _, argv := range u.ExecStart {
+		found, err := FindSocat([][]string{argv})
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		return Parse(found)
+	}
+	return nil, &NotSocatError{Reason: fmt.Sprintf("no ExecStart= runs socat (%v)", lastErr)}
+}
