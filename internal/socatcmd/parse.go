@@ -257,7 +257,7 @@ func ParseAddress(raw string) (*Address, error) {
 			return a, fmt.Errorf("unexpected %q", clip(raw[pos:]))
 		}
 		if len(a.Parts) == 2 {
-			return a, fmt.Errorf("more than two addresses joined by !!")
+			return a, errors.New(`more than two addresses joined by "!!"`)
 		}
 		pos += 2
 	}
