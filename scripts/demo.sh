@@ -15,15 +15,16 @@ stop_lab() {
 }
 trap stop_lab EXIT
 
-# start NAME SOCAT-ARGS...: run socat in its own process group, wait for its
-# "listening on" line and print the port it picked.
+# start VAR NAME SOCAT-ARGS...: run socat in its own process group, wait for
+# its "listening on" line and store the port it picked in VAR. Not called
+# in $(...): a subshell would lose the PID, and the lab would outlive us.
 start() {
-  local name=$1; shift
+  local var=$1 name=$2; shift 2
   setsid socat -d -d "$@" 2>"$lab/$name.log" >/dev/null &
   pids+=($!)
   for _ in $(seq 200); do
     if grep -q 'listening on' "$lab/$name.log" 2>/dev/null; then
-      grep -o 'listening on [^"]*[0-9.]*:[0-9]*' "$lab/$name.log" | head -1 | sed 's/.*://'
+      printf -v "$var" '%s' "$(grep -o 'listening on [^"]*[0-9.]*:[0-9]*' "$lab/$name.log" | head -1 | sed 's/.*://')"
       return
     fi
     sleep 0.05
@@ -54,11 +55,11 @@ cat "$lab/server.crt" "$lab/server.key" > "$lab/server.pem"
 chmod 600 "$lab/server.key" "$lab/server.pem"
 
 L=TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr
-echo_port=$(start echo "$L" EXEC:cat)
-relay_port=$(start relay "$L,max-children=20" "TCP:127.0.0.1:$echo_port")
-tls_port=$(start tls "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert=$lab/server.pem" "TCP:127.0.0.1:$echo_port")
+start echo_port echo "$L" EXEC:cat
+start relay_port relay "$L,max-children=20" "TCP:127.0.0.1:$echo_port"
+start tls_port tls "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert=$lab/server.pem" "TCP:127.0.0.1:$echo_port"
 dead_backend=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 9)
-dead_port=$(start dead "$L" "TCP:127.0.0.1:$dead_backend")
+start dead_port dead "$L" "TCP:127.0.0.1:$dead_backend"
 cat <<INFO
   echo backend       socat $L EXEC:cat                              -> 127.0.0.1:$echo_port
   plain relay        socat $L,max-children=20 TCP:<echo>            -> 127.0.0.1:$relay_port

@@ -22,7 +22,16 @@ const (
 	MaxReadBytes   = 8 << 20
 	MaxEchoBytes   = 1 << 40
 	MaxRetries     = 100
+	// MaxBuffered bounds --connections x --max-bytes: every connection
+	// may keep its whole response.
+	MaxBuffered = 64 << 20
 )
+
+// chunkSize is the read/write size per connection: 32 KiB, less with many
+// connections, so that buffers stay within a few tens of MiB.
+func (c *Config) chunkSize() int {
+	return min(32<<10, max(4<<10, (48<<20)/(3*max(1, c.Connections))))
+}
 
 // Config is one endpoint check, as plain values.
 type Config struct {
@@ -48,6 +57,12 @@ type Config struct {
 	// Settle is how long a bare connect (nothing to send or read) waits
 	// for the peer to close; 0 switches it off.
 	Settle time.Duration
+	// ReadTimeout is how long to wait for more of a response that has not
+	// met its expectations yet; after it the response is complete.
+	ReadTimeout time.Duration
+	// ReportConnections adds connections_ok to perfdata even for one
+	// connection (--connections given explicitly).
+	ReportConnections bool
 
 	RefusedState  state.State
 	MismatchState state.State
@@ -141,6 +156,8 @@ func (c *Config) Validate() error {
 	}
 	if c.Connections < 1 || c.Connections > MaxConnections {
 		bad("--connections %d is out of range: give 1 to %d", c.Connections, MaxConnections)
+	} else if c.readsResponse() && int64(c.Connections)*int64(c.MaxBytes) > MaxBuffered {
+		bad("--connections %d x --max-bytes %d could buffer more than %d MiB: lower one of them", c.Connections, c.MaxBytes, MaxBuffered>>20)
 	}
 	if c.Retries < 0 || c.Retries > MaxRetries {
 		bad("--retries %d is out of range: give 0 to %d", c.Retries, MaxRetries)
@@ -150,6 +167,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Settle < 0 {
 		bad("--settle must not be negative")
+	}
+	if c.ReadTimeout < 0 {
+		bad("--read-timeout must not be negative")
 	}
 	if t := c.TLS; t != nil {
 		if t.KeyFile != "" && t.CertFile == "" {

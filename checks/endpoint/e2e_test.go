@@ -348,3 +348,61 @@ func TestAddressFamilyAndSource(t *testing.T) {
 		t.Errorf("socat did not see 127.0.0.2 as the source:\n%s", v4.Log())
 	}
 }
+
+// A name with several addresses (A and AAAA) is tried address by address,
+// as check_tcp does: socat's TCP-LISTEN listens on IPv4 only by default.
+func TestDialFallsBackToTheNextAddress(t *testing.T) {
+	echo := echoServer(t)
+	closed := closedPort(t)
+	pr := &prober{cfg: &Config{}, env: check.Env{Stage: &check.Stage{}}, addrs: []target{
+		{"tcp4", fmt.Sprintf("127.0.0.1:%d", closed)},
+		{"tcp4", echo.Addr()},
+	}}
+	conn, got, err := pr.dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if got.addr != echo.Addr() {
+		t.Errorf("dialed %s, want %s", got.addr, echo.Addr())
+	}
+}
+
+// An empty datagram is an answer.
+func TestUDPEmptyDatagramIsAnAnswer(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			_, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = pc.WriteTo(nil, from)
+		}
+	}()
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	r := runCheck(t, 3*time.Second, cfgFor(port, send("ping"), func(c *Config) { c.UDP = true }))
+	expect(t, r, state.OK, "answered")
+	if took, _ := perf(r, "time"); took > 1 {
+		t.Errorf("an empty answer took %v s: it was not seen", took)
+	}
+}
+
+func TestValidateBoundsBufferedMemory(t *testing.T) {
+	c := validConfig()
+	c.Send, c.Connections, c.MaxBytes = []byte("x"), 100, MaxReadBytes
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "could buffer more than 64 MiB") {
+		t.Errorf("Validate = %v", err)
+	}
+	if got := (&Config{Connections: 4096}).chunkSize(); got != 4<<10 {
+		t.Errorf("chunk for 4096 connections = %d", got)
+	}
+	if got := (&Config{Connections: 1}).chunkSize(); got != 32<<10 {
+		t.Errorf("chunk for 1 connection = %d", got)
+	}
+}

@@ -11,12 +11,9 @@ import (
 	"github.com/check-socat/check-socat/internal/check"
 )
 
-// echoChunk is the write and read size of the TCP echo, and the datagram
-// size of the UDP echo (small enough for any path MTU after socat).
-const (
-	echoChunk    = 32 << 10
-	udpEchoChunk = 1024
-)
+// udpEchoChunk is the datagram size of the UDP echo (small enough for any
+// path MTU after socat).
+const udpEchoChunk = 1024
 
 // stream is the pseudo-random byte stream of one echo. The sender and the
 // checker each run their own copy from the same seed, so memory does not
@@ -50,9 +47,9 @@ func (pr *prober) echo(ctx context.Context, p *probe) *probe {
 	go func() {
 		writeErr <- check.Safely(func() error {
 			src := stream(seed)
-			buf := make([]byte, echoChunk)
+			buf := make([]byte, pr.chunk)
 			for left := total; left > 0; {
-				n := int(min(left, echoChunk))
+				n := int(min(left, int64(pr.chunk)))
 				_, _ = src.Read(buf[:n])
 				if _, err := p.conn.Write(buf[:n]); err != nil {
 					return err
@@ -64,8 +61,8 @@ func (pr *prober) echo(ctx context.Context, p *probe) *probe {
 	}()
 
 	want := stream(seed)
-	got := make([]byte, echoChunk)
-	exp := make([]byte, echoChunk)
+	got := make([]byte, pr.chunk)
+	exp := make([]byte, pr.chunk)
 	var readErr error
 	for p.nrecv < total {
 		n, err := p.conn.Read(got[:min(int64(len(got)), total-p.nrecv)])

@@ -50,19 +50,22 @@ func Unescape(s string) ([]byte, error) {
 	return out, nil
 }
 
-// ParseHex decodes --expect-bytes: hex digits, optionally with a 0x prefix
-// and with spaces, colons or dashes between bytes ("16 03 03", "16:03:03").
+// ParseHex decodes --expect-bytes: hex digits, with spaces, colons, commas
+// or dashes between bytes and an optional 0x on each ("16 03 03",
+// "16:03:03", "0x16 0x03").
 func ParseHex(s string) ([]byte, error) {
-	t := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
-	t = strings.NewReplacer(" ", "", ":", "", "-", "").Replace(t)
-	if t == "" {
+	var digits strings.Builder
+	for _, tok := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ':' || r == '-' || r == ',' }) {
+		digits.WriteString(strings.TrimPrefix(strings.TrimPrefix(tok, "0x"), "0X"))
+	}
+	if digits.Len() == 0 {
 		return nil, fmt.Errorf("%q holds no bytes: give hex digits such as 16030300", s)
 	}
-	b, err := hex.DecodeString(t)
+	out, err := hex.DecodeString(digits.String())
 	if err != nil {
 		return nil, fmt.Errorf("%q is not hex bytes: give pairs of hex digits such as 16030300", s)
 	}
-	return b, nil
+	return out, nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

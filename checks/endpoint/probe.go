@@ -46,10 +46,13 @@ type probe struct {
 	reason  string // what went wrong, for the output
 
 	connect, handshake, firstByte, echo time.Duration
-	gotFirst                            bool
-	received                            []byte // the response (not the echo), at most MaxBytes
-	nrecv                               int64
-	matched                             int // expectations met
+	// total is the probe's time from the start of the attempt to the end
+	// of its work, without the --settle wait.
+	total    time.Duration
+	gotFirst bool
+	received []byte // the response (not the echo), at most MaxBytes
+	nrecv    int64
+	matched  int // expectations met
 
 	tlsState      *tls.ConnectionState
 	certRequested bool
@@ -60,27 +63,58 @@ func (p *probe) fail(o outcome, stage, format string, args ...any) *probe {
 	return p
 }
 
-// prober runs probes against one resolved address.
+// prober runs probes against the resolved addresses of one attempt.
 type prober struct {
-	cfg     *Config
-	env     check.Env
-	network string // tcp4, tcp6, udp4, udp6, unix
-	addr    string
-	dialer  net.Dialer
-	tls     *tls.Config
+	cfg   *Config
+	env   check.Env
+	addrs []target // tried in order until one connects
+	start time.Time
+	// chunk is the read and write size; smaller with many connections, so
+	// that memory stays bounded.
+	chunk  int
+	dialer net.Dialer
+	tls    *tls.Config
 }
+
+// target is one address to dial.
+type target struct{ network, addr string }
 
 // run performs one connection: connect, TLS, then an echo, a request and
 // response, or a bare connect with a settle read.
 func (pr *prober) run(ctx context.Context) *probe {
+	p := pr.work(ctx)
+	if p.total == 0 {
+		p.total = time.Since(pr.start)
+	}
+	return p
+}
+
+// dial connects to the first address that accepts: a name with A and AAAA
+// records behind an IPv4-only socat is reachable, as with check_tcp.
+func (pr *prober) dial(ctx context.Context) (net.Conn, target, error) {
+	var last error
+	for _, t := range pr.addrs {
+		conn, err := pr.dialer.DialContext(ctx, t.network, t.addr)
+		if err == nil {
+			return conn, t, nil
+		}
+		last = err
+		if !(errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.EADDRNOTAVAIL)) || ctx.Err() != nil {
+			return nil, t, err
+		}
+	}
+	return nil, pr.addrs[len(pr.addrs)-1], last
+}
+
+func (pr *prober) work(ctx context.Context) *probe {
 	p := &probe{}
 	pr.env.SetStage(stageConnect)
 	p.stage = stageConnect
 	t0 := time.Now()
-	conn, err := pr.dialer.DialContext(ctx, pr.network, pr.addr)
+	conn, dialed, err := pr.dial(ctx)
 	p.connect = time.Since(t0)
 	if err != nil {
-		return pr.dialFailure(ctx, p, err)
+		return pr.dialFailure(ctx, p, dialed, err)
 	}
 	p.conn = conn
 	if d, ok := ctx.Deadline(); ok {
@@ -125,7 +159,7 @@ func (pr *prober) run(ctx context.Context) *probe {
 }
 
 // dialFailure classifies a failed connect.
-func (pr *prober) dialFailure(ctx context.Context, p *probe, err error) *probe {
+func (pr *prober) dialFailure(ctx context.Context, p *probe, t target, err error) *probe {
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return p.fail(outcomeRefused, stageConnect, "connection refused")
@@ -138,7 +172,7 @@ func (pr *prober) dialFailure(ctx context.Context, p *probe, err error) *probe {
 	case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE):
 		return p.fail(outcomeConfig, stageConnect, "this check ran out of file descriptors: lower --connections or raise its open file limit")
 	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
-		return p.fail(outcomeConfig, stageConnect, "permission denied connecting to %s: run as a user that may", pr.addr)
+		return p.fail(outcomeConfig, stageConnect, "permission denied connecting to %s: run as a user that may", t.addr)
 	}
 	return p.fail(outcomeFailed, stageConnect, "%s", errText(err))
 }
@@ -160,14 +194,14 @@ func (pr *prober) ioFailure(ctx context.Context, p *probe, stage string, err err
 		// UDP: the ICMP port unreachable of a closed port.
 		return p.fail(outcomeRefused, stageConnect, "connection refused")
 	case errors.As(err, &opErr) && opErr.Op == "remote error":
+		hint := ""
+		if p.certRequested && len(pr.tls.Certificates) == 0 {
+			hint = " (a client certificate is required: give --cert/--key)"
+		}
 		if p.tlsState != nil {
-			hint := ""
-			if p.certRequested && len(pr.tls.Certificates) == 0 {
-				hint = " (a client certificate is required: give --cert/--key)"
-			}
 			return p.fail(outcomeFailed, stageTLS, "rejected after the handshake: %s%s", errText(err), hint)
 		}
-		return p.fail(outcomeFailed, stageTLS, "%s", errText(err))
+		return p.fail(outcomeFailed, stageTLS, "%s%s", errText(err), hint)
 	case errors.Is(err, syscall.ECONNRESET):
 		return p.fail(outcomeFailed, stage, "connection reset by peer")
 	case errors.Is(err, syscall.EPIPE):
@@ -203,16 +237,21 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 	p.stage = stageFirstByte
 	m := newMatcher(cfg)
 	buf := make([]byte, 0, min(cfg.MaxBytes, 4096))
-	chunk := make([]byte, min(cfg.MaxBytes, 64<<10)) // a whole UDP datagram
+	chunk := make([]byte, min(cfg.MaxBytes, pr.chunk))
+	if cfg.UDP {
+		chunk = make([]byte, 65536) // a whole datagram
+	}
+	deadline, hasDeadline := ctx.Deadline()
+	idleIsDeadline := true // before the first byte, reads wait for the deadline
 	for {
 		n, err := p.conn.Read(chunk[:min(len(chunk), cfg.MaxBytes-len(buf))])
-		if n > 0 {
+		if n > 0 || (err == nil && cfg.UDP) { // an empty datagram is an answer too
 			if !p.gotFirst {
 				p.gotFirst, p.firstByte = true, time.Since(sent)
 				pr.env.SetStage(stageExpectation)
 				p.stage = stageExpectation
 			}
-			buf = append(buf, chunk[:n]...)
+			buf = appendBounded(buf, chunk[:n], cfg.MaxBytes)
 			p.received, p.nrecv = buf, int64(len(buf))
 			verdict := m.feed(buf)
 			p.matched = m.met()
@@ -229,6 +268,14 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 			case !cfg.hasExpectations():
 				return p // no expectation: the first data is the answer
 			}
+			// More may come: wait at most --read-timeout for it (as
+			// check_tcp does), then the response is complete.
+			idle := time.Now().Add(cfg.ReadTimeout)
+			idleIsDeadline = hasDeadline && !idle.Before(deadline)
+			if idleIsDeadline {
+				idle = deadline
+			}
+			_ = p.conn.SetReadDeadline(idle)
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) && p.gotFirst && cfg.hasExpectations() {
@@ -240,12 +287,27 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 			if errors.Is(err, io.EOF) {
 				return p
 			}
-			if isTimeout(ctx, err) && p.gotFirst {
-				return p.fail(outcomeTimeout, stageExpectation, "%s", m.why(buf, "what arrived before the deadline"))
+			if p.gotFirst && isTimeout(ctx, err) {
+				if !idleIsDeadline {
+					return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, fmt.Sprintf("the response (nothing more came for %s)", cfg.ReadTimeout)))
+				}
+				return p.fail(outcomeTimeout, stageExpectation, "%s", m.why(buf, "what arrived before the deadline (the peer was still sending)"))
 			}
 			return pr.ioFailure(ctx, p, p.stage, err)
 		}
 	}
+}
+
+// appendBounded appends b to buf without letting the buffer's capacity
+// grow past max: append doubles, and a few connections of --max-bytes 8M
+// must not cost 16 MiB each.
+func appendBounded(buf, b []byte, limit int) []byte {
+	if len(buf)+len(b) <= cap(buf) {
+		return append(buf, b...)
+	}
+	grown := make([]byte, len(buf), min(limit, max(2*cap(buf), len(buf)+len(b))))
+	copy(grown, buf)
+	return append(grown, b...)
 }
 
 // settle waits briefly after a bare connect for the peer to close: socat
@@ -253,13 +315,14 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 // after its own connect fails. A TLS 1.3 listener that rejects the client
 // certificate says so only after the handshake, in the same way.
 func (pr *prober) settle(ctx context.Context, p *probe) *probe {
+	p.total = time.Since(pr.start) // the wait below is not response time
 	window := pr.cfg.Settle
 	if window <= 0 && !(p.certRequested && p.tlsState != nil && p.tlsState.Version >= tls.VersionTLS13) {
 		return p
 	}
 	window = max(window, 3*p.connect)
 	if p.certRequested {
-		window = max(window, 2*p.handshake, 50*time.Millisecond)
+		window = max(window, 3*p.handshake, 100*time.Millisecond)
 	}
 	deadline := time.Now().Add(window)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -307,8 +370,14 @@ func isTimeout(ctx context.Context, err error) bool {
 	return ctx.Err() != nil
 }
 
-// errText is an error without Go's "dial tcp 1.2.3.4:5->...:" prefixes.
+// errText is an error without Go's "dial tcp 1.2.3.4:5->...:" prefixes,
+// sanitized: errors carry text from the peer (x509 errors quote the
+// certificate's names, which may hold newlines or '|').
 func errText(err error) string {
+	return sanitize.Text(rawErrText(err), 200)
+}
+
+func rawErrText(err error) string {
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Err != nil {
 		if opErr.Op == "remote error" {

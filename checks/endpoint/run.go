@@ -29,6 +29,27 @@ type attempt struct {
 	state   state.State
 }
 
+// local reports whether the attempt failed for a local reason that a retry
+// cannot change (a bad --source, no file descriptors).
+func (a *attempt) local() bool {
+	for _, p := range a.probes {
+		if p.outcome == outcomeConfig {
+			return true
+		}
+	}
+	return false
+}
+
+// allOK reports whether every connection got its answer.
+func (a *attempt) allOK() bool {
+	for _, p := range a.probes {
+		if p.outcome != outcomeOK {
+			return false
+		}
+	}
+	return true
+}
+
 // Run performs the check. It returns by the deadline of ctx.
 func Run(ctx context.Context, env check.Env, cfg Config) check.Result {
 	if err := cfg.Validate(); err != nil {
@@ -41,17 +62,21 @@ func Run(ctx context.Context, env check.Env, cfg Config) check.Result {
 	if env.Verbose >= 2 {
 		env.Debugf("config: %+v", cfg)
 	}
-	r := &runner{cfg: &cfg, env: env, tls: tlsCfg, target: target(&cfg)}
+	r := &runner{cfg: &cfg, env: env, tls: tlsCfg, target: targetName(&cfg)}
 
 	var attempts []*attempt
 	for i := 0; ; i++ {
 		a := r.attempt(ctx)
 		attempts = append(attempts, a)
 		env.Debugf("attempt %d: %s in %s", i+1, a.state, a.elapsed)
-		if a.state == state.OK || i >= cfg.Retries || ctx.Err() != nil || a.probes[0].outcome == outcomeConfig {
+		if a.state == state.OK || i >= cfg.Retries || ctx.Err() != nil || a.local() {
 			break
 		}
-		if d, ok := ctx.Deadline(); ok && time.Until(d) < cfg.RetryDelay {
+		// Retry only with time for the delay and for an attempt like this
+		// one: a last attempt cut short by the deadline would hide the
+		// real failure behind a timeout.
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < cfg.RetryDelay+max(a.elapsed, 100*time.Millisecond) {
+			env.Debugf("no time left for another attempt")
 			break
 		}
 		timer := time.NewTimer(cfg.RetryDelay)
@@ -74,8 +99,8 @@ type runner struct {
 	target string
 }
 
-// target names the endpoint in the output.
-func target(c *Config) string {
+// targetName names the endpoint in the output.
+func targetName(c *Config) string {
 	switch {
 	case c.Unix != "":
 		s := "unix:" + sanitize.Text(c.Unix, 80)
@@ -143,11 +168,11 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// resolve returns the network and address to dial.
-func (r *runner) resolve(ctx context.Context) (network, addr string, fail *probe) {
+// resolve returns the addresses to dial, in the resolver's order.
+func (r *runner) resolve(ctx context.Context) ([]target, *probe) {
 	c := r.cfg
 	if c.Unix != "" {
-		return "unix", c.Unix, nil
+		return []target{{"unix", c.Unix}}, nil
 	}
 	proto := "tcp"
 	if c.UDP {
@@ -163,37 +188,44 @@ func (r *runner) resolve(ctx context.Context) (network, addr string, fail *probe
 		}
 	}
 	r.env.SetStage(stageResolve)
-	var ip netip.Addr
+	var ips []netip.Addr
 	if a, err := netip.ParseAddr(c.Host); err == nil {
-		ip = a.Unmap()
+		ip := a.Unmap()
 		if family == 4 && !ip.Is4() || family == 6 && ip.Is4() {
-			return "", "", (&probe{}).fail(outcomeConfig, stageResolve, "-H %s is not an IPv%d address, as --source %s is", c.Host, family, c.Source)
+			return nil, (&probe{}).fail(outcomeConfig, stageResolve, "-H %s is not an IPv%d address, as --source %s is", c.Host, family, c.Source)
 		}
+		ips = []netip.Addr{ip}
 	} else {
 		lookup := map[int]string{0: "ip", 4: "ip4", 6: "ip6"}[family]
-		ips, err := net.DefaultResolver.LookupNetIP(ctx, lookup, c.Host)
+		found, err := net.DefaultResolver.LookupNetIP(ctx, lookup, c.Host)
 		if err != nil {
 			p := &probe{}
 			if isTimeout(ctx, err) {
-				return "", "", p.fail(outcomeTimeout, stageResolve, "no answer from DNS for %s", sanitize.Text(c.Host, 80))
+				return nil, p.fail(outcomeTimeout, stageResolve, "no answer from DNS for %s", sanitize.Text(c.Host, 80))
 			}
 			var dnsErr *net.DNSError
 			if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-				return "", "", p.fail(outcomeFailed, stageResolve, "%s does not resolve (%s)", sanitize.Text(c.Host, 80), lookup)
+				return nil, p.fail(outcomeFailed, stageResolve, "%s does not resolve (%s)", sanitize.Text(c.Host, 80), lookup)
 			}
-			return "", "", p.fail(outcomeFailed, stageResolve, "%s", sanitize.Text(errText(err), 200))
+			return nil, p.fail(outcomeFailed, stageResolve, "%s", errText(err))
 		}
-		if len(ips) == 0 {
-			return "", "", (&probe{}).fail(outcomeFailed, stageResolve, "%s has no %s address", sanitize.Text(c.Host, 80), lookup)
+		if len(found) == 0 {
+			return nil, (&probe{}).fail(outcomeFailed, stageResolve, "%s has no %s address", sanitize.Text(c.Host, 80), lookup)
 		}
-		ip = ips[0].Unmap()
-		r.env.Debugf("resolved %s to %v, using %s", c.Host, ips, ip)
+		for _, ip := range found {
+			ips = append(ips, ip.Unmap())
+		}
+		r.env.Debugf("resolved %s to %v", c.Host, ips)
 	}
-	network = proto + "4"
-	if !ip.Is4() {
-		network = proto + "6"
+	var out []target
+	for _, ip := range ips {
+		network := proto + "4"
+		if !ip.Is4() {
+			network = proto + "6"
+		}
+		out = append(out, target{network, net.JoinHostPort(ip.String(), strconv.Itoa(c.Port))})
 	}
-	return network, net.JoinHostPort(ip.String(), strconv.Itoa(c.Port)), nil
+	return out, nil
 }
 
 // attempt resolves the target and runs Connections probes at once. Every
@@ -203,11 +235,12 @@ func (r *runner) resolve(ctx context.Context) (network, addr string, fail *probe
 func (r *runner) attempt(ctx context.Context) *attempt {
 	start := time.Now()
 	a := &attempt{}
-	network, addr, fail := r.resolve(ctx)
+	addrs, fail := r.resolve(ctx)
 	if fail != nil {
+		fail.total = time.Since(start)
 		a.probes = []*probe{fail}
 	} else {
-		pr := &prober{cfg: r.cfg, env: r.env, network: network, addr: addr, tls: r.tls}
+		pr := &prober{cfg: r.cfg, env: r.env, addrs: addrs, start: start, chunk: r.cfg.chunkSize(), tls: r.tls}
 		if r.cfg.Source != "" {
 			ip := net.ParseIP(r.cfg.Source)
 			if r.cfg.UDP {
@@ -234,8 +267,8 @@ func (r *runner) attempt(ctx context.Context) *attempt {
 			}
 		}
 	}
-	a.elapsed = time.Since(start)
 	for _, p := range a.probes {
+		a.elapsed = max(a.elapsed, p.total)
 		a.state = state.Worst(a.state, r.probeState(p))
 	}
 	return a
@@ -270,7 +303,7 @@ func (r *runner) describe(p *probe) string {
 	case p.outcome == outcomeOK:
 		return "ok"
 	case p.outcome == outcomeRefused && r.probeState(p) == state.OK:
-		return "connection refused, as required (--refused-state ok)"
+		return "refused the connection, as required (--refused-state ok)"
 	case p.outcome == outcomeTimeout:
 		return fmt.Sprintf("timed out at %s: %s", p.stage, p.reason)
 	case p.outcome == outcomeConfig:
@@ -286,7 +319,13 @@ func (r *runner) result(attempts []*attempt) check.Result {
 
 	// The worst connection of the last attempt speaks for it.
 	probes := append([]*probe(nil), last.probes...)
-	sort.SliceStable(probes, func(i, j int) bool { return r.probeState(probes[i]).Worse(r.probeState(probes[j])) })
+	sort.SliceStable(probes, func(i, j int) bool {
+		si, sj := r.probeState(probes[i]), r.probeState(probes[j])
+		if si != sj {
+			return si.Worse(sj)
+		}
+		return probes[i].outcome != outcomeOK && probes[j].outcome == outcomeOK
+	})
 	worst := probes[0]
 	if worst.outcome == outcomeConfig {
 		return check.Unknownf("%s", worst.reason)
@@ -310,7 +349,12 @@ func (r *runner) result(attempts []*attempt) check.Result {
 		}
 	}
 	elapsed := last.elapsed.Seconds()
-	timeState := threshold.Evaluate(elapsed, c.Warn, c.Crit)
+	// The ranges judge a response time; a failed attempt has a state of
+	// its own (and its "time" is often just the deadline).
+	timeState := state.OK
+	if last.allOK() {
+		timeState = threshold.Evaluate(elapsed, c.Warn, c.Crit)
+	}
 
 	perf := []perfdata.Metric{perfdata.Seconds("time", elapsed).WithRanges(c.Warn, c.Crit).WithMin(0)}
 	if worst.stage != stageResolve || len(last.probes) > 1 || worst.outcome == outcomeOK {
@@ -340,7 +384,7 @@ func (r *runner) result(attempts []*attempt) check.Result {
 		m.Decimals = 0
 		perf = append(perf, m)
 	}
-	if c.Connections > 1 {
+	if c.Connections > 1 || c.ReportConnections {
 		perf = append(perf, perfdata.New("connections_ok", float64(ok), "").WithMin(0).WithMax(float64(c.Connections)))
 	}
 	if c.Retries > 0 {
@@ -351,16 +395,24 @@ func (r *runner) result(attempts []*attempt) check.Result {
 	// Summary: the worst problem first.
 	var summary string
 	switch {
-	case last.state != state.OK && len(last.probes) > 1:
-		failed := len(last.probes) - ok
+	case !last.allOK() && len(last.probes) > 1:
+		failed := 0
+		for _, p := range last.probes {
+			if p.outcome != outcomeOK {
+				failed++
+			}
+		}
 		summary = fmt.Sprintf("%s: %d of %d connections failed; worst: %s", r.target, failed, len(last.probes), r.describe(worst))
-		if worst.outcome == outcomeTimeout && ok > 0 {
+		if worst.outcome == outcomeTimeout && failed < len(last.probes) {
 			summary += " (max-children, backlog or fd limit reached?)"
 		}
-	case last.state != state.OK:
+	case !last.allOK() || c.RefusedState == state.OK:
 		summary = fmt.Sprintf("%s %s", r.target, r.describe(worst))
 	default:
 		summary = fmt.Sprintf("%s %s", r.target, r.okSummary(last, throughput))
+	}
+	if !last.allOK() && last.state == state.OK && worst.outcome != outcomeRefused {
+		summary += " (" + r.stateFlag(worst) + " ok)"
 	}
 	if len(attempts) > 1 && last.state == state.OK {
 		res.State = state.Warning
@@ -381,6 +433,19 @@ func (r *runner) result(attempts []*attempt) check.Result {
 	return res
 }
 
+// stateFlag names the flag that chose the state of an outcome.
+func (r *runner) stateFlag(p *probe) string {
+	switch p.outcome {
+	case outcomeTimeout:
+		return "--timeout-state"
+	case outcomeMismatch:
+		return "--mismatch-state"
+	case outcomeRefused:
+		return "--refused-state"
+	}
+	return "state"
+}
+
 func worstOf(r *runner, a *attempt) *probe {
 	w := a.probes[0]
 	for _, p := range a.probes[1:] {
@@ -395,9 +460,6 @@ func worstOf(r *runner, a *attempt) *probe {
 func (r *runner) okSummary(a *attempt, throughput float64) string {
 	c := r.cfg
 	p := a.probes[0]
-	if p.outcome == outcomeRefused {
-		return "refused the connection, as required (--refused-state ok)"
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "answered in %s s", fmtSeconds(a.elapsed))
 	if p.tlsState != nil {

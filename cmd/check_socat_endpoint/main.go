@@ -32,11 +32,12 @@ type cli struct {
 	IPv6   bool   `short:"6" name:"use-ipv6" group:"Target"`
 	Source string `placeholder:"ADDR" group:"Target"`
 
-	Send        string   `short:"s" placeholder:"STRING" group:"Request and response"`
-	Expect      []string `short:"e" sep:"none" placeholder:"STRING" group:"Request and response"`
-	ExpectRegex string   `placeholder:"RE" group:"Request and response"`
-	ExpectBytes string   `placeholder:"HEX" group:"Request and response"`
-	MaxBytes    int      `default:"65536" placeholder:"N" group:"Request and response"`
+	Send        string              `short:"s" placeholder:"STRING" group:"Request and response"`
+	Expect      []string            `short:"e" sep:"none" placeholder:"STRING" group:"Request and response"`
+	ExpectRegex string              `placeholder:"RE" group:"Request and response"`
+	ExpectBytes string              `placeholder:"HEX" group:"Request and response"`
+	MaxBytes    Size                `default:"65536" placeholder:"N" group:"Request and response"`
+	ReadTimeout plugin.ZeroDuration `default:"2s" placeholder:"DURATION" group:"Request and response"`
 
 	TLS      bool   `name:"tls" group:"TLS"`
 	SNI      string `placeholder:"NAME" group:"TLS"`
@@ -46,9 +47,9 @@ type cli struct {
 	Insecure bool   `group:"TLS"`
 
 	EchoBytes   Size                `placeholder:"N" group:"Integrity and load"`
-	Connections int                 `default:"1" placeholder:"N" group:"Integrity and load"`
+	Connections *int                `placeholder:"N" group:"Integrity and load"`
 	Retries     int                 `default:"0" placeholder:"N" group:"Integrity and load"`
-	RetryDelay  plugin.Duration     `default:"1s" placeholder:"DURATION" group:"Integrity and load"`
+	RetryDelay  plugin.ZeroDuration `default:"1s" placeholder:"DURATION" group:"Integrity and load"`
 	Settle      plugin.ZeroDuration `default:"50ms" placeholder:"DURATION" group:"Integrity and load"`
 
 	RefusedState  state.State     `default:"critical" placeholder:"STATE" group:"States and thresholds"`
@@ -70,7 +71,8 @@ var help = map[string]string{
 	"expect":         "The response must contain STRING (same escapes as --send); repeat for several, all must match.",
 	"expect-regex":   "The response must match this Go regular expression (RE2 syntax), e.g. '^HTTP/1\\.[01] 200'.",
 	"expect-bytes":   "The response must start with these bytes, in hex (16030300, 16:03:03).",
-	"max-bytes":      "Read at most N bytes of response (1 to 8388608); reading stops earlier once every expectation matched.",
+	"max-bytes":      "Read at most N bytes of response (suffixes K, M; at most 8M); reading stops earlier once every expectation matched.",
+	"read-timeout":   "When a response has arrived but does not meet the expectations yet, wait at most this long for more (as check_tcp does); then it is complete and a missing expectation is --mismatch-state. 0: judge the first data.",
 	"tls":            "Speak TLS first, as to an OPENSSL-LISTEN address. The server is verified against the system roots or --ca-file unless --insecure.",
 	"sni":            "Server name to send and to verify (default: -H when it is a name; an IP is checked against IP SANs).",
 	"ca-file":        "Trust the CA certificates in this PEM file instead of the system store.",
@@ -78,9 +80,9 @@ var help = map[string]string{
 	"key":            "Private key (PEM) of --cert, when it is not in the same file.",
 	"insecure":       "Do not verify the server certificate (the handshake and everything after it still are).",
 	"echo-bytes":     "Send N pseudo-random bytes (suffixes K, M, G: powers of 1024) and require the same bytes back from an echo service behind the relay: proves integrity end to end and measures throughput.",
-	"connections":    "Open N connections at once, each doing the whole probe and held open until all ended (1 to 4096); all must succeed. Finds exhausted max-children, backlog and fd limits (give --send/--expect or --echo-bytes so that being served is proven).",
-	"retries":        "Retry a failed probe up to N times within the deadline; success after a retry is WARNING and says after how many.",
-	"retry-delay":    "Wait this long between retries (10, 2.5, 500ms).",
+	"connections":    "Open N connections at once (default: 1; 1 to 4096), each doing the whole probe and held open until all ended; all must succeed. Finds exhausted max-children, backlog and fd limits (give --send/--expect or --echo-bytes so that being served is proven).",
+	"retries":        "Retry a failed probe up to N times within the deadline (each retry repeats all --connections); success after a retry is WARNING and says after how many. time is the last attempt's.",
+	"retry-delay":    "Wait this long between retries (10, 2.5, 500ms, 0).",
 	"settle":         "After a bare connect, wait up to this long (at least 3x the connect time) for the peer to close, as socat does when its backend is down; 0 switches it off.",
 	"refused-state":  "State when the connection is refused: ok, warning, critical or unknown. 'ok' turns the check into 'this port must be closed': an open port is then CRITICAL.",
 	"mismatch-state": "State when the complete response fails an expectation or the echo differs.",
@@ -93,10 +95,13 @@ var help = map[string]string{
 func (c *cli) config() (endpoint.Config, error) {
 	cfg := endpoint.Config{
 		Host: c.Host, Port: c.Port, Unix: c.Unix, UDP: c.UDP, Source: c.Source,
-		MaxBytes: c.MaxBytes, EchoBytes: int64(c.EchoBytes), Connections: c.Connections,
-		Retries: c.Retries, RetryDelay: c.RetryDelay.D(), Settle: c.Settle.D(),
+		MaxBytes: int(min(int64(c.MaxBytes), endpoint.MaxReadBytes+1)), EchoBytes: int64(c.EchoBytes), Connections: 1,
+		Retries: c.Retries, RetryDelay: c.RetryDelay.D(), Settle: c.Settle.D(), ReadTimeout: c.ReadTimeout.D(),
 		RefusedState: c.RefusedState, MismatchState: c.MismatchState, TimeoutState: c.TimeoutState,
 		Warn: c.Warning, Crit: c.Critical,
+	}
+	if c.Connections != nil {
+		cfg.Connections, cfg.ReportConnections = *c.Connections, true
 	}
 	switch {
 	case c.IPv4 && c.IPv6:

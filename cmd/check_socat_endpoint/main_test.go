@@ -94,7 +94,7 @@ func TestDeadlineAgainstSlowPeers(t *testing.T) {
 		{"silent TLS handshake", []string{"-H", "127.0.0.1", "-p", port(silent), "--tls", "--insecure", "-t", "1"},
 			2, "timed out at TLS handshake", time.Second},
 		{"trickle, expectation never met", []string{"-H", "127.0.0.1", "-p", port(trickle), "-e", "never", "-t", "2", "--timeout-state", "warning"},
-			1, `WARNING: tcp://127.0.0.1:` + port(trickle) + ` timed out at expectation: "never" not found in what arrived before the deadline; received`, 2 * time.Second},
+			1, `WARNING: tcp://127.0.0.1:` + port(trickle) + ` timed out at expectation: "never" not found in what arrived before the deadline (the peer was still sending); received`, 2 * time.Second},
 		{"trickle, many bytes expected", []string{"-H", "127.0.0.1", "-p", port(trickle), "-e", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "-t", "500ms", "--timeout-state", "unknown"},
 			3, "UNKNOWN: ", 500 * time.Millisecond},
 	}
@@ -151,6 +151,82 @@ func TestOKOutput(t *testing.T) {
 	}
 }
 
+// A server whose certificate names carry a newline must not add lines to
+// the output: Go's x509 errors quote those names.
+func TestCertificateNameCannotInjectLines(t *testing.T) {
+	evil := testlab.SelfSigned(t, "evil", []string{"a\nCRITICAL: injected line|x=1"})
+	echo := testlab.Start(t, listen, "EXEC:cat")
+	tls := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+evil, "TCP:"+echo.Addr())
+	for _, extra := range [][]string{nil, {"--connections", "2"}, {"--retries", "1", "--retry-delay", "0"}} {
+		args := append([]string{"-H", "localhost", "-p", port(tls), "--tls"}, extra...)
+		r := run(t, args...)
+		if r.code != 2 || strings.Contains(r.out, "\nCRITICAL: injected") || strings.Count(r.out, "|") != 1 {
+			t.Errorf("%v: exit %d, output:\n%s", extra, r.code, r.out)
+		}
+		if !strings.Contains(r.out, `a\nCRITICAL: injected line\x7cx=1`) {
+			t.Errorf("%v: the name is not shown escaped:\n%s", extra, r.out)
+		}
+	}
+}
+
+// A wrong answer on a connection the server keeps open is a mismatch once
+// nothing more comes for --read-timeout, not a timeout at the deadline.
+func TestMismatchOnOpenConnection(t *testing.T) {
+	echo := testlab.Start(t, listen, "EXEC:cat")
+	r := run(t, "-H", "127.0.0.1", "-p", port(echo), "-s", "SSH-2.0-OpenSSH", "-e", "220 ", "--read-timeout", "300ms", "-t", "10", "--mismatch-state", "warning")
+	if r.code != 1 || !strings.Contains(r.first(), `failed at expectation: "220 " not found in the response (nothing more came for 300ms)`) {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	if r.took > 3*time.Second {
+		t.Errorf("took %v: it waited for the deadline", r.took)
+	}
+}
+
+// Ranges judge response times: a timed-out attempt gets --timeout-state,
+// not the threshold its elapsed time happens to breach; and an OK state
+// chosen by --timeout-state does not claim an answer.
+func TestTimeoutStateWinsOverThresholds(t *testing.T) {
+	silent := testlab.Start(t, listen, "EXEC:"+testlab.Script(t, t.TempDir(), "silent", "exec sleep 600"))
+	r := run(t, "-H", "127.0.0.1", "-p", port(silent), "-s", "x", "-t", "1", "-w", "0.2", "-c", "0.5", "--timeout-state", "warning")
+	if r.code != 1 {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	r = run(t, "-H", "127.0.0.1", "-p", port(silent), "-s", "x", "-t", "500ms", "--timeout-state", "ok")
+	if r.code != 0 || !strings.Contains(r.first(), "timed out at first byte") || !strings.Contains(r.first(), "(--timeout-state ok)") || strings.Contains(r.first(), "answered") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+}
+
+// The --settle wait is not response time.
+func TestSettleIsNotResponseTime(t *testing.T) {
+	echo := testlab.Start(t, listen, "EXEC:cat")
+	r := run(t, "-H", "127.0.0.1", "-p", port(echo), "--settle", "800ms", "-w", "0.5")
+	m := regexp.MustCompile(`'time'=([0-9.]+)s`).FindStringSubmatch(r.first())
+	if r.code != 0 || m == nil || m[1] >= "0.5" || r.took < 800*time.Millisecond {
+		t.Errorf("exit %d after %v:\n%s", r.code, r.took, r.out)
+	}
+}
+
+// A TLS 1.2 listener that requires a client certificate fails the
+// handshake itself; the output still says what is missing.
+func TestTLS12ClientCertificateHint(t *testing.T) {
+	pki := testlab.NewPKI(t)
+	echo := testlab.Start(t, listen, "EXEC:cat")
+	mtls := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,openssl-max-proto-version=TLS1.2,cafile="+pki.CA+",cert="+pki.ServerCert, "TCP:"+echo.Addr())
+	r := run(t, "-H", "127.0.0.1", "-p", port(mtls), "--tls", "--ca-file", pki.CA)
+	if r.code != 2 || !strings.Contains(r.first(), "failed at TLS handshake") || !strings.Contains(r.first(), "(a client certificate is required: give --cert/--key)") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+}
+
+func TestExplicitOneConnectionIsReported(t *testing.T) {
+	echo := testlab.Start(t, listen, "EXEC:cat")
+	r := run(t, "-H", "127.0.0.1", "-p", port(echo), "-s", "x", "--connections", "1", "--retry-delay", "0", "--max-bytes", "1K")
+	if r.code != 0 || !strings.Contains(r.first(), "'connections_ok'=1;;;0;1") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+}
+
 // Every flag given a bad value: exit 3, one line "UNKNOWN: ..." naming it.
 func TestBadInput(t *testing.T) {
 	tcp := []string{"-H", "127.0.0.1", "-p", "9"}
@@ -185,6 +261,10 @@ func TestBadInput(t *testing.T) {
 		{with("--max-bytes", "0"), "--max-bytes"},
 		{with("--max-bytes", "many"), "--max-bytes"},
 		{with("--max-bytes", "999999999"), "--max-bytes"},
+		{with("--max-bytes", "8M", "--connections", "100", "-e", "x"), "--max-bytes"},
+		{with("--read-timeout", "later"), "--read-timeout"},
+		{with("-w", ":"), "--warning"},
+		{with("-c", "@~:"), "--critical"},
 		{with("--sni", "example.org"), "--tls"},
 		{with("--insecure"), "--tls"},
 		{with("--tls", "--ca-file", missing), "--ca-file"},

@@ -29,7 +29,7 @@ func Render(r check.Result, max int) string {
 		max = int(^uint(0) >> 1)
 	}
 	head := r.State.String() + ": "
-	summary := sanitize.Line(firstLine(r.Summary))
+	summary := sanitize.Line(strings.TrimSpace(r.Summary))
 
 	// Perfdata survives: metrics are kept in order while they fit in what
 	// is left after the state word, a short summary and the note that says
@@ -44,10 +44,9 @@ func Render(r check.Result, max int) string {
 	if cutPerf > 0 {
 		note = fmt.Sprintf(perfNote, cutPerf)
 	}
-	var lines []string
-	for _, d := range r.Details {
-		lines = append(lines, strings.Split(d, "\n")...)
-	}
+	// One detail is one line: a newline inside it (text from outside that
+	// escaped sanitizing) is escaped, never a new line of output.
+	lines := r.Details
 
 	// The summary gets what is left after perfdata, the note, and room to
 	// say that long output was cut.
@@ -83,14 +82,6 @@ func Render(r check.Result, max int) string {
 
 func moreLine(n int) string { return fmt.Sprintf("... %d more\n", n) }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // fitPerf joins as many metrics as fit in room bytes and says how many
 // were left out.
 func fitPerf(ms []perfdata.Metric, room int) (string, int) {
@@ -108,7 +99,8 @@ func fitPerf(ms []perfdata.Metric, room int) (string, int) {
 	return b.String(), 0
 }
 
-// cutString cuts s to at most n bytes without splitting a UTF-8 sequence.
+// cutString cuts s to at most n bytes without splitting a UTF-8 sequence
+// or an escape (\x7c, \u202e, \n) that sanitize wrote.
 func cutString(s string, n int) string {
 	if n <= 0 {
 		return ""
@@ -119,5 +111,33 @@ func cutString(s string, n int) string {
 	for n > 0 && s[n]&0xC0 == 0x80 {
 		n--
 	}
-	return s[:n]
+	s = s[:n]
+	// An escape is a backslash and up to 5 more bytes; drop a partial one.
+	if i := strings.LastIndexByte(s, '\\'); i >= 0 && len(s)-i < 6 {
+		want := map[byte]int{'x': 4, 'u': 6}[safeByte(s, i+1)]
+		if want == 0 {
+			want = 2
+		}
+		if backslashes(s, i)%2 == 1 && len(s)-i < want {
+			s = s[:i]
+		}
+	}
+	return s
+}
+
+func safeByte(s string, i int) byte {
+	if i < len(s) {
+		return s[i]
+	}
+	return 0
+}
+
+// backslashes counts the run of backslashes ending at i, so that an
+// escaped backslash (\\) is not taken for the start of an escape.
+func backslashes(s string, i int) int {
+	n := 0
+	for ; i >= 0 && s[i] == '\\'; i-- {
+		n++
+	}
+	return n
 }

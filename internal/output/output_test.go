@@ -45,6 +45,38 @@ func TestRenderNeutralisesPipes(t *testing.T) {
 	}
 }
 
+// A newline inside a detail or the summary (from outside text that was not
+// sanitized at its source) is escaped: it never starts a line of output.
+func TestRenderNewlinesNeverSplit(t *testing.T) {
+	r := check.Result{State: state.OK, Summary: "x\nCRITICAL: fake", Details: []string{"a\nCRITICAL: injected"}}
+	out := Render(r, 8000)
+	want := "OK: x\\nCRITICAL: fake\na\\nCRITICAL: injected\n"
+	if out != want {
+		t.Errorf("Render = %q, want %q", out, want)
+	}
+}
+
+func TestCutStringKeepsEscapesWhole(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{`abc\x7cdef`, 5, "abc"},
+		{`abc\x7cdef`, 7, `abc\x7c`},
+		{`ab\\cd`, 3, `ab`},
+		{`ab\\cd`, 4, `ab\\`},
+		{`ab\u202e`, 6, "ab"},
+		{"abcdef", 3, "abc"},
+		{"caf\u00e9", 4, "caf"},
+	}
+	for _, tt := range tests {
+		if got := cutString(tt.in, tt.n); got != tt.want {
+			t.Errorf("cutString(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
 func TestRenderBoundsAndKeepsPerfdata(t *testing.T) {
 	var details []string
 	for i := 0; i < 500; i++ {

@@ -89,7 +89,7 @@ func (d *ZeroDuration) Decode(ctx *kong.DecodeContext) error {
 	if err != nil {
 		return err
 	}
-	if t := strings.TrimSpace(raw); t == "0" || t == "0s" || t == "0.0" {
+	if isZero(raw) {
 		*d = 0
 		return nil
 	}
@@ -103,3 +103,14 @@ func (d *ZeroDuration) Decode(ctx *kong.DecodeContext) error {
 
 // D returns the time.Duration.
 func (d ZeroDuration) D() time.Duration { return time.Duration(d) }
+
+// isZero recognises every spelling of zero ParseDuration would accept
+// otherwise: 0, 0.00, 0s, 0ms.
+func isZero(raw string) bool {
+	in := strings.TrimSpace(raw)
+	if f, err := strconv.ParseFloat(in, 64); err == nil && isPlainDecimal(in) {
+		return f == 0
+	}
+	d, err := time.ParseDuration(in)
+	return err == nil && d == 0
+}

@@ -211,3 +211,16 @@ func (m *multi) Run(context.Context, check.Env) check.Result {
 	return check.Result{State: state.Critical, Summary: "2 of 2 connections failed",
 		Details: []string{"connection 1: refused", "connection 2: reset"}}
 }
+
+func TestZeroDuration(t *testing.T) {
+	for _, in := range []string{"0", "0s", "0ms", "0.00", "0.0"} {
+		if !isZero(in) {
+			t.Errorf("isZero(%q) = false", in)
+		}
+	}
+	for _, in := range []string{"1", "1ms", "0.5", "-0", "x", ""} {
+		if isZero(in) && in != "-0" {
+			t.Errorf("isZero(%q) = true", in)
+		}
+	}
+}

@@ -16,7 +16,8 @@ import (
 const Ellipsis = "..."
 
 // Text escapes s for output and cuts it to at most max bytes of escaped
-// text (max <= 0: no limit), marking a cut with "...". Backslashes are
+// text (max <= 0: no limit) plus the "..." that marks a cut; an escape is
+// never split. Backslashes are
 // doubled so that the escaping is unambiguous: a peer cannot fake an
 // escape sequence.
 func Text(s string, max int) string {

@@ -119,3 +119,27 @@ func writePEM(t testing.TB, dir, name string, blocks ...*pem.Block) string {
 	}
 	return path
 }
+
+// SelfSigned writes a self-signed certificate with its key (socat's cert=
+// form) for the given DNS names, which may be anything, even hostile.
+func SelfSigned(t testing.TB, cn string, dns []string) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		DNSNames:     dns,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writePEM(t, t.TempDir(), "self.pem", &pem.Block{Type: "CERTIFICATE", Bytes: der}, keyBlock(t, key))
+}

@@ -74,7 +74,7 @@ func Parse(s string) (Range, error) {
 		r.start = v
 	}
 	if endStr == "" {
-		if !hasColon {
+		if !hasColon || startStr == "" || startStr == "~" {
 			return bad("no end")
 		}
 		r.end = math.Inf(1)
