@@ -1,0 +1,289 @@
+package procs
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/user"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shirou/gopsutil/v3/process"
+
+	"github.com/check-socat/check-socat/internal/socktable"
+)
+
+// Proc is one socat process as /proc shows it.
+type Proc struct {
+	PID, PPID int
+	Comm      string
+	Argv      []string
+	UID       int // -1 when unknown
+	GIDs      []int
+	User      string
+	Start     time.Time
+	RSS       uint64 // bytes
+	FDs       int    // -1 when not visible
+	Inodes    []uint64
+	// FDsHidden: the fd directory is not readable (another user's process
+	// and we are not root): sockets are inferred, not seen.
+	FDsHidden bool
+	NetNS     string
+	Umask     int // -1 when unknown
+	Path      []string
+}
+
+// Snapshot is every socat process of the host and the socket tables of
+// their network namespaces, read once.
+type Snapshot struct {
+	Procs   map[int]*Proc
+	Tables  map[string]socktable.Table // by network namespace
+	Scanned int                        // processes looked at
+	Notes   []string                   // what could not be seen
+}
+
+var socatComm = regexp.MustCompile(`^socat[0-9.]*$`)
+
+// knownBinaries identifies socat executables on this host by device and
+// inode, and by size and content hash, so that a renamed copy or a hard
+// link of socat is recognised from its /proc/PID/exe.
+type knownBinaries struct {
+	inodes map[[2]uint64]bool
+	hashes map[int64][32]byte
+	seen   map[[2]uint64]bool // verdicts for other executables
+}
+
+func newKnownBinaries() *knownBinaries {
+	k := &knownBinaries{inodes: map[[2]uint64]bool{}, hashes: map[int64][32]byte{}, seen: map[[2]uint64]bool{}}
+	cands := []string{"/usr/bin/socat", "/usr/bin/socat1", "/usr/local/bin/socat", "/usr/local/bin/socat1", "/bin/socat"}
+	if p, err := exec.LookPath("socat"); err == nil {
+		cands = append(cands, p)
+	}
+	for _, c := range cands {
+		st, err := os.Stat(c)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		sys := st.Sys().(*syscall.Stat_t)
+		k.inodes[[2]uint64{uint64(sys.Dev), sys.Ino}] = true
+		if h, err := fileHash(c); err == nil {
+			k.hashes[st.Size()] = h
+		}
+	}
+	return k
+}
+
+func fileHash(p string) ([32]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return [32]byte{}, err
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out, nil
+}
+
+// isSocat reports whether /proc/PID/exe is a socat binary under another
+// name. It costs one stat per process, and a hash only when the size
+// matches a known socat.
+func (k *knownBinaries) isSocat(pid int) bool {
+	if len(k.inodes) == 0 {
+		return false
+	}
+	exe := fmt.Sprintf("/proc/%d/exe", pid)
+	st, err := os.Stat(exe)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	key := [2]uint64{uint64(sys.Dev), sys.Ino}
+	if k.inodes[key] {
+		return true
+	}
+	if v, ok := k.seen[key]; ok {
+		return v
+	}
+	v := false
+	if want, ok := k.hashes[st.Size()]; ok {
+		if h, err := fileHash(exe); err == nil && h == want {
+			v = true
+		}
+	}
+	k.seen[key] = v
+	return v
+}
+
+// Discover finds the socat processes: comm first (one small read per
+// process), the executable's identity only for the rest, and everything
+// else only for socat processes.
+func Discover(ctx context.Context) (*Snapshot, error) {
+	pids, err := process.PidsWithContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list processes in /proc: %w", err)
+	}
+	snap := &Snapshot{Procs: map[int]*Proc{}, Tables: map[string]socktable.Table{}}
+	known := newKnownBinaries()
+	self := os.Getpid()
+	for _, pid := range pids {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if int(pid) == self {
+			continue
+		}
+		snap.Scanned++
+		p := &process.Process{Pid: pid}
+		name, err := p.NameWithContext(ctx)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if !socatComm.MatchString(name) && !known.isSocat(int(pid)) {
+			continue
+		}
+		sp := readProc(ctx, p, name)
+		if sp != nil {
+			snap.Procs[sp.PID] = sp
+		}
+	}
+	// One socket table per network namespace of the socat processes.
+	hidden := map[string]bool{}
+	for _, sp := range snap.Procs {
+		if _, ok := snap.Tables[sp.NetNS]; ok {
+			continue
+		}
+		t, err := socktable.Read(fmt.Sprintf("/proc/%d/net", sp.PID))
+		if err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				hidden[sp.NetNS] = true
+			}
+			continue
+		}
+		snap.Tables[sp.NetNS] = t
+	}
+	for ns := range hidden {
+		snap.Notes = append(snap.Notes, fmt.Sprintf("the socket table of network namespace %s is not readable", ns))
+	}
+	return snap, nil
+}
+
+func readProc(ctx context.Context, p *process.Process, name string) *Proc {
+	pid := int(p.Pid)
+	sp := &Proc{PID: pid, Comm: name, UID: -1, FDs: -1, Umask: -1}
+	ppid, err := p.PpidWithContext(ctx)
+	if err != nil {
+		return nil
+	}
+	sp.PPID = int(ppid)
+	sp.Argv, _ = p.CmdlineSliceWithContext(ctx)
+	if uids, err := p.UidsWithContext(ctx); err == nil && len(uids) > 0 {
+		sp.UID = int(uids[0])
+		if u, err := user.LookupId(strconv.Itoa(sp.UID)); err == nil {
+			sp.User = u.Username
+		} else {
+			sp.User = strconv.Itoa(sp.UID)
+		}
+	}
+	if gids, err := p.GidsWithContext(ctx); err == nil {
+		for _, g := range gids {
+			sp.GIDs = append(sp.GIDs, int(g))
+		}
+	}
+	if ms, err := p.CreateTimeWithContext(ctx); err == nil {
+		sp.Start = time.UnixMilli(ms)
+	}
+	if mi, err := p.MemoryInfoWithContext(ctx); err == nil {
+		sp.RSS = mi.RSS
+	}
+	inodes, nfds, err := socktable.Inodes(pid)
+	if err != nil {
+		sp.FDsHidden = true
+	} else {
+		sp.Inodes, sp.FDs = inodes, nfds
+	}
+	if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid)); err == nil {
+		sp.NetNS = ns
+	} else {
+		sp.NetNS = "net:[?]"
+	}
+	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+				if n, err := strconv.ParseInt(strings.TrimSpace(v), 8, 32); err == nil {
+					sp.Umask = int(n)
+				}
+			}
+		}
+	}
+	if env, err := p.EnvironWithContext(ctx); err == nil {
+		for _, e := range env {
+			if v, ok := strings.CutPrefix(e, "PATH="); ok {
+				sp.Path = strings.Split(v, ":")
+			}
+		}
+	}
+	return sp
+}
+
+// Instance is a socat process whose parent is not socat, with its socat
+// descendants as children.
+type Instance struct {
+	*Proc
+	Children []*Proc
+}
+
+// Instances groups the snapshot into instances, ordered by PID.
+func (s *Snapshot) Instances() []*Instance {
+	byPID := map[int]*Instance{}
+	var out []*Instance
+	for _, p := range s.Procs {
+		if _, ok := s.Procs[p.PPID]; !ok {
+			in := &Instance{Proc: p}
+			byPID[p.PID] = in
+			out = append(out, in)
+		}
+	}
+	for _, p := range s.Procs {
+		if _, isInstance := byPID[p.PID]; isInstance {
+			continue
+		}
+		root := p
+		for i := 0; i < 64; i++ {
+			parent, ok := s.Procs[root.PPID]
+			if !ok {
+				break
+			}
+			root = parent
+		}
+		if in, ok := byPID[root.PID]; ok {
+			in.Children = append(in.Children, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
+	for _, in := range out {
+		sort.Slice(in.Children, func(i, j int) bool { return in.Children[i].PID < in.Children[j].PID })
+	}
+	return out
+}
+
+// Base is the program name for the output.
+func (p *Proc) Base() string {
+	if len(p.Argv) > 0 {
+		return path.Base(p.Argv[0])
+	}
+	return p.Comm
+}

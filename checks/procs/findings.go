@@ -1,0 +1,450 @@
+// Package procs audits socat: the running instances (which run, as whom,
+// what they listen on, who is connected, their children) and the command
+// lines they run, against a catalogue of risky settings. It also audits a
+// command line or a systemd unit before deployment.
+package procs
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/socatcmd"
+	"github.com/check-socat/check-socat/internal/state"
+)
+
+// The finding IDs are a contract: configurations silence them by name.
+const (
+	IDPlaintextListener   = "plaintext-listener"
+	IDNoAccessControl     = "no-access-control"
+	IDRemoteExec          = "remote-exec"
+	IDDockerSocket        = "docker-socket"
+	IDTLSVerifyOff        = "tls-verify-off"
+	IDTLSNoCA             = "tls-no-ca"
+	IDTLSWeakProtocol     = "tls-weak-protocol"
+	IDTLSWeakCipher       = "tls-weak-cipher"
+	IDTLSNameCheckOff     = "tls-name-check-off"
+	IDKeyFileExposed      = "key-file-exposed"
+	IDFileMissing         = "file-missing"
+	IDWorldWritableSocket = "world-writable-socket"
+	IDUnlimitedChildren   = "unlimited-children"
+	IDRunsAsRoot          = "runs-as-root"
+	IDNoLogging           = "no-logging"
+	IDNoIdleTimeout       = "no-idle-timeout"
+	IDNoRetry             = "no-retry"
+	IDPlaintextForward    = "plaintext-forward"
+	IDReuseport           = "reuseport"
+	IDUnparsable          = "unparsable"
+)
+
+// Catalogue lists every finding ID with its default state.
+var Catalogue = map[string]state.State{
+	IDPlaintextListener: state.Critical, IDNoAccessControl: state.Warning, IDRemoteExec: state.Critical,
+	IDDockerSocket: state.Critical, IDTLSVerifyOff: state.Critical, IDTLSNoCA: state.Warning,
+	IDTLSWeakProtocol: state.Critical, IDTLSWeakCipher: state.Critical, IDTLSNameCheckOff: state.Critical,
+	IDKeyFileExposed: state.Critical, IDFileMissing: state.Critical, IDWorldWritableSocket: state.Critical,
+	IDUnlimitedChildren: state.Warning, IDRunsAsRoot: state.Warning, IDNoLogging: state.Warning,
+	IDNoIdleTimeout: state.Warning, IDNoRetry: state.Warning, IDPlaintextForward: state.Warning,
+	IDReuseport: state.Warning, IDUnparsable: state.Warning,
+}
+
+// Finding is one risky setting of one instance.
+type Finding struct {
+	ID     string
+	State  state.State
+	Where  string // the instance, as the output names it
+	PID    int    // 0 for command lines and units
+	Port   int    // the instance's listen port, 0 if none
+	Reason string
+	Remedy string
+}
+
+// Line is the finding as one line of long output.
+func (f Finding) Line() string {
+	return fmt.Sprintf("%s %s [%s]: %s; fix: %s", f.State, f.ID, f.Where, f.Reason, f.Remedy)
+}
+
+// Subject is what is audited: a command line and what is known about how
+// it runs.
+type Subject struct {
+	Cmd    *socatcmd.Command
+	Where  string
+	PID    int
+	Port   int
+	UID    int    // -1 when unknown (a --cmdline audit)
+	User   string // name, for the output
+	Socket *socatcmd.SocketUnit
+	// Files checks the files the command names, through Files.
+	Files FileChecker
+}
+
+// f records a finding with the catalogue's default state.
+func (s *Subject) f(out *[]Finding, id, reason, remedy string) {
+	*out = append(*out, Finding{ID: id, State: Catalogue[id], Where: s.Where, PID: s.PID, Port: s.Port, Reason: reason, Remedy: remedy})
+}
+
+// rootSockets are UNIX sockets whose peer has root's powers: a network
+// address relayed to one of them is root for anyone who connects.
+var rootSockets = []string{
+	"docker.sock", "containerd.sock", "crio.sock", "podman.sock", "libvirt-sock", "libvirt-admin-sock",
+	"dockershim.sock", "buildkitd.sock", "snapd.socket", "system_bus_socket", "/run/systemd/private",
+	"kubelet.sock", "cri-dockerd.sock", "lxd/unix.socket", "incus/unix.socket",
+}
+
+func isRootSocket(p string) bool {
+	for _, s := range rootSockets {
+		if strings.HasSuffix(p, s) || (strings.HasPrefix(s, "/") && p == s) {
+			return true
+		}
+	}
+	return false
+}
+
+func desc(s *socatcmd.Single) string {
+	if len(s.Params) > 0 && s.Type != "EXEC" && s.Type != "SYSTEM" && s.Type != "SHELL" {
+		return sanitize.Text(s.Type+":"+strings.Join(s.Params, ":"), 80)
+	}
+	return s.Type
+}
+
+func truthy(o socatcmd.Option) bool {
+	if !o.HasValue {
+		return true
+	}
+	v := strings.TrimSpace(o.Value)
+	n, err := strconv.ParseInt(v, 0, 64)
+	return err != nil || n != 0
+}
+
+func enabled(s *socatcmd.Single, canon string) bool {
+	o, ok := s.Option(canon)
+	return ok && truthy(o)
+}
+
+func hasAny(s *socatcmd.Single, canons ...string) bool {
+	for _, c := range canons {
+		if s.Has(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// Audit returns the findings of one subject, in catalogue order.
+func Audit(sub Subject) []Finding {
+	var out []Finding
+	c := sub.Cmd
+	prefer := c.Globals.PreferFamily
+	singles := c.Singles()
+
+	forkListener := false
+	var programs []*socatcmd.Single
+	for _, s := range singles {
+		if s.Facts(prefer).Role == socatcmd.RoleProgram {
+			programs = append(programs, s)
+		}
+	}
+
+	// Listeners: socat's own, or the systemd socket that hands it
+	// connections (ACCEPT-FD, FD or STDIO with a .socket unit).
+	type listener struct {
+		single   *socatcmd.Single
+		facts    socatcmd.Facts
+		name     string
+		fromUnit bool
+	}
+	var listeners []listener
+	for _, s := range singles {
+		f := s.Facts(prefer)
+		if f.Role != socatcmd.RoleListen {
+			continue
+		}
+		listeners = append(listeners, listener{single: s, facts: f, name: desc(s)})
+		if enabled(s, "fork") {
+			forkListener = true
+		}
+	}
+	if sub.Socket != nil {
+		for _, s := range singles {
+			if s.Type != "ACCEPT-FD" && s.Type != "FD" && s.Type != "STDIO" && s.Type != "STDIN" {
+				continue
+			}
+			for _, l := range sub.Socket.Listen {
+				f := socketFacts(l)
+				listeners = append(listeners, listener{single: s, facts: f, name: "socket unit " + l.Kind + " " + sanitize.Text(l.Addr, 60), fromUnit: true})
+			}
+			if sub.Socket.Accept || enabled(s, "fork") {
+				forkListener = true
+			}
+			break
+		}
+	}
+
+	for _, l := range listeners {
+		f, s := l.facts, l.single
+		where := "all addresses"
+		if f.Host != "" {
+			where = sanitize.Text(f.Host, 60)
+		}
+		exposed := f.Network() && !socatcmd.IsLoopback(f.Host)
+		if exposed && !f.TLS {
+			sub.f(&out, IDPlaintextListener,
+				fmt.Sprintf("%s listens on %s without TLS", l.name, where),
+				"bind it to loopback (bind=127.0.0.1) or use OPENSSL-LISTEN with cert= and cafile=")
+		}
+		if exposed && !l.fromUnit && !hasAny(s, "range", "tcpwrappers", "tcpwrap-etc", "tcpwrap-hosts-allow-table", "tcpwrap-hosts-deny-table") {
+			sub.f(&out, IDNoAccessControl,
+				fmt.Sprintf("%s accepts every peer: neither range= nor tcpwrap", l.name),
+				"add range=10.0.0.0/8 (your clients' network) or tcpwrap=NAME")
+		}
+		if exposed && l.fromUnit {
+			sub.f(&out, IDNoAccessControl,
+				fmt.Sprintf("%s accepts every peer", l.name),
+				"bind the socket unit to the clients' network or add IPAddressAllow=/IPAddressDeny= to it")
+		}
+		if !l.fromUnit && enabled(s, "so-reuseport") {
+			sub.f(&out, IDReuseport,
+				fmt.Sprintf("%s sets reuseport: another process of the same user can bind the port and take connections", l.name),
+				"remove reuseport")
+		}
+		if !l.fromUnit && enabled(s, "fork") && !s.Has("max-children") {
+			sub.f(&out, IDUnlimitedChildren,
+				fmt.Sprintf("%s forks a child per connection without max-children", l.name),
+				"add max-children=N (the concurrency you expect)")
+		}
+		if !l.fromUnit && (s.Type == "UNIX-LISTEN" || s.Type == "ABSTRACT-LISTEN") {
+			if reason := worldWritable(s, sub); reason != "" {
+				sub.f(&out, IDWorldWritableSocket, reason, "give mode=660 (or 600) with user=/group=, and no umask=000")
+			}
+		}
+		if l.fromUnit && s.Type == "ACCEPT-FD" {
+			continue // socat's ACCEPT-FD address itself is checked below
+		}
+		// An inherited socket (ACCEPT-FD, or stdio under a socket unit)
+		// may be a network socket.
+		network := f.Network() || s.Type == "ACCEPT-FD" || l.fromUnit
+		for _, other := range c.Other(s) {
+			of := other.Facts(prefer)
+			if of.Role == socatcmd.RoleProgram && feeds(c, s, other) {
+				sub.f(&out, IDRemoteExec, execReason(l.name, other, of), execRemedy(of))
+			}
+			if network && isRootSocket(of.Path) {
+				sub.f(&out, IDDockerSocket,
+					fmt.Sprintf("%s relays the network to %s: root on this host for anyone who connects", l.name, sanitize.Text(of.Path, 80)),
+					"do not expose the socket; use the daemon's TLS-authenticated API or an authorizing proxy")
+			}
+		}
+	}
+
+	// Connect-backs: a network connection out to a program is a reverse
+	// shell; to a root socket it exposes root to the remote side.
+	for _, s := range singles {
+		f := s.Facts(prefer)
+		if f.Role != socatcmd.RoleConnect || !f.Network() {
+			continue
+		}
+		for _, other := range c.Other(s) {
+			of := other.Facts(prefer)
+			if of.Role == socatcmd.RoleProgram && feeds(c, s, other) {
+				sub.f(&out, IDRemoteExec, execReason(desc(s)+" (a connect-back)", other, of), execRemedy(of))
+			}
+			if isRootSocket(of.Path) {
+				sub.f(&out, IDDockerSocket,
+					fmt.Sprintf("%s relays %s to the network", desc(s), sanitize.Text(of.Path, 80)),
+					"do not relay the socket over the network")
+			}
+		}
+	}
+
+	// TLS settings.
+	for _, s := range singles {
+		f := s.Facts(prefer)
+		if !f.TLS {
+			continue
+		}
+		if o, ok := s.Option("openssl-verify"); ok && !truthy(o) {
+			if f.Role == socatcmd.RoleListen {
+				sub.f(&out, IDTLSVerifyOff, fmt.Sprintf("verify=0 on %s: any client is accepted without a certificate", desc(s)),
+					"remove verify=0 and give cafile= with the CA of your clients' certificates")
+			} else {
+				sub.f(&out, IDTLSVerifyOff, fmt.Sprintf("verify=0 on %s: the server's certificate is not checked, a man in the middle goes unnoticed", desc(s)),
+					"remove verify=0 and give cafile= with the server's CA")
+			}
+		}
+		verifies := !s.Has("openssl-verify") || enabled(s, "openssl-verify")
+		if f.Role == socatcmd.RoleListen && verifies && !hasAny(s, "openssl-cafile", "openssl-capath") {
+			sub.f(&out, IDTLSNoCA, fmt.Sprintf("%s verifies clients against every CA of the system store (no cafile= or capath=)", desc(s)),
+				"give cafile= with only the CA that issues your clients' certificates")
+		}
+		if reason := weakProtocol(s); reason != "" {
+			sub.f(&out, IDTLSWeakProtocol, fmt.Sprintf("%s on %s", reason, desc(s)), "use min-version=TLS1.2 and no max-version or method below it")
+		}
+		if o, ok := s.Option("openssl-cipherlist"); ok {
+			if weak := WeakCiphers(o.Value); len(weak) > 0 {
+				sub.f(&out, IDTLSWeakCipher, fmt.Sprintf("cipher=%s on %s enables %s", sanitize.Text(o.Value, 60), desc(s), strings.Join(weak, ", ")),
+					"remove the cipher= option (OpenSSL's default is safe) or use HIGH:!aNULL:!MD5")
+			}
+		}
+		if o, ok := s.Option("openssl-commonname"); ok && strings.TrimSpace(o.Value) == "" && enabled(s, "openssl-no-sni") {
+			sub.f(&out, IDTLSNameCheckOff, fmt.Sprintf("empty commonname= with no-sni on %s: the server's name is not checked", desc(s)),
+				"remove commonname= (the host name is checked) or set commonname=THE.SERVER.NAME")
+		}
+	}
+
+	// Where the data goes in clear, and whether connects are retried.
+	for _, s := range singles {
+		f := s.Facts(prefer)
+		if f.Role != socatcmd.RoleConnect {
+			continue
+		}
+		if f.Network() && !f.TLS && f.Host != "" && !socatcmd.IsLoopback(f.Host) {
+			sub.f(&out, IDPlaintextForward, fmt.Sprintf("%s sends the data in clear to %s", desc(s), sanitize.Text(f.Host, 60)),
+				"use OPENSSL:host:port with cafile= for the hop, or keep the backend on loopback")
+		}
+		longLived := forkListener || allConnect(c, prefer)
+		stream := f.Proto == "tcp" || f.Proto == "unix" || f.Proto == "sctp" || f.Proto == "vsock" || f.Proto == "abstract" || f.Proto == "dccp"
+		if longLived && stream && !hasAny(s, "retry", "forever") {
+			sub.f(&out, IDNoRetry, fmt.Sprintf("%s is not retried: a backend restart fails every connection meanwhile", desc(s)),
+				"add retry=5,interval=1 (or forever)")
+		}
+	}
+
+	if forkListener && !c.Globals.HasInactivity {
+		sub.f(&out, IDNoIdleTimeout, "a forking listener without -T: idle connections hold a child forever",
+			"add -T 300 (seconds of inactivity before a connection is closed)")
+	}
+	if c.Globals.Debug < 2 {
+		sub.f(&out, IDNoLogging, fmt.Sprintf("%s: connections are not logged", debugText(c.Globals.Debug)),
+			"run socat with -d -d (and -lf FILE or -ly to keep the log)")
+	}
+	if sub.UID == 0 && !dropsPrivileges(singles) {
+		id := IDRunsAsRoot
+		st := Catalogue[id]
+		reason := "runs as root without su= or setuid="
+		if len(programs) > 0 {
+			st = state.Critical
+			reason += fmt.Sprintf(", and runs %s as root", programs[0].Type)
+		}
+		out = append(out, Finding{ID: id, State: st, Where: sub.Where, PID: sub.PID, Port: sub.Port, Reason: reason,
+			Remedy: "add su=nobody (or a service user) to the listening address, or run the service as that user"})
+	}
+	if sub.Files != nil {
+		out = append(out, sub.fileFindings(singles)...)
+	}
+	return out
+}
+
+// feeds reports whether data from the network address net reaches the
+// program address prog: not with -u when the program is the source (left)
+// and the network only the sink, nor with -U the other way round.
+func feeds(c *socatcmd.Command, net, prog *socatcmd.Single) bool {
+	switch c.Globals.Unidir {
+	case 1: // left to right
+		return c.Side(net) == 0 && c.Side(prog) == 1
+	case 2: // right to left
+		return c.Side(net) == 1 && c.Side(prog) == 0
+	}
+	return true
+}
+
+func debugText(n int) string {
+	switch n {
+	case 0:
+		return "no -d"
+	case 1:
+		return "one -d"
+	}
+	return strconv.Itoa(n) + " -d"
+}
+
+func allConnect(c *socatcmd.Command, prefer int) bool {
+	for _, a := range c.Addresses {
+		for _, s := range a.Parts {
+			if s.Facts(prefer).Role != socatcmd.RoleConnect {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func dropsPrivileges(singles []*socatcmd.Single) bool {
+	for _, s := range singles {
+		if hasAny(s, "substuser", "substuser-delayed", "substuser-early", "setuid", "setuid-early") {
+			return true
+		}
+	}
+	return false
+}
+
+func execReason(from string, prog *socatcmd.Single, f socatcmd.Facts) string {
+	base := socatcmd.ProgramBase(f.Command)
+	kind := "a program"
+	switch {
+	case socatcmd.IsShell(base):
+		kind = "a shell"
+	case socatcmd.IsInterpreter(base):
+		kind = "an interpreter"
+	}
+	return fmt.Sprintf("%s hands every connection to %s:%s (%s)", from, prog.Type, sanitize.Text(f.Command, 60), kind)
+}
+
+func execRemedy(f socatcmd.Facts) string {
+	base := socatcmd.ProgramBase(f.Command)
+	if socatcmd.IsShell(base) || socatcmd.IsInterpreter(base) {
+		return "remove it: a shell or interpreter behind a socket is a remote shell"
+	}
+	return "bind to loopback, restrict peers (range=, TLS client certificates) and run the program as an unprivileged user (su=)"
+}
+
+// weakProtocol says which TLS setting allows a protocol below TLS 1.2.
+func weakProtocol(s *socatcmd.Single) string {
+	weak := func(v string) bool {
+		v = strings.ToUpper(strings.NewReplacer("V", "", "_", ".", " ", "").Replace(strings.ToUpper(v)))
+		switch v {
+		case "SSL2", "SSL3", "SSL2.0", "SSL3.0", "TLS1", "TLS1.0", "TLS1.1", "TLS10", "TLS11":
+			return true
+		}
+		return false
+	}
+	if o, ok := s.Option("openssl-min-proto-version"); ok && weak(o.Value) {
+		return fmt.Sprintf("min-version=%s allows it", sanitize.Text(o.Value, 20))
+	}
+	if o, ok := s.Option("openssl-max-proto-version"); ok && weak(o.Value) {
+		return fmt.Sprintf("max-version=%s caps the protocol below TLS 1.2", sanitize.Text(o.Value, 20))
+	}
+	if o, ok := s.Option("openssl-method"); ok && weak(strings.TrimSuffix(strings.ToUpper(o.Value), "-METHOD")) {
+		return fmt.Sprintf("method=%s selects an old protocol", sanitize.Text(o.Value, 20))
+	}
+	return ""
+}
+
+// socketFacts turns a socket unit's ListenStream= into listener facts.
+func socketFacts(l socatcmd.Listen) socatcmd.Facts {
+	f := socatcmd.Facts{Role: socatcmd.RoleListen, Proto: "tcp"}
+	if l.Kind == "datagram" {
+		f.Proto = "udp"
+	}
+	a := l.Addr
+	switch {
+	case strings.HasPrefix(a, "/") || strings.HasPrefix(a, "@"):
+		f.Proto, f.Path = "unix", a
+	case strings.HasPrefix(a, "vsock:"):
+		f.Proto = "vsock"
+	default:
+		if i := strings.LastIndex(a, ":"); i >= 0 && !strings.HasSuffix(a, "]") {
+			f.Host, f.Port = strings.Trim(a[:i], "[]"), a[i+1:]
+		} else {
+			f.Port = a
+		}
+		f.Family = 4
+		if strings.Contains(f.Host, ":") {
+			f.Family = 6
+		}
+	}
+	return f
+}
+
+var _ = path.Base

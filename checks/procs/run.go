@@ -1,0 +1,632 @@
+package procs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net/netip"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/socatcmd"
+	"github.com/check-socat/check-socat/internal/socktable"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/threshold"
+)
+
+// problem is one line of the result: a finding, or a check of the flags
+// (--expect-listen, --allowed-ports, ...).
+type problem struct {
+	state state.State
+	text  string
+	short string // for the summary
+}
+
+// Run performs the check in the mode the configuration asks for.
+func Run(ctx context.Context, env check.Env, cfg Config) check.Result {
+	if err := cfg.Validate(); err != nil {
+		return check.Unknownf("%v", err)
+	}
+	switch {
+	case cfg.Cmdline != "":
+		return runCmdline(env, cfg)
+	case cfg.UnitFile != "":
+		return runUnit(env, cfg)
+	}
+	return runLive(ctx, env, cfg)
+}
+
+// filter drops ignored findings.
+func filter(cfg Config, fs []Finding) (kept []Finding, ignored int) {
+	for _, f := range fs {
+		silenced := false
+		for _, r := range cfg.Ignore {
+			if r.Matches(f) {
+				silenced = true
+				break
+			}
+		}
+		if silenced {
+			ignored++
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept, ignored
+}
+
+func unparsable(where string, pid, port int, err error) Finding {
+	return Finding{ID: IDUnparsable, State: Catalogue[IDUnparsable], Where: where, PID: pid, Port: port,
+		Reason: "the command line cannot be read: " + sanitize.Text(err.Error(), 160),
+		Remedy: "check it with socat itself; nothing else about this instance is audited"}
+}
+
+// staticResult renders the findings of one command line (--cmdline and
+// --unit-file).
+func staticResult(cfg Config, what string, fs []Finding, notes []string) check.Result {
+	kept, ignored := filter(cfg, fs)
+	sortFindings(kept)
+	res := check.Result{}
+	crit, warn := 0, 0
+	for _, f := range kept {
+		res.State = state.Worst(res.State, f.State)
+		res.Details = append(res.Details, f.Line())
+		switch f.State {
+		case state.Critical:
+			crit++
+		case state.Warning:
+			warn++
+		}
+	}
+	res.Summary = fmt.Sprintf("%s: %s", what, countText(crit, warn, ignored))
+	if len(kept) > 0 {
+		res.Summary += ": " + kept[0].ID + " (" + shortReason(kept[0].Reason) + ")"
+	}
+	res.Details = append(res.Details, notes...)
+	res.Perf = []perfdata.Metric{
+		perfdata.New("findings_critical", float64(crit), "").WithMin(0),
+		perfdata.New("findings_warning", float64(warn), "").WithMin(0),
+	}
+	return res
+}
+
+func shortReason(s string) string {
+	if len(s) > 70 {
+		return s[:67] + "..."
+	}
+	return s
+}
+
+func countText(crit, warn, ignored int) string {
+	if crit == 0 && warn == 0 {
+		s := "no findings"
+		if ignored > 0 {
+			s += fmt.Sprintf(" (%d ignored)", ignored)
+		}
+		return s
+	}
+	s := fmt.Sprintf("%d critical, %d warning findings", crit, warn)
+	if ignored > 0 {
+		s += fmt.Sprintf(" (%d ignored)", ignored)
+	}
+	return s
+}
+
+// priority orders findings of the same state: what gives an attacker
+// most comes first.
+var priority = []string{IDRemoteExec, IDDockerSocket, IDTLSVerifyOff, IDPlaintextListener, IDWorldWritableSocket,
+	IDKeyFileExposed, IDTLSWeakProtocol, IDTLSWeakCipher, IDTLSNameCheckOff, IDFileMissing, IDRunsAsRoot,
+	IDNoAccessControl, IDTLSNoCA, IDPlaintextForward, IDReuseport, IDUnlimitedChildren, IDNoIdleTimeout,
+	IDNoRetry, IDNoLogging, IDUnparsable}
+
+func rank(id string) int {
+	for i, p := range priority {
+		if p == id {
+			return i
+		}
+	}
+	return len(priority)
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].State != fs[j].State {
+			return fs[i].State.Worse(fs[j].State)
+		}
+		return rank(fs[i].ID) < rank(fs[j].ID)
+	})
+}
+
+func runCmdline(env check.Env, cfg Config) check.Result {
+	cmd, err := socatcmd.ParseCommandLine(cfg.Cmdline)
+	var notSocat *socatcmd.NotSocatError
+	if errors.As(err, &notSocat) {
+		return check.Unknownf("--cmdline is not a socat command line: %s; give the whole command, e.g. --cmdline 'socat TCP-LISTEN:80,fork TCP:backend:80'", sanitize.Text(notSocat.Reason, 120))
+	}
+	var fs []Finding
+	if err != nil {
+		fs = []Finding{unparsable("--cmdline", 0, 0, err)}
+	} else {
+		port := commandPort(cmd)
+		fs = Audit(Subject{Cmd: cmd, Where: "--cmdline", Port: port, UID: -1})
+		if env.Verbose >= 2 {
+			env.Debugf("parsed: %s", cmd)
+		}
+	}
+	notes := []string{"note: a --cmdline audit does not know the user or the files; audit a unit (--unit-file) or the running process for those"}
+	if err == nil && env.Verbose >= 1 {
+		notes = append(notes, "parsed: "+sanitize.Text(cmd.String(), 300))
+	}
+	return staticResult(cfg, "socat command line", fs, notes)
+}
+
+func runUnit(env check.Env, cfg Config) check.Result {
+	u, err := socatcmd.ReadUnit(cfg.UnitFile)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return check.Unknownf("cannot read --unit-file %s: %v", sanitize.Text(cfg.UnitFile, 120), pe.Err)
+		}
+		return check.Unknownf("--unit-file %s: %s", sanitize.Text(cfg.UnitFile, 120), sanitize.Text(err.Error(), 160))
+	}
+	name := filepath.Base(cfg.UnitFile)
+	cmd, err := u.SocatCommand()
+	var notSocat *socatcmd.NotSocatError
+	if errors.As(err, &notSocat) {
+		return check.Unknownf("--unit-file %s does not run socat: %s", sanitize.Text(cfg.UnitFile, 120), sanitize.Text(notSocat.Reason, 120))
+	}
+	var notes []string
+	uid, gids, who := 0, []int{0}, "root (no User=)"
+	switch {
+	case u.DynamicUser:
+		uid, gids, who = 65534, nil, "a dynamic user (DynamicUser=yes)"
+	case u.User != "":
+		who = "user " + sanitize.Text(u.User, 40)
+		if acc, lerr := lookupUser(u.User); lerr == nil {
+			uid, gids = acc.uid, acc.gids
+		} else {
+			uid, gids = -1, nil
+			notes = append(notes, fmt.Sprintf("note: user %s of the unit does not exist here; file permissions are not checked for it", sanitize.Text(u.User, 40)))
+		}
+	}
+	var findings []Finding
+	if err != nil {
+		findings = []Finding{unparsable(name, 0, 0, err)}
+	} else {
+		sub := Subject{Cmd: cmd, Where: name, Port: commandPort(cmd), UID: uid, User: who, Socket: u.Socket,
+			Files: HostFiles{UID: uid, GIDs: gids}}
+		if sub.Port == 0 && u.Socket != nil {
+			for _, l := range u.Socket.Listen {
+				if p := socketFacts(l).ListenPort(); p != 0 {
+					sub.Port = p
+					break
+				}
+			}
+		}
+		findings = Audit(sub)
+		if env.Verbose >= 1 {
+			notes = append(notes, "runs as "+who+"; parsed: "+sanitize.Text(cmd.String(), 300))
+		}
+	}
+	if u.Socket != nil {
+		notes = append(notes, fmt.Sprintf("note: connections come from %s", filepath.Base(u.Socket.Path)))
+	}
+	return staticResult(cfg, "unit "+sanitize.Text(name, 60), findings, notes)
+}
+
+type account struct {
+	uid  int
+	gids []int
+}
+
+func lookupUser(name string) (account, error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		if n, nerr := strconv.Atoi(name); nerr == nil {
+			return account{uid: n}, nil
+		}
+		return account{}, err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	acc := account{uid: uid}
+	if gid, err := strconv.Atoi(u.Gid); err == nil {
+		acc.gids = append(acc.gids, gid)
+	}
+	if groups, err := u.GroupIds(); err == nil {
+		for _, g := range groups {
+			if n, err := strconv.Atoi(g); err == nil {
+				acc.gids = append(acc.gids, n)
+			}
+		}
+	}
+	return acc, nil
+}
+
+// commandPort is the first TCP/UDP listen port of a command line.
+func commandPort(c *socatcmd.Command) int {
+	for _, s := range c.Listeners() {
+		if p := s.Facts(c.Globals.PreferFamily).ListenPort(); p != 0 {
+			return p
+		}
+	}
+	return 0
+}
+
+// live is what the check learned about one running instance.
+type live struct {
+	*Instance
+	cmd      *socatcmd.Command
+	parseErr error
+	listens  []netip.AddrPort // TCP/UDP listen addresses
+	unixes   []string         // UNIX listen paths
+	peers    []netip.AddrPort
+	inferred bool // sockets inferred from the table (fds not visible)
+	port     int
+	label    string // perfdata prefix
+	where    string
+}
+
+func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
+	env.SetStage("process scan")
+	snap, err := Discover(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return check.Result{State: cfg.TimeoutState, Summary: "timed out scanning /proc at stage process scan"}
+		}
+		return check.Unknownf("%v", err)
+	}
+	env.Debugf("scanned %d processes, %d are socat", snap.Scanned, len(snap.Procs))
+	env.SetStage("socket mapping")
+	var insts []*live
+	for _, in := range snap.Instances() {
+		cmdline := strings.Join(in.Argv, " ")
+		if cfg.Match != nil && !cfg.Match.MatchString(cmdline) {
+			continue
+		}
+		if cfg.Exclude != nil && cfg.Exclude.MatchString(cmdline) {
+			continue
+		}
+		if cfg.User != "" && in.User != cfg.User && strconv.Itoa(in.UID) != cfg.User {
+			continue
+		}
+		insts = append(insts, describeInstance(snap, in))
+	}
+	assignLabels(insts)
+
+	var problems []problem
+	var findings []Finding
+	var notes []string
+	now := time.Now()
+	totalChildren := 0
+	for _, l := range insts {
+		totalChildren += len(l.Children)
+		if l.parseErr != nil {
+			findings = append(findings, unparsable(l.where, l.PID, l.port, l.parseErr))
+		} else {
+			findings = append(findings, Audit(Subject{Cmd: l.cmd, Where: l.where, PID: l.PID, Port: l.port, UID: l.UID, User: l.User,
+				Files: ProcFiles{PID: l.PID, UID: l.UID, GIDs: l.GIDs, Path: l.Path}})...)
+		}
+		if st := threshold.Evaluate(float64(len(l.Children)), cfg.WarnChildren, cfg.CritChildren); st != state.OK {
+			problems = append(problems, problem{state: st, text: fmt.Sprintf("%s has %d children (--%s-children %s)", l.where, len(l.Children),
+				strings.ToLower(st.String()), rangeFor(st, cfg.WarnChildren, cfg.CritChildren))})
+		}
+		if cfg.MinUptime > 0 && !l.Start.IsZero() && now.Sub(l.Start) < cfg.MinUptime {
+			problems = append(problems, problem{state: state.Warning, text: fmt.Sprintf("%s started %s ago, less than --min-uptime %s: restarted recently?",
+				l.where, now.Sub(l.Start).Round(time.Second), cfg.MinUptime)})
+		}
+		if cfg.AllowedPorts != nil {
+			for _, a := range l.listens {
+				if !cfg.AllowedPorts.Has(int(a.Port())) {
+					problems = append(problems, problem{state: state.Critical, text: fmt.Sprintf("%s listens on %s, not in --allowed-ports %s", l.where, a, cfg.AllowedPorts)})
+				}
+			}
+		}
+		if len(cfg.AllowPeers) > 0 {
+			for _, p := range l.peers {
+				if !inPrefixes(p.Addr(), cfg.AllowPeers) {
+					problems = append(problems, problem{state: state.Critical, text: fmt.Sprintf("%s has a connection from %s, outside every --allow-peer", l.where, p.Addr())})
+				}
+			}
+		}
+		if l.inferred {
+			who := "root"
+			if l.UID != 0 {
+				who += " or as " + sanitize.Text(l.User, 32)
+			}
+			notes = append(notes, fmt.Sprintf("note: %s belongs to %s; its open files are not visible to this user, so its sockets are inferred from the socket table and its files are not checked (run as %s to see them)",
+				l.where, sanitize.Text(l.User, 32), who))
+		}
+	}
+	for _, spec := range cfg.ExpectListen {
+		if !anyListens(insts, spec) {
+			problems = append(problems, problem{state: state.Critical, text: fmt.Sprintf("no socat instance listens on %s (--expect-listen)", spec.Raw)})
+		}
+	}
+	notes = append(notes, snap.Notes...)
+
+	kept, ignored := filter(cfg, findings)
+	sortFindings(kept)
+	crit, warn := 0, 0
+	for _, f := range kept {
+		problems = append(problems, problem{f.State, f.Line(), f.ID + " on " + f.Where})
+		switch f.State {
+		case state.Critical:
+			crit++
+		case state.Warning:
+			warn++
+		}
+	}
+	instState := threshold.Evaluate(float64(len(insts)), cfg.Warn, cfg.Crit)
+	if instState != state.OK {
+		problems = append(problems, problem{state: instState, text: fmt.Sprintf("%d socat instances (--%s %s)", len(insts),
+			strings.ToLower(instState.String()), rangeFor(instState, cfg.Warn, cfg.Crit))})
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].state.Worse(problems[j].state) })
+
+	res := check.Result{}
+	for _, p := range problems {
+		res.State = state.Worst(res.State, p.state)
+		res.Details = append(res.Details, p.text)
+	}
+	for _, l := range insts {
+		res.Details = append(res.Details, instanceLine(l, now, env.Verbose))
+	}
+	res.Details = append(res.Details, notes...)
+
+	res.Summary = fmt.Sprintf("%d socat instance%s", len(insts), plural(len(insts)))
+	if len(insts) > 0 {
+		var ports []string
+		for _, l := range insts {
+			ports = append(ports, l.short())
+		}
+		res.Summary += " (" + joinMax(ports, 4) + ")"
+	}
+	res.Summary += ", " + countText(crit, warn, ignored)
+	if len(problems) > 0 && problems[0].state != state.OK {
+		first := problems[0].short
+		if first == "" {
+			first = problems[0].text
+		}
+		res.Summary += "; " + shortProblem(first)
+	}
+
+	perf := []perfdata.Metric{
+		perfdata.New("instances", float64(len(insts)), "").WithRanges(cfg.Warn, cfg.Crit).WithMin(0),
+		perfdata.New("children", float64(totalChildren), "").WithMin(0),
+		perfdata.New("findings_critical", float64(crit), "").WithMin(0),
+		perfdata.New("findings_warning", float64(warn), "").WithMin(0),
+	}
+	for _, l := range insts {
+		fds := float64(l.FDs)
+		if l.FDs < 0 {
+			fds = math.NaN() // not visible: "U"
+		}
+		uptime := 0.0
+		if !l.Start.IsZero() {
+			uptime = math.Round(now.Sub(l.Start).Seconds())
+		}
+		perf = append(perf,
+			perfdata.New(l.label+"_children", float64(len(l.Children)), "").WithRanges(cfg.WarnChildren, cfg.CritChildren).WithMin(0),
+			perfdata.New(l.label+"_rss", float64(l.RSS), "B").WithMin(0),
+			perfdata.New(l.label+"_fds", fds, "").WithMin(0),
+			perfdata.New(l.label+"_uptime", uptime, "s").WithMin(0),
+		)
+	}
+	res.Perf = perf
+	return res
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func joinMax(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:n], ", ") + fmt.Sprintf(", +%d", len(items)-n)
+}
+
+func shortProblem(s string) string {
+	if len(s) > 90 {
+		return s[:87] + "..."
+	}
+	return s
+}
+
+func rangeFor(st state.State, warn, crit threshold.Range) string {
+	if st == state.Critical {
+		return crit.String()
+	}
+	return warn.String()
+}
+
+func inPrefixes(a netip.Addr, ps []netip.Prefix) bool {
+	a = a.Unmap()
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyListens(insts []*live, spec ListenSpec) bool {
+	for _, l := range insts {
+		for _, a := range l.listens {
+			if int(a.Port()) != spec.Port {
+				continue
+			}
+			la := a.Addr().Unmap()
+			if !spec.Addr.IsValid() || la == spec.Addr || la.IsUnspecified() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// describeInstance maps the instance's sockets (and its children's) to
+// listen addresses and peers.
+func describeInstance(snap *Snapshot, in *Instance) *live {
+	l := &live{Instance: in}
+	l.cmd, l.parseErr = socatcmd.Parse(in.Argv)
+	if l.parseErr != nil {
+		l.cmd = nil
+	}
+	table := snap.Tables[in.NetNS]
+	var cmdPorts map[int]bool
+	if l.cmd != nil {
+		cmdPorts = map[int]bool{}
+		for _, s := range l.cmd.Listeners() {
+			if p := s.Facts(l.cmd.Globals.PreferFamily).ListenPort(); p != 0 {
+				cmdPorts[p] = true
+			}
+		}
+	}
+	listenPorts := map[int]bool{}
+	if !in.FDsHidden {
+		for _, ino := range in.Inodes {
+			s, ok := table[ino]
+			if !ok || !s.Listening() {
+				continue
+			}
+			if s.Proto == "unix" {
+				l.unixes = append(l.unixes, s.Path)
+				continue
+			}
+			l.listens = append(l.listens, s.Local)
+			listenPorts[int(s.Local.Port())] = true
+		}
+	} else if table != nil {
+		// Not our process: a listening socket of the same user on a port
+		// its command line names is its listener.
+		l.inferred = true
+		for _, s := range table {
+			if s.Proto != "unix" && s.Listening() && s.UID == in.UID && cmdPorts[int(s.Local.Port())] {
+				l.listens = append(l.listens, s.Local)
+				listenPorts[int(s.Local.Port())] = true
+			}
+		}
+	}
+	sort.Slice(l.listens, func(i, j int) bool { return l.listens[i].String() < l.listens[j].String() })
+	procs := append([]*Proc{in.Proc}, in.Children...)
+	seen := map[uint64]bool{}
+	addPeer := func(s socktable.Socket) {
+		if s.State == socktable.StateEstablished && listenPorts[int(s.Local.Port())] && !seen[s.Inode] {
+			seen[s.Inode] = true
+			l.peers = append(l.peers, s.Remote)
+		}
+	}
+	hidden := false
+	for _, p := range procs {
+		if p.FDsHidden {
+			hidden = true
+			continue
+		}
+		for _, ino := range p.Inodes {
+			if s, ok := table[ino]; ok {
+				addPeer(s)
+			}
+		}
+	}
+	if hidden && table != nil {
+		for _, s := range table {
+			if s.UID == in.UID || l.inferred {
+				addPeer(s)
+			}
+		}
+	}
+	// The port that names the instance: its first TCP/UDP listener, else
+	// the one its command line gives.
+	for _, a := range l.listens {
+		l.port = int(a.Port())
+		break
+	}
+	if l.port == 0 && l.cmd != nil {
+		l.port = commandPort(l.cmd)
+	}
+	l.where = fmt.Sprintf("pid %d", in.PID)
+	if l.port != 0 {
+		l.where += fmt.Sprintf(" :%d", l.port)
+	}
+	return l
+}
+
+// assignLabels gives each instance a stable perfdata prefix: i<PORT>, or
+// pid<PID> without a port or when two instances share one.
+func assignLabels(insts []*live) {
+	count := map[int]int{}
+	for _, l := range insts {
+		count[l.port]++
+	}
+	for _, l := range insts {
+		if l.port != 0 && count[l.port] == 1 {
+			l.label = fmt.Sprintf("i%d", l.port)
+		} else {
+			l.label = fmt.Sprintf("pid%d", l.PID)
+		}
+	}
+}
+
+func (l *live) short() string {
+	if l.port != 0 {
+		return fmt.Sprintf(":%d", l.port)
+	}
+	if len(l.unixes) > 0 {
+		return sanitize.Text(l.unixes[0], 40)
+	}
+	return fmt.Sprintf("pid %d", l.PID)
+}
+
+func instanceLine(l *live, now time.Time, verbose int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "instance %s user %s", l.where, sanitize.Text(l.User, 32))
+	if !l.Start.IsZero() {
+		fmt.Fprintf(&b, " up %s", now.Sub(l.Start).Round(time.Second))
+	}
+	fmt.Fprintf(&b, " rss %.1f MiB", float64(l.RSS)/(1<<20))
+	if l.FDs >= 0 {
+		fmt.Fprintf(&b, " fds %d", l.FDs)
+	}
+	fmt.Fprintf(&b, " children %d", len(l.Children))
+	if len(l.listens) > 0 || len(l.unixes) > 0 {
+		var ls []string
+		for _, a := range l.listens {
+			ls = append(ls, a.String())
+		}
+		for _, u := range l.unixes {
+			ls = append(ls, sanitize.Text(u, 60))
+		}
+		fmt.Fprintf(&b, " listens %s", strings.Join(ls, ","))
+		if l.inferred {
+			b.WriteString(" (inferred)")
+		}
+	}
+	if len(l.peers) > 0 {
+		var ps []string
+		for _, p := range l.peers {
+			ps = append(ps, p.String())
+		}
+		fmt.Fprintf(&b, " peers %s", joinMax(ps, 8))
+	}
+	if verbose >= 1 {
+		fmt.Fprintf(&b, " cmd %s", sanitize.Text(strings.Join(l.Argv, " "), 200))
+	}
+	return b.String()
+}
+
+var _ = os.Getpid

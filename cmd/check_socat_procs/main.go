@@ -1,0 +1,142 @@
+// Command check_socat_procs audits the socat instances of a host: which
+// run, how their command lines are configured, what they listen on and
+// who is connected; or a command line or systemd unit before deployment.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/check-socat/check-socat/checks/procs"
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/plugin"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/threshold"
+)
+
+const description = `Audit socat on this host: every running instance (a socat process whose parent is not socat; its socat descendants are its children, one per forked connection), its command line against a catalogue of risky settings, what it listens on and who is connected. Or audit a command line (--cmdline) or a systemd unit (--unit-file) before deploying it.
+
+Findings carry a stable ID (plaintext-listener, remote-exec, docker-socket, tls-verify-off, ...) that --ignore takes. Run as root to see every process's sockets and files; as another user, what cannot be seen is said.`
+
+type cli struct {
+	plugin.Common
+
+	Match    string          `placeholder:"RE" group:"Selection"`
+	Exclude  string          `placeholder:"RE" group:"Selection"`
+	User     string          `placeholder:"NAME" group:"Selection"`
+	Warning  threshold.Range `short:"w" placeholder:"RANGE" group:"Selection"`
+	Critical threshold.Range `short:"c" placeholder:"RANGE" group:"Selection"`
+
+	ExpectListen []string `placeholder:"[ADDR:]PORT" sep:"none" group:"Listeners and peers"`
+	AllowedPorts string   `placeholder:"LIST" group:"Listeners and peers"`
+	AllowPeer    []string `placeholder:"CIDR" sep:"none" group:"Listeners and peers"`
+
+	WarningChildren  threshold.Range     `placeholder:"RANGE" group:"Instances"`
+	CriticalChildren threshold.Range     `placeholder:"RANGE" group:"Instances"`
+	MinUptime        plugin.ZeroDuration `placeholder:"DURATION" group:"Instances"`
+	Ignore           []string            `placeholder:"ID[@SELECTOR]" sep:"none" group:"Instances"`
+
+	Cmdline  string `placeholder:"'socat ...'" group:"Configuration review"`
+	UnitFile string `placeholder:"PATH" group:"Configuration review"`
+
+	cfg *procs.Config
+}
+
+// help is the --help text of each flag; defaults are added when printed.
+var help = map[string]string{
+	"match":             "Keep only instances whose command line matches this Go regular expression.",
+	"exclude":           "Drop instances whose command line matches this Go regular expression.",
+	"user":              "Keep only instances running as this user (name or UID).",
+	"warning":           "Nagios range on the number of instances, e.g. 1: (WARNING below one).",
+	"critical":          "Nagios range on the number of instances, e.g. 1: (CRITICAL when none runs).",
+	"expect-listen":     "A socat instance must listen on [ADDR:]PORT (8080, 127.0.0.1:8080, [::1]:8443); a wildcard listener counts for any ADDR. Repeatable.",
+	"allowed-ports":     "socat listening on any other port is CRITICAL: ports and ranges, e.g. 443,8443,5000-5010.",
+	"allow-peer":        "Connections from peers outside every CIDR given are CRITICAL (e.g. 10.0.0.0/8). Repeatable.",
+	"warning-children":  "Nagios range on the children (forked connections) of each instance, e.g. 50.",
+	"critical-children": "Nagios range on the children of each instance, e.g. 200 (near max-children).",
+	"min-uptime":        "An instance younger than this was (re)started recently: WARNING (e.g. 10m).",
+	"ignore":            "Silence a finding: ID everywhere, ID@PORT or ID@PID for one instance (also @port:N, @pid:N). Repeatable.",
+	"cmdline":           "Audit this socat command line instead of running processes (config review before deploy). Shell quoting, sh -c, env/sudo/exec wrappers and docker run of a socat image are understood.",
+	"unit-file":         "Audit the ExecStart= of this systemd service unit, as the User= it names, with the files it uses and its .socket unit if there is one.",
+}
+
+// config turns the flags into the check's configuration.
+func (c *cli) config() (procs.Config, error) {
+	cfg := procs.Config{User: c.User, Warn: c.Warning, Crit: c.Critical, WarnChildren: c.WarningChildren,
+		CritChildren: c.CriticalChildren, MinUptime: c.MinUptime.D(), Cmdline: c.Cmdline, UnitFile: c.UnitFile,
+		TimeoutState: c.TimeoutState}
+	var err error
+	if c.Match != "" {
+		if cfg.Match, err = regexp.Compile(c.Match); err != nil {
+			return cfg, fmt.Errorf("--match: %v", err)
+		}
+	}
+	if c.Exclude != "" {
+		if cfg.Exclude, err = regexp.Compile(c.Exclude); err != nil {
+			return cfg, fmt.Errorf("--exclude: %v", err)
+		}
+	}
+	for _, s := range c.ExpectListen {
+		spec, err := procs.ParseListenSpec(s)
+		if err != nil {
+			return cfg, fmt.Errorf("--expect-listen %v", err)
+		}
+		cfg.ExpectListen = append(cfg.ExpectListen, spec)
+	}
+	if c.AllowedPorts != "" {
+		if cfg.AllowedPorts, err = procs.ParsePortSet(c.AllowedPorts); err != nil {
+			return cfg, fmt.Errorf("--allowed-ports: %v", err)
+		}
+	}
+	for _, s := range c.AllowPeer {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			a, aerr := netip.ParseAddr(strings.TrimSpace(s))
+			if aerr != nil {
+				return cfg, fmt.Errorf("--allow-peer %q is not a CIDR: give e.g. 10.0.0.0/8 or 192.0.2.7", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		cfg.AllowPeers = append(cfg.AllowPeers, p.Masked())
+	}
+	for _, s := range c.Ignore {
+		r, err := procs.ParseIgnore(s)
+		if err != nil {
+			return cfg, fmt.Errorf("--ignore %v", err)
+		}
+		cfg.Ignore = append(cfg.Ignore, r)
+	}
+	if c.Cmdline != "" && strings.TrimSpace(c.Cmdline) == "" {
+		return cfg, fmt.Errorf("--cmdline is empty: give the socat command line to audit")
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate is called by kong after parsing.
+func (c *cli) Validate() error {
+	cfg, err := c.config()
+	c.cfg = &cfg
+	return err
+}
+
+func (c *cli) Run(ctx context.Context, env check.Env) check.Result {
+	if c.cfg == nil {
+		if err := c.Validate(); err != nil {
+			return check.Unknownf("%v", err)
+		}
+	}
+	return procs.Run(ctx, env, *c.cfg)
+}
+
+func main() {
+	os.Exit(plugin.Main(plugin.Options{
+		Name:         "check_socat_procs",
+		Description:  description,
+		TimeoutState: state.Unknown,
+		Help:         help,
+	}, &cli{}, os.Args[1:], os.Stdout, os.Stderr))
+}
