@@ -173,3 +173,7 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+type netipPrefix = netip.Prefix
+
+func parsePrefix(s string) (netip.Prefix, error) { return netip.ParsePrefix(s) }

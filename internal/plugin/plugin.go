@@ -188,8 +188,33 @@ func parse(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (
 	if err != nil {
 		return fmt.Errorf("internal error building the command line: %w", err)
 	}
+	if err := missingValues(parser, args); err != nil {
+		return err
+	}
 	_, err = parser.Parse(args)
 	return err
+}
+
+// missingValues catches a value flag given last without its value: kong
+// silently takes "" for string flags there, so "check --cmdline" would
+// run a different check than the user asked for.
+func missingValues(parser *kong.Kong, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	last := args[len(args)-1]
+	if len(args) >= 2 && (args[len(args)-2] == "--") {
+		return nil
+	}
+	for _, f := range parser.Model.Node.Flags {
+		if f.IsBool() || f.IsCounter() {
+			continue
+		}
+		if last == "--"+f.Name || (f.Short != 0 && last == "-"+string(f.Short)) {
+			return fmt.Errorf("--%s: needs a value", f.Name)
+		}
+	}
+	return nil
 }
 
 // applyHelp fills in the help texts just before help is printed, adding

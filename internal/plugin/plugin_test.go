@@ -23,6 +23,7 @@ type fake struct {
 	Value    float64         `default:"1"`
 	Mode     string          `default:"ok" enum:"ok,panic,goroutine-panic,ignore-deadline,respect-deadline"`
 	Port     int             `short:"p"`
+	Name     string          `short:"n"`
 
 	gotTimeout time.Duration
 }
@@ -81,6 +82,8 @@ func TestExitCodesAndFirstLine(t *testing.T) {
 		{"bad timeout state", []string{"--timeout-state", "green"}, 3, "UNKNOWN: --timeout-state: \"green\" is not a state"},
 		{"tiny max-output", []string{"--max-output", "10"}, 3, "UNKNOWN: --max-output 10 is too small"},
 		{"missing int", []string{"-p"}, 3, "UNKNOWN: --port: needs a value (see check_fake --help)"},
+		{"missing string", []string{"--name"}, 3, "UNKNOWN: --name: needs a value"},
+		{"missing string, short", []string{"-v", "-n"}, 3, "UNKNOWN: --name: needs a value"},
 		{"missing range", []string{"-w"}, 3, "UNKNOWN: --warning: needs a value"},
 		{"missing duration", []string{"--timeout"}, 3, "UNKNOWN: --timeout: needs a value"},
 		{"stray argument", []string{"extra"}, 3, "UNKNOWN: unexpected argument extra"},

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/plugin"
+	"github.com/check-socat/check-socat/internal/testlab"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "check_socat_procs")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	// nobody must be able to run it (the unprivileged test).
+	_ = os.Chmod(dir, 0o755)
+	binary = filepath.Join(dir, "check_socat_procs")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code int
+	out  string
+}
+
+func (r result) first() string { return strings.SplitN(r.out, "\n", 2)[0] }
+
+func runAs(t *testing.T, cred *syscall.Credential, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	err := cmd.Run()
+	r := result{out: out.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		r.code = exitErr.ExitCode()
+	default:
+		t.Fatalf("run %v: %v", args, err)
+	}
+	if r.code < 0 || r.code > 3 {
+		t.Fatalf("exit %d:\n%s", r.code, r.out)
+	}
+	return r
+}
+
+func run(t *testing.T, args ...string) result { return runAs(t, nil, args...) }
+
+func TestEveryFlagHasHelp(t *testing.T) {
+	missing, stale, err := plugin.MissingHelp(&cli{}, help)
+	if err != nil || len(missing) > 0 || len(stale) > 0 {
+		t.Fatalf("missing help: %v; help for no flag: %v; %v", missing, stale, err)
+	}
+}
+
+func TestCmdlineAudit(t *testing.T) {
+	r := run(t, "--cmdline", "socat TCP-LISTEN:4444,reuseaddr,fork EXEC:/bin/bash,pty,stderr")
+	if r.code != 2 || !strings.HasPrefix(r.first(), "CRITICAL: socat command line: 2 critical, 4 warning findings: remote-exec (") ||
+		!strings.Contains(r.first(), "| 'findings_critical'=2;;;0; 'findings_warning'=4;;;0;") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	r = run(t, "--cmdline", "socat -d -d -T 60 TCP-LISTEN:8080,bind=127.0.0.1,fork,max-children=10 TCP:127.0.0.1:80,retry=3")
+	if r.code != 0 || !strings.HasPrefix(r.first(), "OK: socat command line: no findings") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	r = run(t, "--cmdline", "socat TCP-LISTEN:80 -", "--ignore", "plaintext-listener", "--ignore", "no-access-control", "--ignore", "no-logging")
+	if r.code != 0 || !strings.Contains(r.first(), "no findings (3 ignored)") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	r = run(t, "--cmdline", "socat TCP-LISTEN:80")
+	if r.code != 1 || !strings.Contains(r.first(), "unparsable (the command line cannot be read: socat needs two addresses, found 1)") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+}
+
+func TestUnitFileAudit(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "server.pem")
+	if err := os.WriteFile(key, []byte("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unit := filepath.Join(dir, "tls-front.service")
+	content := "[Service]\nUser=nobody\nExecStart=/usr/bin/socat -d -d -T 60 \\\n  OPENSSL-LISTEN:443,fork,max-children=20,cert=" + key +
+		",cafile=" + filepath.Join(dir, "missing-ca.pem") + ",range=10.0.0.0/8 \\\n  TCP:127.0.0.1:8080,retry=3\n"
+	if err := os.WriteFile(unit, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "--unit-file", unit)
+	if r.code != 2 || !strings.Contains(r.out, "CRITICAL key-file-exposed [tls-front.service]: cert "+key+" holds a private key and is readable by group and others (mode 0644)") ||
+		!strings.Contains(r.out, "CRITICAL file-missing [tls-front.service]: cafile "+filepath.Join(dir, "missing-ca.pem")+" of OPENSSL-LISTEN does not exist") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	if strings.Contains(r.out, "runs-as-root") {
+		t.Errorf("User=nobody is not root:\n%s", r.out)
+	}
+
+	// Socket activation: the port is in the .socket unit.
+	sockDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(sockDir, "relay@.service"), []byte("[Service]\nExecStart=-/usr/bin/socat -d -d STDIO TCP:127.0.0.1:80\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sockDir, "relay.socket"), []byte("[Socket]\nListenStream=8080\nAccept=yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "--unit-file", filepath.Join(sockDir, "relay@.service"))
+	if r.code != 2 || !strings.Contains(r.out, "CRITICAL plaintext-listener [relay@.service]: socket unit stream 8080 listens on all addresses without TLS") ||
+		!strings.Contains(r.out, "WARNING runs-as-root [relay@.service]") || !strings.Contains(r.out, "note: connections come from relay.socket") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+}
+
+// Run as nobody, as NRPE does: another user's instance is still found and
+// audited from what is visible, and what is hidden is said.
+func TestUnprivilegedView(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to start socat as root and the check as nobody; CI runs as root")
+	}
+	mark := fmt.Sprintf("csunpriv%d", os.Getpid())
+	port := freePort(t)
+	testlab.Start(t, "-lp", mark, "-T", "9", fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,fork,max-children=3", port), "EXEC:cat")
+	nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
+	r := runAs(t, nobody, "--match", mark, "--expect-listen", fmt.Sprint(port), "-v")
+	if r.code != 2 {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("1 socat instance (:%d)", port),
+		"CRITICAL remote-exec",
+		fmt.Sprintf("listens 127.0.0.1:%d (inferred)", port),
+		"its open files are not visible to this user, so its sockets are inferred from the socket table and its files are not checked (run as root to see them)",
+		fmt.Sprintf("'i%d_fds'=U;", port),
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("no %q in:\n%s", want, r.out)
+		}
+	}
+	if strings.Contains(r.out, "no socat instance listens") || strings.Contains(r.out, "file-missing") {
+		t.Errorf("hidden facts were taken for problems:\n%s", r.out)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	s := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1", "STDIO")
+	p := s.Port
+	s.Stop()
+	return p
+}
+
+// A wildcard listener is only safe to start inside a network namespace
+// the test creates: there it listens on 0.0.0.0 and takes a connection
+// from a non-loopback address, and the check run outside sees both.
+func TestWildcardListenerInNetns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for ip netns; CI runs as root")
+	}
+	testlab.Need(t, "ip", "socat")
+	ns := fmt.Sprintf("csp%d", os.Getpid())
+	mustRun(t, "ip", "netns", "add", ns)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	mustRun(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	// A documentation address (TEST-NET-1) on the namespace's own loopback
+	// device: non-loopback as an address, reachable only inside.
+	mustRun(t, "ip", "-n", ns, "addr", "add", "192.0.2.1/32", "dev", "lo")
+
+	mark := fmt.Sprintf("csnetns%d", os.Getpid())
+	server := startInNetns(t, ns, "socat", "-lp", mark, "-d", "-d", "TCP-LISTEN:9999,fork", "EXEC:cat")
+	// A client inside the namespace, from 192.0.2.1 to 192.0.2.1: a
+	// non-loopback peer that never leaves the namespace.
+	client := startInNetns(t, ns, "socat", "-u", "EXEC:sleep 60", "TCP:192.0.2.1:9999,bind=192.0.2.1")
+	_ = client
+	var r result
+	testlab.Eventually(t, 5*time.Second, "the peer to connect", func() bool {
+		r = run(t, "--match", mark, "--allow-peer", "10.0.0.0/8", "--ignore", "remote-exec", "--ignore", "runs-as-root", "--ignore", "file-missing")
+		return strings.Contains(r.out, "peers 192.0.2.1:")
+	})
+	for _, want := range []string{
+		"CRITICAL plaintext-listener [pid " + fmt.Sprint(server) + " :9999]: TCP-LISTEN:9999 listens on all addresses without TLS",
+		"WARNING no-access-control",
+		"listens 0.0.0.0:9999",
+		"has a connection from 192.0.2.1, outside every --allow-peer",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("no %q in:\n%s", want, r.out)
+		}
+	}
+	if r.code != 2 {
+		t.Errorf("exit %d", r.code)
+	}
+}
+
+func mustRun(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+}
+
+// startInNetns starts a process in the namespace and stops it by PID at
+// the end; it returns the PID of the program itself (ip netns exec execs
+// it).
+func startInNetns(t *testing.T, ns string, args ...string) int {
+	t.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	return cmd.Process.Pid
+}
+
+// Every flag given a bad value: exit 3, one UNKNOWN line naming it.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notSocat := filepath.Join(dir, "nc.service")
+	if err := os.WriteFile(notSocat, []byte("[Service]\nExecStart=/bin/nc -l 80\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noExec := filepath.Join(dir, "empty.service")
+	if err := os.WriteFile(noExec, []byte("[Unit]\nDescription=x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--match", "("}, "--match"},
+		{[]string{"--exclude", "[z-a]"}, "--exclude"},
+		{[]string{"--user"}, "--user"},
+		{[]string{"-w", "x"}, "--warning"},
+		{[]string{"-c", "5:1"}, "--critical"},
+		{[]string{"--expect-listen", "http"}, "--expect-listen"},
+		{[]string{"--expect-listen", "70000"}, "--expect-listen"},
+		{[]string{"--expect-listen", "host:80"}, "--expect-listen"},
+		{[]string{"--allowed-ports", "443,abc"}, "--allowed-ports"},
+		{[]string{"--allowed-ports", "10-5"}, "--allowed-ports"},
+		{[]string{"--allow-peer", "10.0.0.0/33"}, "--allow-peer"},
+		{[]string{"--allow-peer", "everyone"}, "--allow-peer"},
+		{[]string{"--warning-children", "many"}, "--warning-children"},
+		{[]string{"--critical-children", "1.2.3"}, "--critical-children"},
+		{[]string{"--min-uptime", "soon"}, "--min-uptime"},
+		{[]string{"--ignore", "made-up"}, "--ignore"},
+		{[]string{"--ignore", "remote-exec@here"}, "--ignore"},
+		{[]string{"--cmdline", "nc -l -p 80"}, "--cmdline"},
+		{[]string{"--cmdline", "  "}, "--cmdline"},
+		{[]string{"--cmdline", "socat - -", "--unit-file", notSocat}, "--cmdline and --unit-file"},
+		{[]string{"--unit-file", filepath.Join(dir, "missing.service")}, "--unit-file"},
+		{[]string{"--unit-file", dir}, "--unit-file"},
+		{[]string{"--unit-file", notSocat}, "--unit-file"},
+		{[]string{"--unit-file", noExec}, "--unit-file"},
+		{[]string{"--timeout-state", "later"}, "--timeout-state"},
+		{[]string{"-t", "0"}, "--timeout"},
+		{[]string{"--max-output", "1"}, "--max-output"},
+		{[]string{"stray"}, "stray"},
+	}
+	for _, tt := range tests {
+		r := run(t, tt.args...)
+		lines := strings.Split(strings.TrimRight(r.out, "\n"), "\n")
+		if r.code != 3 || len(lines) != 1 || !strings.HasPrefix(lines[0], "UNKNOWN: ") || !strings.Contains(lines[0], tt.flag) {
+			t.Errorf("%v: exit %d, output:\n%s\nwant exit 3 and one UNKNOWN line naming %s", tt.args, r.code, r.out, tt.flag)
+		}
+	}
+}
