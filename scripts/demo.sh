@@ -20,7 +20,7 @@ trap stop_lab EXIT
 # in $(...): a subshell would lose the PID, and the lab would outlive us.
 start() {
   local var=$1 name=$2; shift 2
-  setsid socat -d -d "$@" 2>"$lab/$name.log" >/dev/null &
+  setsid socat -d -d -lp "socat-demo-$name" "$@" 2>"$lab/$name.log" >/dev/null &
   pids+=($!)
   for _ in $(seq 200); do
     if grep -q 'listening on' "$lab/$name.log" 2>/dev/null; then
@@ -75,3 +75,8 @@ show $E -H 127.0.0.1 -p "$dead_port"
 show $E -H 127.0.0.1 -p "$dead_port" -s 'GET / HTTP/1.0\r\n\r\n' -e 'HTTP/1.' --retries 2 --retry-delay 200ms
 show $E -H 127.0.0.1 -p "$dead_backend" --refused-state ok
 show $E -H 127.0.0.1 -p "$relay_port" -t soon
+
+P=$BIN/check_socat_procs
+show $P --match socat-demo- --expect-listen "127.0.0.1:$relay_port" --allowed-ports "1024-65535" --ignore no-retry --ignore runs-as-root
+show $P --cmdline "socat TCP-LISTEN:2375,fork,reuseaddr UNIX-CONNECT:/var/run/docker.sock"
+show $P --cmdline "socat -d -d -T 60 OPENSSL-LISTEN:8443,fork,max-children=50,cert=/etc/ssl/relay.pem,cafile=/etc/ssl/clients-ca.pem,range=10.0.0.0/8 TCP:127.0.0.1:8080,retry=3"

@@ -41,6 +41,8 @@ type Proc struct {
 	NetNS     string
 	Umask     int // -1 when unknown
 	Path      []string
+
+	startTicks uint64
 }
 
 // Snapshot is every socat process of the host and the socket tables of
@@ -56,15 +58,17 @@ var socatComm = regexp.MustCompile(`^socat[0-9.]*$`)
 
 // knownBinaries identifies socat executables on this host by device and
 // inode, and by size and content hash, so that a renamed copy or a hard
-// link of socat is recognised from its /proc/PID/exe.
+// link of socat is recognised from its /proc/PID/exe. Hashes are computed
+// only when a size matches.
 type knownBinaries struct {
 	inodes map[[2]uint64]bool
+	sizes  map[int64]string // size -> a socat binary of that size
 	hashes map[int64][32]byte
 	seen   map[[2]uint64]bool // verdicts for other executables
 }
 
 func newKnownBinaries() *knownBinaries {
-	k := &knownBinaries{inodes: map[[2]uint64]bool{}, hashes: map[int64][32]byte{}, seen: map[[2]uint64]bool{}}
+	k := &knownBinaries{inodes: map[[2]uint64]bool{}, sizes: map[int64]string{}, hashes: map[int64][32]byte{}, seen: map[[2]uint64]bool{}}
 	cands := []string{"/usr/bin/socat", "/usr/bin/socat1", "/usr/local/bin/socat", "/usr/local/bin/socat1", "/bin/socat"}
 	if p, err := exec.LookPath("socat"); err == nil {
 		cands = append(cands, p)
@@ -76,9 +80,7 @@ func newKnownBinaries() *knownBinaries {
 		}
 		sys := st.Sys().(*syscall.Stat_t)
 		k.inodes[[2]uint64{uint64(sys.Dev), sys.Ino}] = true
-		if h, err := fileHash(c); err == nil {
-			k.hashes[st.Size()] = h
-		}
+		k.sizes[st.Size()] = c
 	}
 	return k
 }
@@ -119,8 +121,15 @@ func (k *knownBinaries) isSocat(pid int) bool {
 		return v
 	}
 	v := false
-	if want, ok := k.hashes[st.Size()]; ok {
-		if h, err := fileHash(exe); err == nil && h == want {
+	if ref, ok := k.sizes[st.Size()]; ok {
+		want, ok := k.hashes[st.Size()]
+		if !ok {
+			if h, err := fileHash(ref); err == nil {
+				want, ok = h, true
+				k.hashes[st.Size()] = h
+			}
+		}
+		if h, err := fileHash(exe); ok && err == nil && h == want {
 			v = true
 		}
 	}
@@ -147,26 +156,50 @@ func Discover(ctx context.Context) (*Snapshot, error) {
 			continue
 		}
 		snap.Scanned++
-		p := &process.Process{Pid: pid}
-		name, err := p.NameWithContext(ctx)
+		// comm is read directly: gopsutil's Name() also reads the whole
+		// status file for names of 15 characters (comm's limit), which
+		// socat's never reach; that doubled the cost of the scan.
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 		if err != nil {
 			continue // gone meanwhile
 		}
+		name := strings.TrimSuffix(string(comm), "\n")
 		if !socatComm.MatchString(name) && !known.isSocat(int(pid)) {
 			continue
 		}
-		sp := readProc(ctx, p, name)
-		if sp != nil {
+		if sp := readStat(int(pid), name); sp != nil {
 			snap.Procs[sp.PID] = sp
 		}
 	}
-	// One socket table per network namespace of the socat processes.
-	hidden := map[string]bool{}
+	// Instances (parent not socat) get the details; children only what
+	// the peers need: their sockets.
+	btime := bootTime()
 	for _, sp := range snap.Procs {
-		if _, ok := snap.Tables[sp.NetNS]; ok {
+		sp.Start = btime.Add(time.Duration(sp.startTicks) * time.Second / clockTicks)
+		if inodes, nfds, err := socktable.Inodes(sp.PID); err != nil {
+			sp.FDsHidden = true
+		} else {
+			sp.Inodes, sp.FDs = inodes, nfds
+		}
+		if _, child := snap.Procs[sp.PPID]; child {
 			continue
 		}
-		t, err := socktable.Read(fmt.Sprintf("/proc/%d/net", sp.PID))
+		readDetails(ctx, sp)
+	}
+	// One socket table per network namespace of the socat processes.
+	ownNS, _ := os.Readlink("/proc/self/ns/net")
+	hidden := map[string]bool{}
+	for _, sp := range snap.Procs {
+		if _, ok := snap.Tables[sp.NetNS]; ok || sp.NetNS == "" {
+			continue // seen, or a child (it shares its instance's table)
+		}
+		var t socktable.Table
+		var err error
+		if sp.NetNS == ownNS {
+			t, err = socktable.ReadOwn()
+		} else {
+			t, err = socktable.Read(fmt.Sprintf("/proc/%d/net", sp.PID))
+		}
 		if err != nil {
 			if errors.Is(err, fs.ErrPermission) {
 				hidden[sp.NetNS] = true
@@ -181,53 +214,98 @@ func Discover(ctx context.Context) (*Snapshot, error) {
 	return snap, nil
 }
 
-func readProc(ctx context.Context, p *process.Process, name string) *Proc {
-	pid := int(p.Pid)
-	sp := &Proc{PID: pid, Comm: name, UID: -1, FDs: -1, Umask: -1}
-	ppid, err := p.PpidWithContext(ctx)
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times (100 on every
+// Linux architecture; gopsutil assumes the same).
+const clockTicks = 100
+
+// readStat reads /proc/PID/stat once: parent, start time and RSS. gopsutil
+// would read the file again for each of them.
+func readStat(pid int, name string) *Proc {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return nil
 	}
-	sp.PPID = int(ppid)
-	sp.Argv, _ = p.CmdlineSliceWithContext(ctx)
-	if uids, err := p.UidsWithContext(ctx); err == nil && len(uids) > 0 {
-		sp.UID = int(uids[0])
-		if u, err := user.LookupId(strconv.Itoa(sp.UID)); err == nil {
-			sp.User = u.Username
-		} else {
-			sp.User = strconv.Itoa(sp.UID)
-		}
+	// The comm field is in parentheses and may hold spaces and ')'.
+	end := strings.LastIndexByte(string(data), ')')
+	if end < 0 || end+2 > len(data) {
+		return nil
 	}
-	if gids, err := p.GidsWithContext(ctx); err == nil {
-		for _, g := range gids {
-			sp.GIDs = append(sp.GIDs, int(g))
-		}
+	f := strings.Fields(string(data[end+2:]))
+	if len(f) < 22 {
+		return nil
 	}
-	if ms, err := p.CreateTimeWithContext(ctx); err == nil {
-		sp.Start = time.UnixMilli(ms)
-	}
-	if mi, err := p.MemoryInfoWithContext(ctx); err == nil {
-		sp.RSS = mi.RSS
-	}
-	inodes, nfds, err := socktable.Inodes(pid)
+	sp := &Proc{PID: pid, Comm: name, UID: -1, FDs: -1, Umask: -1}
+	sp.PPID, _ = strconv.Atoi(f[1])
+	sp.startTicks, _ = strconv.ParseUint(f[19], 10, 64)
+	pages, _ := strconv.ParseUint(f[21], 10, 64)
+	sp.RSS = pages * uint64(os.Getpagesize())
+	return sp
+}
+
+// bootTime is the kernel's btime from /proc/stat.
+func bootTime() time.Time {
+	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		sp.FDsHidden = true
-	} else {
-		sp.Inodes, sp.FDs = inodes, nfds
+		return time.Time{}
 	}
-	if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid)); err == nil {
-		sp.NetNS = ns
-	} else {
-		sp.NetNS = "net:[?]"
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+				return time.Unix(n, 0)
+			}
+		}
 	}
-	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+	return time.Time{}
+}
+
+// readDetails reads what the audit needs of an instance: its command
+// line (gopsutil), user, groups and umask (one read of status), network
+// namespace and PATH.
+func readDetails(ctx context.Context, sp *Proc) {
+	p := &process.Process{Pid: int32(sp.PID)}
+	sp.Argv, _ = p.CmdlineSliceWithContext(ctx)
+	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", sp.PID)); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
-				if n, err := strconv.ParseInt(strings.TrimSpace(v), 8, 32); err == nil {
-					sp.Umask = int(n)
+			key, val, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			fields := strings.Fields(val)
+			switch key {
+			case "Uid":
+				if len(fields) > 0 {
+					sp.UID, _ = strconv.Atoi(fields[0])
+				}
+			case "Gid":
+				if len(fields) > 0 {
+					g, _ := strconv.Atoi(fields[0])
+					sp.GIDs = append(sp.GIDs, g)
+				}
+			case "Groups":
+				for _, x := range fields {
+					if g, err := strconv.Atoi(x); err == nil {
+						sp.GIDs = append(sp.GIDs, g)
+					}
+				}
+			case "Umask":
+				if len(fields) > 0 {
+					if n, err := strconv.ParseInt(fields[0], 8, 32); err == nil {
+						sp.Umask = int(n)
+					}
 				}
 			}
 		}
+	}
+	if sp.UID >= 0 {
+		sp.User = strconv.Itoa(sp.UID)
+		if u, err := user.LookupId(sp.User); err == nil {
+			sp.User = u.Username
+		}
+	}
+	if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", sp.PID)); err == nil {
+		sp.NetNS = ns
+	} else {
+		sp.NetNS = "net:[?]"
 	}
 	if env, err := p.EnvironWithContext(ctx); err == nil {
 		for _, e := range env {
@@ -236,7 +314,6 @@ func readProc(ctx context.Context, p *process.Process, name string) *Proc {
 			}
 		}
 	}
-	return sp
 }
 
 // Instance is a socat process whose parent is not socat, with its socat

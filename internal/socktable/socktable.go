@@ -6,6 +6,7 @@ package socktable
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -55,25 +56,62 @@ type Table map[uint64]Socket
 func Read(dir string) (Table, error) {
 	t := Table{}
 	read := 0
+	buf := make([]byte, 0, 256<<10)
 	for _, proto := range []string{"tcp", "tcp6", "udp", "udp6"} {
-		f, err := os.Open(dir + "/" + proto)
+		data, err := slurp(dir+"/"+proto, buf)
 		if err != nil {
 			continue
 		}
-		err = parseInet(f, proto, t)
-		f.Close()
-		if err != nil {
+		if err := parseInet(bytes.NewReader(data), proto, t); err != nil {
 			return t, fmt.Errorf("%s/%s: %w", dir, proto, err)
 		}
 		read++
 	}
-	if f, err := os.Open(dir + "/unix"); err == nil {
-		_ = parseUnix(f, t)
-		f.Close()
+	if data, err := slurp(dir+"/unix", buf); err == nil {
+		_ = parseUnix(bytes.NewReader(data), t)
 		read++
 	}
 	if read == 0 {
 		return t, fmt.Errorf("no socket table readable in %s", dir)
+	}
+	return t, nil
+}
+
+// slurp reads a /proc seq file with few, large reads: the kernel walks its
+// whole TCP hash table from the start for every read() of
+// /proc/net/tcp, so 4 KiB reads cost quadratic time on a big host.
+func slurp(path string, buf []byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF || (err == nil && n == 0) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// ReadOwn reads the tables of this process's network namespace: TCP and
+// UDP through sock_diag (falling back to /proc/self/net), UNIX sockets
+// from /proc/self/net/unix.
+func ReadOwn() (Table, error) {
+	t, err := ReadNetlink()
+	if err != nil {
+		return Read("/proc/self/net")
+	}
+	if data, err := slurp("/proc/self/net/unix", make([]byte, 0, 64<<10)); err == nil {
+		_ = parseUnix(bytes.NewReader(data), t)
 	}
 	return t, nil
 }

@@ -61,3 +61,49 @@ func TestReadLive(t *testing.T) {
 		t.Errorf("our listener on port %d is not in the table through our fds", port)
 	}
 }
+
+// sock_diag and /proc/net agree on our own sockets.
+func TestNetlinkMatchesProc(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	u, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	nl, err := ReadNetlink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc, err := Read("/proc/self/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inodes, _, err := Inodes(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, ino := range inodes {
+		p, ok := proc[ino]
+		if !ok || p.Proto == "unix" {
+			continue
+		}
+		n, ok := nl[ino]
+		if !ok || n.Local != p.Local || n.Remote != p.Remote || n.State != p.State || n.UID != p.UID || n.Proto != p.Proto {
+			t.Errorf("inode %d: netlink %+v, proc %+v", ino, n, p)
+		}
+		checked++
+	}
+	if checked < 3 {
+		t.Errorf("only %d of our sockets compared", checked)
+	}
+}
