@@ -129,4 +129,3 @@ func parseDiag(b []byte, proto string) (Socket, bool) {
 	return Socket{Proto: proto, Local: netip.AddrPortFrom(src, sport), Remote: netip.AddrPortFrom(dst, dport),
 		State: int(state), UID: int(uid), Inode: uint64(inode)}, true
 }
-
