@@ -164,6 +164,23 @@ func TestUnprivilegedView(t *testing.T) {
 	}
 }
 
+// A unit file nobody may read: exit 3 naming it, as NRPE would see it.
+func TestUnreadableUnitFile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a file nobody cannot read; CI runs as root")
+	}
+	dir := t.TempDir()
+	_ = os.Chmod(dir, 0o755)
+	unit := filepath.Join(dir, "secret.service")
+	if err := os.WriteFile(unit, []byte("[Service]\nExecStart=/usr/bin/socat - -\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runAs(t, &syscall.Credential{Uid: 65534, Gid: 65534}, "--unit-file", unit)
+	if r.code != 3 || r.out != "UNKNOWN: cannot read --unit-file "+unit+": permission denied\n" {
+		t.Errorf("exit %d: %q", r.code, r.out)
+	}
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	s := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1", "STDIO")
