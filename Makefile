@@ -11,7 +11,7 @@ BINARIES    := $(notdir $(wildcard cmd/*))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 5s
 # Programs the end-to-end tests drive, as PROGRAM=DEBIAN_PACKAGE.
-TEST_DEPS   := socat=socat openssl=openssl perl=perl-base
+TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan
 BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time
 
 .DEFAULT_GOAL := help
@@ -24,7 +24,7 @@ build: ## Build static binaries into bin/ (version from git describe)
 	@mkdir -p bin
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
 
-deps: ## Install socat, openssl and perl if missing (apt-get)
+deps: ## Install socat, openssl, perl and sslscan if missing (apt-get)
 	@scripts/deps.sh $(TEST_DEPS)
 
 test: deps ## Unit tests and end-to-end tests against real socat, then a short fuzz run

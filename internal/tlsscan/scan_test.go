@@ -1,0 +1,96 @@
+package tlsscan
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/testlab"
+	"github.com/check-socat/check-socat/internal/tlswire"
+)
+
+// sslscanView is what sslscan reports: enabled protocols and the number
+// of accepted (version, suite) pairs per version.
+func sslscanView(t *testing.T, addr string, extra ...string) (map[string]bool, map[string]int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	args := append([]string{"--no-colour", "--no-heartbleed", "--no-renegotiation", "--no-compression", "--no-fallback"}, extra...)
+	out, err := exec.CommandContext(ctx, "sslscan", append(args, addr)...).Output()
+	if err != nil {
+		t.Fatalf("sslscan %s: %v\n%s", addr, err, out)
+	}
+	protocols := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^(SSLv2|SSLv3|TLSv1\.[0-3])\s+enabled`).FindAllStringSubmatch(string(out), -1) {
+		protocols[m[1]] = true
+	}
+	pairs := map[string]int{}
+	for _, m := range regexp.MustCompile(`(?m)^(?:Accepted|Preferred)\s+(\S+)`).FindAllStringSubmatch(string(out), -1) {
+		pairs[m[1]]++
+	}
+	return protocols, pairs
+}
+
+func sslscanName(v uint16) string {
+	return strings.Replace(strings.Replace(tlswire.VersionName(v), "TLS", "TLSv", 1), "SSLv", "SSLv", 1)
+}
+
+// The scanner sees exactly what sslscan sees, on socat listeners with
+// the default, a TLS 1.2-only and a legacy configuration.
+func TestScanAgainstSSLScan(t *testing.T) {
+	testlab.Need(t, "socat", "sslscan")
+	pki := testlab.NewPKI(t)
+	rsa := testlab.RSACert(t, 2048)
+	configs := map[string]string{
+		"default":  "verify=0,cert=" + pki.ServerCert,
+		"tls12":    "verify=0,cert=" + rsa + ",openssl-min-proto-version=TLS1.2,openssl-max-proto-version=TLS1.2",
+		"legacy":   "verify=0,cert=" + rsa + ",cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1",
+		"mtls-rsa": "cert=" + rsa + ",cafile=" + pki.CA,
+	}
+	// sslscan completes each handshake: against a listener that demands
+	// a client certificate it needs one, or it lists no TLS 1.2 suite. The
+	// scanner stops at the ServerHello and needs none.
+	sslscanArgs := map[string][]string{"mtls-rsa": {"--certs=" + pki.ClientCert, "--pk=" + pki.ClientKey}}
+	for name, opts := range configs {
+		t.Run(name, func(t *testing.T) {
+			srv := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,"+opts, "PIPE")
+			dial := func(ctx context.Context) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "tcp", srv.Addr())
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			res := Scan(ctx, dial, "", 6)
+			if len(res.Errors) > 0 {
+				t.Errorf("errors: %v", res.Errors)
+			}
+			wantProtocols, wantPairs := sslscanView(t, srv.Addr(), sslscanArgs[name]...)
+			for _, v := range []uint16{tlswire.VersionSSL2, tlswire.VersionSSL3, tlswire.VersionTLS10, tlswire.VersionTLS11, tlswire.VersionTLS12, tlswire.VersionTLS13} {
+				n := sslscanName(v)
+				if res.Protocols[v] != wantProtocols[n] {
+					t.Errorf("%s: accepted %v, sslscan says %v", n, res.Protocols[v], wantProtocols[n])
+				}
+				if got := len(res.Suites[v]); got != wantPairs[n] {
+					var names []string
+					for _, c := range res.Suites[v] {
+						names = append(names, tlswire.Suites().ByCode(c).Name)
+					}
+					t.Errorf("%s: %d suites, sslscan lists %d: %v", n, got, wantPairs[n], names)
+				}
+			}
+			t.Logf("%s: %v in %s", name, countPairs(res), res.Elapsed)
+		})
+	}
+}
+
+func countPairs(r *Result) int {
+	n := 0
+	for _, s := range r.Suites {
+		n += len(s)
+	}
+	return n
+}

@@ -1,0 +1,140 @@
+package tlswire
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The ClientHello we write is one a real TLS stack accepts: crypto/tls's
+// server answers it with a ServerHello for the suite and version offered.
+func TestClientHelloAcceptedByGo(t *testing.T) {
+	cert := selfSigned(t)
+	for _, tt := range []struct {
+		version uint16
+		suite   uint16
+	}{
+		{VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+		{VersionTLS10, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA},
+		{VersionTLS13, tls.TLS_AES_256_GCM_SHA384},
+	} {
+		client, server := net.Pipe()
+		go func() {
+			s := tls.Server(server, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10})
+			_ = s.Handshake()
+			server.Close()
+		}()
+		key := make([]byte, 32)
+		key[0] = 9 // any 32 bytes are a valid X25519 public key encoding
+		hello, err := ClientHello(Hello{Version: tt.version, Suites: []uint16{0x0001, tt.suite, 0xC0FF}, SNI: "example.test", KeyShare: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = client.SetDeadline(time.Now().Add(5 * time.Second))
+		go func() { _, _ = client.Write(hello) }()
+		f, err := ReadFlight(client, UntilHello)
+		client.Close()
+		if err != nil || !f.Hello || f.Version != tt.version || f.Suite != tt.suite {
+			t.Errorf("%s: flight %+v, %v", VersionName(tt.version), f, err)
+		}
+	}
+}
+
+// Recorded server answers (testdata/*.bin, captured from socat 1.7.4 with
+// OpenSSL 3) parse to what the server said.
+func TestRecordedFlights(t *testing.T) {
+	tests := []struct {
+		file  string
+		stop  Stop
+		check func(*Flight) bool
+	}{
+		{"tls12-hello-done.bin", UntilDone, func(f *Flight) bool {
+			return f.Hello && f.Version == VersionTLS12 && f.Done && len(f.Certificates) == 1 && !f.CertRequest
+		}},
+		// OpenSSL sends the CA of cafile= along with the leaf.
+		{"tls12-certrequest.bin", UntilDone, func(f *Flight) bool { return f.Done && f.CertRequest && len(f.Certificates) == 2 }},
+		// socat's OpenSSL prefers P-256 to our X25519 share: a HelloRetryRequest.
+		{"tls13-hello.bin", UntilHello, func(f *Flight) bool { return f.Hello && f.Retry && f.Version == VersionTLS13 && f.Suite == 0x1301 }},
+		{"alert-handshake-failure.bin", UntilHello, func(f *Flight) bool { return f.Alert != nil && f.Alert.Description == 40 }},
+		// OpenSSL 3 refuses a TLS 1.0-only hello with internal_error, not protocol_version.
+		{"alert-tls10-refused.bin", UntilHello, func(f *Flight) bool { return f.Alert != nil && f.Alert.Description == 80 }},
+	}
+	for _, tt := range tests {
+		data, err := os.ReadFile(filepath.Join("testdata", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ReadFlight(bytes.NewReader(data), tt.stop)
+		if err != nil && !errors.Is(err, io.EOF) || !tt.check(f) {
+			t.Errorf("%s: %+v, %v", tt.file, f, err)
+		}
+		// Every truncation of a recording is an error or a partial flight,
+		// never a panic or a success it did not earn.
+		for n := 0; n < len(data); n++ {
+			_, _ = ReadFlight(bytes.NewReader(data[:n]), tt.stop)
+		}
+	}
+}
+
+func TestNotTLS(t *testing.T) {
+	_, err := ReadFlight(bytes.NewReader([]byte("SSH-2.0-OpenSSH_9.2\r\n")), UntilHello)
+	if !errors.Is(err, ErrNotTLS) {
+		t.Errorf("a plaintext banner: %v", err)
+	}
+	_, err = ReadFlight(bytes.NewReader([]byte("HTTP/1.1 400 Bad Request\r\n")), UntilHello)
+	if !errors.Is(err, ErrNotTLS) {
+		t.Errorf("an HTTP answer: %v", err)
+	}
+}
+
+func TestHostileLengths(t *testing.T) {
+	huge := []byte{22, 3, 3, 0xff, 0xff}
+	if _, err := ReadFlight(bytes.NewReader(huge), UntilHello); err == nil {
+		t.Error("a 64 KiB record accepted")
+	}
+	// A handshake message claiming 16 MiB.
+	msg := []byte{22, 3, 3, 0, 4, 2, 0xff, 0xff, 0xff}
+	if _, err := ReadFlight(bytes.NewReader(msg), UntilHello); err == nil {
+		t.Error("a 16 MiB handshake message accepted")
+	}
+	// Endless empty handshake records end at the flight limit, or EOF.
+	var b bytes.Buffer
+	for i := 0; i < 100000; i++ {
+		b.Write([]byte{22, 3, 3, 0, 16})
+		b.Write(make([]byte, 16))
+	}
+	if _, err := ReadFlight(&b, UntilHello); err == nil {
+		t.Error("an endless flight accepted")
+	}
+	_ = binary.BigEndian
+}
+
+func FuzzReadFlight(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.bin")
+	for _, p := range files {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data, true)
+		}
+	}
+	f.Add([]byte{0x80, 0x03, 4, 0, 0}, false)
+	f.Fuzz(func(t *testing.T, data []byte, done bool) {
+		stop := UntilHello
+		if done {
+			stop = UntilDone
+		}
+		fl, _ := ReadFlight(bytes.NewReader(data), stop)
+		if fl == nil {
+			t.Fatal("nil flight")
+		}
+		if len(fl.Certificates) > maxCerts {
+			t.Fatalf("%d certificates", len(fl.Certificates))
+		}
+	})
+}
