@@ -1,0 +1,185 @@
+package tlscheck
+
+import (
+	"bytes"
+	"crypto/dsa" //lint:ignore SA1019 identifying DSA keys is the point
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/state"
+)
+
+// problem is one line of the result.
+type problem struct {
+	state state.State
+	text  string
+}
+
+// certReport is what the certificate checks found.
+type certReport struct {
+	problems []problem
+	daysLeft float64 // the first expiry in the chain, fractional days
+	chainLen int
+	keyBits  int
+	lines    []string // details for -v
+	leaf     *x509.Certificate
+}
+
+func subjectOf(c *x509.Certificate) string {
+	s := c.Subject.CommonName
+	if s == "" {
+		s = c.Subject.String()
+	}
+	return sanitize.Text(s, 80)
+}
+
+func isSelfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
+}
+
+// weakSignature reports a signature made with MD2, MD5 or SHA-1.
+func weakSignature(c *x509.Certificate) bool {
+	switch c.SignatureAlgorithm {
+	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
+		return true
+	}
+	return false
+}
+
+// keyInfo returns the key type and size of a certificate.
+func keyInfo(c *x509.Certificate) (string, int) {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return "RSA", k.N.BitLen()
+	case *ecdsa.PublicKey:
+		return "EC " + k.Curve.Params().Name, k.Curve.Params().BitSize
+	case ed25519.PublicKey:
+		return "Ed25519", 256
+	case *dsa.PublicKey:
+		return "DSA", k.P.BitLen()
+	}
+	return "unknown", 0
+}
+
+// analyzeChain checks a chain as presented (leaf first). name is what the
+// leaf must be valid for ("" in file mode without --hostname); roots nil
+// means the system store.
+func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, name string, now time.Time) certReport {
+	r := certReport{chainLen: len(chain), daysLeft: math.Inf(1)}
+	if len(chain) == 0 {
+		r.problems = append(r.problems, problem{state.Critical, "no certificate was presented"})
+		r.daysLeft = 0
+		return r
+	}
+	leaf := chain[0]
+	r.leaf = leaf
+	chainState := state.Critical
+	if cfg.InsecureChain {
+		chainState = state.Warning
+	}
+
+	// Expiry: the leaf and every certificate that is not a self-signed
+	// root (a root's own dates matter in the local trust store, not here).
+	first := ""
+	for i, c := range chain {
+		if i > 0 && isSelfSigned(c) {
+			continue
+		}
+		days := c.NotAfter.Sub(now).Hours() / 24
+		if days < r.daysLeft {
+			r.daysLeft = days
+			first = subjectOf(c)
+			if i > 0 {
+				first = "intermediate " + first
+			}
+		}
+		if now.Before(c.NotBefore) {
+			r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("certificate %s is not valid before %s", subjectOf(c), c.NotBefore.UTC().Format(time.RFC3339))})
+		}
+		if i == 0 || !isSelfSigned(c) {
+			if weakSignature(c) {
+				r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("certificate %s is signed with %s", subjectOf(c), c.SignatureAlgorithm)})
+			}
+		}
+	}
+	switch {
+	case r.daysLeft < 0:
+		r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("certificate %s expired %.1f days ago", first, -r.daysLeft)})
+	case r.daysLeft < cfg.CriticalDays:
+		r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("certificate %s expires in %.1f days (--critical-days %g)", first, r.daysLeft, cfg.CriticalDays)})
+	case r.daysLeft < cfg.WarningDays:
+		r.problems = append(r.problems, problem{state.Warning, fmt.Sprintf("certificate %s expires in %.1f days (--warning-days %g)", first, r.daysLeft, cfg.WarningDays)})
+	}
+
+	// Key.
+	kt, bits := keyInfo(leaf)
+	r.keyBits = bits
+	switch {
+	case kt == "DSA":
+		r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("the key is DSA %d bits: DSA is obsolete", bits)})
+	case kt == "RSA" && bits < cfg.MinKeyBits:
+		r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("the key is RSA %d bits, below --min-key-bits %d", bits, cfg.MinKeyBits)})
+	case strings.HasPrefix(kt, "EC") && bits < 256:
+		r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("the key is %s (%d bits), below 256", kt, bits)})
+	}
+
+	// Trust.
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	if _, err := leaf.Verify(opts); err != nil {
+		var inv x509.CertificateInvalidError
+		if !(errors.As(err, &inv) && inv.Reason == x509.Expired) { // expiry is said above
+			what := sanitize.Text(err.Error(), 160)
+			if isSelfSigned(leaf) {
+				what = "it is self-signed and not in the trusted roots"
+			}
+			r.problems = append(r.problems, problem{chainState, "the chain does not verify: " + what})
+		}
+	}
+	if name != "" {
+		if err := leaf.VerifyHostname(name); err != nil {
+			ipNote := ""
+			if net.ParseIP(name) != nil {
+				ipNote = " (an IP is checked against IP SANs)"
+			}
+			r.problems = append(r.problems, problem{chainState, fmt.Sprintf("the certificate is not valid for %s%s: it names %s", sanitize.Text(name, 80), ipNote, names(leaf))})
+		}
+	}
+	if math.IsInf(r.daysLeft, 1) {
+		r.daysLeft = 0
+	}
+	r.lines = append(r.lines, fmt.Sprintf("certificate %s, issued by %s, valid until %s (%.1f days), key %s %d bits, signed %s, chain of %d",
+		subjectOf(leaf), sanitize.Text(leaf.Issuer.CommonName, 80), leaf.NotAfter.UTC().Format(time.RFC3339), leaf.NotAfter.Sub(now).Hours()/24,
+		kt, bits, leaf.SignatureAlgorithm, len(chain)))
+	return r
+}
+
+// names lists what the leaf is valid for.
+func names(c *x509.Certificate) string {
+	n := append([]string(nil), c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		n = append(n, ip.String())
+	}
+	if len(n) == 0 && c.Subject.CommonName != "" {
+		n = append(n, "CN "+c.Subject.CommonName)
+	}
+	if len(n) == 0 {
+		return "no name"
+	}
+	if len(n) > 4 {
+		n = append(n[:4], fmt.Sprintf("+%d", len(n)-4))
+	}
+	return sanitize.Text(strings.Join(n, ", "), 160)
+}

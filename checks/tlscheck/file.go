@@ -1,0 +1,196 @@
+package tlscheck
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/threshold"
+)
+
+// readPEM returns the certificates and the first private key of a PEM
+// file (socat's cert= may hold both).
+func readPEM(path, flag string) ([]*x509.Certificate, crypto.PrivateKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read %s %s: %v", flag, sanitize.Text(path, 120), pathErr(err))
+	}
+	var certs []*x509.Certificate
+	var key crypto.PrivateKey
+	rest := data
+	blocks := 0
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		blocks++
+		switch b.Type {
+		case "CERTIFICATE":
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s %s: certificate %d does not parse: %v", flag, sanitize.Text(path, 120), len(certs)+1, err)
+			}
+			certs = append(certs, c)
+		case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY":
+			if key == nil {
+				k, err := parseKey(b)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s %s: the private key does not parse: %v", flag, sanitize.Text(path, 120), err)
+				}
+				key = k
+			}
+		}
+	}
+	if blocks == 0 {
+		return nil, nil, fmt.Errorf("%s %s holds no PEM block: give a PEM certificate (and key)", flag, sanitize.Text(path, 120))
+	}
+	return certs, key, nil
+}
+
+func parseKey(b *pem.Block) (crypto.PrivateKey, error) {
+	switch b.Type {
+	case "RSA PRIVATE KEY":
+		return x509.ParsePKCS1PrivateKey(b.Bytes)
+	case "EC PRIVATE KEY":
+		return x509.ParseECPrivateKey(b.Bytes)
+	}
+	return x509.ParsePKCS8PrivateKey(b.Bytes)
+}
+
+// keyMatches reports whether the private key belongs to the certificate.
+func keyMatches(c *x509.Certificate, key crypto.PrivateKey) bool {
+	type publicKeyer interface{ Public() crypto.PublicKey }
+	pk, ok := key.(publicKeyer)
+	if !ok {
+		return false
+	}
+	switch pub := pk.Public().(type) {
+	case *rsa.PublicKey:
+		return pub.Equal(c.PublicKey)
+	case *ecdsa.PublicKey:
+		return pub.Equal(c.PublicKey)
+	case ed25519.PublicKey:
+		return pub.Equal(c.PublicKey)
+	}
+	return false
+}
+
+// keyFileProblems checks who may read the file holding a private key.
+func keyFileProblems(path, flag string, certOwner int) []problem {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	var out []problem
+	if m := info.Mode().Perm(); m&0o044 != 0 {
+		who := "others"
+		if m&0o040 != 0 && m&0o004 != 0 {
+			who = "group and others"
+		} else if m&0o040 != 0 {
+			who = "its group"
+		}
+		out = append(out, problem{state.Critical, fmt.Sprintf("%s %s holds a private key and is readable by %s (mode %04o)", flag, sanitize.Text(path, 120), who, m)})
+	}
+	if st, ok := info.Sys().(*syscall.Stat_t); ok && certOwner >= 0 && int(st.Uid) != certOwner && st.Uid != 0 {
+		owner := strconv.Itoa(int(st.Uid))
+		if u, err := user.LookupId(owner); err == nil {
+			owner = u.Username
+		}
+		out = append(out, problem{state.Warning, fmt.Sprintf("%s %s is owned by %s, not by the owner of the certificate", flag, sanitize.Text(path, 120), sanitize.Text(owner, 32))})
+	}
+	return out
+}
+
+func runFile(env check.Env, cfg Config) check.Result {
+	start := time.Now()
+	certs, key, err := readPEM(cfg.CertFile, "--cert-file")
+	if err != nil {
+		return check.Unknownf("%v", err)
+	}
+	if len(certs) == 0 {
+		return check.Unknownf("--cert-file %s holds no certificate: give the PEM that socat's cert= names", sanitize.Text(cfg.CertFile, 120))
+	}
+	roots, _, err := loadTrust(&Config{CAFile: cfg.CAFile})
+	if err != nil {
+		return check.Unknownf("%v", err)
+	}
+	var problems []problem
+	owner := -1
+	if info, err := os.Stat(cfg.CertFile); err == nil {
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			owner = int(st.Uid)
+		}
+	}
+	keyPath, keyFlag := cfg.CertFile, "--cert-file"
+	if cfg.KeyFile != "" {
+		var kerr error
+		_, key, kerr = readPEM(cfg.KeyFile, "--key-file")
+		if kerr != nil {
+			return check.Unknownf("%v", kerr)
+		}
+		if key == nil {
+			return check.Unknownf("--key-file %s holds no private key", sanitize.Text(cfg.KeyFile, 120))
+		}
+		keyPath, keyFlag = cfg.KeyFile, "--key-file"
+	}
+	if key != nil {
+		problems = append(problems, keyFileProblems(keyPath, keyFlag, owner)...)
+		if !keyMatches(certs[0], key) {
+			problems = append(problems, problem{state.Critical, fmt.Sprintf("the private key in %s does not match the certificate %s", keyFlag, subjectOf(certs[0]))})
+		}
+	}
+	cr := analyzeChain(certs, &cfg, roots, cfg.Hostname, time.Now())
+	problems = append(problems, cr.problems...)
+
+	res := check.Result{}
+	sortProblems(problems)
+	for _, p := range problems {
+		res.State = state.Worst(res.State, p.state)
+		res.Details = append(res.Details, p.state.String()+": "+p.text)
+	}
+	if env.Verbose >= 1 {
+		res.Details = append(res.Details, cr.lines...)
+	}
+	what := "file " + sanitize.Text(cfg.CertFile, 100)
+	if len(problems) > 0 {
+		res.Summary = fmt.Sprintf("%s: %s", what, problems[0].text)
+		if len(problems) > 1 {
+			res.Summary += fmt.Sprintf(" (+%d more problem%s)", len(problems)-1, plural(len(problems)-1))
+		}
+	} else {
+		res.Summary = fmt.Sprintf("%s: certificate %s valid %.1f days, chain of %d", what, subjectOf(certs[0]), cr.daysLeft, len(certs))
+	}
+	warnDays := threshold.MustParse(perfdata.FormatNumber(cfg.WarningDays, -1) + ":")
+	critDays := threshold.MustParse(perfdata.FormatNumber(cfg.CriticalDays, -1) + ":")
+	days := perfdata.New("days_left", cr.daysLeft, "").WithRanges(warnDays, critDays)
+	days.Decimals = 2
+	res.Perf = []perfdata.Metric{days,
+		perfdata.New("chain_length", float64(cr.chainLen), "").WithMin(0),
+		perfdata.New("key_bits", float64(cr.keyBits), "").WithMin(0),
+		perfdata.Seconds("time", time.Since(start).Seconds()).WithMin(0),
+	}
+	return res
+}
+
+func sortProblems(ps []problem) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].state.Worse(ps[j-1].state); j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package tlscheck
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/tlsscan"
+	"github.com/check-socat/check-socat/internal/tlswire"
+)
+
+// handshake is one crypto/tls handshake with the endpoint.
+type handshake struct {
+	ok        bool
+	state     tls.ConnectionState
+	chain     []*x509.Certificate
+	requested bool // the server asked for a client certificate
+	// rejected: the server refused the connection for want of a (valid)
+	// client certificate; reason is the alert.
+	rejected bool
+	reason   string
+	duration time.Duration
+	err      error
+	notTLS   bool
+	timeout  bool
+	refused  bool
+}
+
+// allSuites is every suite crypto/tls can offer, insecure ones included:
+// the audit must see the certificate of a server that only speaks those.
+func allSuites() []uint16 {
+	var ids []uint16
+	for _, s := range tls.CipherSuites() {
+		ids = append(ids, s.ID)
+	}
+	for _, s := range tls.InsecureCipherSuites() {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+// goHandshake runs a full handshake (verification is ours, not
+// crypto/tls's) and, under TLS 1.3, reads after it: a server that demands
+// a client certificate says so only then.
+func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls.Certificate, settle time.Duration) handshake {
+	h := handshake{}
+	conn, err := dial(ctx)
+	if err != nil {
+		h.err = err
+		h.refused = errors.Is(err, syscall.ECONNREFUSED)
+		h.timeout = ctx.Err() != nil
+		return h
+	}
+	defer conn.Close()
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	cfg := &tls.Config{
+		ServerName:         sni,
+		InsecureSkipVerify: true, //nolint:gosec // the chain is verified by analyzeChain, which reports instead of refusing
+		MinVersion:         tls.VersionTLS10,
+		CipherSuites:       allSuites(),
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			h.requested = true
+			if cert != nil {
+				return cert, nil
+			}
+			return &tls.Certificate{}, nil
+		},
+	}
+	tc := tls.Client(conn, cfg)
+	start := time.Now()
+	err = tc.HandshakeContext(ctx)
+	h.duration = time.Since(start)
+	st := tc.ConnectionState()
+	h.state = st
+	h.chain = st.PeerCertificates
+	if err != nil {
+		h.err = err
+		var rec tls.RecordHeaderError
+		var op *net.OpError
+		switch {
+		case errors.As(err, &rec):
+			h.notTLS = true
+		case errors.As(err, &op) && op.Op == "remote error" && h.requested:
+			h.rejected, h.reason = true, sanitize.Text(op.Err.Error(), 80)
+		case ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+			h.timeout = true
+		}
+		return h
+	}
+	h.ok = true
+	if h.requested && st.Version == tls.VersionTLS13 {
+		window := max(settle, 3*h.duration, 100*time.Millisecond)
+		deadline := time.Now().Add(window)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		_ = conn.SetReadDeadline(deadline)
+		_, err := tc.Read(make([]byte, 1))
+		var op *net.OpError
+		switch {
+		case errors.As(err, &op) && op.Op == "remote error":
+			h.rejected, h.reason = true, sanitize.Text(op.Err.Error(), 80)
+		case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
+			h.rejected, h.reason = true, "the connection was closed"
+		}
+	}
+	return h
+}
+
+// rawChain gets the certificates from a hand-written TLS 1.2 (or older)
+// hello, for servers crypto/tls cannot talk to (NULL or anonymous
+// suites only, SSLv3).
+func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlsscan.Result) ([]*x509.Certificate, bool, error) {
+	for _, v := range []uint16{tlswire.VersionTLS12, tlswire.VersionTLS11, tlswire.VersionTLS10, tlswire.VersionSSL3} {
+		suites := tlswire.Suites().Pre13()
+		if scan != nil {
+			if !scan.Protocols[v] {
+				continue
+			}
+			suites = scan.Suites[v]
+		}
+		f, err := tlsscan.Probe(ctx, dial, tlswire.Hello{Version: v, Suites: suites, SNI: sni}, tlswire.UntilDone)
+		if f == nil || !f.Hello || f.Version != v {
+			if err != nil && ctx.Err() != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		var chain []*x509.Certificate
+		for _, der := range f.Certificates {
+			c, err := x509.ParseCertificate(der)
+			if err != nil {
+				return chain, f.CertRequest, fmt.Errorf("the server's certificate does not parse: %v", err)
+			}
+			chain = append(chain, c)
+		}
+		return chain, f.CertRequest, nil
+	}
+	return nil, false, errors.New("no protocol up to TLS 1.2 gave a certificate")
+}
+
+// loadTrust reads --ca-file and the client certificate.
+func loadTrust(cfg *Config) (*x509.CertPool, *tls.Certificate, error) {
+	var roots *x509.CertPool
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot read --ca-file %s: %v", cfg.CAFile, pathErr(err))
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("--ca-file %s holds no PEM certificate: give the CA certificate(s) in PEM", cfg.CAFile)
+		}
+	}
+	var cert *tls.Certificate
+	if cfg.ClientCert != "" {
+		key := cfg.ClientKey
+		if key == "" {
+			key = cfg.ClientCert
+		}
+		for _, f := range []struct{ flag, path string }{{"--client-cert", cfg.ClientCert}, {"--client-key", key}} {
+			if _, err := os.Stat(f.path); err != nil {
+				return nil, nil, fmt.Errorf("cannot read %s %s: %v", f.flag, f.path, pathErr(err))
+			}
+		}
+		pair, err := tls.LoadX509KeyPair(cfg.ClientCert, key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot load --client-cert %s with --client-key %s: %v", cfg.ClientCert, key, err)
+		}
+		cert = &pair
+	}
+	return roots, cert, nil
+}
+
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,336 @@
+package tlscheck
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/threshold"
+	"github.com/check-socat/check-socat/internal/tlsscan"
+	"github.com/check-socat/check-socat/internal/tlswire"
+)
+
+// Run performs the check.
+func Run(ctx context.Context, env check.Env, cfg Config) check.Result {
+	if err := cfg.Validate(); err != nil {
+		return check.Unknownf("%v", err)
+	}
+	if cfg.CertFile != "" {
+		return runFile(env, cfg)
+	}
+	return runLive(ctx, env, cfg)
+}
+
+// weakness says whether and how badly a suite is weak under the policy.
+func weakness(cfg *Config, s *tlswire.Suite) (state.State, string) {
+	if cfg.AllowCiphers[s.Code] {
+		return state.OK, ""
+	}
+	w := s.Weaknesses()
+	var crit, warn []string
+	add := func(cond bool, list *[]string, name string) {
+		if cond {
+			*list = append(*list, name)
+		}
+	}
+	add(w.Null, &crit, "NULL")
+	add(w.Anonymous, &crit, "anonymous")
+	add(w.Export, &crit, "EXPORT")
+	if cfg.Policy != PolicyLegacy {
+		add(w.RC4, &crit, "RC4")
+		add(w.DES, &crit, "DES")
+		add(w.TripleDES, &crit, "3DES")
+		add(w.MD5, &crit, "MD5")
+	}
+	if cfg.Policy == PolicyStrict {
+		add(w.CBCSHA1, &warn, "CBC with SHA-1")
+		add(w.NoForwardSecrecy, &warn, "no forward secrecy")
+	}
+	switch {
+	case len(crit) > 0:
+		return state.Critical, strings.Join(crit, ", ")
+	case len(warn) > 0:
+		return state.Warning, strings.Join(warn, ", ")
+	}
+	return state.OK, ""
+}
+
+func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
+	start := time.Now()
+	roots, clientCert, err := loadTrust(&cfg)
+	if err != nil {
+		return check.Unknownf("%v", err)
+	}
+	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	target := "tls://" + sanitize.Text(addr, 120)
+	isIP := false
+	if _, err := netip.ParseAddr(cfg.Host); err == nil {
+		isIP = true
+	}
+	sni := cfg.SNI
+	if sni == "" && !isIP {
+		sni = cfg.Host
+	}
+	name := cfg.Hostname
+	if name == "" {
+		name = sni
+	}
+	if name == "" {
+		name = cfg.Host
+	}
+	dial := func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+
+	// The certificate handshake and the scan run at once.
+	env.SetStage("TLS handshake")
+	var scan *tlsscan.Result
+	var wg sync.WaitGroup
+	if !cfg.CertOnly {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := check.Safely(func() error { scan = tlsscan.Scan(ctx, dial, sni, cfg.Parallel); return nil }); err != nil {
+				scan = &tlsscan.Result{Protocols: map[uint16]bool{}, Suites: map[uint16][]uint16{}, Errors: map[uint16]error{0: err}}
+			}
+		}()
+	}
+	h := goHandshake(ctx, dial, sni, clientCert, cfg.Settle)
+	// Whether a client without a certificate is turned away: asked only
+	// when we presented one (the main handshake answered it otherwise).
+	noCert := h
+	if clientCert != nil && h.ok && h.requested {
+		noCert = goHandshake(ctx, dial, sni, nil, cfg.Settle)
+	}
+	wg.Wait()
+	res := check.Result{}
+	perf := []perfdata.Metric{}
+	elapsed := func() perfdata.Metric { return perfdata.Seconds("time", time.Since(start).Seconds()).WithMin(0) }
+
+	switch {
+	case h.refused:
+		res.State, res.Summary = state.Critical, target+": connection refused"
+		res.Perf = []perfdata.Metric{elapsed()}
+		return res
+	case h.notTLS:
+		res.State, res.Summary = state.Critical, target+" does not speak TLS (it answered in plaintext)"
+		res.Perf = []perfdata.Metric{elapsed()}
+		return res
+	case h.timeout && (scan == nil || countPairs(scan) == 0):
+		res.State = cfg.TimeoutState
+		res.Summary = fmt.Sprintf("%s timed out at stage TLS handshake: no handshake completed before the deadline", target)
+		res.Perf = []perfdata.Metric{elapsed()}
+		return res
+	}
+
+	var problems []problem
+	chain := h.chain
+	requested := h.requested
+	if len(chain) == 0 {
+		// crypto/tls could not complete a handshake (NULL or anonymous
+		// suites only, SSLv3): the certificates from our own hello.
+		raw, req, rerr := rawChain(ctx, dial, sni, scan)
+		chain, requested = raw, requested || req
+		if len(raw) == 0 && rerr != nil && h.err != nil {
+			res.State = state.Critical
+			res.Summary = fmt.Sprintf("%s: no TLS handshake succeeds: %s", target, sanitize.Text(h.err.Error(), 120))
+			res.Perf = []perfdata.Metric{elapsed()}
+			return res
+		}
+	}
+	cr := analyzeChain(chain, &cfg, roots, name, time.Now())
+	problems = append(problems, cr.problems...)
+
+	// Client authentication.
+	rejects := noCert.rejected
+	switch {
+	case cfg.RequireClientAuth && !requested:
+		problems = append(problems, problem{state.Critical, "the server does not ask for a client certificate (--require-client-auth)"})
+	case cfg.RequireClientAuth && !rejects:
+		problems = append(problems, problem{state.Critical, "the server asks for a client certificate but accepts clients without one (--require-client-auth)"})
+	}
+
+	// Protocols and suites.
+	var details []string
+	accepted, weakProtocols, pairs, weakPairs := 0, 0, 0, 0
+	if scan != nil {
+		versions := []uint16{tlswire.VersionSSL2, tlswire.VersionSSL3, tlswire.VersionTLS10, tlswire.VersionTLS11, tlswire.VersionTLS12, tlswire.VersionTLS13}
+		var below []string
+		for _, v := range versions {
+			if !scan.Protocols[v] {
+				continue
+			}
+			accepted++
+			if v < cfg.MinProtocol {
+				weakProtocols++
+				below = append(below, tlswire.VersionName(v))
+			}
+		}
+		if len(below) > 0 {
+			problems = append(problems, problem{state.Critical, fmt.Sprintf("accepts %s, below --min-protocol %s", strings.Join(below, ", "), tlswire.VersionName(cfg.MinProtocol))})
+		}
+		weakBy := map[string][]string{}
+		worst := map[string]state.State{}
+		for _, v := range versions {
+			for _, code := range scan.Suites[v] {
+				pairs++
+				s := tlswire.Suites().ByCode(code)
+				if v == tlswire.VersionSSL2 {
+					continue
+				}
+				st, why := weakness(&cfg, s)
+				if st == state.OK {
+					continue
+				}
+				weakPairs++
+				key := why
+				weakBy[key] = appendUnique(weakBy[key], s.Name)
+				worst[key] = state.Worst(worst[key], st)
+			}
+		}
+		keys := make([]string, 0, len(weakBy))
+		for k := range weakBy {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if worst[keys[i]] != worst[keys[j]] {
+				return worst[keys[i]].Worse(worst[keys[j]])
+			}
+			return keys[i] < keys[j]
+		})
+		for _, k := range keys {
+			problems = append(problems, problem{worst[k], fmt.Sprintf("accepts %d %s suite%s: %s", len(weakBy[k]), k, plural(len(weakBy[k])), joinMax(weakBy[k], 6))})
+		}
+		for v, err := range scan.Errors {
+			details = append(details, fmt.Sprintf("note: probing %s failed: %s", tlswire.VersionName(v), sanitize.Text(err.Error(), 120)))
+		}
+		if env.Verbose >= 1 {
+			for _, v := range versions {
+				if scan.Protocols[v] {
+					var names []string
+					for _, c := range scan.Suites[v] {
+						names = append(names, tlswire.Suites().ByCode(c).Name)
+					}
+					details = append(details, fmt.Sprintf("%s: %d suites: %s", tlswire.VersionName(v), len(names), strings.Join(names, " ")))
+				}
+			}
+		}
+	}
+
+	hsState := state.OK
+	if h.ok {
+		hsState = threshold.Evaluate(h.duration.Seconds(), cfg.Warn, cfg.Crit)
+		if hsState != state.OK {
+			problems = append(problems, problem{hsState, fmt.Sprintf("the handshake took %.3f s", h.duration.Seconds())})
+		}
+	}
+
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].state.Worse(problems[j].state) })
+	for _, p := range problems {
+		res.State = state.Worst(res.State, p.state)
+		res.Details = append(res.Details, p.state.String()+": "+p.text)
+	}
+	if env.Verbose >= 1 {
+		res.Details = append(res.Details, cr.lines...)
+		if h.ok {
+			res.Details = append(res.Details, fmt.Sprintf("handshake: %s %s in %.3f s, client certificate requested: %v, refused without one: %v",
+				tlswire.VersionName(h.state.Version), tlswireName(h.state.CipherSuite), h.duration.Seconds(), requested, rejects))
+		}
+	}
+	res.Details = append(res.Details, details...)
+
+	clientAuth := "no client certificate asked"
+	switch {
+	case requested && rejects:
+		clientAuth = "client certificate required"
+	case requested:
+		clientAuth = "client certificate optional"
+	}
+	if len(problems) > 0 {
+		res.Summary = fmt.Sprintf("%s: %s", target, problems[0].text)
+		if len(problems) > 1 {
+			res.Summary += fmt.Sprintf(" (+%d more problem%s)", len(problems)-1, plural(len(problems)-1))
+		}
+	} else {
+		proto := "no handshake"
+		if h.ok {
+			proto = tlswire.VersionName(h.state.Version)
+		}
+		cn := "?"
+		if cr.leaf != nil {
+			cn = subjectOf(cr.leaf)
+		}
+		res.Summary = fmt.Sprintf("%s %s, certificate %s valid %.1f days, %s", target, proto, cn, cr.daysLeft, clientAuth)
+		if scan != nil {
+			res.Summary += fmt.Sprintf(", %d protocols, %d suites, none weak", accepted, pairs)
+		}
+	}
+
+	warnDays := threshold.MustParse(perfdata.FormatNumber(cfg.WarningDays, -1) + ":")
+	critDays := threshold.MustParse(perfdata.FormatNumber(cfg.CriticalDays, -1) + ":")
+	days := perfdata.New("days_left", cr.daysLeft, "").WithRanges(warnDays, critDays)
+	days.Decimals = 2
+	perf = append(perf, days)
+	if h.ok {
+		perf = append(perf, perfdata.Seconds("handshake_time", h.duration.Seconds()).WithRanges(cfg.Warn, cfg.Crit).WithMin(0))
+	}
+	if scan != nil {
+		perf = append(perf,
+			perfdata.New("protocols_accepted", float64(accepted), "").WithMin(0),
+			perfdata.New("protocols_weak", float64(weakProtocols), "").WithMin(0),
+			perfdata.New("ciphers_accepted", float64(pairs), "").WithMin(0),
+			perfdata.New("ciphers_weak", float64(weakPairs), "").WithMin(0),
+		)
+	}
+	perf = append(perf,
+		perfdata.New("chain_length", float64(cr.chainLen), "").WithMin(0),
+		perfdata.New("key_bits", float64(cr.keyBits), "").WithMin(0),
+		elapsed(),
+	)
+	res.Perf = perf
+	return res
+}
+
+func tlswireName(code uint16) string { return tlswire.Suites().ByCode(code).Name }
+
+func countPairs(r *tlsscan.Result) int {
+	n := 0
+	for _, s := range r.Suites {
+		n += len(s)
+	}
+	return n
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func joinMax(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:n], ", ") + fmt.Sprintf(", +%d", len(items)-n)
+}

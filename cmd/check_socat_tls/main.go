@@ -1,0 +1,126 @@
+// Command check_socat_tls audits the TLS side of socat: certificates,
+// protocol versions, cipher suites and client authentication of an
+// OPENSSL-LISTEN endpoint, or the PEM files its cert= names.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/check-socat/check-socat/checks/tlscheck"
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/plugin"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/threshold"
+	"github.com/check-socat/check-socat/internal/tlswire"
+)
+
+const description = `Audit socat's TLS side: the certificate chain an OPENSSL-LISTEN endpoint presents (expiry, trust, name, key, signature), every protocol version from SSLv2 to TLS 1.3 and every cipher suite it accepts (written by hand, so NULL, EXPORT, anonymous, RC4 and DES suites that crypto/tls cannot offer are seen too), and whether it demands client certificates. Or audit the PEM files socat's cert= names (--cert-file).`
+
+type cli struct {
+	plugin.Common
+
+	Host     string `short:"H" placeholder:"HOST" group:"Target"`
+	Port     int    `short:"p" placeholder:"PORT" group:"Target"`
+	CertFile string `placeholder:"PATH" group:"Target"`
+	KeyFile  string `placeholder:"PATH" group:"Target"`
+
+	SNI        string `name:"sni" placeholder:"NAME" group:"Identity"`
+	Hostname   string `placeholder:"NAME" group:"Identity"`
+	CAFile     string `placeholder:"PATH" group:"Identity"`
+	ClientCert string `placeholder:"PATH" group:"Identity"`
+	ClientKey  string `placeholder:"PATH" group:"Identity"`
+
+	WarningDays       float64         `default:"30" placeholder:"DAYS" group:"Policy"`
+	CriticalDays      float64         `default:"7" placeholder:"DAYS" group:"Policy"`
+	MinProtocol       string          `default:"TLS1.2" placeholder:"VERSION" group:"Policy"`
+	CipherPolicy      string          `default:"default" placeholder:"POLICY" group:"Policy"`
+	AllowCipher       []string        `placeholder:"NAME" sep:"none" group:"Policy"`
+	RequireClientAuth bool            `group:"Policy"`
+	MinKeyBits        int             `default:"2048" placeholder:"BITS" group:"Policy"`
+	InsecureChain     bool            `group:"Policy"`
+	CertOnly          bool            `group:"Policy"`
+	Warning           threshold.Range `short:"w" placeholder:"RANGE" group:"Policy"`
+	Critical          threshold.Range `short:"c" placeholder:"RANGE" group:"Policy"`
+
+	cfg *tlscheck.Config
+}
+
+// help is the --help text of each flag; defaults are added when printed.
+var help = map[string]string{
+	"host":                "Host name or IP address of the OPENSSL-LISTEN endpoint.",
+	"port":                "Port of the endpoint (1-65535).",
+	"cert-file":           "Audit this PEM file instead of a live endpoint: the file socat's cert= names, with its chain (and key, if it holds one).",
+	"key-file":            "The private key of --cert-file when it is a separate file (socat's key=): its permissions and that it matches.",
+	"sni":                 "Server name to send (default: -H when it is a name; none for an IP).",
+	"hostname":            "Name the certificate must be valid for (default: --sni, else -H; an IP is checked against IP SANs).",
+	"ca-file":             "Trust the CA certificates in this PEM file instead of the system store.",
+	"client-cert":         "Client certificate (PEM) to present: socat's OPENSSL-LISTEN asks for one by default (verify=1). May hold the key too.",
+	"client-key":          "Private key of --client-cert when it is a separate file.",
+	"warning-days":        "WARNING when the leaf or an intermediate expires within this many days.",
+	"critical-days":       "CRITICAL when the leaf or an intermediate expires within this many days (or has expired).",
+	"min-protocol":        "Lowest acceptable version: TLS1.0, TLS1.1, TLS1.2 or TLS1.3. Every version the endpoint accepts below it is CRITICAL.",
+	"cipher-policy":       "Which accepted suites are weak: default (NULL, anonymous, EXPORT, RC4, DES, 3DES, MD5 are CRITICAL), strict (also CBC with SHA-1 and no forward secrecy as WARNING) or legacy (only NULL, anonymous, EXPORT).",
+	"allow-cipher":        "Do not count this suite as weak: an IANA (TLS_RSA_WITH_NULL_SHA) or OpenSSL (NULL-SHA) name. Repeatable.",
+	"require-client-auth": "CRITICAL unless the endpoint rejects clients that present no certificate.",
+	"min-key-bits":        "Smallest acceptable RSA key (EC keys need 256 bits).",
+	"insecure-chain":      "Report chain and name problems as WARNING instead of CRITICAL (self-signed or private CAs you accept).",
+	"cert-only":           "One handshake: certificate, chain, name and client-auth checks, without protocol and suite enumeration.",
+	"warning":             "Nagios range on the handshake time in seconds, e.g. 0.5.",
+	"critical":            "Nagios range on the handshake time in seconds, e.g. 2.",
+}
+
+func (c *cli) config() (tlscheck.Config, error) {
+	cfg := tlscheck.Config{Host: c.Host, Port: c.Port, CertFile: c.CertFile, KeyFile: c.KeyFile, SNI: c.SNI, Hostname: c.Hostname,
+		CAFile: c.CAFile, ClientCert: c.ClientCert, ClientKey: c.ClientKey, WarningDays: c.WarningDays, CriticalDays: c.CriticalDays,
+		RequireClientAuth: c.RequireClientAuth, MinKeyBits: c.MinKeyBits, InsecureChain: c.InsecureChain, CertOnly: c.CertOnly,
+		Warn: c.Warning, Crit: c.Critical, TimeoutState: c.TimeoutState, Parallel: 4, Settle: 100 * time.Millisecond,
+		AllowCiphers: map[uint16]bool{}}
+	var err error
+	if cfg.MinProtocol, err = tlscheck.ParseProtocol(c.MinProtocol); err != nil {
+		return cfg, fmt.Errorf("--min-protocol: %v", err)
+	}
+	if cfg.Policy, err = tlscheck.ParsePolicy(c.CipherPolicy); err != nil {
+		return cfg, fmt.Errorf("--cipher-policy: %v", err)
+	}
+	for _, name := range c.AllowCipher {
+		s, ok := tlswire.Suites().ByName(name)
+		if !ok {
+			if n, perr := strconv.ParseUint(name, 0, 16); perr == nil {
+				cfg.AllowCiphers[uint16(n)] = true
+				continue
+			}
+			return cfg, fmt.Errorf("--allow-cipher %q is not a cipher suite: give an IANA name (TLS_RSA_WITH_NULL_SHA), an OpenSSL name (NULL-SHA) or a code (0x0002)", name)
+		}
+		cfg.AllowCiphers[s.Code] = true
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate is called by kong after parsing.
+func (c *cli) Validate() error {
+	cfg, err := c.config()
+	c.cfg = &cfg
+	return err
+}
+
+func (c *cli) Run(ctx context.Context, env check.Env) check.Result {
+	if c.cfg == nil {
+		if err := c.Validate(); err != nil {
+			return check.Unknownf("%v", err)
+		}
+	}
+	return tlscheck.Run(ctx, env, *c.cfg)
+}
+
+func main() {
+	os.Exit(plugin.Main(plugin.Options{
+		Name:         "check_socat_tls",
+		Description:  description,
+		TimeoutState: state.Critical,
+		Help:         help,
+	}, &cli{}, os.Args[1:], os.Stdout, os.Stderr))
+}
