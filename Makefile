@@ -12,7 +12,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 5s
 # Programs the end-to-end tests drive, as PROGRAM=DEBIAN_PACKAGE.
 TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan
-BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time
+BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time \
+               /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib
 
 .DEFAULT_GOAL := help
 .PHONY: help build test fuzz lint demo bench clean deps
@@ -49,7 +50,7 @@ lint: ## gofmt, go vet and staticcheck
 demo: build deps ## Start a small socat lab on loopback and run the checks against it
 	@scripts/demo.sh
 
-bench: build ## Compare with the standard peers (check_tcp ...): median time, peak RSS, ratio
+bench: build ## Compare with the standard peers (check_tcp, check_procs, sslscan, check_ssl_cert): median time, peak RSS, ratio
 	@scripts/deps.sh $(BENCH_DEPS)
 	$(GO) run ./tools/bench -bin bin
 

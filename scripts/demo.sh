@@ -60,11 +60,13 @@ start relay_port relay "$L,max-children=20" "TCP:127.0.0.1:$echo_port"
 start tls_port tls "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert=$lab/server.pem" "TCP:127.0.0.1:$echo_port"
 dead_backend=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 9)
 start dead_port dead "$L" "TCP:127.0.0.1:$dead_backend"
+start legacy_port legacy "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert=$lab/server.pem,cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1" "TCP:127.0.0.1:$echo_port"
 cat <<INFO
   echo backend       socat $L EXEC:cat                              -> 127.0.0.1:$echo_port
   plain relay        socat $L,max-children=20 TCP:<echo>            -> 127.0.0.1:$relay_port
   TLS relay          socat OPENSSL-LISTEN:...,verify=0,cert=... TCP:<echo> -> 127.0.0.1:$tls_port
   dead-backend relay socat $L TCP:127.0.0.1:$dead_backend (nothing there) -> 127.0.0.1:$dead_port
+  legacy TLS relay   socat OPENSSL-LISTEN:...,cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1 TCP:<echo> -> 127.0.0.1:$legacy_port
 INFO
 
 E=$BIN/check_socat_endpoint
@@ -80,3 +82,8 @@ P=$BIN/check_socat_procs
 show $P --match socat-demo- --expect-listen "127.0.0.1:$relay_port" --allowed-ports "1024-65535" --ignore no-retry --ignore runs-as-root
 show $P --cmdline "socat TCP-LISTEN:2375,fork,reuseaddr UNIX-CONNECT:/var/run/docker.sock"
 show $P --cmdline "socat -d -d -T 60 OPENSSL-LISTEN:8443,fork,max-children=50,cert=/etc/ssl/relay.pem,cafile=/etc/ssl/clients-ca.pem,range=10.0.0.0/8 TCP:127.0.0.1:8080,retry=3"
+
+T=$BIN/check_socat_tls
+show $T -H 127.0.0.1 -p "$tls_port" --ca-file "$lab/server.crt"
+show $T -H 127.0.0.1 -p "$legacy_port" --ca-file "$lab/server.crt"
+show $T --cert-file "$lab/server.pem" --hostname localhost --ca-file "$lab/server.crt"

@@ -51,10 +51,19 @@ var listening = regexp.MustCompile(`listening on (?:UDP )?AF=(\d+) (?:"([^"]*)"|
 // children too) when the test ends.
 func Start(t testing.TB, args ...string) *Socat {
 	t.Helper()
+	return StartEnv(t, nil, args...)
+}
+
+// StartEnv is Start with extra environment variables (OPENSSL_CONF=...).
+func StartEnv(t testing.TB, env []string, args ...string) *Socat {
+	t.Helper()
 	Need(t, "socat")
 	s := &Socat{}
 	s.cond = sync.NewCond(&s.mu)
 	cmd := exec.Command("socat", append([]string{"-d", "-d"}, args...)...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -185,6 +185,9 @@ func (r row) markdown() string {
 	if r.rssTargetMiB > 0 {
 		goals = append(goals, fmt.Sprintf("<= %.0f MiB", r.rssTargetMiB))
 	}
+	if r.peer.median == 0 {
+		ratio = 0
+	}
 	switch {
 	case len(misses) > 0:
 		verdict = "NOT MET: " + strings.Join(misses, ", ")
@@ -252,6 +255,9 @@ func run(bin, plugins string, n int, out string) error {
 	if err := benchProcs(bin, plugins, n, echo.port, add); err != nil {
 		return err
 	}
+	if err := benchTLS(bin, plugins, max(10, n/10), &rows); err != nil {
+		return err
+	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s, %d runs each, alternating, against the same local socat lab.\n\n",
@@ -265,6 +271,57 @@ func run(bin, plugins string, n int, out string) error {
 	if out != "" {
 		return os.WriteFile(out, []byte(b.String()), 0o644)
 	}
+	return nil
+}
+
+// benchTLS compares check_socat_tls with sslscan and check_ssl_cert on a
+// legacy socat endpoint (TLS 1.0-1.3, NULL and anonymous suites), and its
+// --cert-only mode with check_tcp -S -D. sslscan and check_ssl_cert take
+// most of a second a run, so fewer runs.
+func benchTLS(bin, plugins string, n int, rows *[]row) error {
+	ours := filepath.Join(bin, "check_socat_tls")
+	checkTCP := filepath.Join(plugins, "check_tcp")
+	checkSSL := filepath.Join(plugins, "check_ssl_cert")
+	for _, p := range []string{ours, checkSSL} {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("%s is missing: run `make build` and install monitoring-plugins-contrib", p)
+		}
+	}
+	dir, err := os.MkdirTemp("", "bench-tls")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	pem := filepath.Join(dir, "server.pem")
+	gen := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", pem+".key", "-out", pem+".crt",
+		"-subj", "/CN=localhost", "-days", "365", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+	if out, err := gen.CombinedOutput(); err != nil {
+		return fmt.Errorf("openssl: %v: %s", err, out)
+	}
+	crt, _ := os.ReadFile(pem + ".crt")
+	key, _ := os.ReadFile(pem + ".key")
+	if err := os.WriteFile(pem, append(crt, key...), 0o600); err != nil {
+		return err
+	}
+	legacy, err := startSocat("OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+pem+",cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1", "PIPE")
+	if err != nil {
+		return err
+	}
+	defer legacy.stop()
+	hp := []string{"-H", "127.0.0.1", "-p", legacy.port}
+	bench := func(name, peerName string, target, rss float64, o, p []string) {
+		fmt.Fprintf(os.Stderr, "bench: %s (%d runs each)...\n", name, n)
+		so, sp := compare(n, o, p)
+		*rows = append(*rows, row{name: name, ours: so, peer: sp, peerName: peerName, timeTarget: target, rssTargetMiB: rss})
+		fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", so.firstOut, sp.firstOut)
+	}
+	full := append(append([]string{ours}, hp...), "--ca-file", pem+".crt")
+	bench("tls: full audit of a legacy endpoint", "sslscan", 0.5, 0, full,
+		[]string{"sslscan", "--no-colour", "127.0.0.1:" + legacy.port})
+	bench("tls: full audit of a legacy endpoint", "check_ssl_cert --ignore-sct --ignore-ocsp", 0.2, 0, full,
+		append([]string{checkSSL, "--ignore-sct", "--ignore-ocsp", "--rootcert-file", pem + ".crt"}, hp...))
+	bench("tls: --cert-only", "check_tcp -S -D 1", 2.0, 0, append(append([]string{ours}, hp...), "--ca-file", pem+".crt", "--cert-only"),
+		append([]string{checkTCP, "-S", "-D", "1"}, hp...))
 	return nil
 }
 

@@ -1,0 +1,205 @@
+package tlscheck
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/testlab"
+	"github.com/check-socat/check-socat/internal/tlswire"
+)
+
+const tlsListen = "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr"
+
+func baseConfig(port int) Config {
+	return Config{Host: "127.0.0.1", Port: port, WarningDays: 30, CriticalDays: 7, MinProtocol: tlswire.VersionTLS12,
+		MinKeyBits: 2048, TimeoutState: state.Critical, Parallel: 4, Settle: 100 * time.Millisecond, AllowCiphers: map[uint16]bool{}}
+}
+
+func audit(t *testing.T, timeout time.Duration, cfg Config) check.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	start := time.Now()
+	r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg)
+	if took := time.Since(start); took > timeout+time.Second {
+		t.Errorf("the audit took %v, past the deadline %v + 1 s", took, timeout)
+	}
+	return r
+}
+
+func dump(r check.Result) string {
+	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf), strings.Join(r.Details, "\n"))
+}
+
+func perfValue(r check.Result, label string) (float64, bool) {
+	for _, m := range r.Perf {
+		if m.Label == label {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+func has(r check.Result, sub string) bool {
+	if strings.Contains(r.Summary, sub) {
+		return true
+	}
+	for _, d := range r.Details {
+		if strings.Contains(d, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// sslscan's view of an endpoint: enabled protocols and accepted pairs.
+func sslscan(t *testing.T, addr string, extra ...string) (int, int) {
+	t.Helper()
+	testlab.Need(t, "sslscan")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	args := append([]string{"--no-colour", "--no-heartbleed", "--no-renegotiation", "--no-compression", "--no-fallback"}, extra...)
+	out, err := exec.CommandContext(ctx, "sslscan", append(args, addr)...).Output()
+	if err != nil {
+		t.Fatalf("sslscan: %v", err)
+	}
+	protocols := len(regexp.MustCompile(`(?m)^(SSLv2|SSLv3|TLSv1\.[0-3])\s+enabled`).FindAllString(string(out), -1))
+	pairs := len(regexp.MustCompile(`(?m)^(Accepted|Preferred)\s`).FindAllString(string(out), -1))
+	return protocols, pairs
+}
+
+// Certificates made with openssl, served by socat, judged as an operator
+// would; and for every endpoint the protocols and (version, suite) pairs
+// equal what sslscan reports.
+func TestCertificatesAndSSLScan(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	now := time.Now()
+	san := "DNS:localhost,IP:127.0.0.1"
+	client := ca.Issue(t, testlab.Leaf{CN: "monitoring client"})
+	cases := []struct {
+		name    string
+		cert    string
+		opts    string // extra socat options
+		mutate  func(*Config)
+		state   state.State
+		want    string
+		sslscan []string
+		// legacyConf runs socat with OpenSSL's security level 0: it cannot
+		// load a 1024-bit or SHA-1 signed certificate otherwise.
+		legacyConf bool
+	}{
+		{name: "valid", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san}), state: state.OK, want: "certificate localhost valid"},
+		{name: "expires in 5 days", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, End: now.Add(5*24*time.Hour + time.Hour)}),
+			state: state.Critical, want: "certificate localhost expires in 5.0 days (--critical-days 7)"},
+		{name: "expires in 20 days", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, End: now.Add(20*24*time.Hour + time.Hour)}),
+			state: state.Warning, want: "certificate localhost expires in 20.0 days (--warning-days 30)"},
+		{name: "expired", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, Start: now.Add(-60 * 24 * time.Hour), End: now.Add(-36 * time.Hour)}),
+			state: state.Critical, want: "certificate localhost expired 1.5 days ago"},
+		{name: "self-signed", cert: testlab.SelfSignedOpenSSL(t, "localhost", san),
+			state: state.Critical, want: "the chain does not verify: it is self-signed and not in the trusted roots"},
+		{name: "self-signed, --insecure-chain", cert: testlab.SelfSignedOpenSSL(t, "localhost", san), mutate: func(c *Config) { c.InsecureChain = true },
+			state: state.Warning, want: "WARNING: the chain does not verify"},
+		{name: "wrong name", cert: ca.Issue(t, testlab.Leaf{CN: "other.example", SAN: "DNS:other.example"}),
+			state: state.Critical, want: "the certificate is not valid for 127.0.0.1 (an IP is checked against IP SANs): it names other.example"},
+		{name: "1024-bit key", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, Bits: 1024}), legacyConf: true,
+			state: state.Critical, want: "the key is RSA 1024 bits, below --min-key-bits 2048"},
+		{name: "SHA-1 signed", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, Digest: "sha1"}), legacyConf: true,
+			state: state.Critical, want: "certificate localhost is signed with SHA1-RSA"},
+		{name: "legacy protocols and suites", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san}), opts: ",cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1",
+			state: state.Critical, want: "accepts TLS1.0, TLS1.1, below --min-protocol TLS1.2"},
+		{name: "verifying listener, no client certificate", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san}), opts: ",verify=1,cafile=" + ca.Cert,
+			mutate: func(c *Config) { c.RequireClientAuth = true }, state: state.OK, want: "client certificate required",
+			sslscan: []string{"--certs=" + client, "--pk=" + client}},
+		{name: "verifying listener, with a client certificate", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san}), opts: ",verify=1,cafile=" + ca.Cert,
+			mutate: func(c *Config) { c.RequireClientAuth, c.ClientCert = true, client }, state: state.OK, want: "client certificate required",
+			sslscan: []string{"--certs=" + client, "--pk=" + client}},
+		{name: "verify=0 with --require-client-auth", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san}),
+			mutate: func(c *Config) { c.RequireClientAuth = true }, state: state.Critical, want: "the server does not ask for a client certificate (--require-client-auth)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := ",verify=0"
+			if strings.Contains(tc.opts, "verify=1") {
+				opts = ""
+			}
+			var env []string
+			if tc.legacyConf {
+				env = []string{testlab.LegacyOpenSSLConf(t)}
+			}
+			srv := testlab.StartEnv(t, env, tlsListen+opts+",cert="+tc.cert+tc.opts, "PIPE")
+			cfg := baseConfig(srv.Port)
+			cfg.CAFile = ca.Cert
+			if tc.mutate != nil {
+				tc.mutate(&cfg)
+			}
+			r := audit(t, 20*time.Second, cfg)
+			if r.State != tc.state || !has(r, tc.want) {
+				t.Errorf("want %s with %q, got:\n%s", tc.state, tc.want, dump(r))
+			}
+			protocols, pairs := sslscan(t, srv.Addr(), tc.sslscan...)
+			if got, _ := perfValue(r, "protocols_accepted"); int(got) != protocols {
+				t.Errorf("protocols_accepted = %v, sslscan says %d", got, protocols)
+			}
+			if got, _ := perfValue(r, "ciphers_accepted"); int(got) != pairs {
+				t.Errorf("ciphers_accepted = %v, sslscan says %d", got, pairs)
+			}
+		})
+	}
+}
+
+func TestLegacyListenerSuites(t *testing.T) {
+	rsa := testlab.RSACert(t, 2048)
+	srv := testlab.Start(t, tlsListen+",verify=0,cert="+rsa+",cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1", "PIPE")
+	cfg := baseConfig(srv.Port)
+	cfg.InsecureChain = true
+	r := audit(t, 20*time.Second, cfg)
+	for _, want := range []string{"NULL suites: TLS_RSA_WITH_NULL_SHA", "anonymous suites: TLS_DH_anon_WITH_AES_128_CBC_SHA"} {
+		if !has(r, want) {
+			t.Errorf("no %q:\n%s", want, dump(r))
+		}
+	}
+	if weak, _ := perfValue(r, "protocols_weak"); weak != 2 {
+		t.Errorf("protocols_weak = %v", weak)
+	}
+	weakDefault, _ := perfValue(r, "ciphers_weak")
+	// legacy flags fewer, strict more; --allow-cipher takes names of both kinds.
+	cfg.Policy = PolicyLegacy
+	r2 := audit(t, 20*time.Second, cfg)
+	cfg.Policy = PolicyStrict
+	r3 := audit(t, 20*time.Second, cfg)
+	weakLegacy, _ := perfValue(r2, "ciphers_weak")
+	weakStrict, _ := perfValue(r3, "ciphers_weak")
+	if !(weakLegacy <= weakDefault && weakDefault < weakStrict && weakDefault > 0) {
+		t.Errorf("weak counts legacy %v, default %v, strict %v", weakLegacy, weakDefault, weakStrict)
+	}
+	cfg.Policy = PolicyDefault
+	null, _ := tlswire.Suites().ByName("NULL-SHA")
+	cfg.AllowCiphers = map[uint16]bool{null.Code: true}
+	r4 := audit(t, 20*time.Second, cfg)
+	if has(r4, "TLS_RSA_WITH_NULL_SHA,") {
+		t.Errorf("--allow-cipher NULL-SHA ignored:\n%s", dump(r4))
+	}
+}
+
+func TestNotTLSAndSilent(t *testing.T) {
+	plain := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "SYSTEM:echo 220 mail.example ESMTP")
+	r := audit(t, 5*time.Second, baseConfig(plain.Port))
+	if r.State != state.Critical || !strings.Contains(r.Summary, "does not speak TLS") {
+		t.Errorf("plaintext port:\n%s", dump(r))
+	}
+	silent := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:"+testlab.Script(t, t.TempDir(), "silent", "exec sleep 600"))
+	cfg := baseConfig(silent.Port)
+	cfg.TimeoutState = state.Warning
+	r = audit(t, 1500*time.Millisecond, cfg)
+	if r.State != state.Warning || !strings.Contains(r.Summary, "timed out at stage TLS handshake") {
+		t.Errorf("silent port:\n%s", dump(r))
+	}
+}

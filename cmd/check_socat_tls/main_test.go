@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/plugin"
+	"github.com/check-socat/check-socat/internal/testlab"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "check_socat_tls")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "check_socat_tls")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code int
+	out  string
+	took time.Duration
+}
+
+func (r result) first() string { return strings.SplitN(r.out, "\n", 2)[0] }
+
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	start := time.Now()
+	err := cmd.Run()
+	r := result{out: out.String(), took: time.Since(start)}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		r.code = exitErr.ExitCode()
+	default:
+		t.Fatalf("run %v: %v", args, err)
+	}
+	if r.code < 0 || r.code > 3 {
+		t.Fatalf("exit %d:\n%s", r.code, r.out)
+	}
+	return r
+}
+
+func TestEveryFlagHasHelp(t *testing.T) {
+	missing, stale, err := plugin.MissingHelp(&cli{}, help)
+	if err != nil || len(missing) > 0 || len(stale) > 0 {
+		t.Fatalf("missing help: %v; help for no flag: %v; %v", missing, stale, err)
+	}
+}
+
+func TestFileMode(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	good := ca.Issue(t, testlab.Leaf{CN: "relay.example", SAN: "DNS:relay.example"})
+	r := run(t, "--cert-file", good, "--ca-file", ca.Cert, "--hostname", "relay.example")
+	if r.code != 0 || !strings.HasPrefix(r.first(), "OK: file "+good+": certificate relay.example valid") ||
+		!strings.Contains(r.first(), "'chain_length'=1;;;0; 'key_bits'=2048;;;0;") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	// The same file readable by everyone.
+	if err := os.Chmod(good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "--cert-file", good, "--ca-file", ca.Cert)
+	if r.code != 2 || !strings.Contains(r.out, "holds a private key and is readable by group and others (mode 0644)") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	if err := os.Chmod(good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A key that belongs to another certificate.
+	other := ca.Issue(t, testlab.Leaf{CN: "other"})
+	r = run(t, "--cert-file", good, "--key-file", other, "--ca-file", ca.Cert)
+	if r.code != 2 || !strings.Contains(r.out, "the private key in --key-file does not match the certificate relay.example") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	// Name check in file mode.
+	r = run(t, "--cert-file", good, "--ca-file", ca.Cert, "--hostname", "wrong.example", "--insecure-chain")
+	if r.code != 1 || !strings.Contains(r.out, "WARNING: the certificate is not valid for wrong.example: it names relay.example") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+}
+
+func TestLiveOutputAndDeadline(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	cert := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:localhost,IP:127.0.0.1"})
+	srv := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+cert, "PIPE")
+	r := run(t, "-H", "127.0.0.1", "-p", fmt.Sprint(srv.Port), "--ca-file", ca.Cert, "-w", "1", "-c", "2")
+	if r.code != 0 || !strings.HasPrefix(r.first(), fmt.Sprintf("OK: tls://127.0.0.1:%d TLS1.3, certificate localhost valid", srv.Port)) ||
+		!strings.Contains(r.first(), "'handshake_time'=") || !strings.Contains(r.first(), ";1;2;0;") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	r = run(t, "-H", "127.0.0.1", "-p", fmt.Sprint(srv.Port), "--ca-file", ca.Cert, "--cert-only")
+	if r.code != 0 || strings.Contains(r.first(), "ciphers_accepted") {
+		t.Errorf("--cert-only enumerated:\n%s", r.out)
+	}
+	silent := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:"+testlab.Script(t, t.TempDir(), "silent", "exec sleep 600"))
+	r = run(t, "-H", "127.0.0.1", "-p", fmt.Sprint(silent.Port), "-t", "1")
+	if r.code != 2 || !strings.Contains(r.first(), "timed out at stage TLS handshake") || r.took > 2*time.Second {
+		t.Errorf("exit %d after %v:\n%s", r.code, r.took, r.out)
+	}
+}
+
+// Every flag given a bad value, and every bad file: exit 3, one line.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("hello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badCert := filepath.Join(dir, "bad.pem")
+	if err := os.WriteFile(badCert, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keyOnly := filepath.Join(dir, "key.pem")
+	ca := testlab.NewOpenSSLCA(t)
+	leaf := ca.Issue(t, testlab.Leaf{CN: "x"})
+	data, _ := os.ReadFile(leaf)
+	_ = os.WriteFile(keyOnly, data[strings.Index(string(data), "-----BEGIN PRIVATE KEY"):], 0o600)
+	missing := filepath.Join(dir, "missing.pem")
+	live := []string{"-H", "127.0.0.1", "-p", "9"}
+	with := func(extra ...string) []string { return append(append([]string{}, live...), extra...) }
+	tests := []struct {
+		args []string
+		flag string
+	}{
+		{[]string{}, "no target"},
+		{[]string{"-H", "127.0.0.1"}, "-p/--port"},
+		{[]string{"-H", "127.0.0.1", "-p", "x"}, "--port"},
+		{[]string{"-p", "443"}, "-H/--host"},
+		{with("--cert-file", leaf), "--cert-file"},
+		{[]string{"--cert-file", missing}, "--cert-file"},
+		{[]string{"--cert-file", notPEM}, "--cert-file"},
+		{[]string{"--cert-file", badCert}, "--cert-file"},
+		{[]string{"--cert-file", keyOnly}, "--cert-file"},
+		{[]string{"--cert-file", leaf, "--key-file", missing}, "--key-file"},
+		{[]string{"--cert-file", leaf, "--key-file", ca.Cert}, "--key-file"},
+		{[]string{"--key-file", keyOnly}, "--key-file"},
+		{with("--ca-file", missing), "--ca-file"},
+		{with("--ca-file", notPEM), "--ca-file"},
+		{with("--client-cert", missing), "--client-cert"},
+		{with("--client-cert", notPEM), "--client-cert"},
+		{with("--client-key", keyOnly), "--client-key"},
+		{with("--warning-days", "soon"), "--warning-days"},
+		{with("--critical-days", "-1"), "--critical-days"},
+		{with("--critical-days", "40"), "--critical-days"},
+		{with("--min-protocol", "SSL3"), "--min-protocol"},
+		{with("--cipher-policy", "paranoid"), "--cipher-policy"},
+		{with("--allow-cipher", "NOT-A-SUITE"), "--allow-cipher"},
+		{with("--min-key-bits", "lots"), "--min-key-bits"},
+		{with("--min-key-bits", "99999"), "--min-key-bits"},
+		{with("-w", "fast"), "--warning"},
+		{with("-c", "2:1"), "--critical"},
+		{with("--sni"), "--sni"},
+		{[]string{"--cert-file", leaf, "--cert-only"}, "--cert-only"},
+		{with("-t", "0"), "--timeout"},
+	}
+	for _, tt := range tests {
+		r := run(t, tt.args...)
+		lines := strings.Split(strings.TrimRight(r.out, "\n"), "\n")
+		if r.code != 3 || len(lines) != 1 || !strings.HasPrefix(lines[0], "UNKNOWN: ") || !strings.Contains(lines[0], tt.flag) {
+			t.Errorf("%v: exit %d, output:\n%s\nwant exit 3 and one UNKNOWN line naming %s", tt.args, r.code, r.out, tt.flag)
+		}
+	}
+}
