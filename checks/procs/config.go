@@ -129,6 +129,9 @@ func ParseIgnore(s string) (IgnoreRule, error) {
 	case "":
 		r.Any = n
 	case "port":
+		if n > 65535 {
+			return r, fmt.Errorf("%q: port %d is out of range 1-65535", s, n)
+		}
 		r.Port = n
 	case "pid":
 		r.PID = n

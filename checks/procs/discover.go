@@ -52,6 +52,8 @@ type Snapshot struct {
 	Tables  map[string]socktable.Table // by network namespace
 	Scanned int                        // processes looked at
 	Notes   []string                   // what could not be seen
+	// HiddenPIDs: /proc hides other users' processes (hidepid).
+	HiddenPIDs bool
 }
 
 var socatComm = regexp.MustCompile(`^socat[0-9.]*$`)
@@ -174,6 +176,7 @@ func Discover(ctx context.Context) (*Snapshot, error) {
 	// Instances (parent not socat) get the details; children only what
 	// the peers need: their sockets.
 	btime := bootTime()
+	var gone []int
 	for _, sp := range snap.Procs {
 		sp.Start = btime.Add(time.Duration(sp.startTicks) * time.Second / clockTicks)
 		if inodes, nfds, err := socktable.Inodes(sp.PID); err != nil {
@@ -185,6 +188,16 @@ func Discover(ctx context.Context) (*Snapshot, error) {
 			continue
 		}
 		readDetails(ctx, sp)
+		if len(sp.Argv) == 0 {
+			gone = append(gone, sp.PID) // exited while we looked
+		}
+	}
+	for _, pid := range gone {
+		delete(snap.Procs, pid)
+	}
+	if _, err := os.Stat("/proc/1"); err != nil && os.Geteuid() != 0 {
+		snap.HiddenPIDs = true
+		snap.Notes = append(snap.Notes, "note: /proc hides other users' processes (mounted with hidepid): only this user's socat instances are seen")
 	}
 	// One socket table per network namespace of the socat processes.
 	ownNS, _ := os.Readlink("/proc/self/ns/net")
@@ -233,6 +246,9 @@ func readStat(pid int, name string) *Proc {
 	f := strings.Fields(string(data[end+2:]))
 	if len(f) < 22 {
 		return nil
+	}
+	if f[0] == "Z" || f[0] == "X" {
+		return nil // a zombie or a dying process: not an instance any more
 	}
 	sp := &Proc{PID: pid, Comm: name, UID: -1, FDs: -1, Umask: -1}
 	sp.PPID, _ = strconv.Atoi(f[1])
@@ -305,7 +321,9 @@ func readDetails(ctx context.Context, sp *Proc) {
 	if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", sp.PID)); err == nil {
 		sp.NetNS = ns
 	} else {
-		sp.NetNS = "net:[?]"
+		// Another user's namespace link is not readable: read this
+		// process's own table rather than guess that it shares one.
+		sp.NetNS = fmt.Sprintf("pid:%d", sp.PID)
 	}
 	if env, err := p.EnvironWithContext(ctx); err == nil {
 		for _, e := range env {

@@ -27,13 +27,25 @@ type FileChecker interface {
 }
 
 // HostFiles checks files on this host for a unit file or a command line.
+// Root and Dir are a unit's RootDirectory= and WorkingDirectory=: paths
+// resolve as systemd would hand them to the service.
 type HostFiles struct {
-	UID  int
-	GIDs []int
+	UID       int
+	GIDs      []int
+	Root, Dir string
 }
 
-// Resolve returns p unchanged.
-func (h HostFiles) Resolve(p string) string { return p }
+// Resolve joins a relative path to the working directory (the unit's, or
+// ours when none is set) and puts the result under the root directory.
+func (h HostFiles) Resolve(p string) string {
+	if !filepath.IsAbs(p) && h.Dir != "" && h.Dir != "~" {
+		p = filepath.Join(h.Dir, p)
+	}
+	if h.Root != "" && filepath.IsAbs(p) {
+		p = filepath.Join(h.Root, p)
+	}
+	return p
+}
 
 // Owner is the user the service runs as.
 func (h HostFiles) Owner() (int, []int) { return h.UID, h.GIDs }

@@ -78,6 +78,9 @@ type Subject struct {
 	Socket *socatcmd.SocketUnit
 	// Files checks the files the command names, through Files.
 	Files FileChecker
+	// Static is a command line that does not run (yet): an option socat
+	// does not know is a finding, as socat would refuse to start.
+	Static bool
 }
 
 // f records a finding with the catalogue's default state.
@@ -209,12 +212,12 @@ func Audit(sub Subject) []Finding {
 				fmt.Sprintf("%s sets reuseport: another process of the same user can bind the port and take connections", l.name),
 				"remove reuseport")
 		}
-		if !l.fromUnit && enabled(s, "fork") && !s.Has("max-children") {
+		if !l.fromUnit && enabled(s, "fork") && !limitsChildren(s) {
 			sub.f(&out, IDUnlimitedChildren,
 				fmt.Sprintf("%s forks a child per connection without max-children", l.name),
 				"add max-children=N (the concurrency you expect)")
 		}
-		if !l.fromUnit && (s.Type == "UNIX-LISTEN" || s.Type == "ABSTRACT-LISTEN") {
+		if !l.fromUnit && (strings.HasPrefix(s.Type, "UNIX-") || strings.HasPrefix(s.Type, "ABSTRACT-")) {
 			if reason := worldWritable(s, sub); reason != "" {
 				sub.f(&out, IDWorldWritableSocket, reason, "give mode=660 (or 600) with user=/group=, and no umask=000")
 			}
@@ -222,13 +225,20 @@ func Audit(sub Subject) []Finding {
 		if l.fromUnit && s.Type == "ACCEPT-FD" {
 			continue // socat's ACCEPT-FD address itself is checked below
 		}
-		// An inherited socket (ACCEPT-FD, or stdio under a socket unit)
-		// may be a network socket.
-		network := f.Network() || s.Type == "ACCEPT-FD" || l.fromUnit
+		// An inherited socket (ACCEPT-FD, or stdio under a socket unit),
+		// VSOCK and generic sockets may carry the network too.
+		network := f.Network() || f.Proto == "vsock" || f.Proto == "socket" || s.Type == "ACCEPT-FD" || l.fromUnit
 		for _, other := range c.Other(s) {
 			of := other.Facts(prefer)
-			if of.Role == socatcmd.RoleProgram && feeds(c, s, other) {
-				sub.f(&out, IDRemoteExec, execReason(l.name, other, of), execRemedy(of))
+			if of.Role == socatcmd.RoleProgram {
+				// Every connection runs the program, whichever way -u/-U
+				// lets the data flow.
+				// An inherited fd, VSOCK or a generic socket of unknown reach
+				// counts as exposed.
+				unknownReach := !l.fromUnit && (s.Type == "ACCEPT-FD" || f.Proto == "vsock" || f.Proto == "socket")
+				st := execState(of, !(exposed || unknownReach) || restricted(s, f))
+				out = append(out, Finding{ID: IDRemoteExec, State: st, Where: sub.Where, PID: sub.PID, Port: sub.Port,
+					Reason: execReason(l.name, other, of), Remedy: execRemedy(of, st)})
 			}
 			if network && isRootSocket(of.Path) {
 				sub.f(&out, IDDockerSocket,
@@ -248,7 +258,9 @@ func Audit(sub Subject) []Finding {
 		for _, other := range c.Other(s) {
 			of := other.Facts(prefer)
 			if of.Role == socatcmd.RoleProgram && feeds(c, s, other) {
-				sub.f(&out, IDRemoteExec, execReason(desc(s)+" (a connect-back)", other, of), execRemedy(of))
+				st := execState(of, false)
+				out = append(out, Finding{ID: IDRemoteExec, State: st, Where: sub.Where, PID: sub.PID, Port: sub.Port,
+					Reason: execReason(desc(s)+" (a connect-back)", other, of), Remedy: execRemedy(of, st)})
 			}
 			if isRootSocket(of.Path) {
 				sub.f(&out, IDDockerSocket,
@@ -330,6 +342,19 @@ func Audit(sub Subject) []Finding {
 		out = append(out, Finding{ID: id, State: st, Where: sub.Where, PID: sub.PID, Port: sub.Port, Reason: reason,
 			Remedy: "add su=nobody (or a service user) to the listening address, or run the service as that user"})
 	}
+	for _, w := range c.Warnings() {
+		sub.f(&out, IDUnparsable, "socat will not run this predictably: "+w, "close the quote or bracket; check with socat -d -d -d -d what it runs")
+	}
+	if sub.Static {
+		for _, s := range singles {
+			for _, o := range s.Options {
+				if !o.Known {
+					sub.f(&out, IDUnparsable, fmt.Sprintf("option %s of %s is unknown to socat 1.7.4 and 1.8: socat refuses to start", sanitize.Text(o.Name, 40), s.Type),
+						"fix the option's name (socat -hhh lists them)")
+				}
+			}
+		}
+	}
 	if sub.Files != nil {
 		out = append(out, sub.fileFindings(singles)...)
 	}
@@ -391,12 +416,45 @@ func execReason(from string, prog *socatcmd.Single, f socatcmd.Facts) string {
 	return fmt.Sprintf("%s hands every connection to %s:%s (%s)", from, prog.Type, sanitize.Text(f.Command, 60), kind)
 }
 
-func execRemedy(f socatcmd.Facts) string {
+// execState: a shell or an interpreter is always CRITICAL; another
+// program is WARNING when only local users or restricted peers reach it.
+func execState(f socatcmd.Facts, limited bool) state.State {
 	base := socatcmd.ProgramBase(f.Command)
-	if socatcmd.IsShell(base) || socatcmd.IsInterpreter(base) {
+	if !limited || socatcmd.IsShell(base) || socatcmd.IsInterpreter(base) {
+		return state.Critical
+	}
+	return state.Warning
+}
+
+// restricted reports whether a listener limits its peers: range=, tcpwrap,
+// or a TLS listener that verifies clients against a given CA.
+func restricted(s *socatcmd.Single, f socatcmd.Facts) bool {
+	if hasAny(s, "range", "tcpwrappers", "tcpwrap-etc", "tcpwrap-hosts-allow-table", "tcpwrap-hosts-deny-table") {
+		return true
+	}
+	verifies := !s.Has("openssl-verify") || enabled(s, "openssl-verify")
+	return f.TLS && verifies && hasAny(s, "openssl-cafile", "openssl-capath")
+}
+
+func execRemedy(f socatcmd.Facts, st state.State) string {
+	base := socatcmd.ProgramBase(f.Command)
+	switch {
+	case socatcmd.IsShell(base) || socatcmd.IsInterpreter(base):
 		return "remove it: a shell or interpreter behind a socket is a remote shell"
+	case st == state.Warning:
+		return "keep the program's input strictly validated and run it as an unprivileged user (su=); --ignore remote-exec@PORT once reviewed"
 	}
 	return "bind to loopback, restrict peers (range=, TLS client certificates) and run the program as an unprivileged user (su=)"
+}
+
+// limitsChildren reports a max-children of at least 1 (0 is unlimited).
+func limitsChildren(s *socatcmd.Single) bool {
+	o, ok := s.Option("max-children")
+	if !ok || !o.HasValue {
+		return false
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(o.Value), 0, 64)
+	return err == nil && n >= 1
 }
 
 // weakProtocol says which TLS setting allows a protocol below TLS 1.2.

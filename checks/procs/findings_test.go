@@ -25,7 +25,7 @@ func findingsOf(line string) string {
 		return "W:unparsable"
 	}
 	var ids []string
-	for _, f := range Audit(Subject{Cmd: cmd, Where: "t", UID: -1}) {
+	for _, f := range Audit(Subject{Cmd: cmd, Where: "t", UID: -1, Static: true}) {
 		ids = append(ids, f.State.String()[:1]+":"+f.ID)
 	}
 	sort.Strings(ids)

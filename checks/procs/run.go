@@ -158,7 +158,7 @@ func runCmdline(env check.Env, cfg Config) check.Result {
 		fs = []Finding{unparsable("--cmdline", 0, 0, err)}
 	} else {
 		port := commandPort(cmd)
-		fs = Audit(Subject{Cmd: cmd, Where: "--cmdline", Port: port, UID: -1})
+		fs = Audit(Subject{Cmd: cmd, Where: "--cmdline", Port: port, UID: -1, Static: true})
 		if env.Verbose >= 2 {
 			env.Debugf("parsed: %s", cmd)
 		}
@@ -203,8 +203,8 @@ func runUnit(env check.Env, cfg Config) check.Result {
 	if err != nil {
 		findings = []Finding{unparsable(name, 0, 0, err)}
 	} else {
-		sub := Subject{Cmd: cmd, Where: name, Port: commandPort(cmd), UID: uid, User: who, Socket: u.Socket,
-			Files: HostFiles{UID: uid, GIDs: gids}}
+		sub := Subject{Cmd: cmd, Where: name, Port: commandPort(cmd), UID: uid, User: who, Socket: u.Socket, Static: true,
+			Files: HostFiles{UID: uid, GIDs: gids, Root: u.RootDirectory, Dir: u.WorkingDirectory}}
 		if sub.Port == 0 && u.Socket != nil {
 			for _, l := range u.Socket.Listen {
 				if p := socketFacts(l).ListenPort(); p != 0 {
@@ -217,6 +217,10 @@ func runUnit(env check.Env, cfg Config) check.Result {
 		if env.Verbose >= 1 {
 			notes = append(notes, "runs as "+who+"; parsed: "+sanitize.Text(cmd.String(), 300))
 		}
+	}
+	if len(u.Unknown) > 0 {
+		notes = append(notes, fmt.Sprintf("note: the unit uses variables it does not set (%s); they were audited as written",
+			sanitize.Text(joinMax(u.Unknown, 5), 120)))
 	}
 	if u.Socket != nil {
 		notes = append(notes, fmt.Sprintf("note: connections come from %s", filepath.Base(u.Socket.Path)))
@@ -272,11 +276,17 @@ type live struct {
 	peers    []netip.AddrPort
 	inferred bool // sockets inferred from the table (fds not visible)
 	port     int
+	udp      bool // the port is a UDP one
 	label    string // perfdata prefix
 	where    string
 }
 
 func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
+	if cfg.User != "" {
+		if _, err := lookupUser(cfg.User); err != nil {
+			return check.Unknownf("--user %s: no such user on this host; give a name from the passwd database or a numeric UID", sanitize.Text(cfg.User, 40))
+		}
+	}
 	env.SetStage("process scan")
 	snap, err := Discover(ctx)
 	if err != nil {
@@ -301,6 +311,7 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 		}
 		insts = append(insts, describeInstance(snap, in))
 	}
+	insts, orphanNotes := adoptOrphans(insts)
 	assignLabels(insts)
 
 	var problems []problem
@@ -352,7 +363,11 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 			problems = append(problems, problem{state: state.Critical, text: fmt.Sprintf("no socat instance listens on %s (--expect-listen)", spec.Raw)})
 		}
 	}
+	notes = append(notes, orphanNotes...)
 	notes = append(notes, snap.Notes...)
+	if snap.HiddenPIDs && len(insts) == 0 {
+		return check.Unknownf("no socat instance is visible, and /proc hides other users' processes (hidepid): run as root, or in the group /proc's gid= option names")
+	}
 
 	kept, ignored := filter(cfg, findings)
 	sortFindings(kept)
@@ -481,12 +496,70 @@ func anyListens(insts []*live, spec ListenSpec) bool {
 
 // describeInstance maps the instance's sockets (and its children's) to
 // listen addresses and peers.
+// forks reports whether the command forks a child per connection.
+func forks(c *socatcmd.Command) bool {
+	if c == nil {
+		return true // unknown: count what is there
+	}
+	for _, s := range c.Singles() {
+		if enabled(s, "fork") {
+			return true
+		}
+	}
+	return false
+}
+
+// adoptOrphans attaches connection processes that outlived their listener
+// (restarted: their parent is gone, they hold no listening socket and run
+// the same command line as an instance that does) to that instance as
+// children, instead of counting them as instances.
+func adoptOrphans(insts []*live) ([]*live, []string) {
+	byCmd := map[string]*live{}
+	for _, l := range insts {
+		if len(l.listens) > 0 || len(l.unixes) > 0 {
+			byCmd[strings.Join(l.Argv, "\x00")] = l
+		}
+	}
+	var out []*live
+	adopted := map[*live]int{}
+	for _, l := range insts {
+		owner, ok := byCmd[strings.Join(l.Argv, "\x00")]
+		if ok && owner != l && len(l.listens) == 0 && len(l.unixes) == 0 && !l.inferred {
+			owner.Children = append(owner.Children, l.Proc)
+			owner.peers = append(owner.peers, l.peers...)
+			adopted[owner]++
+			continue
+		}
+		out = append(out, l)
+	}
+	var notes []string
+	for owner, n := range adopted {
+		notes = append(notes, fmt.Sprintf("note: %d of the children of %s outlived an earlier listener of the same command (it was restarted)", n, owner.where))
+	}
+	sort.Strings(notes)
+	return out, notes
+}
+
 func describeInstance(snap *Snapshot, in *Instance) *live {
 	l := &live{Instance: in}
 	l.cmd, l.parseErr = socatcmd.Parse(in.Argv)
 	if l.parseErr != nil {
 		l.cmd = nil
 	}
+	// Children: one per forked connection, the instance's direct socat
+	// children. A SYSTEM address adds a socat helper below each of them
+	// (socat -> socat -> sh), and a non-forking instance has only such
+	// helpers: neither is a connection.
+	var children []*Proc
+	if forks(l.cmd) {
+		for _, c := range in.Children {
+			if c.PPID == in.PID {
+				children = append(children, c)
+			}
+		}
+	}
+	all := in.Children
+	l.Instance = &Instance{Proc: in.Proc, Children: children}
 	table := snap.Tables[in.NetNS]
 	var cmdPorts map[int]bool
 	if l.cmd != nil {
@@ -510,6 +583,9 @@ func describeInstance(snap *Snapshot, in *Instance) *live {
 			}
 			l.listens = append(l.listens, s.Local)
 			listenPorts[int(s.Local.Port())] = true
+			if len(l.listens) == 1 {
+				l.udp = strings.HasPrefix(s.Proto, "udp")
+			}
 		}
 	} else if table != nil {
 		// Not our process: a listening socket of the same user on a port
@@ -523,12 +599,26 @@ func describeInstance(snap *Snapshot, in *Instance) *live {
 		}
 	}
 	sort.Slice(l.listens, func(i, j int) bool { return l.listens[i].String() < l.listens[j].String() })
-	procs := append([]*Proc{in.Proc}, in.Children...)
+	// Peers are the remote ends of connections on a listen port: the ports
+	// seen listening and those the command line names (a listener without
+	// fork closes its listening socket once it accepted; UDP-LISTEN
+	// connects its socket to the first peer).
+	for p := range cmdPorts {
+		listenPorts[p] = true
+	}
+	procs := append([]*Proc{in.Proc}, all...)
 	seen := map[uint64]bool{}
 	addPeer := func(s socktable.Socket) {
-		if s.State == socktable.StateEstablished && listenPorts[int(s.Local.Port())] && !seen[s.Inode] {
+		if s.Proto == "unix" || !listenPorts[int(s.Local.Port())] || seen[s.Inode] {
+			return
+		}
+		connectedUDP := (s.Proto == "udp" || s.Proto == "udp6") && s.Remote.Port() != 0
+		if s.State == socktable.StateEstablished || connectedUDP {
 			seen[s.Inode] = true
 			l.peers = append(l.peers, s.Remote)
+			if connectedUDP && !containsAddr(l.listens, s.Local) {
+				l.listens = append(l.listens, s.Local)
+			}
 		}
 	}
 	hidden := false
@@ -566,18 +656,37 @@ func describeInstance(snap *Snapshot, in *Instance) *live {
 	return l
 }
 
-// assignLabels gives each instance a stable perfdata prefix: i<PORT>, or
-// pid<PID> without a port or when two instances share one.
+func containsAddr(list []netip.AddrPort, a netip.AddrPort) bool {
+	for _, x := range list {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// assignLabels gives each instance a stable perfdata prefix: i<PORT>; a
+// UDP instance on the port of a TCP one (a DNS relay) i<PORT>u; pid<PID>
+// without a port, or when two instances share one (reuseport, or
+// containers in separate network namespaces).
 func assignLabels(insts []*live) {
-	count := map[int]int{}
+	count := map[string]int{}
+	key := func(l *live) string { return fmt.Sprintf("%d/%v", l.port, l.udp) }
+	tcp := map[int]bool{}
 	for _, l := range insts {
-		count[l.port]++
+		count[key(l)]++
+		if !l.udp {
+			tcp[l.port] = true
+		}
 	}
 	for _, l := range insts {
-		if l.port != 0 && count[l.port] == 1 {
-			l.label = fmt.Sprintf("i%d", l.port)
-		} else {
+		switch {
+		case l.port == 0 || count[key(l)] > 1:
 			l.label = fmt.Sprintf("pid%d", l.PID)
+		case l.udp && tcp[l.port]:
+			l.label = fmt.Sprintf("i%du", l.port)
+		default:
+			l.label = fmt.Sprintf("i%d", l.port)
 		}
 	}
 }

@@ -119,6 +119,22 @@ func TestUnitFileAudit(t *testing.T) {
 		t.Errorf("User=nobody is not root:\n%s", r.out)
 	}
 
+	// Variables and a working directory: cert=${CERT} is server.pem in
+	// WorkingDirectory=, so the same exposed key is found; ${PORT} is set
+	// nowhere and is said.
+	unit = filepath.Join(dir, "vars.service")
+	content = "[Service]\nUser=nobody\nWorkingDirectory=" + dir + "\nEnvironment=\"CERT=server.pem\" OPTS=-T\\ 60\n" +
+		"ExecStart=/usr/bin/socat -d -d OPENSSL-LISTEN:${PORT},fork,cert=${CERT},cafile=ca.pem TCP:127.0.0.1:8080\n"
+	if err := os.WriteFile(unit, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "--unit-file", unit)
+	if r.code != 2 || !strings.Contains(r.out, "CRITICAL key-file-exposed [vars.service]: cert server.pem holds a private key") ||
+		!strings.Contains(r.out, "CRITICAL file-missing [vars.service]: cafile ca.pem of OPENSSL-LISTEN does not exist") ||
+		!strings.Contains(r.out, "note: the unit uses variables it does not set (PORT)") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+
 	// Socket activation: the port is in the .socket unit.
 	sockDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(sockDir, "relay@.service"), []byte("[Service]\nExecStart=-/usr/bin/socat -d -d STDIO TCP:127.0.0.1:80\n"), 0o644); err != nil {
@@ -150,7 +166,10 @@ func TestUnprivilegedView(t *testing.T) {
 	}
 	for _, want := range []string{
 		fmt.Sprintf("1 socat instance (:%d)", port),
-		"CRITICAL remote-exec",
+		// EXEC:cat behind a loopback listener: local users reach a
+		// program that is not a shell, and it runs as root.
+		"WARNING remote-exec",
+		"CRITICAL runs-as-root",
 		fmt.Sprintf("listens 127.0.0.1:%d (inferred)", port),
 		"its open files are not visible to this user, so its sockets are inferred from the socket table and its files are not checked (run as root to see them)",
 		fmt.Sprintf("'i%d_fds'=U;", port),
@@ -208,9 +227,9 @@ func TestWildcardListenerInNetns(t *testing.T) {
 	mark := fmt.Sprintf("csnetns%d", os.Getpid())
 	server := startInNetns(t, ns, "socat", "-lp", mark, "-d", "-d", "TCP-LISTEN:9999,fork", "EXEC:cat")
 	// A client inside the namespace, from 192.0.2.1 to 192.0.2.1: a
-	// non-loopback peer that never leaves the namespace.
-	client := startInNetns(t, ns, "socat", "-u", "EXEC:sleep 60", "TCP:192.0.2.1:9999,bind=192.0.2.1")
-	_ = client
+	// non-loopback peer that never leaves the namespace. The server may not
+	// listen yet: the client retries until it does.
+	startInNetns(t, ns, "socat", "-u", "EXEC:sleep 60", "TCP:192.0.2.1:9999,bind=192.0.2.1,retry=200,interval=0.05")
 	var r result
 	testlab.Eventually(t, 5*time.Second, "the peer to connect", func() bool {
 		r = run(t, "--match", mark, "--allow-peer", "10.0.0.0/8", "--ignore", "remote-exec", "--ignore", "runs-as-root", "--ignore", "file-missing")
@@ -273,6 +292,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--match", "("}, "--match"},
 		{[]string{"--exclude", "[z-a]"}, "--exclude"},
 		{[]string{"--user"}, "--user"},
+		{[]string{"--user", "no-such-user-xq"}, "--user"},
+		{[]string{"--ignore", "no-retry@port:70000"}, "--ignore"},
 		{[]string{"-w", "x"}, "--warning"},
 		{[]string{"-c", "5:1"}, "--critical"},
 		{[]string{"--expect-listen", "http"}, "--expect-listen"},

@@ -69,6 +69,9 @@ func describe(line string) (want, errText string) {
 		if len(s.Ignored) > 0 {
 			fmt.Fprintf(&b, " ignored=%q", s.Ignored)
 		}
+		if len(s.Warnings) > 0 {
+			fmt.Fprintf(&b, " warnings=%q", s.Warnings)
+		}
 	}
 	return b.String(), ""
 }

@@ -238,21 +238,49 @@ func (c *Command) Other(s *Single) []*Single {
 }
 
 // ProgramBase is the program a command line runs: "bash" for
-// "/bin/bash -i", "python3" for "env python3 -c ...".
+// "/bin/bash -i", "python3" for "env python3 -c ...", "bash" for
+// "sudo -u bob /bin/bash" or "script -qc /bin/bash". Of a list or a
+// pipeline ("exec 2>&1; bash -i", "tee log | sh") it is the first shell
+// or interpreter, else the first program.
 func ProgramBase(command string) string {
-	fields := strings.Fields(command)
-	for len(fields) > 0 {
-		b := path.Base(fields[0])
-		if b == "env" || b == "exec" || b == "nohup" || b == "sudo" || assignment.MatchString(fields[0]) {
-			fields = fields[1:]
-			for len(fields) > 0 && strings.HasPrefix(fields[0], "-") {
-				fields = fields[1:]
-			}
-			continue
+	cmds, err := SplitShell(command)
+	if err != nil || len(cmds) == 0 {
+		if f := strings.Fields(command); len(f) > 0 {
+			return path.Base(f[0])
 		}
-		return b
+		return ""
 	}
-	return ""
+	first := ""
+	for _, argv := range cmds {
+		base := simpleBase(argv)
+		if IsShell(base) || IsInterpreter(base) {
+			return base
+		}
+		if first == "" {
+			first = base
+		}
+	}
+	return first
+}
+
+// simpleBase is the program of one simple command, through wrappers and
+// the -c argument of script and su.
+func simpleBase(argv []string) string {
+	argv = stripWrappers(argv)
+	if len(argv) == 0 {
+		return ""
+	}
+	base := path.Base(argv[0])
+	if base == "script" || base == "su" {
+		for i, a := range argv[1:] {
+			if strings.HasPrefix(a, "-") && strings.Contains(a, "c") && i+2 < len(argv) {
+				if inner := ProgramBase(argv[i+2]); inner != "" {
+					return inner
+				}
+			}
+		}
+	}
+	return base
 }
 
 var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true,

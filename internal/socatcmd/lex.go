@@ -33,21 +33,31 @@ type errTooLong struct{}
 
 func (errTooLong) Error() string { return "a token is longer than socat's 511-byte limit" }
 
-// errUnterminated is an opening quote or bracket without its end: socat
-// reads past the end of the argument then, so nothing it does is certain.
-type errUnterminated struct{ open string }
-
-func (e errUnterminated) Error() string { return "unterminated " + e.open }
+// unterminated describes an opening quote or bracket without its end:
+// socat then reads past the end of its argument (into the environment),
+// so what it runs is uncertain. The model closes it at the end and keeps
+// going, and says so.
+func unterminated(open string) string {
+	return "unterminated " + open + " (socat reads past the end of the argument)"
+}
 
 // next scans one token. It returns the token, the position of the end
 // pattern (or len(s)), and errTooLong when socat would refuse the token.
 func (l *lexer) next(s string, pos int, ends []string) (string, int, error) {
+	tok, p, _, err := l.nextWarn(s, pos, ends)
+	return tok, p, err
+}
+
+// nextWarn is next, also returning a warning for an unterminated quote or
+// bracket (closed at the end of the input).
+func (l *lexer) nextWarn(s string, pos int, ends []string) (string, int, string, error) {
 	var out strings.Builder
-	p, err := l.scan(s, pos, &out, ends, l.hquotes, l.squotes, l.nests, true)
+	var warn string
+	p, err := l.scan(s, pos, &out, ends, l.hquotes, l.squotes, l.nests, true, &warn)
 	if err == nil && out.Len() > maxToken {
 		err = errTooLong{}
 	}
-	return out.String(), p, err
+	return out.String(), p, warn, err
 }
 
 func hasPrefixAny(s string, pos int, pats []string) int {
@@ -59,7 +69,7 @@ func hasPrefixAny(s string, pos int, pats []string) int {
 	return -1
 }
 
-func (l *lexer) scan(s string, pos int, out *strings.Builder, ends, hquotes, squotes, nests []string, dropquotes bool) (int, error) {
+func (l *lexer) scan(s string, pos int, out *strings.Builder, ends, hquotes, squotes, nests []string, dropquotes bool, warn *string) (int, error) {
 	for pos < len(s) {
 		if out.Len() > 4*maxToken {
 			return pos, errTooLong{} // bound the work on hostile input
@@ -74,12 +84,15 @@ func (l *lexer) scan(s string, pos int, out *strings.Builder, ends, hquotes, squ
 			}
 			pos += len(q)
 			var err error
-			pos, err = l.scan(s, pos, out, []string{q}, nil, nil, nil, false)
+			pos, err = l.scan(s, pos, out, []string{q}, nil, nil, nil, false, warn)
 			if err != nil {
 				return pos, err
 			}
 			if pos >= len(s) {
-				return pos, errUnterminated{q}
+				if *warn == "" {
+					*warn = unterminated(q)
+				}
+				return pos, nil
 			}
 			if !dropquotes {
 				out.WriteString(q) // the closing quote
@@ -94,12 +107,15 @@ func (l *lexer) scan(s string, pos int, out *strings.Builder, ends, hquotes, squ
 			}
 			pos += len(q)
 			var err error
-			pos, err = l.scan(s, pos, out, []string{q}, hquotes, squotes, nests, false)
+			pos, err = l.scan(s, pos, out, []string{q}, hquotes, squotes, nests, false, warn)
 			if err != nil {
 				return pos, err
 			}
 			if pos >= len(s) {
-				return pos, errUnterminated{q}
+				if *warn == "" {
+					*warn = unterminated(q)
+				}
+				return pos, nil
 			}
 			if !dropquotes {
 				out.WriteString(q)
@@ -114,12 +130,15 @@ func (l *lexer) scan(s string, pos int, out *strings.Builder, ends, hquotes, squ
 				out.WriteString(open)
 				pos += len(open)
 				var err error
-				pos, err = l.scan(s, pos, out, []string{close}, hquotes, squotes, nests, false)
+				pos, err = l.scan(s, pos, out, []string{close}, hquotes, squotes, nests, false, warn)
 				if err != nil {
 					return pos, err
 				}
 				if pos >= len(s) {
-					return pos, errUnterminated{open}
+					if *warn == "" {
+						*warn = unterminated(open)
+					}
+					return pos, nil
 				}
 				out.WriteString(close)
 				pos += len(close)

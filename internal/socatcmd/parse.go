@@ -64,6 +64,9 @@ type Single struct {
 	// Ignored holds parameters socat ignores (SYSTEM:echo x:y runs
 	// "echo x").
 	Ignored []string
+	// Warnings are things socat accepts but does not do predictably (an
+	// unterminated quote).
+	Warnings []string
 
 	def *addrDef
 }
@@ -220,7 +223,7 @@ func (g *Globals) parse(a string, next []string) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		f, perr := strconv.ParseFloat(v, 64)
+		f, perr := cNumber(v)
 		if perr != nil || f < 0 {
 			return n, parseErrorf("option %s: %q is not a number", a[:2], v)
 		}
@@ -230,13 +233,23 @@ func (g *Globals) parse(a string, next []string) (int, error) {
 		case 't':
 			g.CloseTimeout = f
 		case 'T':
-			g.Inactivity, g.HasInactivity = f, true
+			g.Inactivity, g.HasInactivity = f, f > 0 // -T 0 is no timeout
 		}
 		return n, nil
 	default:
 		return 0, parseErrorf("unknown option %s", a)
 	}
 	return 0, nil
+}
+
+// cNumber reads a number as socat's strtod/strtoul do: decimals, and hex
+// or octal integers (0x10, 010).
+func cNumber(v string) (float64, error) {
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return f, nil
+	}
+	n, err := strconv.ParseInt(v, 0, 64)
+	return float64(n), err
 }
 
 // ParseAddress reads one address argument.
@@ -270,11 +283,12 @@ var valueEnds = []string{"!!", ","}
 
 func parseSingle(raw string, pos int) (*Single, int, error) {
 	start := pos
-	kw, pos, err := addrLexer.next(raw, pos, addrEnds)
+	kw, pos, warn, err := addrLexer.nextWarn(raw, pos, addrEnds)
 	if err != nil {
 		return nil, pos, err
 	}
 	s := &Single{Keyword: kw}
+	s.warn(warn)
 	if d := lookupTables.types[strings.ToUpper(kw)]; d != nil {
 		s.def, s.Type = d, d.name
 	} else {
@@ -293,10 +307,11 @@ func parseSingle(raw string, pos int) (*Single, int, error) {
 	}
 	for pos < len(raw) && raw[pos] == ':' {
 		var p string
-		p, pos, err = addrLexer.next(raw, pos+1, addrEnds)
+		p, pos, warn, err = addrLexer.nextWarn(raw, pos+1, addrEnds)
 		if err != nil {
 			return nil, pos, err
 		}
+		s.warn(warn)
 		s.Params = append(s.Params, p)
 	}
 	for pos < len(raw) && !strings.HasPrefix(raw[pos:], "!!") {
@@ -304,10 +319,11 @@ func parseSingle(raw string, pos int) (*Single, int, error) {
 			pos++
 		}
 		var name string
-		name, pos, err = optLexer.next(raw, pos, keyEnds)
+		name, pos, warn, err = optLexer.nextWarn(raw, pos, keyEnds)
 		if err != nil {
 			return nil, pos, err
 		}
+		s.warn(warn)
 		if name == "" {
 			break
 		}
@@ -316,16 +332,33 @@ func parseSingle(raw string, pos int) (*Single, int, error) {
 			o.Canon, o.Known = d.name, true
 		}
 		if pos < len(raw) && raw[pos] == '=' {
-			o.Value, pos, err = optLexer.next(raw, pos+1, valueEnds)
+			o.Value, pos, warn, err = optLexer.nextWarn(raw, pos+1, valueEnds)
 			if err != nil {
 				return nil, pos, err
 			}
+			s.warn(warn)
 			o.HasValue = true
 		}
 		s.Options = append(s.Options, o)
 	}
 	s.Raw = raw[start:pos]
 	return s, pos, s.checkParams()
+}
+
+func (s *Single) warn(w string) {
+	if w != "" {
+		s.Warnings = append(s.Warnings, w)
+	}
+}
+
+// Warnings lists what socat would not do predictably in the whole
+// command.
+func (c *Command) Warnings() []string {
+	var out []string
+	for _, s := range c.Singles() {
+		out = append(out, s.Warnings...)
+	}
+	return out
 }
 
 // checkParams applies socat's "wrong number of parameters" check. SYSTEM

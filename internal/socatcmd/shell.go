@@ -79,11 +79,18 @@ func SplitShell(line string) ([][]string, error) {
 			} else {
 				i += j - 1
 			}
+		case c == '&' && i+1 < len(line) && line[i+1] == '>':
+			flushWord() // &> FILE: a redirection, handled by the next case
 		case c == ';' || c == '|' || c == '&':
 			flushCmd()
 			if i+1 < len(line) && (line[i+1] == c) {
 				i++ // && || ;;
 			}
+		case (c == '>' || c == '<') && inWord && isDigits(w.String()):
+			// 2>&1, 2>/var/log/x: the digits are a file descriptor.
+			w.Reset()
+			inWord = false
+			i--
 		case (c == '>' || c == '<') && !inWord:
 			// a redirection: skip the operator and its target word
 			flushWord()
@@ -107,6 +114,18 @@ func SplitShell(line string) ([][]string, error) {
 	return cmds, nil
 }
 
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // wrappers are programs that run another command given after their own
 // options: exec socat, nohup socat, sudo -u x socat, env A=b socat...
 // The value says how many option arguments the wrapper takes before the
@@ -114,10 +133,13 @@ func SplitShell(line string) ([][]string, error) {
 var wrappers = map[string]int{
 	"exec": -1, "nohup": -1, "env": -1, "setsid": -1, "nice": -1, "ionice": -1,
 	"stdbuf": -1, "chrt": -1, "taskset": -1, "sudo": -1, "doas": -1, "runuser": -1,
-	"timeout": -1, "tini": -1, "dumb-init": -1, "catatonit": -1, "setpriv": -1,
+	"timeout": -1, "tini": -1, "dumb-init": -1, "catatonit": -1, "setpriv": -1, "chroot": 1,
 	"unbuffer": -1, "daemon": -1, "start-stop-daemon": -1, "ip": -1, "nsenter": -1,
 	"su-exec": 1, "gosu": 1, "chpst": -1, "s6-setuidgid": 1, "setuidgid": 1,
 }
+
+// positionalArgs are wrappers that take bare words before the program.
+var positionalArgs = map[string]int{"timeout": 1, "ip": 3, "taskset": 1, "chrt": 1}
 
 // optionsWithValue are wrapper options whose value is the next word.
 var optionsWithValue = map[string]bool{
@@ -180,11 +202,13 @@ func stripWrappers(argv []string) []string {
 		if len(argv) == 0 {
 			return nil
 		}
-		n, ok := wrappers[path.Base(argv[0])]
+		w := path.Base(argv[0])
+		n, ok := wrappers[w]
 		if !ok {
 			return argv
 		}
 		argv = argv[1:]
+		skip := positionalArgs[w]
 		if n > 0 {
 			if len(argv) <= n {
 				return nil
@@ -209,9 +233,11 @@ func stripWrappers(argv []string) []string {
 				}
 				continue
 			}
-			// timeout DURATION, chpst/ip netns exec NAME...: a bare word
-			// that is not a program we know is an argument of the wrapper.
-			if !IsSocatProgram(a) && !isShell(a) && wrappers[path.Base(a)] == 0 && !strings.Contains(a, "/") && len(argv) > 1 {
+			// timeout DURATION, taskset MASK, ip netns exec NAME: bare
+			// words the wrapper takes before the program. After env,
+			// sudo... the first bare word is the program.
+			if skip > 0 && len(argv) > 1 && !IsSocatProgram(a) {
+				skip--
 				argv = argv[1:]
 				continue
 			}

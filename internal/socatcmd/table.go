@@ -79,6 +79,11 @@ var options18 = []optDef{
 	{name: "socks5-username", groups: "SOCKS5", phase: "LATE", typ: "STRING"},
 	{name: "socks5-password", groups: "SOCKS5", phase: "LATE", typ: "STRING"},
 	{name: "retrieve-vlan", groups: "INTERFACE", phase: "LATE", typ: "BOOL"},
+	// READLINE's options (xioopts.c); Debian builds socat without readline.
+	{name: "history-file", groups: "READLINE", phase: "LATE", typ: "FILENAME"},
+	{name: "noecho", groups: "READLINE", phase: "LATE", typ: "STRING"},
+	{name: "noprompt", groups: "READLINE", phase: "LATE", typ: "BOOL"},
+	{name: "prompt", groups: "READLINE", phase: "LATE", typ: "STRING"},
 }
 
 var optAliases18 = map[string]string{
@@ -86,6 +91,7 @@ var optAliases18 = map[string]string{
 	"min-proto-version": "openssl-min-proto-version",
 	"max-proto-version": "openssl-max-proto-version",
 	"mq-flush":          "posixmq-flush",
+	"history":           "history-file",
 }
 
 // tables is the merged lookup: upper-case address names and lower-case

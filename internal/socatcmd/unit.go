@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -20,6 +21,13 @@ type Unit struct {
 	// Socket is the matching .socket unit, when socat gets its
 	// connections from systemd (Accept=yes, or an inherited fd).
 	Socket *SocketUnit
+	// WorkingDirectory and RootDirectory resolve relative and absolute
+	// paths of the command as the service sees them.
+	WorkingDirectory, RootDirectory string
+	// Env is what Environment= and the readable EnvironmentFile= set;
+	// Unknown lists variables the command uses that neither sets.
+	Env     map[string]string
+	Unknown []string
 }
 
 // SocketUnit is the part of a .socket unit that matters here.
@@ -103,33 +111,103 @@ func unitLines(content, section string) [][2]string {
 	return out
 }
 
-// ParseUnit reads the [Service] section of a unit.
+// ParseUnit reads the [Service] section of a unit. EnvironmentFile= is
+// read relative to nothing: give ReadUnit the path for that.
 func ParseUnit(content string) (*Unit, error) {
-	u := &Unit{}
+	u := &Unit{Env: map[string]string{}}
+	var execRaw []string
 	for _, kv := range unitLines(content, "Service") {
 		switch kv[0] {
 		case "ExecStart":
 			if kv[1] == "" {
-				u.ExecStart = nil // an empty assignment resets the list
+				execRaw = nil // an empty assignment resets the list
 				continue
 			}
-			argv, err := SplitExec(kv[1])
-			if err != nil {
-				return nil, fmt.Errorf("ExecStart=%s: %w", clip(kv[1]), err)
-			}
-			u.ExecStart = append(u.ExecStart, argv)
+			execRaw = append(execRaw, kv[1])
 		case "User":
 			u.User = kv[1]
 		case "Group":
 			u.Group = kv[1]
 		case "DynamicUser":
 			u.DynamicUser = parseBool(kv[1])
+		case "WorkingDirectory":
+			u.WorkingDirectory = strings.TrimPrefix(kv[1], "-")
+		case "RootDirectory":
+			u.RootDirectory = kv[1]
+		case "Environment":
+			words, err := SplitExec(kv[1])
+			if err == nil {
+				for _, w := range words {
+					if k, v, ok := strings.Cut(w, "="); ok {
+						u.Env[k] = v
+					}
+				}
+			}
+		case "EnvironmentFile":
+			f := strings.TrimPrefix(kv[1], "-")
+			if data, err := os.ReadFile(f); err == nil {
+				for _, line := range strings.Split(string(data), "\n") {
+					line = strings.TrimSpace(line)
+					if line == "" || line[0] == '#' || line[0] == ';' {
+						continue
+					}
+					if k, v, ok := strings.Cut(line, "="); ok {
+						u.Env[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
+					}
+				}
+			}
 		}
 	}
-	if len(u.ExecStart) == 0 {
+	if len(execRaw) == 0 {
 		return nil, errors.New("no ExecStart= in [Service]")
 	}
+	for _, raw := range execRaw {
+		argv, err := SplitExec(raw)
+		if err != nil {
+			return nil, fmt.Errorf("ExecStart=%s: %w", clip(raw), err)
+		}
+		u.ExecStart = append(u.ExecStart, u.expand(argv))
+	}
 	return u, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+// expand substitutes the unit's variables as systemd does: ${VAR} within
+// a word, and a word that is exactly $VAR split into words.
+func (u *Unit) expand(argv []string) []string {
+	var out []string
+	for _, w := range argv {
+		if m := envRef.FindStringSubmatch(w); m != nil && m[2] != "" && m[0] == w {
+			v, ok := u.Env[m[2]]
+			if !ok {
+				u.Unknown = appendNew(u.Unknown, m[2])
+				out = append(out, w)
+				continue
+			}
+			out = append(out, strings.Fields(v)...)
+			continue
+		}
+		out = append(out, envRef.ReplaceAllStringFunc(w, func(ref string) string {
+			m := envRef.FindStringSubmatch(ref)
+			name := m[1] + m[2]
+			if v, ok := u.Env[name]; ok {
+				return v
+			}
+			u.Unknown = appendNew(u.Unknown, name)
+			return ref
+		}))
+	}
+	return out
+}
+
+func appendNew(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
 }
 
 func parseSocketUnit(content string) *SocketUnit {

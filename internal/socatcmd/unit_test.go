@@ -95,3 +95,50 @@ func TestGlobals(t *testing.T) {
 		}
 	}
 }
+
+func TestUnitEnvironmentAndDirectories(t *testing.T) {
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "relay.env")
+	if err := os.WriteFile(envFile, []byte("# comment\nBACKEND=\"unix-connect:/var/run/docker.sock\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unit := "[Service]\nEnvironment=\"LISTEN=TCP-LISTEN:2375,fork\" OPTS=\"-d -d\"\nEnvironmentFile=-" + envFile +
+		"\nEnvironmentFile=-/nonexistent/env\nWorkingDirectory=/srv/relay\nExecStart=/usr/bin/socat $OPTS ${LISTEN},max-children=3 $BACKEND $NOPE\n"
+	u, err := ParseUnit(unit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"/usr/bin/socat", "-d", "-d", "TCP-LISTEN:2375,fork,max-children=3", "unix-connect:/var/run/docker.sock", "$NOPE"}
+	if !reflect.DeepEqual(u.ExecStart[0], want) {
+		t.Errorf("ExecStart = %q, want %q", u.ExecStart[0], want)
+	}
+	if u.WorkingDirectory != "/srv/relay" || !reflect.DeepEqual(u.Unknown, []string{"NOPE"}) {
+		t.Errorf("unit = %+v", u)
+	}
+}
+
+func TestProgramBase(t *testing.T) {
+	tests := []struct{ command, want string }{
+		{"/bin/bash -i", "bash"},
+		{"env -i PATH=/bin python3 -c 'print(1)'", "python3"},
+		{"sudo -u bob /bin/bash", "bash"},
+		{"script -qc /bin/bash /dev/null", "bash"},
+		{"su -c 'perl -e 1' bob", "perl"},
+		{"exec 2>&1 3</etc/hosts; bash -i", "bash"},
+		{"tee /tmp/log | sh", "sh"},
+		{"date", "date"},
+		{"ip netns exec blue /bin/bash", "bash"},
+		{"ip netns exec blue report", "report"},
+		{"timeout 10 date +%s", "date"},
+		{"env date +%s", "date"},
+		{"/usr/local/bin/report --json 2>/dev/null", "report"},
+		{"nice -n 5 ionice -c3 /usr/bin/gzip -c", "gzip"},
+		{"'unterminated", "'unterminated"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := ProgramBase(tt.command); got != tt.want {
+			t.Errorf("ProgramBase(%q) = %q, want %q", tt.command, got, tt.want)
+		}
+	}
+}

@@ -178,9 +178,20 @@ func parseUnix(r io.Reader, t Table) error {
 		if len(f) < 7 {
 			continue
 		}
+		// A row starts with the kernel address of the socket. A socket
+		// path may hold newlines (the kernel prints it raw), so a forged
+		// "row" inside a path must not replace a real entry: rows that do
+		// not look like the kernel's are skipped, and unix rows never
+		// overwrite a socket already known (TCP and UDP are read first).
+		if len(f[0]) < 9 || !strings.HasSuffix(f[0], ":") || !isHex(f[0][:len(f[0])-1]) {
+			continue
+		}
 		flags, _ := strconv.ParseUint(f[3], 16, 32)
 		inode, err := strconv.ParseUint(f[6], 10, 64)
 		if err != nil || inode == 0 {
+			continue
+		}
+		if _, known := t[inode]; known {
 			continue
 		}
 		s := Socket{Proto: "unix", Inode: inode}
@@ -193,6 +204,15 @@ func parseUnix(r io.Reader, t Table) error {
 		t[inode] = s
 	}
 	return sc.Err()
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Inodes returns the socket inodes among a process's open files, reading
