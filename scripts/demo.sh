@@ -48,11 +48,13 @@ show() {
 }
 
 echo "Lab in $lab:"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+openssl req -x509 -newkey rsa:2048 -nodes -days 90 -subj /CN=localhost \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
   -keyout "$lab/server.key" -out "$lab/server.crt" 2>/dev/null
 cat "$lab/server.crt" "$lab/server.key" > "$lab/server.pem"
 chmod 600 "$lab/server.key" "$lab/server.pem"
+# The same certificate and key, readable by everyone: what the file audit flags.
+cp "$lab/server.pem" "$lab/exposed.pem"; chmod 644 "$lab/exposed.pem"
 
 L=TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr
 start echo_port echo "$L" EXEC:cat
@@ -60,12 +62,14 @@ start relay_port relay "$L,max-children=20" "TCP:127.0.0.1:$echo_port"
 start tls_port tls "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert=$lab/server.pem" "TCP:127.0.0.1:$echo_port"
 dead_backend=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 9)
 start dead_port dead "$L" "TCP:127.0.0.1:$dead_backend"
+start mtls_port mtls "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,cert=$lab/server.pem,cafile=$lab/server.crt" "TCP:127.0.0.1:$echo_port"
 start legacy_port legacy "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert=$lab/server.pem,cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1" "TCP:127.0.0.1:$echo_port"
 cat <<INFO
   echo backend       socat $L EXEC:cat                              -> 127.0.0.1:$echo_port
   plain relay        socat $L,max-children=20 TCP:<echo>            -> 127.0.0.1:$relay_port
   TLS relay          socat OPENSSL-LISTEN:...,verify=0,cert=... TCP:<echo> -> 127.0.0.1:$tls_port
   dead-backend relay socat $L TCP:127.0.0.1:$dead_backend (nothing there) -> 127.0.0.1:$dead_port
+  mTLS relay         socat OPENSSL-LISTEN:...,cert=...,cafile=... TCP:<echo> -> 127.0.0.1:$mtls_port
   legacy TLS relay   socat OPENSSL-LISTEN:...,cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1 TCP:<echo> -> 127.0.0.1:$legacy_port
 INFO
 
@@ -86,4 +90,6 @@ show $P --cmdline "socat -d -d -T 60 OPENSSL-LISTEN:8443,fork,max-children=50,ce
 T=$BIN/check_socat_tls
 show $T -H 127.0.0.1 -p "$tls_port" --ca-file "$lab/server.crt"
 show $T -H 127.0.0.1 -p "$legacy_port" --ca-file "$lab/server.crt"
-show $T --cert-file "$lab/server.pem" --hostname localhost --ca-file "$lab/server.crt"
+show $T -H 127.0.0.1 -p "$mtls_port" --ca-file "$lab/server.crt" --require-client-auth --cert-only -v
+show $T --cert-file "$lab/exposed.pem" --hostname localhost --ca-file "$lab/server.crt"
+show $T -H 127.0.0.1 -p "$echo_port" -t 2

@@ -262,8 +262,10 @@ func TestTLS(t *testing.T) {
 	r = runCheck(t, 5*time.Second, cfgFor(open.Port, tlsCfg(TLSConfig{Insecure: true})))
 	expect(t, r, state.OK, "TLS 1.3")
 
-	// A plaintext port that answers is not TLS.
-	banner := testlab.Start(t, listen, "SYSTEM:echo 220 plain banner")
+	// A plaintext port that answers is not TLS. It stays connected: one
+	// that closed at once would race our ClientHello into a reset that
+	// discards the banner.
+	banner := testlab.Start(t, listen, "EXEC:"+testlab.Script(t, t.TempDir(), "banner", "echo 220 plain banner; exec sleep 600"))
 	r = runCheck(t, 5*time.Second, cfgFor(banner.Port, tlsCfg(TLSConfig{Insecure: true})))
 	expect(t, r, state.Critical, "failed at TLS handshake: the peer does not speak TLS")
 }

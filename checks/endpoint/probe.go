@@ -180,6 +180,23 @@ func (pr *prober) dialFailure(ctx context.Context, p *probe, t target, err error
 // ioFailure classifies an error during TLS, send or read.
 func (pr *prober) ioFailure(ctx context.Context, p *probe, stage string, err error) *probe {
 	var opErr *net.OpError
+	// A TLS 1.3 server that wants a client certificate rejects us after
+	// the handshake; a request written meanwhile can meet the reset
+	// before we read the alert. Read it: it says why.
+	reset := errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	if reset && p.tlsState != nil && p.certRequested && len(pr.tls.Certificates) == 0 {
+		deadline := time.Now().Add(200 * time.Millisecond)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		_ = p.conn.SetReadDeadline(deadline)
+		_, rerr := p.conn.Read(make([]byte, 1))
+		if errors.As(rerr, &opErr) && opErr.Op == "remote error" {
+			err = rerr
+		} else {
+			return p.fail(outcomeFailed, stageTLS, "rejected after the handshake: %s (the server asked for a client certificate: give --cert/--key)", errText(err))
+		}
+	}
 	switch {
 	case isTimeout(ctx, err):
 		what := map[string]string{

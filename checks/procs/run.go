@@ -276,7 +276,7 @@ type live struct {
 	peers    []netip.AddrPort
 	inferred bool // sockets inferred from the table (fds not visible)
 	port     int
-	udp      bool // the port is a UDP one
+	udp      bool   // the port is a UDP one
 	label    string // perfdata prefix
 	where    string
 }

@@ -116,6 +116,9 @@ func (c *Config) Validate() error {
 	if c.CriticalDays > c.WarningDays {
 		bad("--critical-days %g is more than --warning-days %g: give critical <= warning", c.CriticalDays, c.WarningDays)
 	}
+	if c.Parallel < 1 || c.Parallel > 5 {
+		bad("--parallel %d is out of range: give 1 to 5 (socat's listen backlog is 5)", c.Parallel)
+	}
 	if c.MinKeyBits < 0 || c.MinKeyBits > 16384 {
 		bad("--min-key-bits %d is out of range: give 0 to 16384", c.MinKeyBits)
 	}

@@ -190,10 +190,24 @@ func TestLegacyListenerSuites(t *testing.T) {
 }
 
 func TestNotTLSAndSilent(t *testing.T) {
-	plain := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "SYSTEM:echo 220 mail.example ESMTP")
+	// The banner service stays connected: one that closed at once would
+	// race our ClientHello into a reset that discards the banner.
+	plain := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr",
+		"EXEC:"+testlab.Script(t, t.TempDir(), "smtp", "echo 220 mail.example ESMTP; exec sleep 600"))
 	r := audit(t, 5*time.Second, baseConfig(plain.Port))
 	if r.State != state.Critical || !strings.Contains(r.Summary, "does not speak TLS") {
 		t.Errorf("plaintext port:\n%s", dump(r))
+	}
+	// A plaintext relay to an echo sends our ClientHello back: TLS-shaped,
+	// but no server. It must be said at once, not at the deadline.
+	echo := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
+	start := time.Now()
+	r = audit(t, 5*time.Second, baseConfig(echo.Port))
+	if r.State != state.Critical || !strings.Contains(r.Summary, "does not speak TLS (it sent our ClientHello back") {
+		t.Errorf("echo port:\n%s", dump(r))
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("echo port took %v: the probes waited for a ServerHello that never comes", took)
 	}
 	silent := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:"+testlab.Script(t, t.TempDir(), "silent", "exec sleep 600"))
 	cfg := baseConfig(silent.Port)

@@ -30,8 +30,39 @@ type handshake struct {
 	duration time.Duration
 	err      error
 	notTLS   bool
+	echo     bool // the peer sent our ClientHello back
 	timeout  bool
 	refused  bool
+}
+
+// echoConn keeps the first bytes written and read, to tell an echo (a
+// plaintext relay to a cat, a loop) from a TLS server.
+type echoConn struct {
+	net.Conn
+	wrote, read []byte
+}
+
+const echoPrefix = 32
+
+func (c *echoConn) Write(p []byte) (int, error) {
+	if len(c.wrote) < echoPrefix {
+		c.wrote = append(c.wrote, p[:min(len(p), echoPrefix-len(c.wrote))]...)
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *echoConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if len(c.read) < echoPrefix {
+		c.read = append(c.read, p[:min(n, echoPrefix-len(c.read))]...)
+	}
+	return n, err
+}
+
+// echoed reports whether what came back starts with what we sent.
+func (c *echoConn) echoed() bool {
+	n := min(len(c.wrote), len(c.read))
+	return n >= 16 && string(c.wrote[:n]) == string(c.read[:n])
 }
 
 // allSuites is every suite crypto/tls can offer, insecure ones included:
@@ -76,7 +107,8 @@ func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls
 			return &tls.Certificate{}, nil
 		},
 	}
-	tc := tls.Client(conn, cfg)
+	rec := &echoConn{Conn: conn}
+	tc := tls.Client(rec, cfg)
 	start := time.Now()
 	err = tc.HandshakeContext(ctx)
 	h.duration = time.Since(start)
@@ -85,10 +117,12 @@ func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls
 	h.chain = st.PeerCertificates
 	if err != nil {
 		h.err = err
-		var rec tls.RecordHeaderError
+		var hdr tls.RecordHeaderError
 		var op *net.OpError
 		switch {
-		case errors.As(err, &rec):
+		case rec.echoed():
+			h.notTLS, h.echo = true, true
+		case errors.As(err, &hdr):
 			h.notTLS = true
 		case errors.As(err, &op) && op.Op == "remote error" && h.requested:
 			h.rejected, h.reason = true, sanitize.Text(op.Err.Error(), 80)

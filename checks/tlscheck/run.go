@@ -123,6 +123,10 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 		res.State, res.Summary = state.Critical, target+": connection refused"
 		res.Perf = []perfdata.Metric{elapsed()}
 		return res
+	case h.notTLS && h.echo:
+		res.State, res.Summary = state.Critical, target+" does not speak TLS (it sent our ClientHello back: a plaintext relay or an echo)"
+		res.Perf = []perfdata.Metric{elapsed()}
+		return res
 	case h.notTLS:
 		res.State, res.Summary = state.Critical, target+" does not speak TLS (it answered in plaintext)"
 		res.Perf = []perfdata.Metric{elapsed()}

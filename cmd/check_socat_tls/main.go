@@ -43,6 +43,7 @@ type cli struct {
 	MinKeyBits        int             `default:"2048" placeholder:"BITS" group:"Policy"`
 	InsecureChain     bool            `group:"Policy"`
 	CertOnly          bool            `group:"Policy"`
+	Parallel          int             `default:"4" placeholder:"N" group:"Policy"`
 	Warning           threshold.Range `short:"w" placeholder:"RANGE" group:"Policy"`
 	Critical          threshold.Range `short:"c" placeholder:"RANGE" group:"Policy"`
 
@@ -69,6 +70,7 @@ var help = map[string]string{
 	"min-key-bits":        "Smallest acceptable RSA key (EC keys need 256 bits).",
 	"insecure-chain":      "Report chain and name problems as WARNING instead of CRITICAL (self-signed or private CAs you accept).",
 	"cert-only":           "One handshake: certificate, chain, name and client-auth checks, without protocol and suite enumeration.",
+	"parallel":            "Connections open at once during the scan (1-5). socat listens with a backlog of 5 and a forking listener with max-children=N accepts N at a time: give at most N, or connections wait a second for a TCP retransmit.",
 	"warning":             "Nagios range on the handshake time in seconds, e.g. 0.5.",
 	"critical":            "Nagios range on the handshake time in seconds, e.g. 2.",
 }
@@ -77,7 +79,7 @@ func (c *cli) config() (tlscheck.Config, error) {
 	cfg := tlscheck.Config{Host: c.Host, Port: c.Port, CertFile: c.CertFile, KeyFile: c.KeyFile, SNI: c.SNI, Hostname: c.Hostname,
 		CAFile: c.CAFile, ClientCert: c.ClientCert, ClientKey: c.ClientKey, WarningDays: c.WarningDays, CriticalDays: c.CriticalDays,
 		RequireClientAuth: c.RequireClientAuth, MinKeyBits: c.MinKeyBits, InsecureChain: c.InsecureChain, CertOnly: c.CertOnly,
-		Warn: c.Warning, Crit: c.Critical, TimeoutState: c.TimeoutState, Parallel: 4, Settle: 100 * time.Millisecond,
+		Warn: c.Warning, Crit: c.Critical, TimeoutState: c.TimeoutState, Parallel: c.Parallel, Settle: 100 * time.Millisecond,
 		AllowCiphers: map[uint16]bool{}}
 	var err error
 	if cfg.MinProtocol, err = tlscheck.ParseProtocol(c.MinProtocol); err != nil {

@@ -172,6 +172,8 @@ func TestBadInput(t *testing.T) {
 		{with("--allow-cipher", "NOT-A-SUITE"), "--allow-cipher"},
 		{with("--min-key-bits", "lots"), "--min-key-bits"},
 		{with("--min-key-bits", "99999"), "--min-key-bits"},
+		{with("--parallel", "0"), "--parallel"},
+		{with("--parallel", "64"), "--parallel"},
 		{with("-w", "fast"), "--warning"},
 		{with("-c", "2:1"), "--critical"},
 		{with("--sni"), "--sni"},

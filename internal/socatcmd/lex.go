@@ -41,15 +41,10 @@ func unterminated(open string) string {
 	return "unterminated " + open + " (socat reads past the end of the argument)"
 }
 
-// next scans one token. It returns the token, the position of the end
-// pattern (or len(s)), and errTooLong when socat would refuse the token.
-func (l *lexer) next(s string, pos int, ends []string) (string, int, error) {
-	tok, p, _, err := l.nextWarn(s, pos, ends)
-	return tok, p, err
-}
-
-// nextWarn is next, also returning a warning for an unterminated quote or
-// bracket (closed at the end of the input).
+// nextWarn scans one token. It returns the token, the position of the end
+// pattern (or len(s)), a warning for an unterminated quote or bracket
+// (closed at the end of the input), and errTooLong when socat would refuse
+// the token.
 func (l *lexer) nextWarn(s string, pos int, ends []string) (string, int, string, error) {
 	var out strings.Builder
 	var warn string

@@ -94,3 +94,85 @@ func countPairs(r *Result) int {
 	}
 	return n
 }
+
+func TestChunks(t *testing.T) {
+	seq := func(n int) []uint16 {
+		out := make([]uint16, n)
+		for i := range out {
+			out[i] = uint16(i + 1)
+		}
+		return out
+	}
+	tests := []struct {
+		n, parallel, wantChunks int
+	}{
+		{0, 4, 1}, {5, 4, 1}, {16, 4, 1}, {32, 4, 2}, {336, 4, 4}, {336, 1, 1},
+	}
+	for _, tt := range tests {
+		got := chunks(seq(tt.n), tt.parallel)
+		if len(got) != tt.wantChunks {
+			t.Errorf("chunks(%d suites, %d): %d chunks, want %d", tt.n, tt.parallel, len(got), tt.wantChunks)
+		}
+		seen := map[uint16]int{}
+		for _, c := range got {
+			for _, s := range c {
+				seen[s]++
+			}
+		}
+		for _, s := range seq(tt.n) {
+			if seen[s] != 1 {
+				t.Errorf("chunks(%d, %d): suite %d dealt %d times", tt.n, tt.parallel, s, seen[s])
+			}
+		}
+	}
+}
+
+// The limited dialer never has more than n connections open.
+func TestLimitBoundsConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	dial := limit(func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", ln.Addr().String())
+	}, 2)
+	a, err := dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if c, err := dial(ctx); err == nil {
+		c.Close()
+		t.Fatal("a third connection opened while two were open")
+	}
+	a.Close()
+	a.Close() // a second Close must not free a second slot
+	c, err := dial(context.Background())
+	if err != nil {
+		t.Fatalf("no slot after a Close: %v", err)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	if d, err := dial(ctx2); err == nil {
+		d.Close()
+		t.Fatal("a double Close freed two slots")
+	}
+	b.Close()
+	c.Close()
+}

@@ -147,6 +147,13 @@ func parseHandshakes(buf *bytes.Buffer, f *Flight, stop Stop) (bool, error) {
 		msg := make([]byte, n)
 		copy(msg, b[4:4+n])
 		buf.Next(4 + n)
+		if !f.Hello && typ != 2 && typ != 0 {
+			// Only a ServerHello (or a HelloRequest) can come first.
+			if typ == 1 {
+				return false, fmt.Errorf("%w: it sent a ClientHello (an echo, or a plaintext relay to a TLS client?)", ErrNotTLS)
+			}
+			return false, fmt.Errorf("handshake message %d before the ServerHello", typ)
+		}
 		switch typ {
 		case 2: // server_hello
 			if err := parseServerHello(msg, f); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -92,6 +93,28 @@ func TestNotTLS(t *testing.T) {
 	if !errors.Is(err, ErrNotTLS) {
 		t.Errorf("an HTTP answer: %v", err)
 	}
+	// An echo: our own ClientHello comes back. Without more bytes after
+	// it, a reader waiting for the ServerHello would block forever.
+	hello, err := ClientHello(Hello{Version: VersionTLS12, Suites: []uint16{0x002f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ReadFlight(&blockAfter{data: hello}, UntilHello)
+	if !errors.Is(err, ErrNotTLS) || !strings.Contains(err.Error(), "ClientHello") {
+		t.Errorf("an echoed ClientHello: %v", err)
+	}
+}
+
+// blockAfter returns its data, then fails the test instead of blocking.
+type blockAfter struct{ data []byte }
+
+func (b *blockAfter) Read(p []byte) (int, error) {
+	if len(b.data) == 0 {
+		return 0, errors.New("read past the data: the parser waited for more")
+	}
+	n := copy(p, b.data)
+	b.data = b.data[n:]
+	return n, nil
 }
 
 func TestHostileLengths(t *testing.T) {
