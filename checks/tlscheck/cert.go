@@ -137,7 +137,13 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	// A live endpoint serves: its certificate must allow server auth. A
+	// file may be a client's (socat's cert= on OPENSSL-CONNECT) too.
+	usage := x509.ExtKeyUsageServerAuth
+	if cfg.CertFile != "" {
+		usage = x509.ExtKeyUsageAny
+	}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{usage}}
 	if _, err := leaf.Verify(opts); err != nil {
 		var inv x509.CertificateInvalidError
 		if !(errors.As(err, &inv) && inv.Reason == x509.Expired) { // expiry is said above

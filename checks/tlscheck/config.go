@@ -7,6 +7,7 @@ package tlscheck
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -109,6 +110,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CertFile != "" && (c.ClientCert != "" || c.RequireClientAuth || c.CertOnly || c.SNI != "") {
 		bad("--client-cert, --require-client-auth, --cert-only and --sni need a live endpoint (-H/-p), not --cert-file")
+	}
+	if math.IsNaN(c.WarningDays) || math.IsInf(c.WarningDays, 0) || math.IsNaN(c.CriticalDays) || math.IsInf(c.CriticalDays, 0) {
+		bad("--warning-days and --critical-days take a number of days, e.g. 30 and 7")
 	}
 	if c.WarningDays < 0 || c.CriticalDays < 0 {
 		bad("--warning-days and --critical-days must not be negative")

@@ -84,6 +84,8 @@ func TestCertificatesAndSSLScan(t *testing.T) {
 	now := time.Now()
 	san := "DNS:localhost,IP:127.0.0.1"
 	client := ca.Issue(t, testlab.Leaf{CN: "monitoring client"})
+	// A client certificate from a CA the listener does not trust.
+	stranger := testlab.NewOpenSSLCA(t).Issue(t, testlab.Leaf{CN: "monitoring client"})
 	cases := []struct {
 		name    string
 		cert    string
@@ -109,6 +111,8 @@ func TestCertificatesAndSSLScan(t *testing.T) {
 			state: state.Warning, want: "WARNING: the chain does not verify"},
 		{name: "wrong name", cert: ca.Issue(t, testlab.Leaf{CN: "other.example", SAN: "DNS:other.example"}),
 			state: state.Critical, want: "the certificate is not valid for 127.0.0.1 (an IP is checked against IP SANs): it names other.example"},
+		{name: "a client certificate served", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, EKU: "clientAuth"}),
+			state: state.Critical, want: "the chain does not verify: x509: certificate specifies an incompatible key usage"},
 		{name: "1024-bit key", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, Bits: 1024}), legacyConf: true,
 			state: state.Critical, want: "the key is RSA 1024 bits, below --min-key-bits 2048"},
 		{name: "SHA-1 signed", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, Digest: "sha1"}), legacyConf: true,
@@ -120,6 +124,13 @@ func TestCertificatesAndSSLScan(t *testing.T) {
 			sslscan: []string{"--certs=" + client, "--pk=" + client}},
 		{name: "verifying listener, with a client certificate", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san}), opts: ",verify=1,cafile=" + ca.Cert,
 			mutate: func(c *Config) { c.RequireClientAuth, c.ClientCert = true, client }, state: state.OK, want: "client certificate required",
+			sslscan: []string{"--certs=" + client, "--pk=" + client}},
+		{name: "verifying listener, an untrusted client certificate", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san}), opts: ",verify=1,cafile=" + ca.Cert,
+			mutate: func(c *Config) { c.ClientCert = stranger }, state: state.Critical, want: "the server rejected our client certificate (--client-cert)",
+			sslscan: []string{"--certs=" + client, "--pk=" + client}},
+		{name: "TLS 1.2 verifying listener, an untrusted client certificate", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san}),
+			opts:   ",verify=1,cafile=" + ca.Cert + ",openssl-max-proto-version=TLS1.2",
+			mutate: func(c *Config) { c.ClientCert = stranger }, state: state.Critical, want: "the server rejected our client certificate (--client-cert)",
 			sslscan: []string{"--certs=" + client, "--pk=" + client}},
 		{name: "verify=0 with --require-client-auth", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san}),
 			mutate: func(c *Config) { c.RequireClientAuth = true }, state: state.Critical, want: "the server does not ask for a client certificate (--require-client-auth)"},
@@ -184,8 +195,12 @@ func TestLegacyListenerSuites(t *testing.T) {
 	null, _ := tlswire.Suites().ByName("NULL-SHA")
 	cfg.AllowCiphers = map[uint16]bool{null.Code: true}
 	r4 := audit(t, 20*time.Second, cfg)
-	if has(r4, "TLS_RSA_WITH_NULL_SHA,") {
-		t.Errorf("--allow-cipher NULL-SHA ignored:\n%s", dump(r4))
+	// NULL-SHA is accepted with TLS 1.0, 1.1 and 1.2: three pairs less.
+	if weak, _ := perfValue(r4, "ciphers_weak"); weak != weakDefault-3 {
+		t.Errorf("--allow-cipher NULL-SHA: ciphers_weak %v, want %v:\n%s", weak, weakDefault-3, dump(r4))
+	}
+	if has(r4, "TLS_RSA_WITH_NULL_SHA,") || has(r4, "TLS_RSA_WITH_NULL_SHA\n") {
+		t.Errorf("--allow-cipher NULL-SHA still listed:\n%s", dump(r4))
 	}
 }
 
@@ -215,5 +230,31 @@ func TestNotTLSAndSilent(t *testing.T) {
 	r = audit(t, 1500*time.Millisecond, cfg)
 	if r.State != state.Warning || !strings.Contains(r.Summary, "timed out at stage TLS handshake") {
 		t.Errorf("silent port:\n%s", dump(r))
+	}
+}
+
+// A scan the deadline cuts short, or that the server stops answering,
+// must not pass as a clean audit with small counts.
+func TestIncompleteScan(t *testing.T) {
+	rsa := testlab.RSACert(t, 2048)
+	legacy := testlab.Start(t, tlsListen+",verify=0,cert="+rsa+",cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1", "PIPE")
+	// Each connection waits 100 ms before it reaches the listener: one
+	// handshake fits in the deadline, 120 probes 4 at a time do not.
+	slow := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr",
+		"EXEC:"+testlab.Script(t, t.TempDir(), "slow", "sleep 0.1; exec socat - TCP:"+legacy.Addr()))
+	cfg := baseConfig(slow.Port)
+	cfg.InsecureChain = true
+	cfg.TimeoutState = state.Warning
+	r := audit(t, 1500*time.Millisecond, cfg)
+	if !has(r, "WARNING: timed out at stage suite scan") {
+		t.Errorf("a scan cut by the deadline:\n%s", dump(r))
+	}
+
+	// socat without fork serves one connection and exits: the rest of the
+	// scan is refused.
+	once := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,verify=0,cert="+rsa, "PIPE")
+	r = audit(t, 5*time.Second, baseConfig(once.Port))
+	if !has(r, "UNKNOWN: the suite scan is incomplete") && !has(r, "connection refused") {
+		t.Errorf("a listener without fork:\n%s", dump(r))
 	}
 }

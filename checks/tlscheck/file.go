@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,15 +22,23 @@ import (
 	"github.com/check-socat/check-socat/internal/threshold"
 )
 
-// readPEM returns the certificates and the first private key of a PEM
-// file (socat's cert= may hold both).
-func readPEM(path, flag string) ([]*x509.Certificate, crypto.PrivateKey, error) {
+// pemFile is what a PEM file holds: certificates, and the first private
+// key (socat's cert= may hold both).
+type pemFile struct {
+	certs []*x509.Certificate
+	key   crypto.PrivateKey
+	// keyBlock is any PEM block whose type ends in PRIVATE KEY, parsed or
+	// not (encrypted, DSA, OpenSSH): its permissions matter all the same.
+	keyBlock  bool
+	encrypted bool
+}
+
+func readPEM(path, flag string) (pemFile, error) {
+	var out pemFile
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read %s %s: %v", flag, sanitize.Text(path, 120), pathErr(err))
+		return out, fmt.Errorf("cannot read %s %s: %v", flag, sanitize.Text(path, 120), pathErr(err))
 	}
-	var certs []*x509.Certificate
-	var key crypto.PrivateKey
 	rest := data
 	blocks := 0
 	for {
@@ -39,27 +48,33 @@ func readPEM(path, flag string) ([]*x509.Certificate, crypto.PrivateKey, error) 
 			break
 		}
 		blocks++
-		switch b.Type {
-		case "CERTIFICATE":
+		switch {
+		case b.Type == "CERTIFICATE":
 			c, err := x509.ParseCertificate(b.Bytes)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s %s: certificate %d does not parse: %v", flag, sanitize.Text(path, 120), len(certs)+1, err)
+				return out, fmt.Errorf("%s %s: certificate %d does not parse: %s", flag, sanitize.Text(path, 120), len(out.certs)+1, sanitize.Text(err.Error(), 80))
 			}
-			certs = append(certs, c)
-		case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY":
-			if key == nil {
-				k, err := parseKey(b)
-				if err != nil {
-					return nil, nil, fmt.Errorf("%s %s: the private key does not parse: %v", flag, sanitize.Text(path, 120), err)
-				}
-				key = k
+			out.certs = append(out.certs, c)
+		case strings.HasSuffix(b.Type, "PRIVATE KEY"):
+			out.keyBlock = true
+			if b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] != "" {
+				out.encrypted = true
+				continue
 			}
+			if out.key != nil || (b.Type != "PRIVATE KEY" && b.Type != "RSA PRIVATE KEY" && b.Type != "EC PRIVATE KEY") {
+				continue
+			}
+			k, err := parseKey(b)
+			if err != nil {
+				return out, fmt.Errorf("%s %s: the private key does not parse: %s", flag, sanitize.Text(path, 120), sanitize.Text(err.Error(), 80))
+			}
+			out.key = k
 		}
 	}
 	if blocks == 0 {
-		return nil, nil, fmt.Errorf("%s %s holds no PEM block: give a PEM certificate (and key)", flag, sanitize.Text(path, 120))
+		return out, fmt.Errorf("%s %s holds no PEM block: give a PEM certificate (and key)", flag, sanitize.Text(path, 120))
 	}
-	return certs, key, nil
+	return out, nil
 }
 
 func parseKey(b *pem.Block) (crypto.PrivateKey, error) {
@@ -118,10 +133,11 @@ func keyFileProblems(path, flag string, certOwner int) []problem {
 
 func runFile(env check.Env, cfg Config) check.Result {
 	start := time.Now()
-	certs, key, err := readPEM(cfg.CertFile, "--cert-file")
+	pf, err := readPEM(cfg.CertFile, "--cert-file")
 	if err != nil {
 		return check.Unknownf("%v", err)
 	}
+	certs := pf.certs
 	if len(certs) == 0 {
 		return check.Unknownf("--cert-file %s holds no certificate: give the PEM that socat's cert= names", sanitize.Text(cfg.CertFile, 120))
 	}
@@ -138,21 +154,26 @@ func runFile(env check.Env, cfg Config) check.Result {
 	}
 	keyPath, keyFlag := cfg.CertFile, "--cert-file"
 	if cfg.KeyFile != "" {
-		var kerr error
-		_, key, kerr = readPEM(cfg.KeyFile, "--key-file")
+		kf, kerr := readPEM(cfg.KeyFile, "--key-file")
 		if kerr != nil {
 			return check.Unknownf("%v", kerr)
 		}
-		if key == nil {
-			return check.Unknownf("--key-file %s holds no private key", sanitize.Text(cfg.KeyFile, 120))
+		if !kf.keyBlock {
+			return check.Unknownf("--key-file %s holds no private key: give the file socat's key= names", sanitize.Text(cfg.KeyFile, 120))
 		}
+		pf = kf
 		keyPath, keyFlag = cfg.KeyFile, "--key-file"
 	}
-	if key != nil {
+	if pf.keyBlock {
 		problems = append(problems, keyFileProblems(keyPath, keyFlag, owner)...)
-		if !keyMatches(certs[0], key) {
+	}
+	switch {
+	case pf.key != nil:
+		if !keyMatches(certs[0], pf.key) {
 			problems = append(problems, problem{state.Critical, fmt.Sprintf("the private key in %s does not match the certificate %s", keyFlag, subjectOf(certs[0]))})
 		}
+	case pf.encrypted:
+		problems = append(problems, problem{state.Warning, fmt.Sprintf("the private key in %s is encrypted: socat asks for its passphrase on a terminal at start, which a service has not (and whether it matches is not checked)", keyFlag)})
 	}
 	cr := analyzeChain(certs, &cfg, roots, cfg.Hostname, time.Now())
 	problems = append(problems, cr.problems...)

@@ -2,6 +2,7 @@ package tlscheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/check-socat/check-socat/internal/check"
@@ -88,10 +90,44 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 	if name == "" {
 		name = cfg.Host
 	}
-	dial := func(ctx context.Context) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "tcp", addr)
+	// The name is resolved once, not for each of a hundred probes; a name
+	// that does not resolve is said as such.
+	env.SetStage("resolve")
+	addrs := []string{cfg.Host}
+	if !isIP {
+		var err error
+		addrs, err = net.DefaultResolver.LookupHost(ctx, cfg.Host)
+		if err != nil || len(addrs) == 0 {
+			st := state.Critical
+			if ctx.Err() != nil {
+				st = cfg.TimeoutState
+			}
+			why := "no address"
+			var dnsErr *net.DNSError
+			if errors.As(err, &dnsErr) {
+				why = dnsErr.Err
+			}
+			return check.Result{State: st, Summary: fmt.Sprintf("%s: %s does not resolve (%s)", target, sanitize.Text(cfg.Host, 80), sanitize.Text(why, 80)),
+				Perf: []perfdata.Metric{perfdata.Seconds("time", time.Since(start).Seconds()).WithMin(0)}}
+		}
 	}
+	// Every connection of the run, handshakes and scan, shares the
+	// --parallel bound, and goes to the first address that accepted one.
+	var good atomic.Int32
+	dial := tlsscan.Limit(func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		first := int(good.Load())
+		var err error
+		for i := range addrs {
+			j := (first + i) % len(addrs)
+			var conn net.Conn
+			if conn, err = d.DialContext(ctx, "tcp", net.JoinHostPort(addrs[j], strconv.Itoa(cfg.Port))); err == nil {
+				good.Store(int32(j))
+				return conn, nil
+			}
+		}
+		return nil, err
+	}, max(1, cfg.Parallel))
 
 	// The certificate handshake and the scan run at once.
 	env.SetStage("TLS handshake")
@@ -110,8 +146,11 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 	// Whether a client without a certificate is turned away: asked only
 	// when we presented one (the main handshake answered it otherwise).
 	noCert := h
-	if clientCert != nil && h.ok && h.requested {
+	if clientCert != nil && h.ok && h.requested && !h.rejected {
 		noCert = goHandshake(ctx, dial, sni, nil, cfg.Settle)
+	}
+	if !cfg.CertOnly {
+		env.SetStage("suite scan")
 	}
 	wg.Wait()
 	res := check.Result{}
@@ -158,6 +197,13 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 
 	// Client authentication.
 	rejects := noCert.rejected
+	if clientCert != nil && h.rejected {
+		// We presented a certificate and the server turned us away: the
+		// certificate is not one it trusts (or has expired, or is for
+		// another purpose). The endpoint serves nobody with it.
+		problems = append(problems, problem{state.Critical, fmt.Sprintf("the server rejected our client certificate (--client-cert): %s", h.reason)})
+		rejects = true
+	}
 	switch {
 	case cfg.RequireClientAuth && !requested:
 		problems = append(problems, problem{state.Critical, "the server does not ask for a client certificate (--require-client-auth)"})
@@ -216,11 +262,35 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 		for _, k := range keys {
 			problems = append(problems, problem{worst[k], fmt.Sprintf("accepts %d %s suite%s: %s", len(weakBy[k]), k, plural(len(weakBy[k])), joinMax(weakBy[k], 6))})
 		}
-		for v, err := range scan.Errors {
-			details = append(details, fmt.Sprintf("note: probing %s failed: %s", tlswire.VersionName(v), sanitize.Text(err.Error(), 120)))
+		// An incomplete scan must not pass as a clean one: a deadline is
+		// --timeout-state, any other failure UNKNOWN, naming what failed.
+		var failed []string
+		for _, v := range versions {
+			if err := scan.Errors[v]; err != nil {
+				failed = append(failed, fmt.Sprintf("%s (%s)", tlswire.VersionName(v), sanitize.Text(err.Error(), 80)))
+			}
+		}
+		if err := scan.Errors[0]; err != nil {
+			failed = append(failed, sanitize.Text(err.Error(), 80))
+		}
+		switch {
+		case ctx.Err() != nil:
+			problems = append(problems, problem{cfg.TimeoutState, fmt.Sprintf("timed out at stage suite scan: %d protocols and %d suites seen before the deadline, the counts are incomplete (raise -t)", accepted, pairs)})
+		case len(failed) > 0:
+			hint := ""
+			if h.ok {
+				hint = "; a socat without fork serves one connection: audit it with --cert-only"
+			}
+			problems = append(problems, problem{state.Unknown, fmt.Sprintf("the suite scan is incomplete: probing %s failed%s", joinMax(failed, 3), hint)})
+		case accepted == 0 && h.ok:
+			problems = append(problems, problem{state.Unknown, "the suite scan found no protocol, though a handshake succeeded"})
 		}
 		if env.Verbose >= 1 {
 			for _, v := range versions {
+				if v == tlswire.VersionSSL2 && scan.Protocols[v] {
+					details = append(details, fmt.Sprintf("SSLv2: %d cipher specs (not counted as suites, as sslscan)", scan.SSLv2Specs))
+					continue
+				}
 				if scan.Protocols[v] {
 					var names []string
 					for _, c := range scan.Suites[v] {

@@ -97,6 +97,49 @@ func TestFileMode(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.out, "the private key in --key-file does not match the certificate relay.example") {
 		t.Errorf("exit %d:\n%s", r.code, r.out)
 	}
+	// Readable by its group only.
+	if err := os.Chmod(good, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "--cert-file", good, "--ca-file", ca.Cert)
+	if r.code != 2 || !strings.Contains(r.out, "holds a private key and is readable by its group (mode 0640)") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	if err := os.Chmod(good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// An encrypted key readable by everyone: exposed all the same, and
+	// socat would ask for its passphrase on a terminal.
+	dir := t.TempDir()
+	plain, enc := filepath.Join(dir, "plain.key"), filepath.Join(dir, "enc.key")
+	for _, args := range [][]string{
+		{"openssl", "pkey", "-in", good, "-out", plain},
+		{"openssl", "pkcs8", "-topk8", "-in", plain, "-passout", "pass:secret", "-out", enc},
+		{"chmod", "644", enc},
+	} {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	r = run(t, "--cert-file", good, "--key-file", enc, "--ca-file", ca.Cert)
+	if r.code != 2 || !strings.Contains(r.out, "CRITICAL: --key-file "+enc+" holds a private key and is readable by group and others (mode 0644)") ||
+		!strings.Contains(r.out, "WARNING: the private key in --key-file is encrypted") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	// A key owned by another user than the certificate (and not root).
+	if os.Geteuid() == 0 {
+		if err := os.Chmod(plain, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(plain, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		r = run(t, "--cert-file", good, "--key-file", plain, "--ca-file", ca.Cert)
+		if r.code != 1 || !strings.Contains(r.out, "WARNING: --key-file "+plain+" is owned by") ||
+			!strings.Contains(r.out, "not by the owner of the certificate") {
+			t.Errorf("exit %d:\n%s", r.code, r.out)
+		}
+	}
 	// Name check in file mode.
 	r = run(t, "--cert-file", good, "--ca-file", ca.Cert, "--hostname", "wrong.example", "--insecure-chain")
 	if r.code != 1 || !strings.Contains(r.out, "WARNING: the certificate is not valid for wrong.example: it names relay.example") {
@@ -116,6 +159,11 @@ func TestLiveOutputAndDeadline(t *testing.T) {
 	r = run(t, "-H", "127.0.0.1", "-p", fmt.Sprint(srv.Port), "--ca-file", ca.Cert, "--cert-only")
 	if r.code != 0 || strings.Contains(r.first(), "ciphers_accepted") {
 		t.Errorf("--cert-only enumerated:\n%s", r.out)
+	}
+	// A name that cannot resolve (RFC 6761 reserves .invalid) is said as such.
+	r = run(t, "-H", "no-such-host.invalid", "-p", "443", "-t", "3")
+	if r.code != 2 || !strings.Contains(r.first(), "no-such-host.invalid does not resolve") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
 	}
 	silent := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:"+testlab.Script(t, t.TempDir(), "silent", "exec sleep 600"))
 	r = run(t, "-H", "127.0.0.1", "-p", fmt.Sprint(silent.Port), "-t", "1")
@@ -173,6 +221,8 @@ func TestBadInput(t *testing.T) {
 		{with("--min-key-bits", "lots"), "--min-key-bits"},
 		{with("--min-key-bits", "99999"), "--min-key-bits"},
 		{with("--parallel", "0"), "--parallel"},
+		{with("--warning-days", "NaN"), "--warning-days"},
+		{with("--critical-days", "Inf"), "--critical-days"},
 		{with("--parallel", "64"), "--parallel"},
 		{with("-w", "fast"), "--warning"},
 		{with("-c", "2:1"), "--critical"},

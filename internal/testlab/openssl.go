@@ -66,6 +66,7 @@ type Leaf struct {
 	Bits       int    // RSA key size, default 2048
 	Digest     string // sha256 by default; sha1 for a weak signature
 	Start, End time.Time
+	EKU        string // extendedKeyUsage, e.g. "clientAuth"; none by default
 }
 
 // Issue signs a leaf and returns a PEM file with the certificate and its
@@ -89,6 +90,9 @@ func (ca *OpenSSLCA) Issue(t testing.TB, l Leaf) string {
 	args := []string{"req", "-new", "-newkey", fmt.Sprintf("rsa:%d", l.Bits), "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=" + l.CN}
 	if l.SAN != "" {
 		args = append(args, "-addext", "subjectAltName="+l.SAN)
+	}
+	if l.EKU != "" {
+		args = append(args, "-addext", "extendedKeyUsage="+l.EKU)
 	}
 	runOpenSSL(t, args...)
 	stamp := func(tm time.Time) string { return tm.UTC().Format("20060102150405Z") }

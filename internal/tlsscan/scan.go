@@ -47,6 +47,9 @@ func Probe(ctx context.Context, dial Dialer, hello tlswire.Hello, stop tlswire.S
 	if _, err := conn.Write(msg); err != nil {
 		return nil, err
 	}
+	if hello.Version == tlswire.VersionSSL2 {
+		stop = tlswire.UntilSSLv2
+	}
 	return tlswire.ReadFlight(conn, stop)
 }
 
@@ -104,9 +107,13 @@ func isClosed(err error) bool {
 // Result is what the server accepts.
 type Result struct {
 	Protocols map[uint16]bool     // version -> accepted
-	Suites    map[uint16][]uint16 // version -> accepted suites
-	Errors    map[uint16]error
-	Elapsed   time.Duration
+	Suites    map[uint16][]uint16 // version -> accepted suites (SSLv3 and later)
+	// SSLv2Specs is the number of cipher specs an SSLv2 server offers;
+	// they are not suites and are not counted as pairs (sslscan lists
+	// none), but SSLv2 itself is a weak protocol.
+	SSLv2Specs int
+	Errors     map[uint16]error
+	Elapsed    time.Duration
 }
 
 // Scan probes every version and enumerates the suites of each accepted
@@ -118,7 +125,7 @@ type Result struct {
 func Scan(ctx context.Context, dial Dialer, sni string, parallel int) *Result {
 	start := time.Now()
 	parallel = max(1, parallel)
-	dial = limit(dial, parallel)
+	dial = Limit(dial, parallel)
 	reg := tlswire.Suites()
 	versions := []uint16{tlswire.VersionSSL2, tlswire.VersionSSL3, tlswire.VersionTLS10, tlswire.VersionTLS11, tlswire.VersionTLS12, tlswire.VersionTLS13}
 	res := &Result{Protocols: map[uint16]bool{}, Suites: map[uint16][]uint16{}, Errors: map[uint16]error{}}
@@ -140,10 +147,13 @@ func Scan(ctx context.Context, dial Dialer, sni string, parallel int) *Result {
 		go func() {
 			defer wg.Done()
 			if v == tlswire.VersionSSL2 {
-				f, err := Probe(ctx, dial, tlswire.Hello{Version: v}, tlswire.UntilHello)
-				if Accepts(f, v) {
-					add(v, make([]uint16, f.SSLv2Specs), nil)
-				} else if err != nil {
+				f, err := Probe(ctx, dial, tlswire.Hello{Version: v}, tlswire.UntilSSLv2)
+				switch {
+				case Accepts(f, v):
+					mu.Lock()
+					res.Protocols[v], res.SSLv2Specs = true, f.SSLv2Specs
+					mu.Unlock()
+				case err != nil && !refusal(f, err):
 					add(v, nil, err)
 				}
 				return
@@ -186,7 +196,7 @@ func Scan(ctx context.Context, dial Dialer, sni string, parallel int) *Result {
 func pick(ctx context.Context, dial Dialer, version uint16, sni string, offer []uint16) (*uint16, error) {
 	f, err := Probe(ctx, dial, tlswire.Hello{Version: version, Suites: offer, SNI: sni}, tlswire.UntilHello)
 	if err != nil && (f == nil || !f.Hello) {
-		if (f != nil && f.Alert != nil) || isClosed(err) {
+		if refusal(f, err) {
 			return nil, nil
 		}
 		return nil, err
@@ -196,6 +206,12 @@ func pick(ctx context.Context, dial Dialer, version uint16, sni string, offer []
 	}
 	suite := f.Suite
 	return &suite, nil
+}
+
+// refusal reports whether a failed probe is the server saying no: an
+// alert, or closing (or resetting) the connection on our hello.
+func refusal(f *tlswire.Flight, err error) bool {
+	return (f != nil && f.Alert != nil) || isClosed(err)
 }
 
 func contains(list []uint16, v uint16) bool {
@@ -231,9 +247,9 @@ func chunks(list []uint16, n int) [][]uint16 {
 	return out
 }
 
-// limit wraps a dialer so that at most n of its connections are open at
+// Limit wraps a dialer so that at most n of its connections are open at
 // once; a connection gives its slot back when it is closed.
-func limit(dial Dialer, n int) Dialer {
+func Limit(dial Dialer, n int) Dialer {
 	slots := make(chan struct{}, n)
 	return func(ctx context.Context) (net.Conn, error) {
 		select {

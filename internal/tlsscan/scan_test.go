@@ -143,7 +143,7 @@ func TestLimitBoundsConnections(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	dial := limit(func(ctx context.Context) (net.Conn, error) {
+	dial := Limit(func(ctx context.Context) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", ln.Addr().String())
 	}, 2)

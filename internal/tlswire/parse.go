@@ -61,6 +61,11 @@ type Stop int
 const (
 	UntilHello Stop = iota // the ServerHello: enough to know version and suite
 	UntilDone              // ServerHelloDone: certificates and CertificateRequest too
+	// UntilSSLv2 reads the answer to an SSLv2 CLIENT-HELLO: an SSLv2
+	// SERVER-HELLO (2-byte header, high bit set) or a TLS alert. Only
+	// then is a first byte with the high bit set taken for SSLv2; any
+	// other time it is a plaintext answer (a telnet IAC, binary data).
+	UntilSSLv2
 )
 
 // hrrRandom marks a ServerHello that is a HelloRetryRequest (RFC 8446).
@@ -84,6 +89,9 @@ func ReadFlight(r io.Reader, stop Stop) (*Flight, error) {
 			return f, err
 		}
 		if first && hdr[0]&0x80 != 0 {
+			if stop != UntilSSLv2 {
+				return f, fmt.Errorf("%w (first bytes %q)", ErrNotTLS, hdr[:2])
+			}
 			// SSLv2 record: 2-byte header with the high bit set.
 			return readSSLv2(r, hdr[:2], f)
 		}
@@ -99,7 +107,7 @@ func ReadFlight(r io.Reader, stop Stop) (*Flight, error) {
 		if length > maxRecord {
 			return f, fmt.Errorf("a record of %d bytes is over the limit", length)
 		}
-		total += length
+		total += 5 + length // empty records count too: they cannot spin forever
 		if total > maxFlight {
 			return f, fmt.Errorf("the server sent more than %d bytes before finishing its hello", maxFlight)
 		}
@@ -266,14 +274,23 @@ func parseCertificates(msg []byte, f *Flight) error {
 // readSSLv2 reads an SSLv2 SERVER-HELLO after its 2-byte header.
 func readSSLv2(r io.Reader, hdr []byte, f *Flight) (*Flight, error) {
 	n := int(hdr[0]&0x7f)<<8 | int(hdr[1])
+	// A SERVER-HELLO has 11 fixed bytes and starts with type 4: check
+	// before trusting the length and waiting for up to 32 KiB.
+	if n < 11 {
+		return f, fmt.Errorf("%w (an SSLv2 record of %d bytes)", ErrNotTLS, n)
+	}
 	body := make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
+	if _, err := io.ReadFull(r, body[:1]); err != nil {
+		return f, err
+	}
+	if body[0] != 4 { // SERVER-HELLO
+		return f, fmt.Errorf("%w (an SSLv2 message of type %d)", ErrNotTLS, body[0])
+	}
+	if _, err := io.ReadFull(r, body[1:]); err != nil {
 		return f, err
 	}
 	c := &cursor{b: body}
-	if typ := c.u8(); typ != 4 || c.err != nil { // SERVER-HELLO
-		return f, fmt.Errorf("%w (an SSLv2 message of type %d)", ErrNotTLS, typ)
-	}
+	c.u8() // the type, checked
 	c.u8() // session id hit
 	c.u8() // certificate type
 	version := uint16(c.u16())

@@ -3,7 +3,6 @@ package tlswire
 import (
 	"bytes"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -77,9 +76,13 @@ func TestRecordedFlights(t *testing.T) {
 			t.Errorf("%s: %+v, %v", tt.file, f, err)
 		}
 		// Every truncation of a recording is an error or a partial flight,
-		// never a panic or a success it did not earn.
+		// never a panic or a success it did not earn: it ends in an error,
+		// or (cut after the message that ends the read) in the same answer.
 		for n := 0; n < len(data); n++ {
-			_, _ = ReadFlight(bytes.NewReader(data[:n]), tt.stop)
+			f, err := ReadFlight(bytes.NewReader(data[:n]), tt.stop)
+			if err == nil && !tt.check(f) {
+				t.Errorf("%s cut at %d of %d bytes: no error, and a flight that is not the full one: %+v", tt.file, n, len(data), f)
+			}
 		}
 	}
 }
@@ -136,7 +139,46 @@ func TestHostileLengths(t *testing.T) {
 	if _, err := ReadFlight(&b, UntilHello); err == nil {
 		t.Error("an endless flight accepted")
 	}
-	_ = binary.BigEndian
+	// Endless zero-length records count their headers against the limit:
+	// they end with an error, not by reading everything the peer sends.
+	var z bytes.Buffer
+	for i := 0; i < 300000; i++ { // 1.5 MB of headers, over the 1 MiB flight limit
+		z.Write([]byte{22, 3, 3, 0, 0})
+	}
+	if _, err := ReadFlight(&z, UntilHello); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("endless empty records: %v", err)
+	}
+	if z.Len() == 0 {
+		t.Error("endless empty records were read to the end")
+	}
+}
+
+// A first byte with the high bit set is SSLv2 only in answer to an SSLv2
+// hello; otherwise it is plaintext (a telnet IAC), said at once and not
+// after waiting for a 32 KiB "record".
+func TestHighBitFirstByte(t *testing.T) {
+	telnet := []byte{0xff, 0xfb, 0x01, 0xff, 0xfb, 0x03}
+	for _, stop := range []Stop{UntilHello, UntilDone} {
+		if _, err := ReadFlight(&blockAfter{data: telnet}, stop); !errors.Is(err, ErrNotTLS) {
+			t.Errorf("stop %d: a telnet negotiation: %v", stop, err)
+		}
+	}
+	if _, err := ReadFlight(&blockAfter{data: telnet}, UntilSSLv2); !errors.Is(err, ErrNotTLS) {
+		t.Errorf("SSLv2: a telnet negotiation (type 0x01, 32 KiB): %v", err)
+	}
+	// An SSLv2 SERVER-HELLO: type 4, no session hit, X.509, version 2,
+	// no certificate, two cipher specs (6 bytes), a 16-byte connection id.
+	body := []byte{4, 0, 1, 0, 2, 0, 0, 0, 6, 0, 16}
+	body = append(body, 0x01, 0x00, 0x80, 0x07, 0x00, 0xc0)
+	body = append(body, make([]byte, 16)...)
+	rec := append([]byte{0x80 | byte(len(body)>>8), byte(len(body))}, body...)
+	f, err := ReadFlight(&blockAfter{data: rec}, UntilSSLv2)
+	if err != nil || !f.SSLv2 || f.SSLv2Specs != 2 {
+		t.Errorf("an SSLv2 SERVER-HELLO: %+v, %v", f, err)
+	}
+	if _, err := ReadFlight(&blockAfter{data: rec}, UntilHello); !errors.Is(err, ErrNotTLS) {
+		t.Errorf("an SSLv2 answer to a TLS hello: %v", err)
+	}
 }
 
 func FuzzReadFlight(f *testing.F) {
