@@ -1,0 +1,298 @@
+// Package socatlog reads socat's log lines in every form they reach a
+// file or the journal, and classifies them into the categories an
+// operator alerts on. Parsing works on byte slices of a line without
+// copying: a log of a gigabyte is read at close to grep's speed.
+package socatlog
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// Format says how a line was written.
+type Format uint8
+
+// The formats a line is recognised in.
+const (
+	FormatNone    Format = iota // not socat's
+	FormatNative                // socat's own: -lf FILE or stderr
+	FormatSyslog                // <PRI>, RFC 3164 or RFC 3339 stamp, PROG[PID]: L message
+	FormatJournal               // a journal record (journalctl -o json)
+)
+
+// Line is one parsed socat log line. Its byte slices point into the
+// input; they are valid until the caller reuses that buffer.
+type Line struct {
+	Format Format
+	// Stamp is the line's own timestamp as written (native or syslog);
+	// Time parses it. For a journal record Micros holds the realtime.
+	Stamp  []byte
+	Micros int64
+	Host   []byte
+	Prog   []byte
+	PID    int
+	Level  byte // D I N W E F
+	Msg    []byte
+	// Cursor is a journal record's __CURSOR.
+	Cursor string
+}
+
+// isLevel reports whether c is one of socat's level letters.
+func isLevel(c byte) bool {
+	switch c {
+	case 'D', 'I', 'N', 'W', 'E', 'F':
+		return true
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// Parse recognises one line (without its newline). It returns false for
+// a line that is not socat's: a program's output, a blank line, another
+// daemon's syslog record.
+func Parse(b []byte, l *Line) bool {
+	*l = Line{}
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		b = b[:len(b)-1]
+	}
+	if len(b) < 10 {
+		return false
+	}
+	switch {
+	case isDigit(b[0]) && b[4] == '/':
+		return parseNative(b, l)
+	case b[0] == '{':
+		return parseJSON(b, l)
+	}
+	return parseSyslog(b, l)
+}
+
+// parseNative reads "YYYY/MM/DD HH:MM:SS[.uuuuuu] [HOST ]PROG[PID] L msg".
+func parseNative(b []byte, l *Line) bool {
+	if len(b) < 19+8 || b[7] != '/' || b[10] != ' ' || b[13] != ':' || b[16] != ':' {
+		return false
+	}
+	i := 19
+	if b[i] == '.' {
+		i++
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i >= len(b) || b[i] != ' ' {
+		return false
+	}
+	stamp := b[:i]
+	if !progLevel(b[i+1:], l, false) {
+		return false
+	}
+	l.Format, l.Stamp = FormatNative, stamp
+	return true
+}
+
+// progLevel reads "[HOST ]PROG[PID] L msg" (native) or, with colon,
+// "[HOST ]PROG[PID]: msg" (syslog) into l.
+func progLevel(b []byte, l *Line, colon bool) bool {
+	open := bytes.IndexByte(b, '[')
+	if open < 1 {
+		return false
+	}
+	end := open + 1
+	for end < len(b) && isDigit(b[end]) {
+		end++
+	}
+	if end == open+1 || end >= len(b) || b[end] != ']' {
+		return false
+	}
+	pid, err := strconv.Atoi(string(b[open+1 : end]))
+	if err != nil {
+		return false
+	}
+	head := b[:open]
+	if sp := bytes.LastIndexByte(head, ' '); sp >= 0 {
+		l.Host, l.Prog = head[:sp], head[sp+1:]
+	} else {
+		l.Prog = head
+	}
+	if len(l.Prog) == 0 {
+		return false
+	}
+	l.PID = pid
+	rest := b[end+1:]
+	if colon {
+		if len(rest) < 2 || rest[0] != ':' || rest[1] != ' ' {
+			return false
+		}
+		l.Msg = rest[2:]
+		return true
+	}
+	if len(rest) < 3 || rest[0] != ' ' || !isLevel(rest[1]) || rest[2] != ' ' {
+		return false
+	}
+	l.Level, l.Msg = rest[1], rest[3:]
+	return true
+}
+
+var months = []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// parseSyslog reads a syslog record: an optional <PRI>, an RFC 3164
+// ("Nov 26 06:26:52") or RFC 3339 ("2026-11-26T06:26:52.1+00:00") stamp,
+// an optional host, "PROG[PID]: " and socat's "L message". The journal's
+// text output is the same form; a message that is itself a whole socat
+// line (systemd's stderr capture) is read as that line.
+func parseSyslog(b []byte, l *Line) bool {
+	i := 0
+	if b[0] == '<' {
+		i = 1
+		for i < len(b) && i < 5 && isDigit(b[i]) {
+			i++
+		}
+		if i == 1 || i >= len(b) || b[i] != '>' {
+			return false
+		}
+		i++
+	}
+	start := i
+	switch {
+	case len(b) >= i+16 && isMonth(b[i:i+3]) && b[i+3] == ' ' && b[i+6] == ' ' && b[i+9] == ':' && b[i+12] == ':' && b[i+15] == ' ':
+		i += 15
+	case len(b) >= i+20 && isDigit(b[i]) && b[i+4] == '-' && b[i+10] == 'T':
+		sp := bytes.IndexByte(b[i:], ' ')
+		if sp < 0 {
+			return false
+		}
+		i += sp
+	default:
+		return false
+	}
+	stamp := b[start:i]
+	var outer Line
+	if !progLevel(b[i+1:], &outer, true) {
+		return false
+	}
+	msg := outer.Msg
+	// The message is a whole native socat line (journal of a service's
+	// stderr): that line is the record, with its own PID and level.
+	if len(msg) > 0 && isDigit(msg[0]) && parseNative(msg, l) {
+		if l.Host == nil {
+			l.Host = outer.Host
+		}
+		return true
+	}
+	if len(msg) < 2 || !isLevel(msg[0]) || msg[1] != ' ' {
+		return false
+	}
+	*l = outer
+	l.Format, l.Stamp, l.Level, l.Msg = FormatSyslog, stamp, msg[0], msg[2:]
+	return true
+}
+
+func isMonth(b []byte) bool {
+	for _, m := range months {
+		if string(b) == m {
+			return true
+		}
+	}
+	return false
+}
+
+// journalRecord is the part of a `journalctl -o json` record we read.
+// MESSAGE is a string, or an array of bytes when it is not UTF-8.
+type journalRecord struct {
+	Message  json.RawMessage `json:"MESSAGE"`
+	PID      string          `json:"_PID"`
+	Ident    string          `json:"SYSLOG_IDENTIFIER"`
+	Host     string          `json:"_HOSTNAME"`
+	Realtime string          `json:"__REALTIME_TIMESTAMP"`
+	Cursor   string          `json:"__CURSOR"`
+}
+
+// ParseJournal decodes one journal JSON record and parses its message.
+// It returns the record's cursor even when the message is not socat's.
+func parseJSON(b []byte, l *Line) bool {
+	var r journalRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return false
+	}
+	msg := journalMessage(r.Message)
+	micros, _ := strconv.ParseInt(r.Realtime, 10, 64)
+	cursor := r.Cursor
+	if len(msg) > 0 && isDigit(msg[0]) && parseNative(msg, l) {
+		l.Format, l.Micros, l.Cursor = FormatJournal, micros, cursor
+		return true
+	}
+	*l = Line{Micros: micros, Cursor: cursor}
+	if len(msg) < 2 || !isLevel(msg[0]) || msg[1] != ' ' {
+		return false
+	}
+	l.Format, l.Level, l.Msg = FormatJournal, msg[0], msg[2:]
+	l.Prog, l.Host = []byte(r.Ident), []byte(r.Host)
+	l.PID, _ = strconv.Atoi(r.PID)
+	return true
+}
+
+// JournalCursor returns the cursor and realtime of a journal JSON record,
+// whether or not its message is socat's.
+func JournalCursor(b []byte) (cursor string, micros int64, ok bool) {
+	var r journalRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return "", 0, false
+	}
+	micros, _ = strconv.ParseInt(r.Realtime, 10, 64)
+	return r.Cursor, micros, r.Cursor != ""
+}
+
+func journalMessage(raw json.RawMessage) []byte {
+	if len(raw) == 0 {
+		return nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return []byte(s)
+		}
+		return nil
+	}
+	var bs []byte
+	var ints []int
+	if json.Unmarshal(raw, &ints) == nil {
+		for _, v := range ints {
+			bs = append(bs, byte(v))
+		}
+	}
+	return bs
+}
+
+// Time parses the line's own timestamp. Native and RFC 3164 stamps have
+// no zone and are read in loc; an RFC 3164 stamp has no year either, and
+// takes the year that puts it closest before now (a December line read
+// in January is last year's).
+func (l *Line) Time(loc *time.Location, now time.Time) (time.Time, bool) {
+	if l.Format == FormatJournal && l.Micros > 0 {
+		return time.UnixMicro(l.Micros), true
+	}
+	s := string(l.Stamp)
+	if len(s) == 0 {
+		return time.Time{}, false
+	}
+	if isDigit(s[0]) && len(s) >= 19 && s[4] == '/' {
+		t, err := time.ParseInLocation("2006/01/02 15:04:05.999999", s, loc)
+		return t, err == nil
+	}
+	if isDigit(s[0]) {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return t, err == nil
+	}
+	t, err := time.ParseInLocation("Jan _2 15:04:05", s, loc)
+	if err != nil {
+		return time.Time{}, false
+	}
+	t = t.AddDate(now.In(loc).Year(), 0, 0)
+	if t.After(now.Add(24 * time.Hour)) {
+		t = t.AddDate(-1, 0, 0)
+	}
+	return t, true
+}

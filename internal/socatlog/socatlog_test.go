@@ -1,0 +1,305 @@
+package socatlog
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The real logs in testdata (captured from socat 1.7.4.4; lines starting
+// with ### are annotations, counted as unparsed) and what an operator
+// reads in them.
+func TestSamples(t *testing.T) {
+	tests := []struct {
+		file string
+		want string // categories with a count, in order
+	}{
+		{"a_fork_relay_ok.dd.log", "warning=2 accepted=2 exit=2"},
+		{"b_backend_refused.dd.log", "error=1 warning=2 backend_failure=1 accepted=1 exit=1"},
+		{"c_range_reject.dd.log", "warning=5 refused=2 accepted=3 exit=3"},
+		{"d1_tls_listen_no_client_cert.dd.log", "error=1 warning=2 tls_failure=1 accepted=1 exit=1"},
+		{"e1_tls_client_verify_selfsigned.dd.log", "error=4 warning=1 tls_failure=4 accepted=2 exit=1"},
+		{"fmt_combo_lu_lh_lp.log", "error=1 warning=1 backend_failure=1"},
+		{"fmt_level_d2.log", "error=1 warning=1 backend_failure=1"},
+		{"fmt_lf.log", "error=2 warning=2 backend_failure=2"},
+		{"fmt_lh.log", "error=2 warning=2 backend_failure=2"},
+		{"fmt_lp.log", "error=1 warning=1 backend_failure=1"},
+		{"fmt_lu.log", "error=1 warning=1 backend_failure=1"},
+		// -ly: three failed connects (one from a listener's child), one
+		// listener stopped by SIGTERM.
+		{"fmt_syslog_datagrams.log", "error=3 warning=4 backend_failure=3 accepted=1 exit=1"},
+		// Five listeners end by SIGTERM, SIGINT, SIGHUP; a child killed
+		// by SIGTERM is not an exit of the service.
+		{"j_signals.dd.log", "warning=4 accepted=2 exit=5"},
+		{"k1_tls_expired_server_cert.dd.log", "error=2 warning=1 tls_failure=2 accepted=1 exit=1"},
+		// Two binds on a taken port and a UNIX socket that exists: three
+		// services that fail to start; two listeners stopped.
+		{"l_addr_in_use.dd.log", "error=3 warning=2 exit=5"},
+	}
+	for _, tt := range tests {
+		f, err := os.Open(filepath.Join("testdata", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := &Options{Show: 2}
+		tally, _, err := o.ScanReader(context.Background(), f, true)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tally.Resolve(map[int]bool{}, 2)
+		var got []string
+		for c := Category(0); c < NumCategories; c++ {
+			if tally.Count[c] > 0 {
+				got = append(got, fmt.Sprintf("%s=%d", c, tally.Count[c]))
+			}
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("%s: %s, want %s", tt.file, strings.Join(got, " "), tt.want)
+		}
+	}
+}
+
+func TestParseFormats(t *testing.T) {
+	tests := []struct {
+		line                   string
+		ok                     bool
+		host, prog, msg, stamp string
+		pid                    int
+		level                  byte
+	}{
+		{line: "2026/11/26 06:24:48 socat[27274] N listening on AF=2 127.0.0.1:21092", ok: true, prog: "socat", pid: 27274, level: 'N',
+			msg: "listening on AF=2 127.0.0.1:21092", stamp: "2026/11/26 06:24:48"},
+		{line: "2026/11/26 06:26:44.309808 vm relay-A[4982] E connect(5, AF=2 127.0.0.1:22001, 16): Connection refused", ok: true,
+			host: "vm", prog: "relay-A", pid: 4982, level: 'E', msg: "connect(5, AF=2 127.0.0.1:22001, 16): Connection refused", stamp: "2026/11/26 06:26:44.309808"},
+		{line: "<27>Nov 26 06:26:53 socat[5458]: E connect(5, AF=2 127.0.0.1:22101, 16): Connection refused", ok: true,
+			prog: "socat", pid: 5458, level: 'E', msg: "connect(5, AF=2 127.0.0.1:22101, 16): Connection refused", stamp: "Nov 26 06:26:53"},
+		// rsyslog's file format, with host, RFC 3164 and RFC 3339 stamps.
+		{line: "Nov  6 06:26:53 relay01 socat[5458]: W exiting on signal 15", ok: true,
+			host: "relay01", prog: "socat", pid: 5458, level: 'W', msg: "exiting on signal 15", stamp: "Nov  6 06:26:53"},
+		{line: "2026-11-26T06:26:53.123456+01:00 relay01 socat[5458]: N exit(143)", ok: true,
+			host: "relay01", prog: "socat", pid: 5458, level: 'N', msg: "exit(143)", stamp: "2026-11-26T06:26:53.123456+01:00"},
+		// The journal's text output of a service's stderr: the whole socat
+		// line, with the PID that wrote it.
+		{line: "Nov 26 06:26:53 relay01 socat[100]: 2026/11/26 06:26:53 socat[101] E SSL_accept(): error:0A00010B:SSL routines::wrong version number", ok: true,
+			host: "relay01", prog: "socat", pid: 101, level: 'E', msg: "SSL_accept(): error:0A00010B:SSL routines::wrong version number", stamp: "2026/11/26 06:26:53"},
+		// Journal JSON, a plain message and an embedded line; a message
+		// that is not UTF-8 comes as an array of bytes.
+		{line: `{"__CURSOR":"s=1;i=2","__REALTIME_TIMESTAMP":"1764138413000000","_PID":"77","SYSLOG_IDENTIFIER":"socat","MESSAGE":"E connect(5, AF=2 127.0.0.1:1, 16): Connection refused"}`, ok: true,
+			prog: "socat", pid: 77, level: 'E', msg: "connect(5, AF=2 127.0.0.1:1, 16): Connection refused"},
+		{line: `{"__CURSOR":"c","_PID":"77","MESSAGE":"2026/11/26 06:26:53 socat[78] W exiting on signal 15"}`, ok: true,
+			prog: "socat", pid: 78, level: 'W', msg: "exiting on signal 15", stamp: "2026/11/26 06:26:53"},
+		{line: `{"__CURSOR":"c","_PID":"77","MESSAGE":[69,32,98,97,100,255]}`, ok: true, pid: 77, level: 'E', msg: "bad\xff"},
+		// Not socat's.
+		{line: "hello from the program behind EXEC"},
+		{line: "Nov 26 06:26:53 relay01 sshd[5458]: Accepted publickey for root"},
+		{line: "2026/11/26 06:24:48 socat[27274] X unknown level"},
+		{line: "2026/11/26 06:24:48 socat[abc] N no pid"},
+		{line: `{"MESSAGE": 5}`},
+		{line: "### an annotation"},
+		{line: ""},
+	}
+	for _, tt := range tests {
+		var l Line
+		ok := Parse([]byte(tt.line), &l)
+		if ok != tt.ok {
+			t.Errorf("%q: parsed %v, want %v", tt.line, ok, tt.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if string(l.Host) != tt.host || (tt.prog != "" && string(l.Prog) != tt.prog) || l.PID != tt.pid || l.Level != tt.level ||
+			string(l.Msg) != tt.msg || string(l.Stamp) != tt.stamp {
+			t.Errorf("%q:\n got host %q prog %q pid %d level %c msg %q stamp %q", tt.line, l.Host, l.Prog, l.PID, l.Level, l.Msg, l.Stamp)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		line string
+		want string
+	}{
+		{"2026/11/26 06:24:49 socat[1] W refusing connection from AF=2 127.0.0.1:57524 due to range option", "warning refused"},
+		{"2026/11/26 06:24:49 socat[1] W refusing connection from AF=2 1.2.3.4:5 due to tcpwrapper option", "warning refused"},
+		{"2026/11/26 06:24:49 socat[1] E SSL_accept(): error:0A0000C7:SSL routines::peer did not return a certificate", "error tls_failure"},
+		{"2026/11/26 06:24:49 socat[1] E certificate is valid but its commonName does not match hostname \"x\"", "error tls_failure"},
+		{"2026/11/26 06:24:49 socat[1] E connect(5, AF=2 127.0.0.1:1, 16): Connection timed out", "error backend_failure"},
+		{"2026/11/26 06:24:49 socat[1] E execvp(\"/x\", \"/x\"): No such file or directory", "error backend_failure"},
+		{"2026/11/26 06:24:49 socat[1] E waitpid(): child 5 exited with status 3", "error backend_failure"},
+		{"2026/11/26 06:24:49 socat[1] W read(5, 0x1, 8192): Connection reset by peer", "warning reset"},
+		{"2026/11/26 06:24:49 socat[1] E write(5, 0x1, 3): Broken pipe", "error reset"},
+		{"2026/11/26 06:24:49 socat[1] N inactivity timeout triggered", "timeout"},
+		{"2026/11/26 06:24:49 socat[1] W accept: Connection timed out", "warning timeout"},
+		{"2026/11/26 06:24:49 socat[1] N maxchildren are active, waiting", "capacity"},
+		{"2026/11/26 06:24:49 socat[1] N SSL connection using AECDH-NULL-SHA", "weak_tls"},
+		{"2026/11/26 06:24:49 socat[1] N SSL connection using RC4-MD5", "weak_tls"},
+		{"2026/11/26 06:24:49 socat[1] N SSL connection using TLS_AES_256_GCM_SHA384", ""},
+		{"2026/11/26 06:24:49 socat[1] N SSL connection using ECDHE-RSA-AES128-GCM-SHA256", ""},
+		{"2026/11/26 06:24:49 socat[1] N accepting connection from AF=2 127.0.0.1:51186 on AF=2 127.0.0.1:21000", "accepted"},
+		{"2026/11/26 06:24:49 socat[1] E parseopts_table(): unknown option \"bogus\"", "error config"},
+		{"2026/11/26 06:24:49 socat[1] E unknown device/address \"FOO\"", "error config"},
+		{"2026/11/26 06:24:49 socat[1] E TCP-LISTEN: wrong number of parameters (0 instead of 1)", "error config"},
+		{"2026/11/26 06:24:49 socat[1] E SSL_CTX_use_certificate_file(): error:80000002:system library::No such file or directory", "error config"},
+		{"2026/11/26 06:24:49 socat[1] E SSL_set_cipher_list(, \"NOPE\"): error:0A0000B9:SSL routines::no cipher match", "error config"},
+		{"2026/11/26 06:24:49 socat[1] F something fatal", "fatal"},
+		{"2026/11/26 06:24:49 socat[1] W recvmsg(): Resource temporarily unavailable", "warning"},
+		{"2026/11/26 06:24:49 socat[1] N socat_signal(): handling signal 15", ""},
+	}
+	for _, tt := range tests {
+		var l Line
+		if !Parse([]byte(tt.line), &l) {
+			t.Errorf("%q does not parse", tt.line)
+			continue
+		}
+		c := Classify(&l)
+		var got []string
+		for cat := Category(0); cat < NumCategories; cat++ {
+			if c.Set.Has(cat) {
+				got = append(got, cat.String())
+			}
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("%q: %q, want %q", tt.line, strings.Join(got, " "), tt.want)
+		}
+	}
+	var l Line
+	Parse([]byte("2026/11/26 06:24:49 socat[1] I transferred 6 bytes from 6 to 5"), &l)
+	if c := Classify(&l); c.Transferred != 6 {
+		t.Errorf("transferred: %d", c.Transferred)
+	}
+}
+
+func TestExitNeedsAListener(t *testing.T) {
+	log := strings.Join([]string{
+		"2026/11/26 06:24:48 socat[10] N listening on AF=2 127.0.0.1:1",
+		"2026/11/26 06:24:48 socat[11] W exiting on signal 15", // a child
+		"2026/11/26 06:24:48 socat[10] W exiting on signal 15",
+		"2026/11/26 06:24:48 socat[10] N exit(143)", // the same exit, once
+		"2026/11/26 06:24:48 socat[12] N listening on AF=2 127.0.0.1:2",
+		"",
+	}, "\n")
+	o := &Options{Show: 5}
+	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
+	listeners := map[int]bool{}
+	tally.Resolve(listeners, 5)
+	if tally.Count[Exit] != 1 || len(tally.Last[Exit]) != 1 || !strings.Contains(tally.Last[Exit][0], "socat[10] W exiting") {
+		t.Errorf("exit %d, lines %q", tally.Count[Exit], tally.Last[Exit])
+	}
+	// The next run knows 12 listens.
+	if !listeners[12] || listeners[10] {
+		t.Errorf("listeners after the run: %v", listeners)
+	}
+	next, _, _ := o.ScanReader(context.Background(), strings.NewReader("2026/11/26 06:25:00 socat[12] N exit(1)\n"), true)
+	next.Resolve(listeners, 5)
+	if next.Count[Exit] != 1 {
+		t.Errorf("an exit of a listener seen in an earlier run: %d", next.Count[Exit])
+	}
+}
+
+// Bounded memory: a long line is cut and counted, never held; NUL bytes,
+// invalid UTF-8 and CRLF are tolerated; a partial last line is left for
+// the next run unless final.
+func TestReaderBounds(t *testing.T) {
+	long := strings.Repeat("x", 6<<20)
+	log := "2026/11/26 06:24:49 socat[1] E connect(5, AF=2 127.0.0.1:1, 16): Connection refused\n" + long + "\n" +
+		"2026/11/26 06:24:49 socat[1] E a\x00b\xff\r\n" + "2026/11/26 06:24:49 socat[1] E partial"
+	o := &Options{MaxLine: 4096}
+	tally, used, err := o.ScanReader(context.Background(), strings.NewReader(log), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tally.Count[Error] != 2 || tally.Cut != 1 || tally.Lines != 3 {
+		t.Errorf("errors %d cut %d lines %d", tally.Count[Error], tally.Cut, tally.Lines)
+	}
+	if want := int64(len(log) - len("2026/11/26 06:24:49 socat[1] E partial")); used != want {
+		t.Errorf("consumed %d, want %d (up to the partial line)", used, want)
+	}
+	// A 6 MB line without newline at the end of the file is consumed.
+	tally, used, _ = o.ScanReader(context.Background(), strings.NewReader(long), false)
+	if tally.Cut != 1 || used != int64(len(long)) {
+		t.Errorf("a long unterminated line: cut %d, consumed %d", tally.Cut, used)
+	}
+}
+
+func TestPatternsAndSince(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	log := strings.Join([]string{
+		"2026/11/26 10:00:00 socat[1] E connect(5, AF=2 10.0.0.1:1, 16): Connection refused",
+		"2026/11/26 11:59:00 socat[1] E connect(5, AF=2 10.0.0.2:1, 16): Connection refused",
+		"2026/11/26 11:59:30 socat[1] E connect(5, AF=2 10.0.0.3:1, 16): Connection refused",
+		"2026/11/26 11:59:40 socat[1] N accepting connection from AF=2 10.9.9.9:1 on AF=2 0.0.0.0:80",
+		"",
+	}, "\n")
+	o := &Options{Since: now.Add(-5 * time.Minute), Loc: time.UTC, Now: now, Show: 5,
+		Ignore: []*regexp.Regexp{regexp.MustCompile(`10\.0\.0\.3`)}, Critical: []*regexp.Regexp{regexp.MustCompile(`10\.9\.`)}}
+	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
+	if tally.Count[BackendFailure] != 1 || tally.Old != 1 || tally.Ignored != 1 || tally.PatternCrit != 1 || tally.Count[Accepted] != 1 {
+		t.Errorf("backend %d old %d ignored %d pattern %d accepted %d", tally.Count[BackendFailure], tally.Old, tally.Ignored, tally.PatternCrit, tally.Count[Accepted])
+	}
+}
+
+// Parallel readers over one file agree with one reader, line for line.
+func TestScanFileParallel(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 20<<20; i++ {
+		fmt.Fprintf(&b, "2026/11/26 06:24:49 socat[%d] N listening on AF=2 127.0.0.1:1\n", i)
+		fmt.Fprintf(&b, "2026/11/26 06:24:49 socat[%d] E connect(5, AF=2 127.0.0.1:1, 16): Connection refused\n", i+1)
+		fmt.Fprintf(&b, "2026/11/26 06:24:49 socat[%d] W exiting on signal 15\n", i)
+		b.WriteString("program output\n")
+	}
+	b.WriteString("2026/11/26 06:24:49 socat[1] E unfinished")
+	path := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	one := &Options{Workers: 1, Show: 3}
+	t1, off1, err1 := one.ScanFile(context.Background(), f, 0, int64(b.Len()))
+	four := &Options{Workers: 4, Show: 3}
+	t4, off4, err4 := four.ScanFile(context.Background(), f, 0, int64(b.Len()))
+	if err1 != nil || err4 != nil || off1 != off4 || off1 != int64(b.Len()-len("2026/11/26 06:24:49 socat[1] E unfinished")) {
+		t.Fatalf("offsets %d %d, errors %v %v", off1, off4, err1, err4)
+	}
+	t1.Resolve(map[int]bool{}, 3)
+	t4.Resolve(map[int]bool{}, 3)
+	if t1.Count != t4.Count || t1.Lines != t4.Lines || t1.Unparsed != t4.Unparsed || fmt.Sprint(t1.Last) != fmt.Sprint(t4.Last) {
+		t.Errorf("1 reader: %v %d %d\n4 readers: %v %d %d", t1.Count, t1.Lines, t1.Unparsed, t4.Count, t4.Lines, t4.Unparsed)
+	}
+	if t1.Count[Exit] == 0 || t1.Count[Exit] != t1.Count[Error] {
+		t.Errorf("exits %d, errors %d", t1.Count[Exit], t1.Count[Error])
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.log")
+	for _, p := range files {
+		data, _ := os.ReadFile(p)
+		for _, line := range strings.Split(string(data), "\n") {
+			f.Add([]byte(line))
+		}
+	}
+	f.Add([]byte(`{"MESSAGE":[1,2,300],"__CURSOR":"x"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var l Line
+		if Parse(b, &l) {
+			_ = Classify(&l)
+			_, _ = l.Time(time.UTC, time.Now())
+			if l.Format == FormatNone || !isLevel(l.Level) {
+				t.Errorf("parsed without format or level: %q", b)
+			}
+		}
+		o := &Options{MaxLine: 64, Show: 1}
+		_, used, _ := o.ScanReader(context.Background(), strings.NewReader(string(b)), true)
+		if used != int64(len(b)) {
+			t.Errorf("final scan consumed %d of %d", used, len(b))
+		}
+	})
+}
