@@ -185,3 +185,38 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 	}
 }
+
+// StartLogFile runs "socat -d -d -lf LOG ARGS..." (socat writes its own
+// log file, as in production) and waits until the file says it listens.
+// Extra global options (-d, -lu...) go in front of the addresses in args.
+func StartLogFile(t testing.TB, log string, args ...string) *Socat {
+	t.Helper()
+	Need(t, "socat")
+	s := &Socat{}
+	s.cond = sync.NewCond(&s.mu)
+	cmd := exec.Command("socat", append([]string{"-d", "-d", "-lf", log}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start socat %v: %v", args, err)
+	}
+	s.Cmd, s.PID = cmd, cmd.Process.Pid
+	t.Cleanup(func() { s.Stop() })
+	var m []string
+	Eventually(t, 10*time.Second, "socat to log that it listens", func() bool {
+		data, _ := os.ReadFile(log)
+		m = listening.FindStringSubmatch(string(data))
+		return m != nil
+	})
+	if m[2] != "" {
+		s.Path = m[2]
+	} else {
+		s.Port, _ = strconv.Atoi(m[4])
+	}
+	return s
+}
+
+// CountLines returns how many lines of the file match re.
+func CountLines(path string, re *regexp.Regexp) int {
+	data, _ := os.ReadFile(path)
+	return len(re.FindAllIndex(data, -1))
+}

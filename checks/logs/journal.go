@@ -1,0 +1,190 @@
+package logs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/socatlog"
+	"github.com/check-socat/check-socat/internal/statefile"
+)
+
+// journalState is what is remembered of a journal source.
+type journalState struct {
+	Key       string `json:"key"`
+	Cursor    string `json:"cursor"`
+	Micros    int64  `json:"micros"` // realtime of the last record read
+	Listeners []int  `json:"listeners,omitempty"`
+}
+
+// journalKey names a journal source: the unit, the file, or both.
+func journalKey(cfg *Config) string {
+	var parts []string
+	if cfg.JournalFile != "" {
+		parts = append(parts, "file="+cfg.JournalFile)
+	}
+	if cfg.JournalUnit != "" {
+		parts = append(parts, "unit="+cfg.JournalUnit)
+	}
+	return "journal:" + strings.Join(parts, ",")
+}
+
+func journalName(cfg *Config) string {
+	switch {
+	case cfg.JournalFile != "" && cfg.JournalUnit != "":
+		return fmt.Sprintf("journal file %s, unit %s", cfg.JournalFile, cfg.JournalUnit)
+	case cfg.JournalFile != "":
+		return "journal file " + cfg.JournalFile
+	}
+	return "journal unit " + cfg.JournalUnit
+}
+
+// journalctl runs journalctl with the source's selection and extra
+// arguments, and counts the records it prints.
+func journalctl(ctx context.Context, cfg *Config, o *socatlog.Options, extra ...string) (socatlog.Tally, error) {
+	args := []string{"-o", "json", "--no-pager", "-q"}
+	if cfg.JournalFile != "" {
+		args = append(args, "--file", cfg.JournalFile)
+	}
+	if cfg.JournalUnit != "" {
+		args = append(args, "-u", cfg.JournalUnit)
+	}
+	args = append(args, extra...)
+	cmd := exec.CommandContext(ctx, "journalctl", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return socatlog.Tally{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return socatlog.Tally{}, errUnknown{errors.New("journalctl is not installed: install systemd, or read socat's log file with -f")}
+		}
+		return socatlog.Tally{}, errUnknown{fmt.Errorf("cannot run journalctl: %v", err)}
+	}
+	t, _, scanErr := o.ScanReader(ctx, out, true)
+	waitErr := cmd.Wait()
+	if ctx.Err() != nil {
+		return t, ctx.Err()
+	}
+	if waitErr != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		return t, fmt.Errorf("journalctl %s failed: %s", strings.Join(args, " "), sanitize.Text(msg, 160))
+	}
+	return t, scanErr
+}
+
+// readJournal reads the records of the unit (or journal file) after the
+// remembered cursor.
+func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*sourceResult, error) {
+	res := &sourceResult{name: journalName(cfg)}
+	if cfg.JournalFile != "" {
+		if _, _, err := openLog(cfg.JournalFile); err != nil {
+			return nil, errUnknown{fmt.Errorf("--journal-file: %v", strings.TrimPrefix(err.Error(), "log "))}
+		}
+	}
+	if cfg.NoState {
+		t, err := journalctl(ctx, cfg, o)
+		if err != nil {
+			return nil, journalError(ctx, err)
+		}
+		t.Resolve(map[int]bool{}, o.Show)
+		res.tally = t
+		res.lastNew = microsTime(t.Micros)
+		return res, nil
+	}
+	key := journalKey(cfg)
+	lock, err := statefile.Acquire(ctx, cfg.StateDir, statefile.Path(cfg.StateDir, key))
+	if err != nil {
+		return nil, stateError(ctx, cfg, err)
+	}
+	defer lock.Release()
+	var st journalState
+	loadErr := lock.Load(&st)
+	fresh := false
+	switch {
+	case loadErr == nil && st.Key != key:
+		res.warns = append(res.warns, fmt.Sprintf("the state of %s belonged to another source: replaced", res.name))
+		fresh = true
+	case errors.Is(loadErr, fs.ErrNotExist):
+		fresh = true
+	case errors.Is(loadErr, statefile.ErrCorrupt):
+		res.warns = append(res.warns, fmt.Sprintf("the state of %s could not be trusted (%s): replaced, counting as on a first run", res.name, sanitize.Text(loadErr.Error(), 100)))
+		fresh = true
+	case loadErr != nil:
+		return nil, stateError(ctx, cfg, loadErr)
+	}
+	listeners := map[int]bool{}
+	for _, p := range st.Listeners {
+		listeners[p] = true
+	}
+	var t socatlog.Tally
+	switch {
+	case fresh && cfg.FirstRun == "end":
+		// Learn the listeners from the last records and take the cursor
+		// of the newest; count nothing.
+		learn, err := journalctl(ctx, cfg, o, "-n", "5000")
+		if err != nil {
+			return nil, journalError(ctx, err)
+		}
+		learn.Resolve(listeners, 0)
+		t.Cursor, t.Micros = learn.Cursor, learn.Micros
+		res.first = true
+		res.notes = append(res.notes, fmt.Sprintf("first run: position recorded in %s; nothing counted (--first-run start counts what it holds)", res.name))
+	case fresh:
+		t, err = journalctl(ctx, cfg, o)
+	case st.Cursor == "":
+		t, err = journalctl(ctx, cfg, o)
+	default:
+		t, err = journalctl(ctx, cfg, o, "--after-cursor", st.Cursor)
+		if err != nil && ctx.Err() == nil && st.Micros > 0 {
+			// The cursor is gone (the journal was rotated or vacuumed):
+			// read from the time of the last record instead.
+			res.notes = append(res.notes, fmt.Sprintf("the cursor of %s is no longer in the journal: read from the time of the last record", res.name))
+			t, err = journalctl(ctx, cfg, o, "--since", "@"+strconv.FormatFloat(float64(st.Micros)/1e6+1e-6, 'f', 6, 64))
+		}
+	}
+	if err != nil {
+		return nil, journalError(ctx, err)
+	}
+	if !res.first {
+		t.Resolve(listeners, o.Show)
+		res.tally = t
+	}
+	st.Key = key
+	if t.Cursor != "" {
+		st.Cursor, st.Micros = t.Cursor, t.Micros
+	}
+	st.Listeners = listenerList(listeners)
+	if err := lock.Save(&st); err != nil {
+		return nil, stateError(ctx, cfg, err)
+	}
+	res.lastNew = microsTime(st.Micros)
+	return res, nil
+}
+
+func microsTime(us int64) time.Time {
+	if us <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us)
+}
+
+func journalError(ctx context.Context, err error) error {
+	var u errUnknown
+	if errors.As(err, &u) || ctx.Err() != nil {
+		return err
+	}
+	return errUnknown{err}
+}

@@ -1,0 +1,282 @@
+package logs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/socatlog"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/threshold"
+)
+
+// errUnknown is a failure that makes the run UNKNOWN: a missing or
+// unreadable source, an unusable state directory.
+type errUnknown struct{ err error }
+
+func (e errUnknown) Error() string { return e.err.Error() }
+func (e errUnknown) Unwrap() error { return e.err }
+
+func stateError(ctx context.Context, cfg *Config, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	return errUnknown{fmt.Errorf("--state-dir %s: %v; give a directory this user can write, or --no-state", sanitize.Text(cfg.StateDir, 100), err)}
+}
+
+// phrases are the category names as the summary says them, singular and
+// plural.
+var phrases = [socatlog.NumCategories][2]string{
+	{"fatal error", "fatal errors"},
+	{"error", "errors"},
+	{"warning", "warnings"},
+	{"refused connection", "refused connections"},
+	{"TLS failure", "TLS failures"},
+	{"backend failure", "backend failures"},
+	{"reset connection", "reset connections"},
+	{"timeout", "timeouts"},
+	{"wait at max-children", "waits at max-children"},
+	{"weak TLS session", "weak TLS sessions"},
+	{"accepted connection", "accepted connections"},
+	{"service exit", "service exits"},
+	{"configuration error", "configuration errors"},
+}
+
+func phrase(c socatlog.Category, n int64) string {
+	p := phrases[c][1]
+	if n == 1 {
+		p = phrases[c][0]
+	}
+	return thousands(n) + " " + p
+}
+
+// thousands writes 1204 as 1,204.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if n < 0 || len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// ensureStateDir makes the default state directory sticky and writable
+// by all, like /tmp, when it has to create it.
+func ensureStateDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if dir == DefaultStateDir {
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		return os.Chmod(dir, 0o1777|os.ModeSticky)
+	}
+	return os.MkdirAll(dir, 0o755)
+}
+
+// Run performs the check. stdin is read for -f -.
+func Run(ctx context.Context, env check.Env, cfg Config, stdin io.Reader) check.Result {
+	if err := cfg.Validate(); err != nil {
+		return check.Unknownf("%v", err)
+	}
+	now := time.Now()
+	if cfg.Now != nil {
+		now = cfg.Now()
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = min(runtime.NumCPU(), 4)
+	}
+	o := &socatlog.Options{Loc: time.Local, Now: now, Ignore: cfg.IgnorePatterns, Critical: cfg.CritPatterns,
+		Warning: cfg.WarnPatterns, Show: cfg.Show, MaxLine: 64 << 10, Workers: workers}
+	if cfg.Since > 0 {
+		o.Since = now.Add(-cfg.Since)
+	}
+	if !cfg.NoState {
+		if err := ensureStateDir(cfg.StateDir); err != nil {
+			return check.Unknownf("--state-dir %s cannot be created: %v; give a directory this user can write, or --no-state", sanitize.Text(cfg.StateDir, 100), unwrapPath(err))
+		}
+	}
+
+	var results []*sourceResult
+	for _, path := range cfg.Files {
+		env.SetStage("reading " + path)
+		var r *sourceResult
+		var err error
+		if path == "-" {
+			r, err = readStdin(ctx, o, stdin)
+		} else {
+			r, err = readFile(ctx, &cfg, o, path)
+		}
+		if err != nil {
+			return failure(ctx, cfg, err)
+		}
+		results = append(results, r)
+	}
+	if cfg.JournalUnit != "" || cfg.JournalFile != "" {
+		env.SetStage("reading the journal")
+		r, err := readJournal(ctx, &cfg, o)
+		if err != nil {
+			return failure(ctx, cfg, err)
+		}
+		results = append(results, r)
+	}
+	return report(cfg, now, results)
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func failure(ctx context.Context, cfg Config, err error) check.Result {
+	var u errUnknown
+	if !errors.As(err, &u) && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
+		return check.Result{State: cfg.TimeoutState, Summary: "timed out: " + sanitize.Text(err.Error(), 200)}
+	}
+	return check.Unknownf("%v", err)
+}
+
+type problem struct {
+	st    state.State
+	text  string
+	lines []string // the last lines behind it
+	tag   string   // what the lines are prefixed with
+}
+
+// report judges the counts and renders the result.
+func report(cfg Config, now time.Time, results []*sourceResult) check.Result {
+	var total socatlog.Tally
+	var names, notes, warns []string
+	first := true
+	for _, r := range results {
+		total.Merge(&r.tally, cfg.Show)
+		names = append(names, sanitize.Text(r.name, 80))
+		notes = append(notes, r.notes...)
+		warns = append(warns, r.warns...)
+		first = first && r.first
+	}
+
+	var problems []problem
+	// Categories, worst state first, then by count.
+	for c := socatlog.Category(0); c < socatlog.NumCategories; c++ {
+		n := total.Count[c]
+		st := threshold.Evaluate(float64(n), cfg.Warn[c], cfg.Crit[c])
+		if st == state.OK {
+			continue
+		}
+		problems = append(problems, problem{st: st, text: phrase(c, n), lines: total.Last[c], tag: c.String()})
+	}
+	if total.PatternCrit > 0 {
+		problems = append(problems, problem{st: state.Critical, text: fmt.Sprintf("%s matching --critical-pattern", lines(total.PatternCrit)), lines: total.LastCrit, tag: "critical-pattern"})
+	}
+	if total.PatternWarn > 0 {
+		problems = append(problems, problem{st: state.Warning, text: fmt.Sprintf("%s matching --warning-pattern", lines(total.PatternWarn)), lines: total.LastWarn, tag: "warning-pattern"})
+	}
+	if cfg.MaxAge > 0 {
+		for _, r := range results {
+			if r.name == "stdin" {
+				continue
+			}
+			switch age := now.Sub(r.lastNew); {
+			case r.lastNew.IsZero():
+				problems = append(problems, problem{st: state.Critical, text: fmt.Sprintf("%s has no line at all (--max-age %s)", sanitize.Text(r.name, 80), cfg.MaxAge)})
+			case age > cfg.MaxAge:
+				problems = append(problems, problem{st: state.Critical, text: fmt.Sprintf("no new line in %s for %s (--max-age %s)", sanitize.Text(r.name, 80), age.Round(time.Second), cfg.MaxAge)})
+			}
+		}
+	}
+	for _, w := range warns {
+		problems = append(problems, problem{st: state.Warning, text: w})
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].st.Worse(problems[j].st) })
+
+	res := check.Result{}
+	for _, p := range problems {
+		res.State = state.Worst(res.State, p.st)
+		res.Details = append(res.Details, p.st.String()+": "+p.text)
+		for _, l := range p.lines {
+			res.Details = append(res.Details, "  "+p.tag+": "+sanitize.Text(l, 300))
+		}
+	}
+	res.Details = append(res.Details, notes...)
+	if total.Cut > 0 {
+		res.Details = append(res.Details, fmt.Sprintf("note: %s over 64 KiB cut and skipped", lines(total.Cut)))
+	}
+	if total.Old > 0 {
+		res.Details = append(res.Details, fmt.Sprintf("note: %s older than --since %s not counted", lines(total.Old), cfg.Since))
+	}
+	if total.Ignored > 0 {
+		res.Details = append(res.Details, fmt.Sprintf("note: %s matching --ignore-pattern not counted", lines(total.Ignored)))
+	}
+
+	where := strings.Join(names, ", ")
+	if len(names) > 1 {
+		where = fmt.Sprintf("%d sources (%s)", len(names), where)
+	}
+	switch {
+	case len(problems) > 0:
+		// The worst problems first, at most three, then how many more.
+		var parts []string
+		for _, p := range problems[:min(3, len(problems))] {
+			parts = append(parts, p.text)
+		}
+		more := ""
+		if len(problems) > 3 {
+			more = fmt.Sprintf(" (+%d more)", len(problems)-3)
+		}
+		res.Summary = fmt.Sprintf("%s%s in %s of %s", strings.Join(parts, ", "), more, newLines(total.Lines), where)
+	case first:
+		res.Summary = fmt.Sprintf("first run on %s: position recorded, nothing counted", where)
+	default:
+		res.Summary = fmt.Sprintf("%s of %s, nothing to report", newLines(total.Lines), where)
+		if n := total.Count[socatlog.Accepted]; n > 0 {
+			res.Summary += fmt.Sprintf(" (%s)", phrase(socatlog.Accepted, n))
+		}
+	}
+
+	for c := socatlog.Category(0); c < socatlog.NumCategories; c++ {
+		res.Perf = append(res.Perf, perfdata.New(c.String(), float64(total.Count[c]), "").WithRanges(cfg.Warn[c], cfg.Crit[c]).WithMin(0))
+	}
+	res.Perf = append(res.Perf,
+		perfdata.New("lines", float64(total.Lines), "").WithMin(0),
+		perfdata.New("bytes_read", float64(total.Bytes), "B").WithMin(0),
+		perfdata.New("unparsed", float64(total.Unparsed), "").WithMin(0),
+		perfdata.New("transferred", float64(total.Transferred), "B").WithMin(0),
+	)
+	return res
+}
+
+func lines(n int64) string {
+	if n == 1 {
+		return "1 line"
+	}
+	return thousands(n) + " lines"
+}
+
+func newLines(n int64) string {
+	if n == 1 {
+		return "1 new line"
+	}
+	return thousands(n) + " new lines"
+}

@@ -1,0 +1,284 @@
+package logs
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/perfdata"
+	"github.com/check-socat/check-socat/internal/socatlog"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/threshold"
+)
+
+func baseConfig(t *testing.T, files ...string) Config {
+	warn, crit := DefaultRanges()
+	return Config{Files: files, StateDir: filepath.Join(t.TempDir(), "state"), FirstRun: "end", Rotated: "PATH.1",
+		Warn: warn, Crit: crit, Show: 5, TimeoutState: state.Unknown}
+}
+
+func run(t *testing.T, cfg Config) check.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return Run(ctx, check.Env{Stage: &check.Stage{}}, cfg, strings.NewReader(""))
+}
+
+func perf(r check.Result, label string) float64 {
+	for _, m := range r.Perf {
+		if m.Label == label {
+			return m.Value
+		}
+	}
+	return -1
+}
+
+func dump(r check.Result) string {
+	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf), strings.Join(r.Details, "\n"))
+}
+
+// errLines writes n socat E lines (each a failed backend connect).
+func errLines(n int, tag string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "2026/11/26 06:24:49 socat[%d] E connect(5, AF=2 10.0.0.%d:80, 16): Connection refused %s\n", 1000+i, i%250, tag)
+	}
+	return b.String()
+}
+
+func appendFile(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+func expectErrors(t *testing.T, r check.Result, n float64, what string) {
+	t.Helper()
+	if got := perf(r, "error"); got != n {
+		t.Errorf("%s: error=%v, want %v\n%s", what, got, n, dump(r))
+	}
+}
+
+func TestRunsAndRotations(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "socat.log")
+	appendFile(t, log, errLines(5, "old"))
+	cfg := baseConfig(t, log)
+
+	// First run: position only (the default --first-run end).
+	r := run(t, cfg)
+	if r.State != state.OK || !strings.Contains(r.Summary, "first run") {
+		t.Fatalf("first run:\n%s", dump(r))
+	}
+	expectErrors(t, r, 0, "first run")
+	appendFile(t, log, errLines(3, "new"))
+	r = run(t, cfg)
+	expectErrors(t, r, 3, "second run")
+	if r.State != state.Warning || !strings.HasPrefix(r.Summary, "3 errors, 3 backend failures in 3 new lines of "+log) {
+		t.Errorf("second run:\n%s", dump(r))
+	}
+	expectErrors(t, run(t, cfg), 0, "nothing new")
+
+	// Rotation by rename, with lines left unread in the old file.
+	appendFile(t, log, errLines(2, "before-rotation"))
+	if err := os.Rename(log, log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, log, errLines(1, "after-rotation"))
+	r = run(t, cfg)
+	expectErrors(t, r, 3, "rename")
+	if !strings.Contains(dump(r), "was rotated: read the rest of "+log+".1 (2 lines)") {
+		t.Errorf("rename not said:\n%s", dump(r))
+	}
+	expectErrors(t, run(t, cfg), 0, "after rename")
+
+	// copytruncate: the old content copied to .1, the log truncated.
+	os.Remove(log + ".1")
+	appendFile(t, log, errLines(2, "before-copy"))
+	data, _ := os.ReadFile(log)
+	if err := os.WriteFile(log+".1", data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(log, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, log, errLines(4, "after-copy"))
+	expectErrors(t, run(t, cfg), 6, "copytruncate")
+	expectErrors(t, run(t, cfg), 0, "after copytruncate")
+
+	// Truncation without a copy: counted from the start, said.
+	os.Remove(log + ".1")
+	if err := os.Truncate(log, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, log, errLines(1, "after-truncate"))
+	r = run(t, cfg)
+	expectErrors(t, r, 1, "truncate")
+	if !strings.Contains(dump(r), "was truncated") {
+		t.Errorf("truncation not said:\n%s", dump(r))
+	}
+
+	// Rotated and compressed: the rest is read from PATH.1.gz.
+	appendFile(t, log, errLines(2, "before-gzip"))
+	gzipFile(t, log, log+".1.gz")
+	os.Remove(log)
+	appendFile(t, log, errLines(1, "after-gzip"))
+	r = run(t, cfg)
+	expectErrors(t, r, 3, "gzip")
+	if !strings.Contains(dump(r), "read the rest of "+log+".1.gz") {
+		t.Errorf("gzip not said:\n%s", dump(r))
+	}
+
+	// Replaced by another file, the old one nowhere: WARNING, counted
+	// from the start of the new one.
+	os.Remove(log + ".1.gz")
+	os.Remove(log)
+	appendFile(t, log, "2026/11/26 06:24:49 socat[1] N accepting connection from AF=2 127.0.0.1:1 on AF=2 127.0.0.1:2\n")
+	r = run(t, cfg)
+	if r.State != state.Warning || !strings.Contains(dump(r), "was replaced by another file") || perf(r, "accepted") != 1 {
+		t.Errorf("replaced:\n%s", dump(r))
+	}
+
+	// Deleted: UNKNOWN naming the path.
+	os.Remove(log)
+	r = run(t, cfg)
+	if r.State != state.Unknown || !strings.Contains(r.Summary, "log "+log+" does not exist") {
+		t.Errorf("deleted:\n%s", dump(r))
+	}
+}
+
+func gzipFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := gzip.NewWriter(f)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	f.Close()
+}
+
+func TestFirstRunStartAndNoState(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	appendFile(t, log, errLines(4, "x"))
+	cfg := baseConfig(t, log)
+	cfg.FirstRun = "start"
+	expectErrors(t, run(t, cfg), 4, "--first-run start")
+	expectErrors(t, run(t, cfg), 0, "then nothing new")
+	cfg.NoState = true
+	expectErrors(t, run(t, cfg), 4, "--no-state")
+	expectErrors(t, run(t, cfg), 4, "--no-state again")
+}
+
+func TestCorruptState(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	appendFile(t, log, errLines(2, "x"))
+	cfg := baseConfig(t, log)
+	run(t, cfg)
+	files, _ := filepath.Glob(filepath.Join(cfg.StateDir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("state files: %v", files)
+	}
+	if err := os.WriteFile(files[0], []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, log, errLines(1, "y"))
+	r := run(t, cfg)
+	if r.State != state.Warning || !strings.Contains(dump(r), "could not be trusted") {
+		t.Errorf("corrupt state:\n%s", dump(r))
+	}
+	// Replaced: the next run trusts it again.
+	appendFile(t, log, errLines(2, "z"))
+	r = run(t, cfg)
+	expectErrors(t, r, 2, "after the corrupt state")
+	if strings.Contains(dump(r), "could not be trusted") {
+		t.Errorf("still untrusted:\n%s", dump(r))
+	}
+}
+
+// A line still being written is not counted until it is complete, and
+// then once.
+func TestPartialLine(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	appendFile(t, log, "")
+	cfg := baseConfig(t, log)
+	run(t, cfg)
+	appendFile(t, log, "2026/11/26 06:24:49 socat[7] E connect(5, AF=2 10.0.0.1:80, 16): Conn")
+	expectErrors(t, run(t, cfg), 0, "half a line")
+	appendFile(t, log, "ection refused\n")
+	expectErrors(t, run(t, cfg), 1, "the line completed")
+}
+
+// Hostile content: a 6 MB line without newline, NUL bytes, invalid
+// UTF-8, and text with | and = that must not reach the perfdata.
+func TestHostileContent(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	appendFile(t, log, "")
+	cfg := baseConfig(t, log)
+	run(t, cfg)
+	appendFile(t, log, "2026/11/26 06:24:49 socat[7] E connect(5, AF=2 10.0.0.1:80, 16): bad|'x'=1;2;3 \x00\xff\x1b[31m\n")
+	appendFile(t, log, strings.Repeat("A", 6<<20))
+	r := run(t, cfg)
+	expectErrors(t, r, 1, "hostile")
+	out := dump(r)
+	if strings.Contains(out, "|'x'") || strings.Contains(out, "\x00") || strings.Contains(out, "\x1b") {
+		t.Errorf("unsanitized:\n%q", out)
+	}
+	if !strings.Contains(out, `bad\x7c'x'=1;2;3 \x00\xff\x1b[31m`) || !strings.Contains(out, "1 line over 64 KiB cut and skipped") {
+		t.Errorf("the line as shown:\n%s", out)
+	}
+	// The cut line was consumed: the next run does not read it again.
+	r = run(t, cfg)
+	if perf(r, "lines") != 0 {
+		t.Errorf("the cut line was read again:\n%s", dump(r))
+	}
+}
+
+func TestThresholdsAndPatterns(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	refused := "2026/11/26 06:24:49 socat[1] W refusing connection from AF=2 10.1.2.3:5 due to range option\n"
+	appendFile(t, log, strings.Repeat(refused, 3)+errLines(2, "ignored-host"))
+	cfg := baseConfig(t, log)
+	cfg.NoState = true
+	cfg.Warn[socatlog.Refused] = mustRange("5") // refused: WARNING above 5
+	cfg.IgnorePatterns = compile(`ignored-host`)
+	cfg.CritPatterns = compile(`10\.1\.2\.3`)
+	r := run(t, cfg)
+	if r.State != state.Critical || !strings.HasPrefix(r.Summary, "3 lines matching --critical-pattern in 5 new lines of ") ||
+		perf(r, "refused") != 3 || perf(r, "error") != 0 {
+		t.Errorf("patterns:\n%s", dump(r))
+	}
+	if !strings.Contains(dump(r), "'refused'=3;5;;0;") {
+		t.Errorf("the refused range is not in the perfdata:\n%s", dump(r))
+	}
+}
+
+func mustRange(s string) threshold.Range { return threshold.MustParse(s) }
+
+func compile(res ...string) []*regexp.Regexp {
+	var out []*regexp.Regexp
+	for _, s := range res {
+		out = append(out, regexp.MustCompile(s))
+	}
+	return out
+}

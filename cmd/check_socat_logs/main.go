@@ -1,0 +1,127 @@
+// Command check_socat_logs counts what socat logged since the last run:
+// failed connections, TLS failures, refusals, service exits..., from log
+// files, stdin or the journal, remembered across runs and rotations.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+
+	"github.com/check-socat/check-socat/checks/logs"
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/plugin"
+	"github.com/check-socat/check-socat/internal/state"
+)
+
+const description = `Count what socat logged since the last run, by category: fatal, error, warning, refused, tls_failure, backend_failure, reset, timeout, capacity, weak_tls, accepted, exit, config. Reads socat's own log lines (-lf, stderr; with -lu, -lh, -lp), syslog records and the journal, and remembers per source where it stopped, across rotation by rename, copytruncate and truncation.
+
+Defaults: any fatal, weak_tls or exit is CRITICAL; any error, refused, tls_failure or backend_failure is WARNING. Exits are those of listening socat processes (needs -d -d): a fork child's error is one failed connection.`
+
+type cli struct {
+	plugin.Common
+
+	File        []string `short:"f" placeholder:"PATH" sep:"none" group:"Sources"`
+	JournalUnit string   `placeholder:"UNIT" group:"Sources"`
+	JournalFile string   `placeholder:"PATH" group:"Sources"`
+
+	StateDir string              `default:"/var/tmp/check_socat" placeholder:"DIR" group:"State"`
+	NoState  bool                `group:"State"`
+	FirstRun string              `default:"end" placeholder:"start|end" group:"State"`
+	Rotated  string              `default:"PATH.1" placeholder:"PATTERN" group:"State"`
+	Since    plugin.ZeroDuration `placeholder:"DURATION" group:"State"`
+
+	Warning         []string            `short:"w" placeholder:"CATEGORY=RANGE" sep:"none" group:"Thresholds"`
+	Critical        []string            `short:"c" placeholder:"CATEGORY=RANGE" sep:"none" group:"Thresholds"`
+	CriticalPattern []string            `placeholder:"RE" sep:"none" group:"Thresholds"`
+	WarningPattern  []string            `placeholder:"RE" sep:"none" group:"Thresholds"`
+	IgnorePattern   []string            `placeholder:"RE" sep:"none" group:"Thresholds"`
+	MaxAge          plugin.ZeroDuration `placeholder:"DURATION" group:"Thresholds"`
+	Show            int                 `default:"5" placeholder:"N" group:"Thresholds"`
+
+	cfg *logs.Config
+}
+
+// help is the --help text of each flag; defaults are added when printed.
+var help = map[string]string{
+	"file":             "socat's log file (socat -lf PATH, or its redirected stderr); - reads stdin once, without state. Repeatable.",
+	"journal-unit":     "Read the journal of this systemd unit (journalctl -u UNIT -o json), after the cursor of the last run.",
+	"journal-file":     "Read this journal file (journalctl --file); with --journal-unit, that unit's records in it.",
+	"state-dir":        "Where to remember each source's position (one file per source and user). Created sticky like /tmp when it is the default.",
+	"no-state":         "Read each source whole, remember nothing (for a one-off look).",
+	"first-run":        "What a run without state counts: end (nothing; record the position) or start (everything the log holds).",
+	"rotated":          "Where a rotated log is, PATH standing for the log's path (also tried with .gz); its unread rest is counted first.",
+	"since":            "Count only lines whose own timestamp is this recent (e.g. 15m); older lines are read and skipped.",
+	"warning":          "WARNING when a category's count is outside RANGE, e.g. refused=10 or error=0 (any). Repeatable; replaces the default for that category.",
+	"critical":         "CRITICAL when a category's count is outside RANGE, e.g. backend_failure=5. Repeatable; replaces the default for that category.",
+	"critical-pattern": "Lines matching this Go regular expression are CRITICAL. Repeatable.",
+	"warning-pattern":  "Lines matching this Go regular expression are WARNING. Repeatable.",
+	"ignore-pattern":   "Lines matching this Go regular expression count nowhere. Repeatable.",
+	"max-age":          "CRITICAL when a source has had no new line for this long (e.g. 1h): socat stopped logging, or stopped.",
+	"show":             "Show the last N lines of each alerting category in the long output (0 to 100).",
+}
+
+func (c *cli) config() (logs.Config, error) {
+	cfg := logs.Config{Files: c.File, JournalUnit: c.JournalUnit, JournalFile: c.JournalFile, StateDir: c.StateDir,
+		NoState: c.NoState, FirstRun: c.FirstRun, Rotated: c.Rotated, Since: c.Since.D(), MaxAge: c.MaxAge.D(),
+		Show: c.Show, TimeoutState: c.TimeoutState}
+	cfg.Warn, cfg.Crit = logs.DefaultRanges()
+	for _, s := range c.Warning {
+		cat, r, err := logs.ParseCategoryRange(s)
+		if err != nil {
+			return cfg, fmt.Errorf("--warning %v", err)
+		}
+		cfg.Warn[cat] = r
+	}
+	for _, s := range c.Critical {
+		cat, r, err := logs.ParseCategoryRange(s)
+		if err != nil {
+			return cfg, fmt.Errorf("--critical %v", err)
+		}
+		cfg.Crit[cat] = r
+	}
+	for _, p := range []struct {
+		flag string
+		in   []string
+		out  *[]*regexp.Regexp
+	}{
+		{"--critical-pattern", c.CriticalPattern, &cfg.CritPatterns},
+		{"--warning-pattern", c.WarningPattern, &cfg.WarnPatterns},
+		{"--ignore-pattern", c.IgnorePattern, &cfg.IgnorePatterns},
+	} {
+		for _, s := range p.in {
+			re, err := regexp.Compile(s)
+			if err != nil {
+				return cfg, fmt.Errorf("%s %q is not a regular expression: %v", p.flag, s, err)
+			}
+			*p.out = append(*p.out, re)
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate is called by kong after parsing.
+func (c *cli) Validate() error {
+	cfg, err := c.config()
+	c.cfg = &cfg
+	return err
+}
+
+func (c *cli) Run(ctx context.Context, env check.Env) check.Result {
+	if c.cfg == nil {
+		if err := c.Validate(); err != nil {
+			return check.Unknownf("%v", err)
+		}
+	}
+	return logs.Run(ctx, env, *c.cfg, os.Stdin)
+}
+
+func main() {
+	os.Exit(plugin.Main(plugin.Options{
+		Name:         "check_socat_logs",
+		Description:  description,
+		TimeoutState: state.Unknown,
+		Help:         help,
+	}, &cli{}, os.Args[1:], os.Stdout, os.Stderr))
+}
