@@ -11,7 +11,8 @@ BINARIES    := $(notdir $(wildcard cmd/*))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 5s
 # Programs the end-to-end tests drive, as PROGRAM=DEBIAN_PACKAGE.
-TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan
+TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan journalctl=systemd \
+               /lib/systemd/systemd-journal-remote=systemd-journal-remote gzip=gzip
 BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time \
                /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib
 

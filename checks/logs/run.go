@@ -171,7 +171,7 @@ func report(cfg Config, now time.Time, results []*sourceResult) check.Result {
 	first := true
 	for _, r := range results {
 		total.Merge(&r.tally, cfg.Show)
-		names = append(names, sanitize.Text(r.name, 80))
+		names = append(names, sanitize.Text(r.name, 200))
 		notes = append(notes, r.notes...)
 		warns = append(warns, r.warns...)
 		first = first && r.first

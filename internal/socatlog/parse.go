@@ -37,6 +37,9 @@ type Line struct {
 	Msg    []byte
 	// Cursor is a journal record's __CURSOR.
 	Cursor string
+	// Text is a journal record's MESSAGE, what to show and match for it
+	// (set even when the message is not socat's).
+	Text []byte
 }
 
 // isLevel reports whether c is one of socat's level letters.
@@ -221,10 +224,10 @@ func parseJSON(b []byte, l *Line) bool {
 	micros, _ := strconv.ParseInt(r.Realtime, 10, 64)
 	cursor := r.Cursor
 	if len(msg) > 0 && isDigit(msg[0]) && parseNative(msg, l) {
-		l.Format, l.Micros, l.Cursor = FormatJournal, micros, cursor
+		l.Format, l.Micros, l.Cursor, l.Text = FormatJournal, micros, cursor, msg
 		return true
 	}
-	*l = Line{Micros: micros, Cursor: cursor}
+	*l = Line{Micros: micros, Cursor: cursor, Text: msg}
 	if len(msg) < 2 || !isLevel(msg[0]) || msg[1] != ' ' {
 		return false
 	}

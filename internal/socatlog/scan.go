@@ -126,32 +126,37 @@ func (t *Tally) Resolve(listeners map[int]bool, show int) {
 // line counts one line (without its newline).
 func (o *Options) line(b []byte, t *Tally, l *Line) {
 	t.Lines++
+	ok := Parse(b, l)
+	if l.Cursor != "" {
+		t.Cursor, t.Micros = l.Cursor, l.Micros
+	}
+	// A journal record is shown and matched by its message.
+	text := b
+	if l.Text != nil {
+		text = l.Text
+	}
 	for _, re := range o.Ignore {
-		if re.Match(b) {
+		if re.Match(text) {
 			t.Ignored++
 			return
 		}
 	}
 	for _, re := range o.Critical {
-		if re.Match(b) {
+		if re.Match(text) {
 			t.PatternCrit++
-			t.LastCrit = keep(t.LastCrit, b, o.Show)
+			t.LastCrit = keep(t.LastCrit, text, o.Show)
 			break
 		}
 	}
 	for _, re := range o.Warning {
-		if re.Match(b) {
+		if re.Match(text) {
 			t.PatternWarn++
-			t.LastWarn = keep(t.LastWarn, b, o.Show)
+			t.LastWarn = keep(t.LastWarn, text, o.Show)
 			break
 		}
 	}
-	ok := Parse(b, l)
-	if l.Cursor != "" {
-		t.Cursor, t.Micros = l.Cursor, l.Micros
-	}
 	if !ok {
-		if len(bytes.TrimSpace(b)) > 0 {
+		if len(bytes.TrimSpace(text)) > 0 {
 			t.Unparsed++
 		}
 		return
@@ -167,7 +172,7 @@ func (o *Options) line(b []byte, t *Tally, l *Line) {
 		for cat := Category(0); cat < NumCategories; cat++ {
 			if c.Set.Has(cat) {
 				t.Count[cat]++
-				t.Last[cat] = keep(t.Last[cat], b, o.Show)
+				t.Last[cat] = keep(t.Last[cat], text, o.Show)
 			}
 		}
 	}
@@ -175,7 +180,7 @@ func (o *Options) line(b []byte, t *Tally, l *Line) {
 	if c.Event != EventNone {
 		e := PIDEvent{Event: c.Event, PID: l.PID}
 		if c.Event == EventExit {
-			e.Line = string(b[:min(len(b), keepBytes)])
+			e.Line = string(text[:min(len(text), keepBytes)])
 		}
 		t.Events = append(t.Events, e)
 	}
