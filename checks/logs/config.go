@@ -35,10 +35,10 @@ type Config struct {
 
 	Since, MaxAge time.Duration
 
-	Warn, Crit                map[socatlog.Category]threshold.Range
+	Warn, Crit                 map[socatlog.Category]threshold.Range
 	CritPatterns, WarnPatterns []*regexp.Regexp
-	IgnorePatterns            []*regexp.Regexp
-	Show                      int
+	IgnorePatterns             []*regexp.Regexp
+	Show                       int
 
 	TimeoutState state.State
 	Workers      int
