@@ -156,6 +156,9 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	for _, p := range st.Listeners {
 		listeners[p] = true
 	}
+	known := *o
+	known.Known = listeners
+	o = &known
 	dev, ino := devIno(info)
 	fp, fpLen, err := fingerprint(io.NewSectionReader(f, 0, size), fpBytes)
 	if err != nil {

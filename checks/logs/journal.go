@@ -129,6 +129,9 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 	for _, p := range st.Listeners {
 		listeners[p] = true
 	}
+	known := *o
+	known.Known = listeners
+	o = &known
 	var t socatlog.Tally
 	switch {
 	case fresh && cfg.FirstRun == "end":

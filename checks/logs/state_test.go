@@ -144,9 +144,12 @@ func TestRunsAndRotations(t *testing.T) {
 
 	// Replaced by another file, the old one nowhere: WARNING, counted
 	// from the start of the new one.
+	// (Made before the old one goes, so that it cannot reuse its inode.)
 	os.Remove(log + ".1.gz")
-	os.Remove(log)
-	appendFile(t, log, "2026/11/26 06:24:49 socat[1] N accepting connection from AF=2 127.0.0.1:1 on AF=2 127.0.0.1:2\n")
+	appendFile(t, log+".new", "2026/11/26 06:24:49 socat[1] N accepting connection from AF=2 127.0.0.1:1 on AF=2 127.0.0.1:2\n")
+	if err := os.Rename(log+".new", log); err != nil {
+		t.Fatal(err)
+	}
 	r = run(t, cfg)
 	if r.State != state.Warning || !strings.Contains(dump(r), "was replaced by another file") || perf(r, "accepted") != 1 {
 		t.Errorf("replaced:\n%s", dump(r))

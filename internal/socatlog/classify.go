@@ -74,6 +74,10 @@ const (
 	EventBindFailed
 	// EventExit: the PID exits by a signal or with a non-zero status.
 	EventExit
+	// EventForked: the PID forked a child (Class.Child) for a connection.
+	EventForked
+	// EventEnd: the PID exits normally (status 0).
+	EventEnd
 )
 
 // Class is the classification of one line.
@@ -82,6 +86,8 @@ type Class struct {
 	Event Event
 	// Transferred is the byte count of an "I transferred N bytes" line.
 	Transferred int64
+	// Child is the PID of an EventForked.
+	Child int
 }
 
 // Classify puts a parsed line into its categories. Exit is not decided
@@ -113,7 +119,12 @@ func Classify(l *Line) Class {
 			c.Set.add(Timeout)
 		case bytes.HasPrefix(m, []byte("maxchildren are active")):
 			c.Set.add(Capacity)
+		case bytes.HasPrefix(m, []byte("forked off child process ")):
+			if n, err := strconv.Atoi(string(bytes.TrimSpace(m[len("forked off child process "):]))); err == nil {
+				c.Event, c.Child = EventForked, n
+			}
 		case bytes.HasPrefix(m, []byte("exit(")), bytes.HasPrefix(m, []byte("exiting with status ")), bytes.HasPrefix(m, []byte("exiting on signal ")):
+			c.Event = EventEnd
 			if exitFailed(m) {
 				c.Event = EventExit
 			}
@@ -138,6 +149,7 @@ func Classify(l *Line) Class {
 	case bytes.HasPrefix(m, []byte("refusing connection from ")):
 		c.Set.add(Refused)
 	case bytes.HasPrefix(m, []byte("exiting on signal ")), bytes.HasPrefix(m, []byte("exit(")), bytes.HasPrefix(m, []byte("exiting with status ")):
+		c.Event = EventEnd
 		if exitFailed(m) {
 			c.Event = EventExit
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"sync"
@@ -27,6 +28,8 @@ type Options struct {
 	MaxLine int
 	// Workers is how many goroutines read one file's new region.
 	Workers int
+	// Known are the listening PIDs known before the scan (read only).
+	Known map[int]bool
 }
 
 // Kept text of a line shown in the output is bounded too.
@@ -60,6 +63,12 @@ type Tally struct {
 	// Cursor and Micros of the last journal record read.
 	Cursor string
 	Micros int64
+
+	// What one reader knows of the PIDs in its own region, so that the
+	// events it keeps stay few: listeners it saw listen (a forking one
+	// logs it after every connection), and live children (announced by
+	// "forked off child process", gone at their exit).
+	listening, children map[int]bool
 }
 
 func keep(list []string, line []byte, n int) []string {
@@ -112,10 +121,16 @@ func (t *Tally) Resolve(listeners map[int]bool, show int) {
 		switch e.Event {
 		case EventListening, EventBindFailed:
 			listeners[e.PID] = true
+		case EventEnd:
+			delete(listeners, e.PID)
 		case EventExit:
 			if listeners[e.PID] {
 				t.Count[Exit]++
-				t.Last[Exit] = keep(t.Last[Exit], []byte(e.Line), show)
+				line := e.Line
+				if line == "" {
+					line = fmt.Sprintf("(the exit of listener PID %d)", e.PID)
+				}
+				t.Last[Exit] = keep(t.Last[Exit], []byte(line), show)
 				delete(listeners, e.PID)
 			}
 		}
@@ -178,13 +193,50 @@ func (o *Options) line(b []byte, t *Tally, l *Line) {
 	}
 	t.Transferred += c.Transferred
 	if c.Event != EventNone {
-		e := PIDEvent{Event: c.Event, PID: l.PID}
-		if c.Event == EventExit {
+		o.event(t, c, l.PID, text)
+	}
+}
+
+// event keeps what the listener/exit bookkeeping needs, and no more: a
+// repeated "listening on" of a known listener, a child's fork and its
+// end are settled here; only a listener's first sighting and the exits
+// that may be a listener's are kept, in order.
+func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
+	if t.listening == nil {
+		t.listening, t.children = map[int]bool{}, map[int]bool{}
+	}
+	switch c.Event {
+	case EventForked:
+		t.children[c.Child] = true
+	case EventListening, EventBindFailed:
+		if !t.listening[pid] {
+			t.listening[pid] = true
+			t.Events = append(t.Events, PIDEvent{Event: EventListening, PID: pid})
+		}
+	case EventEnd:
+		delete(t.children, pid)
+		if t.listening[pid] {
+			// A listener ending normally is no longer one.
+			delete(t.listening, pid)
+			t.Events = append(t.Events, PIDEvent{Event: EventEnd, PID: pid})
+		}
+	case EventExit:
+		if t.children[pid] {
+			delete(t.children, pid) // a connection's child: not a service
+			return
+		}
+		delete(t.listening, pid)
+		e := PIDEvent{Event: EventExit, PID: pid}
+		if len(t.Events) < maxExitText || o.Known[pid] {
 			e.Line = string(text[:min(len(text), keepBytes)])
 		}
 		t.Events = append(t.Events, e)
 	}
 }
+
+// maxExitText bounds how many exit lines one reader keeps the text of:
+// beyond it only the PID is kept (a log of many failing socat clients).
+const maxExitText = 4096
 
 const bufSize = 1 << 20
 

@@ -164,6 +164,7 @@ type row struct {
 	peerName     string
 	timeTarget   float64 // max ratio; 0 = informational
 	rssTargetMiB float64
+	absTarget    time.Duration // max median of ours, when there is no peer to compare with
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
@@ -178,7 +179,13 @@ func (r row) markdown() string {
 	if rssMiB := float64(r.ours.peakRSS) / 1024; r.rssTargetMiB > 0 && rssMiB > r.rssTargetMiB {
 		misses = append(misses, fmt.Sprintf("RSS %.1f MiB > %.0f MiB", rssMiB, r.rssTargetMiB))
 	}
+	if r.absTarget > 0 && r.ours.median > r.absTarget {
+		misses = append(misses, fmt.Sprintf("time %s > %s", ms(r.ours.median), ms(r.absTarget)))
+	}
 	var goals []string
+	if r.absTarget > 0 {
+		goals = append(goals, "<= "+ms(r.absTarget))
+	}
 	if r.timeTarget > 0 {
 		goals = append(goals, fmt.Sprintf("<= %.1fx", r.timeTarget))
 	}
@@ -198,6 +205,10 @@ func (r row) markdown() string {
 	if r.ours.failures+r.peer.failures > 0 {
 		fails = fmt.Sprintf(" (non-zero exits: ours %d, peer %d)", r.ours.failures, r.peer.failures)
 	}
+	if r.peerName == "" {
+		return fmt.Sprintf("| %s | %s | - | - | %.1f MiB | - | %s%s |",
+			r.name, ms(r.ours.median), float64(r.ours.peakRSS)/1024, verdict, fails)
+	}
 	return fmt.Sprintf("| %s | %s | %s (%s) | %.2fx | %.1f MiB | %.1f MiB | %s%s |",
 		r.name, ms(r.ours.median), ms(r.peer.median), r.peerName, ratio,
 		float64(r.ours.peakRSS)/1024, float64(r.peer.peakRSS)/1024, verdict, fails)
@@ -208,15 +219,19 @@ func main() {
 	plugins := flag.String("plugins", "/usr/lib/nagios/plugins", "directory of the monitoring-plugins peers")
 	n := flag.Int("n", 200, "runs of each program per comparison")
 	out := flag.String("out", "", "also write the Markdown table to this file")
+	only := flag.String("only", "", "run only these groups, comma-separated: endpoint, procs, tls, logs")
 	flag.Parse()
 
-	if err := run(*bin, *plugins, *n, *out); err != nil {
+	if err := run(*bin, *plugins, *n, *out, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, plugins string, n int, out string) error {
+func run(bin, plugins string, n int, out, only string) error {
+	want := func(group string) bool {
+		return only == "" || strings.Contains(","+only+",", ","+group+",")
+	}
 	endpoint := filepath.Join(bin, "check_socat_endpoint")
 	checkTCP := filepath.Join(plugins, "check_tcp")
 	for _, p := range []string{endpoint, checkTCP} {
@@ -245,18 +260,28 @@ func run(bin, plugins string, n int, out string) error {
 		rows = append(rows, row{name: name, ours: o, peer: p, peerName: peerName, timeTarget: timeTarget, rssTargetMiB: rss})
 		fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", o.firstOut, p.firstOut)
 	}
-	add("endpoint: send/expect through a socat relay", "check_tcp", 1.5, 15,
-		with(endpoint, "-s", "ping", "-e", "ping"), with(checkTCP, "-s", "ping", "-e", "ping"))
-	add("endpoint: bare connect, --settle 0", "check_tcp", 1.5, 15,
-		with(endpoint, "--settle", "0"), with(checkTCP))
-	add("endpoint: bare connect, default --settle 50ms", "check_tcp", 0, 15,
-		with(endpoint), with(checkTCP))
-
-	if err := benchProcs(bin, plugins, n, echo.port, add); err != nil {
-		return err
+	if want("endpoint") {
+		add("endpoint: send/expect through a socat relay", "check_tcp", 1.5, 15,
+			with(endpoint, "-s", "ping", "-e", "ping"), with(checkTCP, "-s", "ping", "-e", "ping"))
+		add("endpoint: bare connect, --settle 0", "check_tcp", 1.5, 15,
+			with(endpoint, "--settle", "0"), with(checkTCP))
+		add("endpoint: bare connect, default --settle 50ms", "check_tcp", 0, 15,
+			with(endpoint), with(checkTCP))
 	}
-	if err := benchTLS(bin, plugins, max(10, n/10), &rows); err != nil {
-		return err
+	if want("procs") {
+		if err := benchProcs(bin, plugins, n, echo.port, add); err != nil {
+			return err
+		}
+	}
+	if want("tls") {
+		if err := benchTLS(bin, plugins, max(10, n/10), &rows); err != nil {
+			return err
+		}
+	}
+	if want("logs") {
+		if err := benchLogs(bin, plugins, &rows); err != nil {
+			return err
+		}
 	}
 
 	var b strings.Builder
@@ -393,4 +418,144 @@ func numCPU() int {
 		return 0
 	}
 	return strings.Count(string(data), "\nprocessor") + 1
+}
+
+// benchLogs compares check_socat_logs --no-state with grep -c ' E ' on
+// generated socat logs of 100 MB and 1 GB (warm page cache), its
+// incremental run after 1 MiB was appended with check_log's on the 100 MB
+// log, and times its incremental run after 1 MiB appended to the 1 GB log.
+func benchLogs(bin, plugins string, rows *[]row) error {
+	ours := filepath.Join(bin, "check_socat_logs")
+	checkLog := filepath.Join(plugins, "check_log")
+	for _, p := range []string{ours, checkLog} {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("%s is missing: run `make build` and install monitoring-plugins-basic", p)
+		}
+	}
+	dir, err := os.MkdirTemp("", "bench-logs")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	chunk := socatLogChunk(1 << 20)
+	mk := func(name string, size int) (string, error) {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		for written := 0; written < size; written += len(chunk) {
+			if _, err := f.Write(chunk); err != nil {
+				return "", err
+			}
+		}
+		return path, nil
+	}
+	appendChunk := func(path string) error {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = f.Write(chunk)
+		return err
+	}
+	warm := func(path string) {
+		if f, err := os.Open(path); err == nil {
+			_, _ = io.Copy(io.Discard, f)
+			f.Close()
+		}
+	}
+	small, err := mk("100m.log", 100<<20)
+	if err != nil {
+		return err
+	}
+	big, err := mk("1g.log", 1<<30)
+	if err != nil {
+		return err
+	}
+	full := func(name, path string, n int) {
+		warm(path)
+		fmt.Fprintf(os.Stderr, "bench: %s (%d runs each)...\n", name, n)
+		o, p := compare(n, []string{ours, "--no-state", "-f", path}, []string{"grep", "-c", " E ", path})
+		*rows = append(*rows, row{name: name, ours: o, peer: p, peerName: "grep -c ' E '", timeTarget: 2, rssTargetMiB: 32})
+		fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", o.firstOut, p.firstOut)
+	}
+	full("logs: full scan of 100 MB, --no-state", small, 20)
+	full("logs: full scan of 1 GB, --no-state", big, 5)
+
+	// Incremental: 1 MiB appended before every run of either program.
+	states := filepath.Join(dir, "state")
+	oldLog := filepath.Join(dir, "check_log.old")
+	incr := func(path string, n int, argv []string) stats {
+		var samples []sample
+		fails := 0
+		first := ""
+		for i := 0; i < n; i++ {
+			if err := appendChunk(path); err != nil {
+				fails++
+				continue
+			}
+			s, out, err := measure(argv)
+			samples = append(samples, s)
+			if first == "" {
+				first = strings.SplitN(out, "\n", 2)[0]
+			}
+			if err != nil {
+				fails++
+			}
+		}
+		st := summarize(samples, fails, first)
+		_ = appendChunk(path)
+		if kib, err := peakRSS(argv); err == nil {
+			st.peakRSS = kib
+		}
+		return st
+	}
+	oursSmall := []string{ours, "-f", small, "--state-dir", states}
+	peerSmall := []string{checkLog, "-F", small, "-O", oldLog, "-q", " E "}
+	_, _, _ = measure(oursSmall) // the first runs record the position
+	_, _, _ = measure(peerSmall)
+	fmt.Fprintf(os.Stderr, "bench: logs: incremental run after 1 MiB appended, 100 MB log (20 runs each)...\n")
+	o := incr(small, 20, oursSmall)
+	p := incr(small, 20, peerSmall)
+	*rows = append(*rows, row{name: "logs: incremental run after 1 MiB appended, 100 MB log", ours: o, peer: p, peerName: "check_log", timeTarget: 0, rssTargetMiB: 32})
+	fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", o.firstOut, p.firstOut)
+
+	oursBig := []string{ours, "-f", big, "--state-dir", states}
+	_, _, _ = measure(oursBig)
+	fmt.Fprintf(os.Stderr, "bench: logs: incremental run after 1 MiB appended, 1 GB log (20 runs)...\n")
+	o = incr(big, 20, oursBig)
+	*rows = append(*rows, row{name: "logs: incremental run after 1 MiB appended, 1 GB log", ours: o, absTarget: 50 * time.Millisecond, rssTargetMiB: 32})
+	fmt.Fprintf(os.Stderr, "  ours: %s\n", o.firstOut)
+	return nil
+}
+
+// socatLogChunk is about size bytes of realistic socat -d -d log lines:
+// a forking relay's connections, some failing, from several PIDs.
+func socatLogChunk(size int) []byte {
+	var b strings.Builder
+	for i := 0; b.Len() < size; i++ {
+		pid := 2000 + i%4 // four forking listeners
+		child := 10000 + i%3000000
+		fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] N accepting connection from AF=2 10.1.%d.%d:%d on AF=2 0.0.0.0:8443\n", i%60, pid, i%250, i%200, 30000+i%30000)
+		fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] N forked off child process %d\n", i%60, pid, child)
+		fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] N listening on AF=2 0.0.0.0:8443\n", i%60, pid)
+		switch i % 10 {
+		case 3:
+			fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] E connect(5, AF=2 10.9.0.1:8080, 16): Connection refused\n", i%60, child)
+			fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] N exit(1)\n", i%60, child)
+		case 7:
+			fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] E SSL_accept(): error:0A00010B:SSL routines::wrong version number\n", i%60, child)
+			fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] N exit(1)\n", i%60, child)
+		default:
+			fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] N opening connection to AF=2 10.9.0.1:8080\n", i%60, child)
+			fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] N successfully connected from local address AF=2 10.9.0.2:%d\n", i%60, child, 40000+i%20000)
+			fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] N starting data transfer loop with FDs [6,6] and [5,5]\n", i%60, child)
+			fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] N socket 1 (fd 6) is at EOF\n", i%60, child)
+			fmt.Fprintf(&b, "2026/11/26 06:24:%02d socat[%d] N exiting with status 0\n", i%60, child)
+		}
+	}
+	return []byte(b.String())
 }
