@@ -93,3 +93,11 @@ show $T -H 127.0.0.1 -p "$legacy_port" --ca-file "$lab/server.crt"
 show $T -H 127.0.0.1 -p "$mtls_port" --ca-file "$lab/server.crt" --require-client-auth --cert-only -v
 show $T --cert-file "$lab/exposed.pem" --hostname localhost --ca-file "$lab/server.crt"
 show $T -H 127.0.0.1 -p "$echo_port" -t 2
+
+# The lab's socat processes log to $lab/NAME.log (stderr, -d -d -lp socat-demo-NAME).
+G=$BIN/check_socat_logs
+show $G -f "$lab/relay.log" --state-dir "$lab/state"
+show $E -H 127.0.0.1 -p "$relay_port" -s 'again\n' -e again
+show $G -f "$lab/relay.log" --state-dir "$lab/state"
+show $G -f "$lab/dead.log" --no-state --show 2
+show $G -f "$lab/mtls.log" -f "$lab/tls.log" --no-state --show 1 -w tls_failure=5

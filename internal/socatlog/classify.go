@@ -170,7 +170,8 @@ func Classify(l *Line) Class {
 	case bytes.Contains(m, []byte("Connection reset by peer")), bytes.Contains(m, []byte("Broken pipe")):
 		c.Set.add(Reset)
 	case bytes.HasPrefix(m, []byte("connect(")), bytes.HasPrefix(m, []byte("execvp(")),
-		bytes.HasPrefix(m, []byte("waitpid(")), bytes.HasPrefix(m, []byte("system(")),
+		bytes.HasPrefix(m, []byte("waitpid(")) && bytes.Contains(m, []byte("child ")) && !bytes.Contains(m, []byte("no child")),
+		bytes.HasPrefix(m, []byte("system(")),
 		bytes.HasPrefix(m, []byte("getaddrinfo(")), bytes.Contains(m, []byte("Name or service not known")):
 		c.Set.add(BackendFailure)
 	}

@@ -150,6 +150,8 @@ func TestClassify(t *testing.T) {
 		{"2026/11/26 06:24:49 socat[1] E SSL_set_cipher_list(, \"NOPE\"): error:0A0000B9:SSL routines::no cipher match", "error config"},
 		{"2026/11/26 06:24:49 socat[1] F something fatal", "fatal"},
 		{"2026/11/26 06:24:49 socat[1] W recvmsg(): Resource temporarily unavailable", "warning"},
+		// A benign race in socat's SIGCHLD handling, not a failed program.
+		{"2026/11/26 06:24:49 socat[1] W waitpid(-1, {}, WNOHANG): no child has exited", "warning"},
 		{"2026/11/26 06:24:49 socat[1] N socat_signal(): handling signal 15", ""},
 	}
 	for _, tt := range tests {
