@@ -125,7 +125,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	res.lastNew = info.ModTime()
 
 	if cfg.NoState {
-		t, _, err := o.ScanFile(ctx, f, 0, size)
+		t, _, err := o.ScanFile(ctx, f, 0, size, true)
 		t.Resolve(map[int]bool{}, o.Show)
 		res.tally = t
 		return res, err
@@ -172,7 +172,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			// Record the position; learn the listeners from the end of
 			// the log so that their exits count from now on.
 			from = lastNewline(f, size)
-			learn, _, _ := o.ScanFile(ctx, f, max(0, from-learnBytes), from)
+			learn, _, _ := o.ScanFile(ctx, f, max(0, from-learnBytes), from, false)
 			learn.Resolve(listeners, 0)
 			res.first = true
 			res.notes = append(res.notes, fmt.Sprintf("first run: position recorded at %d bytes of %s; nothing counted (--first-run start counts what the log holds)", from, sanitize.Text(path, 80)))
@@ -205,7 +205,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 
 	off := from
 	if !res.first {
-		t, used, err := o.ScanFile(ctx, f, from, size)
+		t, used, err := o.ScanFile(ctx, f, from, size, false)
 		total.Merge(&t, o.Show)
 		off = used
 		if err != nil && !errors.Is(err, socatlog.ErrCanceled) {

@@ -86,7 +86,7 @@ func ensureStateDir(dir string) error {
 		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return err
 		}
-		return os.Chmod(dir, 0o1777|os.ModeSticky)
+		return os.Chmod(dir, 0o777|os.ModeSticky)
 	}
 	return os.MkdirAll(dir, 0o755)
 }

@@ -285,3 +285,26 @@ func compile(res ...string) []*regexp.Regexp {
 	}
 	return out
 }
+
+func TestMaxAgeAndFinalLine(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	appendFile(t, log, errLines(1, "x")+"2026/11/26 06:24:49 socat[9] E connect(5, AF=2 10.0.0.9:80, 16): no newline")
+	cfg := baseConfig(t, log)
+	cfg.NoState = true
+	// --no-state reads everything, the unterminated last line too.
+	expectErrors(t, run(t, cfg), 2, "--no-state with a last line without newline")
+
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(log, old, old); err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxAge = time.Hour
+	r := run(t, cfg)
+	if r.State != state.Critical || !strings.Contains(r.Summary, "no new line in "+log+" for 2h0m0s (--max-age 1h0m0s)") {
+		t.Errorf("--max-age:\n%s", dump(r))
+	}
+	cfg.MaxAge = 3 * time.Hour
+	if r := run(t, cfg); strings.Contains(dump(r), "--max-age") {
+		t.Errorf("within --max-age:\n%s", dump(r))
+	}
+}

@@ -314,7 +314,8 @@ func (o *Options) ScanReader(ctx context.Context, r io.Reader, final bool) (Tall
 // readers in parallel, each on a region that begins after a newline. It
 // returns the merged tally (events in file order) and the offset after
 // the last consumed byte.
-func (o *Options) ScanFile(ctx context.Context, f io.ReaderAt, start, end int64) (Tally, int64, error) {
+// With final, a last line without newline is counted too.
+func (o *Options) ScanFile(ctx context.Context, f io.ReaderAt, start, end int64, final bool) (Tally, int64, error) {
 	workers := max(1, o.Workers)
 	if end-start < 8<<20 {
 		workers = 1 // not worth a goroutine
@@ -339,7 +340,7 @@ func (o *Options) ScanFile(ctx context.Context, f io.ReaderAt, start, end int64)
 		go func() {
 			defer wg.Done()
 			last := i == len(parts)-1
-			parts[i], used[i], errs[i] = o.ScanReader(ctx, io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i]), !last)
+			parts[i], used[i], errs[i] = o.ScanReader(ctx, io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i]), !last || final)
 		}()
 	}
 	wg.Wait()

@@ -264,9 +264,9 @@ func TestScanFileParallel(t *testing.T) {
 	f, _ := os.Open(path)
 	defer f.Close()
 	one := &Options{Workers: 1, Show: 3}
-	t1, off1, err1 := one.ScanFile(context.Background(), f, 0, int64(b.Len()))
+	t1, off1, err1 := one.ScanFile(context.Background(), f, 0, int64(b.Len()), false)
 	four := &Options{Workers: 4, Show: 3}
-	t4, off4, err4 := four.ScanFile(context.Background(), f, 0, int64(b.Len()))
+	t4, off4, err4 := four.ScanFile(context.Background(), f, 0, int64(b.Len()), false)
 	if err1 != nil || err4 != nil || off1 != off4 || off1 != int64(b.Len()-len("2026/11/26 06:24:49 socat[1] E unfinished")) {
 		t.Fatalf("offsets %d %d, errors %v %v", off1, off4, err1, err4)
 	}
