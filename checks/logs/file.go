@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -51,6 +50,8 @@ type sourceResult struct {
 	warns   []string // make the run WARNING at least
 	first   bool     // a first run that only recorded the position
 	lastNew time.Time
+	// timedOut says where the deadline stopped the reading.
+	timedOut string
 }
 
 // fingerprint hashes the first n bytes of r (fewer if shorter).
@@ -113,9 +114,64 @@ func lastNewline(f io.ReaderAt, end int64) int64 {
 	return 0
 }
 
+// loadFileState reads the remembered state of path and says whether it
+// is a fresh start; a state that cannot be trusted (corrupt, another
+// source's, impossible values) is reported and replaced.
+func loadFileState(lock *statefile.Lock, path string, res *sourceResult) (fileState, bool, error) {
+	var st fileState
+	err := lock.Load(&st)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fileState{Key: path}, true, nil
+	case errors.Is(err, statefile.ErrCorrupt):
+		res.warns = append(res.warns, fmt.Sprintf("the state of %s could not be trusted (%s): replaced, counting as on a first run", sanitize.Text(path, 80), sanitize.Text(err.Error(), 100)))
+		return fileState{Key: path}, true, nil
+	case err != nil:
+		return st, false, err
+	case st.Key != path:
+		res.warns = append(res.warns, fmt.Sprintf("the state of %s belonged to another source (%s): replaced", sanitize.Text(path, 80), sanitize.Text(st.Key, 80)))
+		return fileState{Key: path}, true, nil
+	case st.Offset < 0 || st.Size < 0 || st.FPLen < 0 || st.FPLen > fpBytes || len(st.FP) != 64:
+		res.warns = append(res.warns, fmt.Sprintf("the state of %s holds impossible values (offset %d, fingerprint of %d bytes): replaced, counting as on a first run", sanitize.Text(path, 80), st.Offset, st.FPLen))
+		return fileState{Key: path}, true, nil
+	}
+	return st, false, nil
+}
+
 // readFile reads the new lines of one log file and updates its state.
 func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string) (*sourceResult, error) {
 	res := &sourceResult{name: path}
+	if cfg.NoState {
+		f, info, err := openLog(path)
+		if err != nil {
+			return nil, errUnknown{err}
+		}
+		defer f.Close()
+		res.lastNew = info.ModTime()
+		t, used, err := o.ScanFile(ctx, f, 0, info.Size(), true)
+		if err != nil && !errors.Is(err, socatlog.ErrCanceled) {
+			return nil, errUnknown{fmt.Errorf("cannot read log %s: %v", sanitize.Text(path, 120), err)}
+		}
+		if errors.Is(err, socatlog.ErrCanceled) {
+			res.timedOut = fmt.Sprintf("reading %s: %d of %d bytes read", sanitize.Text(path, 80), used, info.Size())
+		}
+		t.Resolve(socatlog.NewListeners(nil), o.Show)
+		res.tally = t
+		return res, nil
+	}
+
+	// The lock first, then the file: its size is then the one this run
+	// owns (a run that stat'ed before another saved a larger offset would
+	// take the log for truncated).
+	lock, err := statefile.Acquire(ctx, cfg.StateDir, statefile.Path(cfg.StateDir, path))
+	if err != nil {
+		return nil, stateError(ctx, cfg, err)
+	}
+	defer lock.Release()
+	st, fresh, err := loadFileState(lock, path, res)
+	if err != nil {
+		return nil, stateError(ctx, cfg, err)
+	}
 	f, info, err := openLog(path)
 	if err != nil {
 		return nil, errUnknown{err}
@@ -123,56 +179,35 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	defer f.Close()
 	size := info.Size()
 	res.lastNew = info.ModTime()
-
-	if cfg.NoState {
-		t, _, err := o.ScanFile(ctx, f, 0, size, true)
-		t.Resolve(map[int]bool{}, o.Show)
-		res.tally = t
-		return res, err
-	}
-
-	lock, err := statefile.Acquire(ctx, cfg.StateDir, statefile.Path(cfg.StateDir, path))
-	if err != nil {
-		return nil, stateError(ctx, cfg, err)
-	}
-	defer lock.Release()
-	var st fileState
-	loadErr := lock.Load(&st)
-	fresh := false
-	switch {
-	case loadErr == nil && st.Key != path:
-		res.warns = append(res.warns, fmt.Sprintf("the state of %s belonged to another source (%s): replaced", sanitize.Text(path, 80), sanitize.Text(st.Key, 80)))
-		fresh = true
-	case errors.Is(loadErr, fs.ErrNotExist):
-		fresh = true
-	case errors.Is(loadErr, statefile.ErrCorrupt):
-		res.warns = append(res.warns, fmt.Sprintf("the state of %s could not be trusted (%s): replaced, counting as on a first run", sanitize.Text(path, 80), sanitize.Text(loadErr.Error(), 100)))
-		fresh = true
-	case loadErr != nil:
-		return nil, stateError(ctx, cfg, loadErr)
-	}
-
-	listeners := map[int]bool{}
-	for _, p := range st.Listeners {
-		listeners[p] = true
-	}
+	listeners := socatlog.NewListeners(st.Listeners)
 	known := *o
-	known.Known = listeners
+	known.Known = listeners.Set()
 	o = &known
 	dev, ino := devIno(info)
 	fp, fpLen, err := fingerprint(io.NewSectionReader(f, 0, size), fpBytes)
 	if err != nil {
 		return nil, errUnknown{fmt.Errorf("cannot read log %s: %v", sanitize.Text(path, 120), err)}
 	}
+	save := func() error {
+		st.Listeners = listeners.List(maxListeners)
+		if err := lock.Save(&st); err != nil {
+			return stateError(ctx, cfg, err)
+		}
+		return nil
+	}
+
 	var total socatlog.Tally
 	from := int64(0)
 	if fresh {
 		st = fileState{Key: path}
 		if cfg.FirstRun == "end" {
 			// Record the position; learn the listeners from the end of
-			// the log so that their exits count from now on.
+			// the log (all of it, whatever --since says) so that their
+			// exits count from now on.
 			from = lastNewline(f, size)
-			learn, _, _ := o.ScanFile(ctx, f, max(0, from-learnBytes), from, false)
+			learnOpts := *o
+			learnOpts.Since = time.Time{}
+			learn, _, _ := learnOpts.ScanFile(ctx, f, max(0, from-learnBytes), from, false)
 			learn.Resolve(listeners, 0)
 			res.first = true
 			res.notes = append(res.notes, fmt.Sprintf("first run: position recorded at %d bytes of %s; nothing counted (--first-run start counts what the log holds)", from, sanitize.Text(path, 80)))
@@ -187,15 +222,31 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			// Rotated by rename, copied and truncated, truncated, or
 			// replaced: read the rest of the old content first, wherever
 			// it is now, then the current file from its start.
-			rest, where, rerr := readRotated(ctx, cfg, o, path, &st, sameFile)
+			rest, where, used, rerr := readRotated(ctx, cfg, o, path, &st, sameFile, !sameFile && prefixSame && size >= st.Offset)
 			switch {
+			case errors.Is(rerr, socatlog.ErrCanceled):
+				// The deadline came while reading the old content: count
+				// what was read, and remember the old file and how far,
+				// so that the next run reads the rest of it first.
+				total.Merge(&rest, o.Show)
+				total.Resolve(listeners, o.Show)
+				res.tally = total
+				res.timedOut = fmt.Sprintf("reading the rotated %s: the rest is read next time", sanitize.Text(where, 80))
+				st.Offset += used
+				return res, save()
 			case rerr != nil:
 				res.warns = append(res.warns, rerr.Error())
+			case where == path:
+				// The same content under a new inode (cp and mv, sed -i):
+				// go on from where the last run stopped.
+				from = st.Offset
+				res.notes = append(res.notes, fmt.Sprintf("%s was replaced by a file with the same beginning: continued at byte %d", sanitize.Text(path, 80), from))
 			case where != "":
 				total.Merge(&rest, o.Show)
 				res.notes = append(res.notes, fmt.Sprintf("%s was rotated: read the rest of %s (%d lines)", sanitize.Text(path, 80), sanitize.Text(where, 80), rest.Lines))
 			case sameFile:
-				res.notes = append(res.notes, fmt.Sprintf("%s was truncated: counted from its start", sanitize.Text(path, 80)))
+				res.warns = append(res.warns, fmt.Sprintf("%s was truncated and no copy of it is at %s: what was written between the last run and the truncation is not counted (give --rotated)",
+					sanitize.Text(path, 80), sanitize.Text(strings.Join(rotatedCandidates(cfg.Rotated, path), " or "), 120)))
 			default:
 				res.warns = append(res.warns, fmt.Sprintf("%s was replaced by another file and the old one is not at %s: what it got since the last run is not counted",
 					sanitize.Text(path, 80), sanitize.Text(strings.Join(rotatedCandidates(cfg.Rotated, path), " or "), 120)))
@@ -212,35 +263,18 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			return nil, errUnknown{fmt.Errorf("cannot read log %s: %v", sanitize.Text(path, 120), err)}
 		}
 		if errors.Is(err, socatlog.ErrCanceled) {
-			res.warns = append(res.warns, fmt.Sprintf("the deadline stopped reading %s at byte %d of %d: the rest is read next time", sanitize.Text(path, 80), used, size))
+			res.timedOut = fmt.Sprintf("reading %s: stopped at byte %d of %d, the rest is read next time", sanitize.Text(path, 80), used, size)
 		}
 	}
 	total.Resolve(listeners, o.Show)
 	res.tally = total
-
 	st.Dev, st.Ino, st.Offset, st.Size, st.FP, st.FPLen = dev, ino, off, size, fp, fpLen
-	st.Listeners = listenerList(listeners)
-	if err := lock.Save(&st); err != nil {
-		return nil, stateError(ctx, cfg, err)
-	}
-	return res, nil
+	return res, save()
 }
 
 func prefixMatches(f io.ReaderAt, n int, want string) bool {
 	got, gotLen, err := fingerprint(io.NewSectionReader(f, 0, int64(n)), n)
 	return err == nil && gotLen == n && got == want
-}
-
-func listenerList(m map[int]bool) []int {
-	out := make([]int, 0, len(m))
-	for p := range m {
-		out = append(out, p)
-	}
-	sort.Ints(out)
-	if len(out) > maxListeners {
-		out = out[len(out)-maxListeners:]
-	}
-	return out
 }
 
 // rotatedCandidates are the places a rotated log may be: the --rotated
@@ -255,10 +289,25 @@ func rotatedCandidates(pattern, path string) []string {
 
 // readRotated finds the old content of a log and reads it from the
 // remembered offset: the file the log was renamed to (same inode), or a
-// copy whose first bytes are those remembered (copytruncate, gzip). It
-// returns where it read, or "" when there is nothing to read.
-func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path string, st *fileState, sameFile bool) (socatlog.Tally, string, error) {
-	for _, cand := range rotatedCandidates(cfg.Rotated, path) {
+// copy whose first bytes are those remembered (copytruncate, gzip). When
+// no renamed file exists and copyOfSelf is true (the log itself is a new
+// inode with the old beginning), it returns path itself as where, and
+// reads nothing. It returns where it read ("" when nowhere) and how many
+// bytes past the offset it consumed.
+func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path string, st *fileState, sameFile, copyOfSelf bool) (socatlog.Tally, string, int64, error) {
+	cands := rotatedCandidates(cfg.Rotated, path)
+	// A file renamed from our inode is the surest sign: look for it first.
+	for _, cand := range cands {
+		if info, err := os.Stat(cand); err == nil && info.Mode().IsRegular() && !strings.HasSuffix(cand, ".gz") {
+			if dev, ino := devIno(info); dev == st.Dev && ino == st.Ino && !sameFile {
+				return readPlain(ctx, o, cand, st.Offset)
+			}
+		}
+	}
+	if copyOfSelf {
+		return socatlog.Tally{}, path, 0, nil
+	}
+	for _, cand := range cands {
 		f, err := os.Open(cand)
 		if err != nil {
 			continue
@@ -268,53 +317,77 @@ func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path str
 			f.Close()
 			continue
 		}
-		var r io.Reader = f
-		if strings.HasSuffix(cand, ".gz") {
-			gz, err := gzip.NewReader(f)
-			if err != nil {
-				f.Close()
-				continue
-			}
-			r = gz
-		} else {
+		if !strings.HasSuffix(cand, ".gz") {
 			dev, ino := devIno(info)
-			if !(dev == st.Dev && ino == st.Ino) && !(info.Size() >= int64(st.FPLen) && prefixMatches(f, st.FPLen, st.FP)) {
-				f.Close()
-				continue
-			}
-			if dev == st.Dev && ino == st.Ino && sameFile {
-				// Still our file (a hard link): not a rotated copy.
-				f.Close()
-				continue
-			}
-			t, _, err := o.ScanReader(ctx, io.NewSectionReader(f, st.Offset, max(0, info.Size()-st.Offset)), true)
+			match := info.Size() >= int64(st.FPLen) && prefixMatches(f, st.FPLen, st.FP) && !(dev == st.Dev && ino == st.Ino && sameFile)
 			f.Close()
-			return t, cand, err
-		}
-		// Compressed: the first bytes must be ours, then skip to the
-		// offset.
-		fp, n, err := fingerprint(io.LimitReader(r, int64(st.FPLen)), st.FPLen)
-		if err != nil || n != st.FPLen || fp != st.FP {
-			f.Close()
+			if match {
+				return readPlain(ctx, o, cand, st.Offset)
+			}
 			continue
 		}
-		if _, err := io.CopyN(io.Discard, r, st.Offset-int64(n)); err != nil {
-			f.Close()
-			return socatlog.Tally{}, "", fmt.Errorf("the rotated %s is shorter than the position remembered: %v", sanitize.Text(cand, 80), err)
-		}
-		t, _, err := o.ScanReader(ctx, r, true)
+		t, used, err := readGzip(ctx, o, f, st)
 		f.Close()
-		return t, cand, err
+		if err == errNotOurs {
+			continue
+		}
+		return t, cand, used, err
 	}
-	return socatlog.Tally{}, "", nil
+	return socatlog.Tally{}, "", 0, nil
 }
 
-// readStdin counts everything on standard input, without state.
+var errNotOurs = errors.New("not the rotated log")
+
+func readPlain(ctx context.Context, o *socatlog.Options, path string, offset int64) (socatlog.Tally, string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return socatlog.Tally{}, path, 0, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return socatlog.Tally{}, path, 0, err
+	}
+	t, used, err := o.ScanReader(ctx, io.NewSectionReader(f, offset, max(0, info.Size()-offset)), true)
+	return t, path, used, err
+}
+
+// readGzip reads a compressed rotated log whose first bytes are ours,
+// from the remembered offset (in the uncompressed content).
+func readGzip(ctx context.Context, o *socatlog.Options, f *os.File, st *fileState) (socatlog.Tally, int64, error) {
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return socatlog.Tally{}, 0, errNotOurs
+	}
+	fp, n, err := fingerprint(io.LimitReader(gz, int64(st.FPLen)), st.FPLen)
+	if err != nil || n != st.FPLen || fp != st.FP {
+		return socatlog.Tally{}, 0, errNotOurs
+	}
+	if _, err := io.CopyN(io.Discard, gz, st.Offset-int64(n)); err != nil {
+		return socatlog.Tally{}, 0, fmt.Errorf("the rotated %s is shorter than the position remembered: %v", sanitize.Text(f.Name(), 80), err)
+	}
+	return o.ScanReader(ctx, gz, true)
+}
+
+// readStdin counts everything on standard input, without state. A
+// stdin that stalls does not hold the run past its deadline.
 func readStdin(ctx context.Context, o *socatlog.Options, r io.Reader) (*sourceResult, error) {
-	t, _, err := o.ScanReader(ctx, r, true)
-	if err != nil && !errors.Is(err, socatlog.ErrCanceled) {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, r)
+		pw.CloseWithError(err)
+	}()
+	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(socatlog.ErrCanceled) })
+	defer stop()
+	res := &sourceResult{name: "stdin"}
+	t, _, err := o.ScanReader(ctx, pr, true)
+	switch {
+	case errors.Is(err, socatlog.ErrCanceled) || ctx.Err() != nil:
+		res.timedOut = fmt.Sprintf("reading standard input: %d lines read", t.Lines)
+	case err != nil:
 		return nil, errUnknown{fmt.Errorf("cannot read standard input: %v", err)}
 	}
-	t.Resolve(map[int]bool{}, o.Show)
-	return &sourceResult{name: "stdin", tally: t}, nil
+	t.Resolve(socatlog.NewListeners(nil), o.Show)
+	res.tally = t
+	return res, nil
 }

@@ -57,6 +57,11 @@ func journalctl(ctx context.Context, cfg *Config, o *socatlog.Options, extra ...
 		args = append(args, "-u", cfg.JournalUnit)
 	}
 	args = append(args, extra...)
+	// A record is one JSON line: allow long messages, so that the cursor
+	// of the last record is always read.
+	jo := *o
+	jo.MaxLine = 1 << 20
+	o = &jo
 	cmd := exec.CommandContext(ctx, "journalctl", args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -99,7 +104,7 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 		if err != nil {
 			return nil, journalError(ctx, err)
 		}
-		t.Resolve(map[int]bool{}, o.Show)
+		t.Resolve(socatlog.NewListeners(nil), o.Show)
 		res.tally = t
 		res.lastNew = microsTime(t.Micros)
 		return res, nil
@@ -125,19 +130,18 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 	case loadErr != nil:
 		return nil, stateError(ctx, cfg, loadErr)
 	}
-	listeners := map[int]bool{}
-	for _, p := range st.Listeners {
-		listeners[p] = true
-	}
+	listeners := socatlog.NewListeners(st.Listeners)
 	known := *o
-	known.Known = listeners
+	known.Known = listeners.Set()
 	o = &known
 	var t socatlog.Tally
 	switch {
 	case fresh && cfg.FirstRun == "end":
 		// Learn the listeners from the last records and take the cursor
 		// of the newest; count nothing.
-		learn, err := journalctl(ctx, cfg, o, "-n", "5000")
+		learnOpts := *o
+		learnOpts.Since = time.Time{}
+		learn, err := journalctl(ctx, cfg, &learnOpts, "-n", "5000")
 		if err != nil {
 			return nil, journalError(ctx, err)
 		}
@@ -165,11 +169,14 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 		t.Resolve(listeners, o.Show)
 		res.tally = t
 	}
+	if fresh && t.Cursor == "" {
+		res.warns = append(res.warns, fmt.Sprintf("the journal has no record of %s: check the unit name (journalctl -u)", res.name))
+	}
 	st.Key = key
 	if t.Cursor != "" {
 		st.Cursor, st.Micros = t.Cursor, t.Micros
 	}
-	st.Listeners = listenerList(listeners)
+	st.Listeners = listeners.List(maxListeners)
 	if err := lock.Save(&st); err != nil {
 		return nil, stateError(ctx, cfg, err)
 	}

@@ -79,7 +79,17 @@ func thousands(n int64) string {
 // ensureStateDir makes the default state directory sticky and writable
 // by all, like /tmp, when it has to create it.
 func ensureStateDir(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
+	if info, err := os.Lstat(dir); err == nil {
+		switch {
+		case info.Mode()&os.ModeSymlink != 0 && dir == DefaultStateDir:
+			return errors.New("it is a symbolic link: remove it, or give --state-dir")
+		case info.Mode()&os.ModeSymlink != 0:
+			return nil // a link the user gave: their choice
+		case !info.IsDir():
+			return errors.New("it is not a directory")
+		case info.Mode().Perm()&0o002 != 0 && info.Mode()&os.ModeSticky == 0:
+			return errors.New("it is writable by everyone without the sticky bit: another user could replace the state; chmod +t it")
+		}
 		return nil
 	}
 	if dir == DefaultStateDir {
@@ -162,6 +172,21 @@ type problem struct {
 	text  string
 	lines []string // the last lines behind it
 	tag   string   // what the lines are prefixed with
+	// rank orders problems of one state in the summary: specific
+	// categories first, then the level ones (error, warning), then
+	// notes about the sources; by count within a rank.
+	rank  int
+	count int64
+}
+
+// rankOf puts the level categories after the specific ones: "3 TLS
+// failures" says more than "3 errors".
+func rankOf(c socatlog.Category) int {
+	switch c {
+	case socatlog.Error, socatlog.Warning:
+		return 1
+	}
+	return 0
 }
 
 // report judges the counts and renders the result.
@@ -185,7 +210,7 @@ func report(cfg Config, now time.Time, results []*sourceResult) check.Result {
 		if st == state.OK {
 			continue
 		}
-		problems = append(problems, problem{st: st, text: phrase(c, n), lines: total.Last[c], tag: c.String()})
+		problems = append(problems, problem{st: st, text: phrase(c, n), lines: total.Last[c], tag: c.String(), rank: rankOf(c), count: n})
 	}
 	if total.PatternCrit > 0 {
 		problems = append(problems, problem{st: state.Critical, text: fmt.Sprintf("%s matching --critical-pattern", lines(total.PatternCrit)), lines: total.LastCrit, tag: "critical-pattern"})
@@ -207,9 +232,27 @@ func report(cfg Config, now time.Time, results []*sourceResult) check.Result {
 		}
 	}
 	for _, w := range warns {
-		problems = append(problems, problem{st: state.Warning, text: w})
+		problems = append(problems, problem{st: state.Warning, text: w, rank: 2})
 	}
-	sort.SliceStable(problems, func(i, j int) bool { return problems[i].st.Worse(problems[j].st) })
+	var stopped []string
+	for _, r := range results {
+		if r.timedOut != "" {
+			stopped = append(stopped, r.timedOut)
+		}
+	}
+	if len(stopped) > 0 {
+		problems = append(problems, problem{st: cfg.TimeoutState, text: "timed out at stage " + strings.Join(stopped, "; "), rank: 2})
+	}
+	sort.SliceStable(problems, func(i, j int) bool {
+		a, b := problems[i], problems[j]
+		switch {
+		case a.st != b.st:
+			return a.st.Worse(b.st)
+		case a.rank != b.rank:
+			return a.rank < b.rank
+		}
+		return a.count > b.count
+	})
 
 	res := check.Result{}
 	for _, p := range problems {
@@ -236,14 +279,28 @@ func report(cfg Config, now time.Time, results []*sourceResult) check.Result {
 	}
 	switch {
 	case len(problems) > 0:
-		// The worst problems first, at most three, then how many more.
+		// The worst counts first, at most three, then how many more; a
+		// note about a source leads only when nothing was counted wrong.
 		var parts []string
-		for _, p := range problems[:min(3, len(problems))] {
-			parts = append(parts, p.text)
+		counted := 0
+		for _, p := range problems {
+			if p.rank < 2 {
+				counted++
+				if len(parts) < 3 {
+					parts = append(parts, p.text)
+				}
+			}
+		}
+		if counted == 0 {
+			res.Summary = problems[0].text
+			if len(problems) > 1 {
+				res.Summary += fmt.Sprintf(" (+%d more)", len(problems)-1)
+			}
+			break
 		}
 		more := ""
-		if len(problems) > 3 {
-			more = fmt.Sprintf(" (+%d more)", len(problems)-3)
+		if len(problems) > len(parts) {
+			more = fmt.Sprintf(" (+%d more)", len(problems)-len(parts))
 		}
 		res.Summary = fmt.Sprintf("%s%s in %s of %s", strings.Join(parts, ", "), more, newLines(total.Lines), where)
 	case first:

@@ -87,7 +87,7 @@ func TestRunsAndRotations(t *testing.T) {
 	appendFile(t, log, errLines(3, "new"))
 	r = run(t, cfg)
 	expectErrors(t, r, 3, "second run")
-	if r.State != state.Warning || !strings.HasPrefix(r.Summary, "3 errors, 3 backend failures in 3 new lines of "+log) {
+	if r.State != state.Warning || !strings.HasPrefix(r.Summary, "3 backend failures, 3 errors in 3 new lines of "+log) {
 		t.Errorf("second run:\n%s", dump(r))
 	}
 	expectErrors(t, run(t, cfg), 0, "nothing new")
@@ -247,10 +247,16 @@ func TestHostileContent(t *testing.T) {
 	if strings.Contains(out, "|'x'") || strings.Contains(out, "\x00") || strings.Contains(out, "\x1b") {
 		t.Errorf("unsanitized:\n%q", out)
 	}
-	if !strings.Contains(out, `bad\x7c'x'=1;2;3 \x00\xff\x1b[31m`) || !strings.Contains(out, "1 line over 64 KiB cut and skipped") {
+	if !strings.Contains(out, `bad\x7c'x'=1;2;3 \x00\xff\x1b[31m`) || strings.Contains(out, "cut and skipped") {
 		t.Errorf("the line as shown:\n%s", out)
 	}
-	// The cut line was consumed: the next run does not read it again.
+	// The 6 MB line is still being written: not counted until its
+	// newline comes, then once.
+	appendFile(t, log, "\n")
+	r = run(t, cfg)
+	if perf(r, "lines") != 1 || !strings.Contains(dump(r), "1 line over 64 KiB cut and skipped") {
+		t.Errorf("the long line completed:\n%s", dump(r))
+	}
 	r = run(t, cfg)
 	if perf(r, "lines") != 0 {
 		t.Errorf("the cut line was read again:\n%s", dump(r))
@@ -306,5 +312,75 @@ func TestMaxAgeAndFinalLine(t *testing.T) {
 	cfg.MaxAge = 3 * time.Hour
 	if r := run(t, cfg); strings.Contains(dump(r), "--max-age") {
 		t.Errorf("within --max-age:\n%s", dump(r))
+	}
+}
+
+// The deadline while the rest of a rotated log is read: what was read
+// counts, and the next run reads the rest of the old file before the new
+// one. Nothing is lost, nothing counted twice.
+func TestDeadlineDuringRotation(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	appendFile(t, log, "")
+	cfg := baseConfig(t, log)
+	run(t, cfg)
+	appendFile(t, log, errLines(50000, "old")) // several MiB: more than one read
+	if err := os.Rename(log, log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, log, errLines(10, "new"))
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := Run(expired, check.Env{Stage: &check.Stage{}}, cfg, strings.NewReader(""))
+	if r.State != state.Unknown || !strings.Contains(r.Summary, "timed out at stage reading the rotated "+log+".1") {
+		t.Fatalf("a run that meets its deadline:\n%s", dump(r))
+	}
+	first := perf(r, "error")
+	r = run(t, cfg)
+	if got := first + perf(r, "error"); got != 50010 {
+		t.Errorf("%v + %v counted, want 50010\n%s", first, perf(r, "error"), dump(r))
+	}
+}
+
+func TestImpossibleState(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	appendFile(t, log, errLines(2, "x"))
+	cfg := baseConfig(t, log)
+	run(t, cfg)
+	files, _ := filepath.Glob(filepath.Join(cfg.StateDir, "*.json"))
+	data, _ := os.ReadFile(files[0])
+	appendFile(t, log+".1.gz", "not gzip")
+	for _, tamper := range []struct{ from, to string }{
+		{`"fp_len":`, `"fp_len":-5,"x":`},
+		{`"fp_len":`, `"fp_len":1099511627776,"x":`},
+		{`"offset":`, `"offset":-50,"x":`},
+	} {
+		bad := strings.Replace(string(data), tamper.from, tamper.to, 1)
+		if err := os.WriteFile(files[0], []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := run(t, cfg)
+		if r.State != state.Warning || !strings.Contains(dump(r), "replaced, counting as on a first run") {
+			t.Errorf("%s:\n%s", tamper.to, dump(r))
+		}
+	}
+}
+
+// A log replaced by a copy of itself with more lines (cp, append, mv;
+// sed -i): only the new lines count.
+func TestReplacedByACopy(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	appendFile(t, log, errLines(10, "x"))
+	cfg := baseConfig(t, log)
+	cfg.FirstRun = "start"
+	expectErrors(t, run(t, cfg), 10, "first run")
+	data, _ := os.ReadFile(log)
+	appendFile(t, log+".tmp", string(data)+errLines(1, "added"))
+	if err := os.Rename(log+".tmp", log); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, cfg)
+	expectErrors(t, r, 1, "a copy with one more line")
+	if !strings.Contains(dump(r), "replaced by a file with the same beginning: continued at byte") {
+		t.Errorf("not said:\n%s", dump(r))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -273,8 +274,16 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 		if err := scan.Errors[0]; err != nil {
 			failed = append(failed, sanitize.Text(err.Error(), 80))
 		}
+		// The deadline shows as the context's error, or (a moment before
+		// its timer fires) as connections that timed out at it.
+		deadlineHit := ctx.Err() != nil
+		for _, err := range scan.Errors {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				deadlineHit = true
+			}
+		}
 		switch {
-		case ctx.Err() != nil:
+		case deadlineHit:
 			problems = append(problems, problem{cfg.TimeoutState, fmt.Sprintf("timed out at stage suite scan: %d protocols and %d suites seen before the deadline, the counts are incomplete (raise -t)", accepted, pairs)})
 		case len(failed) > 0:
 			hint := ""

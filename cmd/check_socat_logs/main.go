@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 
 	"github.com/check-socat/check-socat/checks/logs"
@@ -63,7 +64,24 @@ var help = map[string]string{
 }
 
 func (c *cli) config() (logs.Config, error) {
-	cfg := logs.Config{Files: c.File, JournalUnit: c.JournalUnit, JournalFile: c.JournalFile, StateDir: c.StateDir,
+	// Absolute paths: the state of a log must not depend on the directory
+	// the check runs in (NRPE's is not the shell's).
+	files := make([]string, len(c.File))
+	for i, f := range c.File {
+		files[i] = f
+		if f != "-" && f != "" {
+			if abs, err := filepath.Abs(f); err == nil {
+				files[i] = abs
+			}
+		}
+	}
+	journalFile := c.JournalFile
+	if journalFile != "" {
+		if abs, err := filepath.Abs(journalFile); err == nil {
+			journalFile = abs
+		}
+	}
+	cfg := logs.Config{Files: files, JournalUnit: c.JournalUnit, JournalFile: journalFile, StateDir: c.StateDir,
 		NoState: c.NoState, FirstRun: c.FirstRun, Rotated: c.Rotated, Since: c.Since.D(), MaxAge: c.MaxAge.D(),
 		Show: c.Show, TimeoutState: c.TimeoutState}
 	cfg.Warn, cfg.Crit = logs.DefaultRanges()

@@ -107,7 +107,7 @@ func Classify(l *Line) Class {
 	switch l.Level {
 	case 'N':
 		switch {
-		case bytes.HasPrefix(m, []byte("accepting connection from ")):
+		case bytes.HasPrefix(m, []byte("accepting connection from ")), bytes.HasPrefix(m, []byte("accepting UDP connection from ")):
 			c.Set.add(Accepted)
 		case bytes.HasPrefix(m, []byte("listening on ")):
 			c.Event = EventListening
@@ -158,6 +158,8 @@ func Classify(l *Line) Class {
 		bytes.HasPrefix(m, []byte("unknown device/address")), bytes.Contains(m, []byte("wrong number of parameters")),
 		bytes.Contains(m, []byte("option not supported")), bytes.Contains(m, []byte("not applicable")):
 		c.Set.add(Config)
+	case bytes.Contains(m, []byte("Connection reset by peer")), bytes.Contains(m, []byte("Broken pipe")):
+		c.Set.add(Reset) // also under SSL_read()/SSL_write()
 	case bytes.HasPrefix(m, []byte("SSL_")), bytes.Contains(m, []byte("certificate verify failed")),
 		bytes.HasPrefix(m, []byte("certificate ")), bytes.Contains(m, []byte("commonName does not match")),
 		bytes.HasPrefix(m, []byte("no peer certificate")):
@@ -167,8 +169,6 @@ func Classify(l *Line) Class {
 	case bytes.HasPrefix(m, []byte("bind(")), bytes.HasPrefix(m, []byte("listen(")),
 		len(m) > 0 && m[0] == '"' && bytes.HasSuffix(m, []byte("\" exists")):
 		c.Event = EventBindFailed
-	case bytes.Contains(m, []byte("Connection reset by peer")), bytes.Contains(m, []byte("Broken pipe")):
-		c.Set.add(Reset)
 	case bytes.HasPrefix(m, []byte("connect(")), bytes.HasPrefix(m, []byte("execvp(")),
 		bytes.HasPrefix(m, []byte("waitpid(")) && bytes.Contains(m, []byte("child ")) && !bytes.Contains(m, []byte("no child")),
 		bytes.HasPrefix(m, []byte("system(")),

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"sync"
 	"time"
 )
@@ -114,24 +114,67 @@ func (t *Tally) Merge(u *Tally, show int) {
 	}
 }
 
+// Listeners are the PIDs known to listen, oldest first, so that the
+// most recent survive when the list is bounded.
+type Listeners struct {
+	seq uint64
+	m   map[int]uint64
+}
+
+// NewListeners starts from a remembered list, oldest first.
+func NewListeners(pids []int) *Listeners {
+	l := &Listeners{m: map[int]uint64{}}
+	for _, p := range pids {
+		l.Add(p)
+	}
+	return l
+}
+
+// Add marks pid as a listener, as the most recent.
+func (l *Listeners) Add(pid int) { l.seq++; l.m[pid] = l.seq }
+
+// Has reports whether pid listens.
+func (l *Listeners) Has(pid int) bool { _, ok := l.m[pid]; return ok }
+
+// Remove forgets pid.
+func (l *Listeners) Remove(pid int) { delete(l.m, pid) }
+
+// Set is a snapshot for Options.Known.
+func (l *Listeners) Set() map[int]bool {
+	out := make(map[int]bool, len(l.m))
+	for p := range l.m {
+		out[p] = true
+	}
+	return out
+}
+
+// List returns at most n PIDs, the most recent, oldest first.
+func (l *Listeners) List(n int) []int {
+	out := make([]int, 0, len(l.m))
+	for p := range l.m {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return l.m[out[i]] < l.m[out[j]] })
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
+}
+
 // Resolve applies the PID events in order to the listeners known before
 // (and updates them): an exit counts only for a listener, once.
-func (t *Tally) Resolve(listeners map[int]bool, show int) {
+func (t *Tally) Resolve(listeners *Listeners, show int) {
 	for _, e := range t.Events {
 		switch e.Event {
 		case EventListening, EventBindFailed:
-			listeners[e.PID] = true
+			listeners.Add(e.PID)
 		case EventEnd:
-			delete(listeners, e.PID)
+			listeners.Remove(e.PID)
 		case EventExit:
-			if listeners[e.PID] {
+			if listeners.Has(e.PID) {
 				t.Count[Exit]++
-				line := e.Line
-				if line == "" {
-					line = fmt.Sprintf("(the exit of listener PID %d)", e.PID)
-				}
-				t.Last[Exit] = keep(t.Last[Exit], []byte(line), show)
-				delete(listeners, e.PID)
+				t.Last[Exit] = keep(t.Last[Exit], []byte(e.Line), show)
+				listeners.Remove(e.PID)
 			}
 		}
 	}
@@ -156,18 +199,27 @@ func (o *Options) line(b []byte, t *Tally, l *Line) {
 			return
 		}
 	}
-	for _, re := range o.Critical {
-		if re.Match(text) {
-			t.PatternCrit++
-			t.LastCrit = keep(t.LastCrit, text, o.Show)
-			break
-		}
+	// --since: only lines whose own time is recent count (and match the
+	// patterns); the others still say who listens and who exits.
+	inWindow := true
+	if !o.Since.IsZero() {
+		ts, tok := l.Time(o.Loc, o.Now)
+		inWindow = ok && tok && !ts.Before(o.Since)
 	}
-	for _, re := range o.Warning {
-		if re.Match(text) {
-			t.PatternWarn++
-			t.LastWarn = keep(t.LastWarn, text, o.Show)
-			break
+	if inWindow {
+		for _, re := range o.Critical {
+			if re.Match(text) {
+				t.PatternCrit++
+				t.LastCrit = keep(t.LastCrit, text, o.Show)
+				break
+			}
+		}
+		for _, re := range o.Warning {
+			if re.Match(text) {
+				t.PatternWarn++
+				t.LastWarn = keep(t.LastWarn, text, o.Show)
+				break
+			}
 		}
 	}
 	if !ok {
@@ -176,13 +228,17 @@ func (o *Options) line(b []byte, t *Tally, l *Line) {
 		}
 		return
 	}
-	if !o.Since.IsZero() {
-		if ts, ok := l.Time(o.Loc, o.Now); !ok || ts.Before(o.Since) {
-			t.Old++
-			return
-		}
-	}
 	c := Classify(l)
+	if c.Event != EventNone {
+		if !inWindow && c.Event == EventExit {
+			c.Event = EventEnd // an old exit ends the listener, uncounted
+		}
+		o.event(t, c, l.PID, text)
+	}
+	if !inWindow {
+		t.Old++
+		return
+	}
 	if c.Set != 0 {
 		for cat := Category(0); cat < NumCategories; cat++ {
 			if c.Set.Has(cat) {
@@ -192,15 +248,14 @@ func (o *Options) line(b []byte, t *Tally, l *Line) {
 		}
 	}
 	t.Transferred += c.Transferred
-	if c.Event != EventNone {
-		o.event(t, c, l.PID, text)
-	}
 }
 
 // event keeps what the listener/exit bookkeeping needs, and no more: a
-// repeated "listening on" of a known listener, a child's fork and its
-// end are settled here; only a listener's first sighting and the exits
-// that may be a listener's are kept, in order.
+// repeated "listening on" of a known listener, a child's fork and end, and
+// the exit of a PID that is not known to listen are settled here; only a
+// listener's first sighting, its end, and the exits of PIDs that listen
+// (known before this reader's region, or seen in it) are kept, in order.
+// The events stay as few as the listeners, whatever the log holds.
 func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
 	if t.listening == nil {
 		t.listening, t.children = map[int]bool{}, map[int]bool{}
@@ -215,8 +270,7 @@ func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
 		}
 	case EventEnd:
 		delete(t.children, pid)
-		if t.listening[pid] {
-			// A listener ending normally is no longer one.
+		if t.listening[pid] || o.Known[pid] {
 			delete(t.listening, pid)
 			t.Events = append(t.Events, PIDEvent{Event: EventEnd, PID: pid})
 		}
@@ -225,18 +279,13 @@ func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
 			delete(t.children, pid) // a connection's child: not a service
 			return
 		}
-		delete(t.listening, pid)
-		e := PIDEvent{Event: EventExit, PID: pid}
-		if len(t.Events) < maxExitText || o.Known[pid] {
-			e.Line = string(text[:min(len(text), keepBytes)])
+		if !t.listening[pid] && !o.Known[pid] {
+			return // not a listener: a client, or a child forked elsewhere
 		}
-		t.Events = append(t.Events, e)
+		delete(t.listening, pid)
+		t.Events = append(t.Events, PIDEvent{Event: EventExit, PID: pid, Line: string(text[:min(len(text), keepBytes)])})
 	}
 }
-
-// maxExitText bounds how many exit lines one reader keeps the text of:
-// beyond it only the PID is kept (a log of many failing socat clients).
-const maxExitText = 4096
 
 const bufSize = 1 << 20
 
@@ -246,8 +295,10 @@ var ErrCanceled = errors.New("the deadline ended the scan")
 
 // ScanReader counts the complete lines of r. It returns how many bytes
 // it consumed: up to the end of the last complete line, so that a line
-// still being written is read whole next time; a cut line is consumed.
-// At EOF a last line without newline is left unless final is true.
+// still being written is read whole next time. A line over MaxLine is cut:
+// counted once when its newline arrives, never held in memory; until then
+// it is not consumed (the next run reads past it again). With final, a
+// last line without newline is counted too.
 func (o *Options) ScanReader(ctx context.Context, r io.Reader, final bool) (Tally, int64, error) {
 	var t Tally
 	var l Line
@@ -256,13 +307,13 @@ func (o *Options) ScanReader(ctx context.Context, r io.Reader, final bool) (Tall
 		maxLine = 64 << 10
 	}
 	buf := make([]byte, max(bufSize, maxLine+1))
-	var consumed int64
-	n := 0            // valid bytes in buf
-	skipping := false // inside a cut line: drop bytes up to the newline
+	var base, committed int64 // reader offsets: of buf[0], after the last line handled
+	n := 0                    // valid bytes in buf
+	skipping := false         // inside a cut line: drop bytes up to its newline
 	for {
 		if ctx.Err() != nil {
-			t.Bytes = consumed
-			return t, consumed, ErrCanceled
+			t.Bytes = committed
+			return t, committed, ErrCanceled
 		}
 		m, err := r.Read(buf[n:])
 		n += m
@@ -274,38 +325,43 @@ func (o *Options) ScanReader(ctx context.Context, r io.Reader, final bool) (Tall
 			}
 			if skipping {
 				skipping = false
+				t.Lines++
+				t.Cut++
 			} else {
 				o.line(buf[start:start+nl], &t, &l)
 			}
 			start += nl + 1
+			committed = base + int64(start)
 		}
-		consumed += int64(start)
-		rest := n - start
-		if rest > maxLine || (skipping && rest > 0) {
-			// Too long: count it once, drop what is here, and skip up
-			// to its newline.
-			if !skipping {
-				t.Lines++
-				t.Cut++
-				skipping = true
-			}
-			consumed += int64(rest)
-			rest = 0
-			start = n
+		if !skipping && n-start > maxLine {
+			skipping = true
 		}
-		copy(buf, buf[start:n])
-		n = rest
+		if skipping {
+			base += int64(n) // the cut line's bytes go; its start stays committed
+			n = 0
+		} else {
+			copy(buf, buf[start:n])
+			base += int64(start)
+			n -= start
+		}
 		if err == io.EOF {
-			if n > 0 && final {
-				o.line(buf[:n], &t, &l)
-				consumed += int64(n)
+			if final {
+				switch {
+				case skipping:
+					t.Lines++
+					t.Cut++
+					committed = base
+				case n > 0:
+					o.line(buf[:n], &t, &l)
+					committed = base + int64(n)
+				}
 			}
-			t.Bytes = consumed
-			return t, consumed, nil
+			t.Bytes = committed
+			return t, committed, nil
 		}
 		if err != nil {
-			t.Bytes = consumed
-			return t, consumed, err
+			t.Bytes = committed
+			return t, committed, err
 		}
 	}
 }
@@ -313,8 +369,13 @@ func (o *Options) ScanReader(ctx context.Context, r io.Reader, final bool) (Tall
 // ScanFile counts the lines of f from start to end with o.Workers
 // readers in parallel, each on a region that begins after a newline. It
 // returns the merged tally (events in file order) and the offset after
-// the last consumed byte.
-// With final, a last line without newline is counted too.
+// the last consumed byte. With final, a last line without newline is
+// counted too.
+//
+// A reader must know which PIDs listen before its region starts, or it
+// cannot tell a listener's exit from a client's: a quick pass over the
+// earlier regions finds their "listening on" lines first (a memory
+// search, far cheaper than parsing every line).
 func (o *Options) ScanFile(ctx context.Context, f io.ReaderAt, start, end int64, final bool) (Tally, int64, error) {
 	workers := max(1, o.Workers)
 	if end-start < 8<<20 {
@@ -331,29 +392,103 @@ func (o *Options) ScanFile(ctx context.Context, f io.ReaderAt, start, end int64,
 		}
 	}
 	bounds = append(bounds, end)
-	parts := make([]Tally, len(bounds)-1)
-	used := make([]int64, len(parts))
-	errs := make([]error, len(parts))
+	parts := len(bounds) - 1
+
+	// Listeners per region but the last, found in parallel.
+	found := make([]map[int]bool, parts)
 	var wg sync.WaitGroup
-	for i := range parts {
+	for i := 0; i < parts-1; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			last := i == len(parts)-1
-			parts[i], used[i], errs[i] = o.ScanReader(ctx, io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i]), !last || final)
+			found[i] = listenersIn(io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i]))
+		}()
+	}
+	wg.Wait()
+	opts := make([]Options, parts)
+	known := map[int]bool{}
+	for p := range o.Known {
+		known[p] = true
+	}
+	for i := range opts {
+		opts[i] = *o
+		opts[i].Known = known
+		if i < parts-1 && len(found[i]) > 0 {
+			next := make(map[int]bool, len(known)+len(found[i]))
+			for p := range known {
+				next[p] = true
+			}
+			for p := range found[i] {
+				next[p] = true
+			}
+			known = next
+		}
+	}
+
+	tallies := make([]Tally, parts)
+	used := make([]int64, parts)
+	errs := make([]error, parts)
+	for i := range tallies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			last := i == parts-1
+			tallies[i], used[i], errs[i] = opts[i].ScanReader(ctx, io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i]), !last || final)
 		}()
 	}
 	wg.Wait()
 	var t Tally
 	off := start
-	for i := range parts {
-		t.Merge(&parts[i], o.Show)
-		if errs[i] != nil {
-			return t, bounds[i] + used[i], errs[i]
-		}
+	for i := range tallies {
+		t.Merge(&tallies[i], o.Show)
 		off = bounds[i] + used[i]
+		if errs[i] != nil {
+			return t, off, errs[i]
+		}
 	}
 	return t, off, nil
+}
+
+// listenersIn returns the PIDs that log "listening on" (or fail to bind)
+// in r. It searches for the words, and parses only the lines that hold
+// them.
+func listenersIn(r io.Reader) map[int]bool {
+	found := map[int]bool{}
+	buf := make([]byte, bufSize)
+	n := 0
+	var l Line
+	markers := [][]byte{[]byte("listening on "), []byte("bind("), []byte("\" exists")}
+	for {
+		m, err := r.Read(buf[n:])
+		n += m
+		end := bytes.LastIndexByte(buf[:n], '\n') + 1
+		for _, mk := range markers {
+			for pos := 0; pos < end; {
+				i := bytes.Index(buf[pos:end], mk)
+				if i < 0 {
+					break
+				}
+				at := pos + i
+				ls := bytes.LastIndexByte(buf[:at], '\n') + 1
+				le := at + bytes.IndexByte(buf[at:end], '\n')
+				if Parse(buf[ls:le], &l) {
+					if c := Classify(&l); c.Event == EventListening || c.Event == EventBindFailed {
+						found[l.PID] = true
+					}
+				}
+				pos = le + 1
+			}
+		}
+		switch {
+		case end > 0:
+			n = copy(buf, buf[end:n])
+		case n == len(buf):
+			n = 0 // a line longer than the buffer: not a listening line
+		}
+		if err != nil {
+			return found
+		}
+	}
 }
 
 // nextLine returns the offset just after the first newline at or after

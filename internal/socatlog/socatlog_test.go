@@ -52,7 +52,7 @@ func TestSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tally.Resolve(map[int]bool{}, 2)
+		tally.Resolve(NewListeners(nil), 2)
 		var got []string
 		for c := Category(0); c < NumCategories; c++ {
 			if tally.Count[c] > 0 {
@@ -143,6 +143,8 @@ func TestClassify(t *testing.T) {
 		{"2026/11/26 06:24:49 socat[1] N SSL connection using TLS_AES_256_GCM_SHA384", ""},
 		{"2026/11/26 06:24:49 socat[1] N SSL connection using ECDHE-RSA-AES128-GCM-SHA256", ""},
 		{"2026/11/26 06:24:49 socat[1] N accepting connection from AF=2 127.0.0.1:51186 on AF=2 127.0.0.1:21000", "accepted"},
+		{"2026/11/26 06:24:49 socat[1] N accepting UDP connection from AF=2 127.0.0.1:51186", "accepted"},
+		{"2026/11/26 06:24:49 socat[1] E SSL_read(): Connection reset by peer", "error reset"},
 		{"2026/11/26 06:24:49 socat[1] E parseopts_table(): unknown option \"bogus\"", "error config"},
 		{"2026/11/26 06:24:49 socat[1] E unknown device/address \"FOO\"", "error config"},
 		{"2026/11/26 06:24:49 socat[1] E TCP-LISTEN: wrong number of parameters (0 instead of 1)", "error config"},
@@ -189,15 +191,16 @@ func TestExitNeedsAListener(t *testing.T) {
 	}, "\n")
 	o := &Options{Show: 5}
 	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
-	listeners := map[int]bool{}
+	listeners := NewListeners(nil)
 	tally.Resolve(listeners, 5)
 	if tally.Count[Exit] != 1 || len(tally.Last[Exit]) != 1 || !strings.Contains(tally.Last[Exit][0], "socat[10] W exiting") {
 		t.Errorf("exit %d, lines %q", tally.Count[Exit], tally.Last[Exit])
 	}
 	// The next run knows 12 listens.
-	if !listeners[12] || listeners[10] {
-		t.Errorf("listeners after the run: %v", listeners)
+	if !listeners.Has(12) || listeners.Has(10) {
+		t.Errorf("listeners after the run: %v", listeners.List(10))
 	}
+	o.Known = listeners.Set()
 	next, _, _ := o.ScanReader(context.Background(), strings.NewReader("2026/11/26 06:25:00 socat[12] N exit(1)\n"), true)
 	next.Resolve(listeners, 5)
 	if next.Count[Exit] != 1 {
@@ -223,10 +226,16 @@ func TestReaderBounds(t *testing.T) {
 	if want := int64(len(log) - len("2026/11/26 06:24:49 socat[1] E partial")); used != want {
 		t.Errorf("consumed %d, want %d (up to the partial line)", used, want)
 	}
-	// A 6 MB line without newline at the end of the file is consumed.
+	// A 6 MB line still being written is neither counted nor consumed
+	// (the next run reads past it again, without holding it); the last
+	// read of a source (final) counts it.
 	tally, used, _ = o.ScanReader(context.Background(), strings.NewReader(long), false)
-	if tally.Cut != 1 || used != int64(len(long)) {
-		t.Errorf("a long unterminated line: cut %d, consumed %d", tally.Cut, used)
+	if tally.Cut != 0 || tally.Lines != 0 || used != 0 {
+		t.Errorf("a long unterminated line: cut %d, lines %d, consumed %d", tally.Cut, tally.Lines, used)
+	}
+	tally, used, _ = o.ScanReader(context.Background(), strings.NewReader(long), true)
+	if tally.Cut != 1 || tally.Lines != 1 || used != int64(len(long)) {
+		t.Errorf("final: cut %d, lines %d, consumed %d", tally.Cut, tally.Lines, used)
 	}
 }
 
@@ -270,8 +279,8 @@ func TestScanFileParallel(t *testing.T) {
 	if err1 != nil || err4 != nil || off1 != off4 || off1 != int64(b.Len()-len("2026/11/26 06:24:49 socat[1] E unfinished")) {
 		t.Fatalf("offsets %d %d, errors %v %v", off1, off4, err1, err4)
 	}
-	t1.Resolve(map[int]bool{}, 3)
-	t4.Resolve(map[int]bool{}, 3)
+	t1.Resolve(NewListeners(nil), 3)
+	t4.Resolve(NewListeners(nil), 3)
 	if t1.Count != t4.Count || t1.Lines != t4.Lines || t1.Unparsed != t4.Unparsed || fmt.Sprint(t1.Last) != fmt.Sprint(t4.Last) {
 		t.Errorf("1 reader: %v %d %d\n4 readers: %v %d %d", t1.Count, t1.Lines, t1.Unparsed, t4.Count, t4.Lines, t4.Unparsed)
 	}
@@ -304,4 +313,70 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("final scan consumed %d of %d", used, len(b))
 		}
 	})
+}
+
+// Whatever the log holds, the events kept stay as few as the listeners:
+// exits of clients and of children forked before the region are settled
+// by the reader (a log of 200000 failing clients keeps none).
+func TestEventsStayFew(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("2026/11/26 06:24:49 socat[7] N listening on AF=2 0.0.0.0:1\n")
+	for i := range 200000 {
+		fmt.Fprintf(&b, "2026/11/26 06:24:49 socat[%d] N exit(1)\n", 100000+i)
+		if i%1000 == 0 {
+			b.WriteString("2026/11/26 06:24:49 socat[7] N listening on AF=2 0.0.0.0:1\n")
+		}
+	}
+	b.WriteString("2026/11/26 06:24:49 socat[7] W exiting on signal 15\n")
+	o := &Options{Show: 1}
+	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(b.String()), true)
+	if len(tally.Events) != 2 {
+		t.Errorf("%d events kept, want 2 (the listener, its exit)", len(tally.Events))
+	}
+	tally.Resolve(NewListeners(nil), 1)
+	if tally.Count[Exit] != 1 {
+		t.Errorf("exits %d", tally.Count[Exit])
+	}
+}
+
+// A listener seen in one region and exiting in a later one is known to
+// the later reader (the quick pass over the earlier regions).
+func TestListenerAcrossRegions(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("2026/11/26 06:24:49 socat[7] N listening on AF=2 0.0.0.0:1\n")
+	for b.Len() < 24<<20 {
+		b.WriteString("2026/11/26 06:24:49 socat[9] N reading from and writing to stdio\n")
+	}
+	b.WriteString("2026/11/26 06:24:49 socat[7] W exiting on signal 15\n")
+	path := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	o := &Options{Workers: 4, Show: 1}
+	tally, _, err := o.ScanFile(context.Background(), f, 0, int64(b.Len()), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally.Resolve(NewListeners(nil), 1)
+	if tally.Count[Exit] != 1 {
+		t.Errorf("the exit of a listener seen 24 MB earlier: %d", tally.Count[Exit])
+	}
+}
+
+// --since decides what counts, not who listens: a service that started
+// long ago and exits now is an exit.
+func TestSinceKeepsListeners(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	log := "2026/11/26 09:00:00 socat[7] N listening on AF=2 0.0.0.0:1\n" +
+		"2026/11/26 09:00:01 socat[7] E connect(5, AF=2 10.0.0.1:1, 16): old failure\n" +
+		"2026/11/26 11:59:00 socat[7] W exiting on signal 15\n"
+	o := &Options{Since: now.Add(-time.Hour), Loc: time.UTC, Now: now, Show: 1,
+		Critical: []*regexp.Regexp{regexp.MustCompile(`old failure`)}}
+	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
+	tally.Resolve(NewListeners(nil), 1)
+	if tally.Count[Exit] != 1 || tally.Count[Error] != 0 || tally.PatternCrit != 0 || tally.Old != 2 {
+		t.Errorf("exit %d error %d pattern %d old %d", tally.Count[Exit], tally.Count[Error], tally.PatternCrit, tally.Old)
+	}
 }
