@@ -158,8 +158,10 @@ func Classify(l *Line) Class {
 		bytes.HasPrefix(m, []byte("unknown device/address")), bytes.Contains(m, []byte("wrong number of parameters")),
 		bytes.Contains(m, []byte("option not supported")), bytes.Contains(m, []byte("not applicable")):
 		c.Set.add(Config)
+	case bytes.HasPrefix(m, []byte("SSL_accept")), bytes.HasPrefix(m, []byte("SSL_connect")):
+		c.Set.add(TLSFailure) // a handshake that failed, a reset during it too
 	case bytes.Contains(m, []byte("Connection reset by peer")), bytes.Contains(m, []byte("Broken pipe")):
-		c.Set.add(Reset) // also under SSL_read()/SSL_write()
+		c.Set.add(Reset) // also under SSL_read()/SSL_write(): the data phase
 	case bytes.HasPrefix(m, []byte("SSL_")), bytes.Contains(m, []byte("certificate verify failed")),
 		bytes.HasPrefix(m, []byte("certificate ")), bytes.Contains(m, []byte("commonName does not match")),
 		bytes.HasPrefix(m, []byte("no peer certificate")):

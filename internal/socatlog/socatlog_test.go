@@ -145,6 +145,8 @@ func TestClassify(t *testing.T) {
 		{"2026/11/26 06:24:49 socat[1] N accepting connection from AF=2 127.0.0.1:51186 on AF=2 127.0.0.1:21000", "accepted"},
 		{"2026/11/26 06:24:49 socat[1] N accepting UDP connection from AF=2 127.0.0.1:51186", "accepted"},
 		{"2026/11/26 06:24:49 socat[1] E SSL_read(): Connection reset by peer", "error reset"},
+		// A client gone during the handshake (a TLS scanner's probe).
+		{"2026/11/26 06:24:49 socat[1] E SSL_accept(): Connection reset by peer", "error tls_failure"},
 		{"2026/11/26 06:24:49 socat[1] E parseopts_table(): unknown option \"bogus\"", "error config"},
 		{"2026/11/26 06:24:49 socat[1] E unknown device/address \"FOO\"", "error config"},
 		{"2026/11/26 06:24:49 socat[1] E TCP-LISTEN: wrong number of parameters (0 instead of 1)", "error config"},
