@@ -9,18 +9,22 @@ COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS     := -s -w -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/version.Commit=$(COMMIT)
 BINARIES    := $(notdir $(wildcard cmd/*))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# nfpm is built from source at this version by `go run`, not downloaded as a binary.
+NFPM        := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 FUZZTIME    ?= 5s
 # Programs the end-to-end tests drive, as PROGRAM=DEBIAN_PACKAGE.
 TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan journalctl=systemd \
                /lib/systemd/systemd-journal-remote=systemd-journal-remote gzip=gzip
+INTEGRATION_DEPS := $(TEST_DEPS) nagios4=nagios4-core icinga2=icinga2-bin /usr/share/icinga2/include/itl=icinga2-common \
+               nrpe=nagios-nrpe-server /usr/lib/nagios/plugins/check_nrpe=nagios-nrpe-plugin dpkg-deb=dpkg
 BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time \
                /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib
 
 .DEFAULT_GOAL := help
-.PHONY: help build test fuzz lint demo bench clean deps
+.PHONY: help build test fuzz lint demo bench clean deps package packaging-files integration
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## Build static binaries into bin/ (version from git describe)
 	@mkdir -p bin
@@ -54,6 +58,16 @@ demo: build deps ## Start a small socat lab on loopback and run the checks again
 bench: build ## Compare with the standard peers (check_tcp, check_procs, sslscan, check_ssl_cert): median time, peak RSS, ratio
 	@scripts/deps.sh $(BENCH_DEPS)
 	$(GO) run ./tools/bench -bin bin
+
+packaging-files: build ## Regenerate packaging/icinga2/check_socat.conf from the binaries' flags
+	scripts/gen-icinga2.sh > packaging/icinga2/check_socat.conf
+
+package: build ## Build the .deb and .rpm into dist/ (nfpm; man pages from the flags)
+	NFPM="$(GO) run $(NFPM)" scripts/package.sh
+
+integration: package ## Install the .deb and run the checks inside Nagios 4, Icinga 2 and NRPE (root; installs them)
+	@scripts/deps.sh $(INTEGRATION_DEPS)
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m -tags integration ./integration/
 
 clean: ## Remove build output
 	rm -rf bin dist

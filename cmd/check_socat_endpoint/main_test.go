@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -333,5 +334,21 @@ func TestMaxOutput(t *testing.T) {
 	r := run(t, "-H", "127.0.0.1", "-p", fmt.Sprint(p), "--connections", "100", "--max-output", "600", "-v")
 	if r.code != 2 || len(r.out) > 600 || !strings.Contains(r.first(), "'connections_ok'=0;;;0;100") || !strings.Contains(r.out, " more\n") {
 		t.Errorf("exit %d, %d bytes:\n%s", r.code, len(r.out), r.out)
+	}
+}
+
+// The packaged Icinga 2 CheckCommand is what the flags say today (make
+// packaging-files regenerates it).
+func TestIcinga2CommandIsPackaged(t *testing.T) {
+	var out bytes.Buffer
+	if code := plugin.Main(options, &cli{}, []string{"--icinga2-command"}, &out, io.Discard); code != 3 {
+		t.Fatalf("exit %d", code)
+	}
+	conf, err := os.ReadFile("../../packaging/icinga2/check_socat.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(conf, out.Bytes()) {
+		t.Errorf("packaging/icinga2/check_socat.conf does not hold the current CheckCommand: run make packaging-files\n%s", out.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -333,5 +334,21 @@ func TestStdinDeadline(t *testing.T) {
 	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 2 || !strings.Contains(out.String(), "timed out at stage reading standard input: 2 lines read") ||
 		time.Since(start) > 2*time.Second {
 		t.Errorf("after %v: %v\n%s", time.Since(start), err, out.String())
+	}
+}
+
+// The packaged Icinga 2 CheckCommand is what the flags say today (make
+// packaging-files regenerates it).
+func TestIcinga2CommandIsPackaged(t *testing.T) {
+	var out bytes.Buffer
+	if code := plugin.Main(options, &cli{}, []string{"--icinga2-command"}, &out, io.Discard); code != 3 {
+		t.Fatalf("exit %d", code)
+	}
+	conf, err := os.ReadFile("../../packaging/icinga2/check_socat.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(conf, out.Bytes()) {
+		t.Errorf("packaging/icinga2/check_socat.conf does not hold the current CheckCommand: run make packaging-files\n%s", out.String())
 	}
 }

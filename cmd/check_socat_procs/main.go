@@ -133,10 +133,13 @@ func (c *cli) Run(ctx context.Context, env check.Env) check.Result {
 }
 
 func main() {
-	os.Exit(plugin.Main(plugin.Options{
-		Name:         "check_socat_procs",
-		Description:  description,
-		TimeoutState: state.Unknown,
-		Help:         help,
-	}, &cli{}, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(plugin.Main(options, &cli{}, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// options describe the binary to the runtime (and to the tests).
+var options = plugin.Options{
+	Name:         "check_socat_procs",
+	Description:  description,
+	TimeoutState: state.Unknown,
+	Help:         help,
 }

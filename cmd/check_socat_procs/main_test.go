@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -326,5 +327,21 @@ func TestBadInput(t *testing.T) {
 		if r.code != 3 || len(lines) != 1 || !strings.HasPrefix(lines[0], "UNKNOWN: ") || !strings.Contains(lines[0], tt.flag) {
 			t.Errorf("%v: exit %d, output:\n%s\nwant exit 3 and one UNKNOWN line naming %s", tt.args, r.code, r.out, tt.flag)
 		}
+	}
+}
+
+// The packaged Icinga 2 CheckCommand is what the flags say today (make
+// packaging-files regenerates it).
+func TestIcinga2CommandIsPackaged(t *testing.T) {
+	var out bytes.Buffer
+	if code := plugin.Main(options, &cli{}, []string{"--icinga2-command"}, &out, io.Discard); code != 3 {
+		t.Fatalf("exit %d", code)
+	}
+	conf, err := os.ReadFile("../../packaging/icinga2/check_socat.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(conf, out.Bytes()) {
+		t.Errorf("packaging/icinga2/check_socat.conf does not hold the current CheckCommand: run make packaging-files\n%s", out.String())
 	}
 }

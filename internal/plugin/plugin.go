@@ -46,16 +46,20 @@ type Common struct {
 	Verbose      int         `short:"v" type:"counter"`
 	MaxOutput    int         `default:"8000" placeholder:"BYTES"`
 	Version      versionFlag `short:"V"`
+	ManPage      manFlag     `name:"man-page" hidden:""`
+	Icinga2      icingaFlag  `name:"icinga2-command" hidden:""`
 }
 
 // CommonHelp is the --help text of the common flags.
 var CommonHelp = map[string]string{
-	"help":          "Print this help and exit 3 (so that a misconfigured service does not turn green).",
-	"timeout":       "Whole-run deadline: seconds (10, 2.5) or with a unit (500ms, 1m). The run ends by this plus one second whatever the peer does, naming the stage that timed out.",
-	"timeout-state": "State to return when the deadline is reached: ok, warning, critical or unknown.",
-	"verbose":       "Repeat for more output: -v adds detail per item, -vv configuration and decisions, -vvv debug lines on stderr.",
-	"max-output":    "Bound the whole output to BYTES (at least 256; NRPE 4 takes 65536, NRPE 2 1024). What is cut is said; perfdata is kept.",
-	"version":       "Print '<binary> <version> (<commit>, <go version>)' and exit 3, like --help.",
+	"help":            "Print this help and exit 3 (so that a misconfigured service does not turn green).",
+	"timeout":         "Whole-run deadline: seconds (10, 2.5) or with a unit (500ms, 1m). The run ends by this plus one second whatever the peer does, naming the stage that timed out.",
+	"timeout-state":   "State to return when the deadline is reached: ok, warning, critical or unknown.",
+	"verbose":         "Repeat for more output: -v adds detail per item, -vv configuration and decisions, -vvv debug lines on stderr.",
+	"max-output":      "Bound the whole output to BYTES (at least 256; NRPE 4 takes 65536, NRPE 2 1024). What is cut is said; perfdata is kept.",
+	"version":         "Print '<binary> <version> (<commit>, <go version>)' and exit 3, like --help.",
+	"man-page":        "Print the manual page (roff) and exit 3; the packages are built with it.",
+	"icinga2-command": "Print the Icinga 2 CheckCommand object and exit 3; packaging/icinga2 is built with it.",
 }
 
 // Flags returns the common flags; promoted to the embedding command.
@@ -183,6 +187,7 @@ func parse(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (
 			applyHelp(ctx.Model.Node, opts.Help)
 			return kong.DefaultHelpPrinter(o, ctx)
 		}),
+		kong.Bind(&opts),
 		vars,
 	)
 	if err != nil {

@@ -227,3 +227,29 @@ func TestZeroDuration(t *testing.T) {
 		}
 	}
 }
+
+// The man page comes from the same flags and texts as --help: every
+// visible flag with its help text, roff-escaped; exit 3 like --help.
+func TestManPage(t *testing.T) {
+	f := &fake{}
+	var out, errb bytes.Buffer
+	help := map[string]string{"warning": "Warn above this -x.", "critical": "Crit.", "value": "The value.", "mode": "How.", "port": "Port.", "name": ".Starts with a dot."}
+	code := Main(Options{Name: "check_fake", Description: "Check a fake: nothing real.", TimeoutState: state.Critical, Help: help}, f, []string{"--man-page"}, &out, &errb)
+	page := out.String()
+	if code != 3 || !strings.HasPrefix(page, ".TH CHECK_FAKE 1") || !strings.Contains(page, "check_fake \\- check a fake\n") {
+		t.Fatalf("exit %d:\n%s", code, page)
+	}
+	for _, want := range []string{
+		"\\fB\\-w\\fR, \\fB\\-\\-warning\\fR \\fIWARNING\\fR\nWarn above this \\-x.",
+		"\\fB\\-\\-timeout\\fR",
+		"\\&.Starts with a dot.",
+		"(default: 1)",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("no %q in:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "man\\-page") {
+		t.Errorf("the hidden flag is in the page")
+	}
+}

@@ -1,0 +1,79 @@
+package plugin
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/alecthomas/kong"
+)
+
+// icingaFlag is the hidden --icinga2-command: it prints the binary's
+// Icinga 2 CheckCommand (in the style of the Icinga Template Library)
+// from the same flag definitions as --help, and exits 3. The packaged
+// packaging/icinga2/check_socat.conf is these four objects; a test keeps
+// them equal.
+type icingaFlag bool
+
+// BeforeReset writes the object and ends the run.
+func (icingaFlag) BeforeReset(app *kong.Kong, o *Options) error {
+	applyHelp(app.Model.Node, o.Help)
+	WriteIcinga2(app.Stdout, app.Model.Node, *o)
+	app.Exit(3)
+	return nil
+}
+
+// builtIn are flags that are not check options.
+var builtIn = map[string]bool{"help": true, "version": true, "man-page": true, "icinga2-command": true}
+
+// commonVar names the variables of the flags every binary shares: set
+// once (on a host, a template), they apply to every socat check.
+var commonVar = map[string]string{"timeout": "socat_timeout", "timeout-state": "socat_timeout_state",
+	"verbose": "socat_verbose", "max-output": "socat_max_output"}
+
+// IcingaVar is the custom variable of a flag of a binary.
+func IcingaVar(binary, flag string) string {
+	if v, ok := commonVar[flag]; ok {
+		return v
+	}
+	return strings.TrimPrefix(binary, "check_") + "_" + strings.ReplaceAll(flag, "-", "_")
+}
+
+func icingaString(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	s = strings.ReplaceAll(s, `"`, `\"`)
+	return s
+}
+
+// WriteIcinga2 writes the CheckCommand of a binary.
+func WriteIcinga2(w io.Writer, node *kong.Node, o Options) {
+	name := strings.TrimPrefix(o.Name, "check_")
+	fmt.Fprintf(w, "object CheckCommand \"%s\" {\n", name)
+	fmt.Fprintf(w, "\tcommand = [ PluginDir + \"/%s\" ]\n\n", o.Name)
+	fmt.Fprintf(w, "\targuments = {\n")
+	var hostVar string
+	for _, f := range node.Flags {
+		if f.Hidden || builtIn[f.Name] {
+			continue
+		}
+		v := IcingaVar(o.Name, f.Name)
+		desc := icingaString(strings.Join(strings.Fields(f.Help), " "))
+		key := "--" + f.Name
+		switch {
+		case f.IsBool() || f.IsCounter():
+			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tset_if = \"$%s$\"\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
+		case f.IsSlice():
+			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"$%s$\"\n\t\t\trepeat_key = true\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
+		default:
+			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"$%s$\"\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
+		}
+		if f.Name == "host" {
+			hostVar = v
+		}
+	}
+	fmt.Fprintf(w, "\t}\n")
+	if hostVar != "" {
+		fmt.Fprintf(w, "\n\tvars.%s = \"$check_address$\"\n", hostVar)
+	}
+	fmt.Fprintf(w, "}\n")
+}

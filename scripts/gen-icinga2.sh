@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# gen-icinga2.sh: print packaging/icinga2/check_socat.conf, the CheckCommands that the binaries in
+# bin/ describe (--icinga2-command), so that the packaged file follows the flags.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cat <<'HEAD'
+/* check_socat: Icinga 2 CheckCommands for the socat check plugins, in the style of the Icinga
+ * Template Library. Installed in /usr/share/icinga2/include/plugins-contrib.d/, read by
+ * `include <plugins-contrib>`. Generated from the plugins' flags (make packaging-files); do not
+ * edit. Every flag is a custom variable vars.socat_<check>_<flag>; the flags every check shares are
+ * vars.socat_timeout, vars.socat_timeout_state, vars.socat_verbose and vars.socat_max_output.
+ * Repeatable flags take an array; switches are booleans.
+ */
+HEAD
+for b in check_socat_endpoint check_socat_tls check_socat_procs check_socat_logs; do
+  echo
+  bin/$b --icinga2-command || [[ $? -eq 3 ]]
+done
