@@ -7,7 +7,7 @@ set -euo pipefail
 missing_pkgs=()
 for spec in "$@"; do
   prog=${spec%%=*} pkg=${spec#*=}
-  if [[ $prog == /* ]]; then [[ -x $prog ]] && continue; else command -v "$prog" >/dev/null 2>&1 && continue; fi
+  if [[ $prog == /* ]]; then [[ -e $prog ]] && continue; else command -v "$prog" >/dev/null 2>&1 && continue; fi
   missing_pkgs+=("$pkg")
 done
 [[ ${#missing_pkgs[@]} -eq 0 ]] && exit 0

@@ -19,7 +19,7 @@ if ! cmp -s "$tmp" packaging/icinga2/check_socat.conf; then
   exit 1
 fi
 
-rm -rf dist/man dist/rpm
+rm -rf dist/man dist/rpm dist/*.deb dist/*.rpm
 mkdir -p dist/man dist/rpm
 for b in "${binaries[@]}"; do
   bin/$b --man-page > dist/man/$b.1 || [[ $? -eq 3 ]]

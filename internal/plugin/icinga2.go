@@ -48,7 +48,17 @@ func icingaString(s string) string {
 // WriteIcinga2 writes the CheckCommand of a binary.
 func WriteIcinga2(w io.Writer, node *kong.Node, o Options) {
 	name := strings.TrimPrefix(o.Name, "check_")
+	hasHost := false
+	for _, f := range node.Flags {
+		if f.Name == "host" {
+			hasHost = true
+		}
+	}
 	fmt.Fprintf(w, "object CheckCommand \"%s\" {\n", name)
+	if hasHost {
+		// $check_address$: the host's address (IPv4, else IPv6), from the ITL.
+		fmt.Fprintf(w, "\timport \"ipv4-or-ipv6\"\n\n")
+	}
 	fmt.Fprintf(w, "\tcommand = [ PluginDir + \"/%s\" ]\n\n", o.Name)
 	fmt.Fprintf(w, "\targuments = {\n")
 	var hostVar string
