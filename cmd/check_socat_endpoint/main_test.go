@@ -351,4 +351,14 @@ func TestIcinga2CommandIsPackaged(t *testing.T) {
 	if !bytes.Contains(conf, out.Bytes()) {
 		t.Errorf("packaging/icinga2/check_socat.conf does not hold the current CheckCommand: run make packaging-files\n%s", out.String())
 	}
+	// The README's table names every custom variable.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`\$(socat_[a-z0-9_]+)\$`).FindAllStringSubmatch(out.String(), -1) {
+		if !bytes.Contains(readme, []byte("| `"+m[1]+"` |")) {
+			t.Errorf("README.md has no row for the Icinga 2 variable %s", m[1])
+		}
+	}
 }
