@@ -253,3 +253,16 @@ func TestManPage(t *testing.T) {
 		t.Errorf("the hidden flag is in the page")
 	}
 }
+
+// Any text: a duration or an error, never a panic, never negative.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"10", "2.5", "500ms", "1m", "0", "-1", "1e9", "soon", "", "1h2m", "9999999999999999999", ".5", "5."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err == nil && d < 0 {
+			t.Fatalf("%q: negative %v accepted", s, d)
+		}
+	})
+}

@@ -47,3 +47,22 @@ func FuzzSplitExec(f *testing.F) {
 		}
 	})
 }
+
+// Any unit file: a unit or an error, never a panic.
+func FuzzParseUnit(f *testing.F) {
+	for _, s := range []string{
+		"[Service]\nExecStart=/usr/bin/socat TCP-LISTEN:80,fork TCP:a:80\n",
+		"[Service]\nUser=nobody\nEnvironment=\"A=1\" B=2\nExecStart=-/usr/bin/socat ${A} $B \\\n  -\n",
+		"[Service]\nExecStart=\nExecStart=@/usr/bin/socat socat - -\n",
+		"[Unit]\n[Service]\nExecStart=\"unterminated\n",
+		"[Service]\nEnvironmentFile=-/nonexistent\nWorkingDirectory=~\nExecStart=socat '\\x41' -\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := ParseUnit(s)
+		if err == nil {
+			_, _ = u.SocatCommand()
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -145,7 +146,7 @@ func ParseUnit(content string) (*Unit, error) {
 			}
 		case "EnvironmentFile":
 			f := strings.TrimPrefix(kv[1], "-")
-			if data, err := os.ReadFile(f); err == nil {
+			if data, err := readEnvFile(f); err == nil {
 				for _, line := range strings.Split(string(data), "\n") {
 					line = strings.TrimSpace(line)
 					if line == "" || line[0] == '#' || line[0] == ';' {
@@ -322,4 +323,22 @@ func (u *Unit) SocatCommand() (*Command, error) {
 		return Parse(found)
 	}
 	return nil, &NotSocatError{Reason: fmt.Sprintf("no ExecStart= runs socat (%v)", lastErr)}
+}
+
+// readEnvFile reads an EnvironmentFile=: a regular file of at most 1 MiB
+// (a unit naming /dev/zero must not hold the audit).
+func readEnvFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() || info.Size() > 1<<20 {
+		return nil, fmt.Errorf("%s is not a regular file of at most 1 MiB", path)
+	}
+	return io.ReadAll(io.LimitReader(f, 1<<20))
 }

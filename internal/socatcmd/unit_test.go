@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSplitExec(t *testing.T) {
@@ -140,5 +141,22 @@ func TestProgramBase(t *testing.T) {
 		if got := ProgramBase(tt.command); got != tt.want {
 			t.Errorf("ProgramBase(%q) = %q, want %q", tt.command, got, tt.want)
 		}
+	}
+}
+
+// An EnvironmentFile= that is a device, not a file, is not read (it
+// would never end).
+func TestEnvironmentFileDevice(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := ParseUnit("[Service]\nEnvironmentFile=/dev/zero\nExecStart=/usr/bin/socat - -\n"); err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("EnvironmentFile=/dev/zero held the parse")
 	}
 }

@@ -117,3 +117,33 @@ func TestPathsDiffer(t *testing.T) {
 		t.Errorf("%s %s", a, b)
 	}
 }
+
+type fuzzState struct {
+	Key    string `json:"key"`
+	Offset int64  `json:"offset"`
+	FP     string `json:"fp"`
+	List   []int  `json:"listeners"`
+}
+
+// Any bytes in a state file: loaded or reported as corrupt, never a panic.
+func FuzzLoad(f *testing.F) {
+	for _, s := range []string{`{"version":1,"state":{"key":"/x","offset":5}}`, `{"version":1,"state":null}`, `{"version":2}`, `[]`, `{"version":1,"state":{"listeners":[1,2,"x"]}}`, "\x00\xff", ""} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	path := Path(dir, "fuzz")
+	lock, err := Acquire(context.Background(), dir, path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer lock.Release()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var st fuzzState
+		if err := lock.Load(&st); err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%q: %v is neither loaded nor corrupt", data, err)
+		}
+	})
+}

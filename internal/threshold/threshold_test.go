@@ -138,3 +138,26 @@ func TestWorstOverMetrics(t *testing.T) {
 		t.Logf("go-nagios changed: EvaluateThreshold now gives %v", libState)
 	}
 }
+
+// Any text: a range or an error, never a panic; a range prints as text
+// that parses to the same range.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"10", "10:", "~:10", "10:20", "@10:20", "@~:10", "-5:-1", "1.5", "1e3", ":", "~:", "10:5", "", "@", "1.2.3", "NaN", "Inf:", "-0", "0x10"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := Parse(s)
+		if err != nil {
+			return
+		}
+		again, err := Parse(r.String())
+		if err != nil {
+			t.Fatalf("%q parsed, but its text %q does not: %v", s, r.String(), err)
+		}
+		for _, v := range []float64{-1e9, -10, -1, 0, 0.5, 1, 9.99, 10, 10.01, 20, 1e9} {
+			if r.Alert(v) != again.Alert(v) {
+				t.Fatalf("%q and its text %q judge %v differently", s, r.String(), v)
+			}
+		}
+	})
+}

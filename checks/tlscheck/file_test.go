@@ -1,0 +1,59 @@
+package tlscheck
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/tlswire"
+)
+
+func selfSignedPEM(f *testing.F) []byte {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fuzz"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"fuzz"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	kder, _ := x509.MarshalPKCS8PrivateKey(key)
+	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})...)
+}
+
+// Any PEM (or DER, or garbage) as --cert-file: a result or exit 3 with a
+// line, never a panic.
+func FuzzCertFile(f *testing.F) {
+	good := selfSignedPEM(f)
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	f.Add([]byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"))
+	f.Add([]byte("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END RSA PRIVATE KEY-----\n"))
+	f.Add([]byte{0x30, 0x82, 0x01, 0x00})
+	dir := f.TempDir()
+	path := filepath.Join(dir, "cert.pem")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{CertFile: path, WarningDays: 30, CriticalDays: 7, MinProtocol: tlswire.VersionTLS12, MinKeyBits: 2048,
+			TimeoutState: state.Critical, Parallel: 4, AllowCiphers: map[uint16]bool{}}
+		r := Run(t.Context(), check.Env{Stage: &check.Stage{}}, cfg)
+		if r.Summary == "" {
+			t.Fatalf("%q: an empty summary", data)
+		}
+	})
+}
