@@ -219,7 +219,7 @@ func main() {
 	plugins := flag.String("plugins", "/usr/lib/nagios/plugins", "directory of the monitoring-plugins peers")
 	n := flag.Int("n", 200, "runs of each program per comparison")
 	out := flag.String("out", "", "also write the Markdown table to this file")
-	only := flag.String("only", "", "run only these groups, comma-separated: endpoint, procs, tls, logs")
+	only := flag.String("only", "", "run only these groups, comma-separated: binaries, endpoint, procs, tls, logs")
 	flag.Parse()
 
 	if err := run(*bin, *plugins, *n, *out, *only); err != nil {
@@ -287,6 +287,9 @@ func run(bin, plugins string, n int, out, only string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s, %d runs each, alternating, against the same local socat lab.\n\n",
 		time.Now().UTC().Format("2006-01-02"), hostInfo(), n)
+	if want("binaries") {
+		b.WriteString(binaryTable(bin, n))
+	}
 	b.WriteString("| comparison | ours (median) | peer (median) | ratio | ours peak RSS | peer peak RSS | target |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
@@ -558,4 +561,28 @@ func socatLogChunk(size int) []byte {
 		}
 	}
 	return []byte(b.String())
+}
+
+// binaryTable is each binary's size and start-up time (--version: the
+// runtime, flag parsing, nothing else), median of n runs.
+func binaryTable(bin string, n int) string {
+	var b strings.Builder
+	b.WriteString("| binary | size | start-up (`--version`, median) | peak RSS |\n|---|---|---|---|\n")
+	for _, name := range []string{"check_socat_endpoint", "check_socat_tls", "check_socat_procs", "check_socat_logs"} {
+		path := filepath.Join(bin, name)
+		info, err := os.Stat(path)
+		if err != nil {
+			continue
+		}
+		var samples []sample
+		for i := 0; i < n; i++ {
+			s, _, _ := measure([]string{path, "--version"})
+			samples = append(samples, s)
+		}
+		st := summarize(samples, 0, "")
+		rss, _ := peakRSS([]string{path, "--version"})
+		fmt.Fprintf(&b, "| %s | %.1f MiB | %s | %.1f MiB |\n", name, float64(info.Size())/(1<<20), ms(st.median), float64(rss)/1024)
+	}
+	b.WriteString("\n")
+	return b.String()
 }
