@@ -232,6 +232,12 @@ func (pr *prober) ioFailure(ctx context.Context, p *probe, stage string, err err
 	if stage == stageTLS {
 		var recErr tls.RecordHeaderError
 		if errors.As(err, &recErr) {
+			h := recErr.RecordHeader
+			if h[0] >= 20 && h[0] <= 24 && h[1] == 3 {
+				// A TLS record header with an impossible length: a broken
+				// TLS peer, not a plaintext one.
+				return p.fail(outcomeFailed, stage, "the peer sent an invalid TLS record: %s", sanitize.Text(recErr.Msg, 80))
+			}
 			return p.fail(outcomeFailed, stage, "the peer does not speak TLS (it answered \"%s\")", sanitize.Bytes(recErr.RecordHeader[:], 20))
 		}
 	}

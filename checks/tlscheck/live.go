@@ -122,7 +122,9 @@ func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls
 		switch {
 		case rec.echoed():
 			h.notTLS, h.echo = true, true
-		case errors.As(err, &hdr):
+		case errors.As(err, &hdr) && !(hdr.RecordHeader[0] >= 20 && hdr.RecordHeader[0] <= 24 && hdr.RecordHeader[1] == 3):
+			// Not a TLS record header at all: plaintext. (A TLS header with
+			// an impossible length is a broken server, said as its error.)
 			h.notTLS = true
 		case errors.As(err, &op) && op.Op == "remote error" && h.requested:
 			h.rejected, h.reason = true, sanitize.Text(op.Err.Error(), 80)
@@ -169,6 +171,9 @@ func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlssca
 				return nil, false, err
 			}
 			continue
+		}
+		if err != nil && len(f.Certificates) == 0 {
+			return nil, f.CertRequest, fmt.Errorf("the server's certificate message cannot be read: %v", err)
 		}
 		var chain []*x509.Certificate
 		for _, der := range f.Certificates {
