@@ -43,6 +43,9 @@ func TestHostilePeers(t *testing.T) {
 			}
 		}, 2, "not found in the first 65536 bytes"},
 		{"closes after 10 bytes", []string{"-s", "ping", "-e", "pong"}, func(c net.Conn) {
+			// It reads the request first: closing with it unread would
+			// reset the connection instead.
+			_, _ = c.Read(make([]byte, 64))
 			_, _ = c.Write([]byte("0123456789"))
 		}, 2, "the peer closed"},
 		{"reset in the middle of the response", []string{"-s", "ping", "-e", "pong"}, func(c net.Conn) {
@@ -77,5 +80,24 @@ func TestHostilePeers(t *testing.T) {
 				t.Errorf("exit %d after %v, %d KiB:\n%s\nwant exit %d with %q", r.Code, r.Took, r.RSSKiB, r.Out, tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// 200 runs at once against one relay, as a busy Nagios would, as the
+// unprivileged user it runs checks as: every one answers OK.
+func TestConcurrentRuns(t *testing.T) {
+	echo := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,backlog=512", "EXEC:cat")
+	relay := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,backlog=512", "TCP:"+echo.Addr())
+	runs := testlab.Concurrently(t, 200, testlab.Nobody(), binary, "-H", "127.0.0.1", "-p", fmt.Sprint(relay.Port), "-s", "ping", "-e", "ping", "-t", "10")
+	bad := 0
+	for _, r := range runs {
+		if r.Code != 0 || !strings.Contains(r.Out, "1 of 1 expectations met") {
+			if bad++; bad <= 3 {
+				t.Errorf("exit %d after %v:\n%s", r.Code, r.Took, r.Out)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of 200 concurrent runs failed", bad)
 	}
 }

@@ -356,3 +356,22 @@ func TestIcinga2CommandIsPackaged(t *testing.T) {
 		}
 	}
 }
+
+// 200 audits at once (as a busy Nagios would), as an unprivileged user:
+// every one sees the instance and its finding.
+func TestConcurrentRuns(t *testing.T) {
+	mark := fmt.Sprintf("csconc%d", os.Getpid())
+	testlab.Start(t, "-lp", mark, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "SYSTEM:sh -c cat")
+	runs := testlab.Concurrently(t, 200, testlab.Nobody(), binary, "--match", mark, "-t", "10")
+	bad := 0
+	for _, r := range runs {
+		if r.Code != 2 || !strings.Contains(r.Out, "1 socat instance") || !strings.Contains(r.Out, "CRITICAL remote-exec") {
+			if bad++; bad <= 3 {
+				t.Errorf("exit %d after %v:\n%s", r.Code, r.Took, r.Out)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of 200 concurrent runs failed", bad)
+	}
+}

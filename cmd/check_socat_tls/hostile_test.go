@@ -106,3 +106,24 @@ func TestHostilePeers(t *testing.T) {
 		})
 	}
 }
+
+// 200 certificate checks at once against one TLS listener (what a busy
+// Nagios runs every minute), as an unprivileged user: every one OK.
+func TestConcurrentRuns(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	cert := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:localhost,IP:127.0.0.1"})
+	srv := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,backlog=512,verify=0,cert="+cert, "PIPE")
+	caFile := testlab.ReadableCopy(t, ca.Cert)
+	runs := testlab.Concurrently(t, 200, testlab.Nobody(), binary, "-H", "127.0.0.1", "-p", fmt.Sprint(srv.Port), "--ca-file", caFile, "--cert-only", "-t", "10")
+	bad := 0
+	for _, r := range runs {
+		if r.Code != 0 || !strings.Contains(r.Out, "certificate localhost valid") {
+			if bad++; bad <= 3 {
+				t.Errorf("exit %d after %v:\n%s", r.Code, r.Took, r.Out)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of 200 concurrent runs failed", bad)
+	}
+}

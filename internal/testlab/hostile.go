@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -95,4 +96,80 @@ func RunMeasured(t testing.TB, argv ...string) Run {
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	r.RSSKiB, _ = strconv.ParseInt(lines[len(lines)-1], 10, 64)
 	return r
+}
+
+// Nobody is the credential of the unprivileged user the engines run
+// checks as (nobody here), or nil when the tests do not run as root.
+func Nobody() *syscall.Credential {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	return &syscall.Credential{Uid: 65534, Gid: 65534}
+}
+
+// Concurrently starts n runs of argv at once (as cred when not nil), as a
+// busy scheduler would, and returns them when all ended.
+func Concurrently(t testing.TB, n int, cred *syscall.Credential, argv ...string) []Run {
+	t.Helper()
+	runs := make([]Run, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(argv[0], argv[1:]...)
+			if cred != nil {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+			}
+			var out bytes.Buffer
+			cmd.Stdout = &out
+			start := time.Now()
+			err := cmd.Run()
+			runs[i] = Run{Out: out.String(), Took: time.Since(start)}
+			var ee *exec.ExitError
+			switch {
+			case err == nil:
+			case errors.As(err, &ee):
+				runs[i].Code = ee.ExitCode()
+			default:
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("%v: %v", argv, err)
+		}
+	}
+	return runs
+}
+
+// ReadableCopy copies a file into a directory every user can read, for
+// runs as an unprivileged user (t.TempDir is private).
+func ReadableCopy(t testing.TB, path string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "readable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	_ = os.Chmod(dir, 0o755)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := dir + "/" + filepathBase(path)
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func filepathBase(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
 }
