@@ -203,3 +203,29 @@ func FuzzReadFlight(f *testing.F) {
 		}
 	})
 }
+
+// Any version, suite list, name and key share: a ClientHello whose record
+// and handshake lengths add up, or an error; never a panic.
+func FuzzClientHello(f *testing.F) {
+	f.Add(uint16(VersionTLS12), []byte{0x00, 0x2f, 0xc0, 0x2f}, "relay.example", []byte(nil))
+	f.Add(uint16(VersionTLS13), []byte{0x13, 0x01}, "", make([]byte, 32))
+	f.Add(uint16(VersionSSL3), []byte{}, strings.Repeat("a", 300), []byte{1})
+	f.Fuzz(func(t *testing.T, version uint16, suites []byte, sni string, share []byte) {
+		var list []uint16
+		for i := 0; i+1 < len(suites); i += 2 {
+			list = append(list, uint16(suites[i])<<8|uint16(suites[i+1]))
+		}
+		msg, err := ClientHello(Hello{Version: version, Suites: list, SNI: sni, KeyShare: share})
+		if err != nil {
+			return
+		}
+		if len(msg) < 9 || msg[0] != 22 || msg[5] != 1 {
+			t.Fatalf("not a handshake record with a ClientHello: % x", msg[:min(len(msg), 9)])
+		}
+		recLen := int(msg[3])<<8 | int(msg[4])
+		hsLen := int(msg[6])<<16 | int(msg[7])<<8 | int(msg[8])
+		if recLen != len(msg)-5 || hsLen != recLen-4 {
+			t.Fatalf("lengths: record %d of %d, handshake %d", recLen, len(msg)-5, hsLen)
+		}
+	})
+}
