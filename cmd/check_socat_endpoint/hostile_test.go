@@ -89,15 +89,5 @@ func TestConcurrentRuns(t *testing.T) {
 	echo := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,backlog=512", "EXEC:cat")
 	relay := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,backlog=512", "TCP:"+echo.Addr())
 	runs := testlab.Concurrently(t, 200, testlab.Nobody(), binary, "-H", "127.0.0.1", "-p", fmt.Sprint(relay.Port), "-s", "ping", "-e", "ping", "-t", "10")
-	bad := 0
-	for _, r := range runs {
-		if r.Code != 0 || !strings.Contains(r.Out, "1 of 1 expectations met") {
-			if bad++; bad <= 3 {
-				t.Errorf("exit %d after %v:\n%s", r.Code, r.Took, r.Out)
-			}
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%d of 200 concurrent runs failed", bad)
-	}
+	testlab.ExpectAll(t, runs, 0, "1 of 1 expectations met")
 }

@@ -22,24 +22,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "check_socat_logs")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	_ = os.Chmod(dir, 0o755) // nobody runs it too
-	binary = filepath.Join(dir, "check_socat_logs")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testlab.MainWithBinary(m, "check_socat_logs", &binary) }
 
 type result struct {
 	code int
@@ -344,21 +327,5 @@ func TestIcinga2CommandIsPackaged(t *testing.T) {
 	if code := plugin.Main(options, &cli{}, []string{"--icinga2-command"}, &out, io.Discard); code != 3 {
 		t.Fatalf("exit %d", code)
 	}
-	conf, err := os.ReadFile("../../packaging/icinga2/check_socat.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(conf, out.Bytes()) {
-		t.Errorf("packaging/icinga2/check_socat.conf does not hold the current CheckCommand: run make packaging-files\n%s", out.String())
-	}
-	// The README's table names every custom variable.
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range regexp.MustCompile(`\$(socat_[a-z0-9_]+)\$`).FindAllStringSubmatch(out.String(), -1) {
-		if !bytes.Contains(readme, []byte("| `"+m[1]+"` |")) {
-			t.Errorf("README.md has no row for the Icinga 2 variable %s", m[1])
-		}
-	}
+	testlab.CheckIcinga2Packaged(t, out.Bytes())
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,25 +19,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "check_socat_procs")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	// nobody must be able to run it (the unprivileged test).
-	_ = os.Chmod(dir, 0o755)
-	binary = filepath.Join(dir, "check_socat_procs")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testlab.MainWithBinary(m, "check_socat_procs", &binary) }
 
 type result struct {
 	code int
@@ -338,23 +319,7 @@ func TestIcinga2CommandIsPackaged(t *testing.T) {
 	if code := plugin.Main(options, &cli{}, []string{"--icinga2-command"}, &out, io.Discard); code != 3 {
 		t.Fatalf("exit %d", code)
 	}
-	conf, err := os.ReadFile("../../packaging/icinga2/check_socat.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(conf, out.Bytes()) {
-		t.Errorf("packaging/icinga2/check_socat.conf does not hold the current CheckCommand: run make packaging-files\n%s", out.String())
-	}
-	// The README's table names every custom variable.
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range regexp.MustCompile(`\$(socat_[a-z0-9_]+)\$`).FindAllStringSubmatch(out.String(), -1) {
-		if !bytes.Contains(readme, []byte("| `"+m[1]+"` |")) {
-			t.Errorf("README.md has no row for the Icinga 2 variable %s", m[1])
-		}
-	}
+	testlab.CheckIcinga2Packaged(t, out.Bytes())
 }
 
 // 200 audits at once (as a busy Nagios would), as an unprivileged user:
@@ -363,15 +328,5 @@ func TestConcurrentRuns(t *testing.T) {
 	mark := fmt.Sprintf("csconc%d", os.Getpid())
 	testlab.Start(t, "-lp", mark, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "SYSTEM:sh -c cat")
 	runs := testlab.Concurrently(t, 200, testlab.Nobody(), binary, "--match", mark, "-t", "10")
-	bad := 0
-	for _, r := range runs {
-		if r.Code != 2 || !strings.Contains(r.Out, "1 socat instance") || !strings.Contains(r.Out, "CRITICAL remote-exec") {
-			if bad++; bad <= 3 {
-				t.Errorf("exit %d after %v:\n%s", r.Code, r.Took, r.Out)
-			}
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%d of 200 concurrent runs failed", bad)
-	}
+	testlab.ExpectAll(t, runs, 2, "1 socat instance", "CRITICAL remote-exec")
 }

@@ -115,15 +115,5 @@ func TestConcurrentRuns(t *testing.T) {
 	srv := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,backlog=512,verify=0,cert="+cert, "PIPE")
 	caFile := testlab.ReadableCopy(t, ca.Cert)
 	runs := testlab.Concurrently(t, 200, testlab.Nobody(), binary, "-H", "127.0.0.1", "-p", fmt.Sprint(srv.Port), "--ca-file", caFile, "--cert-only", "-t", "10")
-	bad := 0
-	for _, r := range runs {
-		if r.Code != 0 || !strings.Contains(r.Out, "certificate localhost valid") {
-			if bad++; bad <= 3 {
-				t.Errorf("exit %d after %v:\n%s", r.Code, r.Took, r.Out)
-			}
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%d of 200 concurrent runs failed", bad)
-	}
+	testlab.ExpectAll(t, runs, 0, "certificate localhost valid")
 }
