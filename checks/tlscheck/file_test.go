@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"math/big"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -44,9 +43,16 @@ func FuzzCertFile(f *testing.F) {
 	f.Add([]byte("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END RSA PRIVATE KEY-----\n"))
 	f.Add([]byte{0x30, 0x82, 0x01, 0x00})
 	dir := f.TempDir()
-	path := filepath.Join(dir, "cert.pem")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := os.WriteFile(path, data, 0o600); err != nil {
+		file, err := os.CreateTemp(dir, "cert*.pem")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := file.Name()
+		defer os.Remove(path)
+		_, err = file.Write(data)
+		file.Close()
+		if err != nil {
 			t.Fatal(err)
 		}
 		cfg := Config{CertFile: path, WarningDays: 30, CriticalDays: 7, MinProtocol: tlswire.VersionTLS12, MinKeyBits: 2048,
