@@ -64,6 +64,30 @@ func hasPrefixAny(s string, pos int, pats []string) int {
 	return -1
 }
 
+// quoted scans a quoted part opened by q at pos, up to its close; done
+// is true when the input ended inside it (socat closes it there: a
+// warning).
+func (l *lexer) quoted(s string, pos int, out *strings.Builder, q string, hquotes, squotes, nests []string, dropquotes bool, warn *string) (int, bool, error) {
+	if !dropquotes {
+		out.WriteString(q)
+	}
+	pos += len(q)
+	pos, err := l.scan(s, pos, out, []string{q}, hquotes, squotes, nests, false, warn)
+	if err != nil {
+		return pos, true, err
+	}
+	if pos >= len(s) {
+		if *warn == "" {
+			*warn = unterminated(q)
+		}
+		return pos, true, nil
+	}
+	if !dropquotes {
+		out.WriteString(q) // the closing quote
+	}
+	return pos + len(q), false, nil
+}
+
 func (l *lexer) scan(s string, pos int, out *strings.Builder, ends, hquotes, squotes, nests []string, dropquotes bool, warn *string) (int, error) {
 	for pos < len(s) {
 		if out.Len() > 4*maxToken {
@@ -72,50 +96,22 @@ func (l *lexer) scan(s string, pos int, out *strings.Builder, ends, hquotes, squ
 		if hasPrefixAny(s, pos, ends) >= 0 {
 			return pos, nil
 		}
+		// A hard quote protects everything up to its close; a soft quote
+		// still lets nested quotes and brackets work inside it.
 		if i := hasPrefixAny(s, pos, hquotes); i >= 0 {
-			q := hquotes[i]
-			if !dropquotes {
-				out.WriteString(q)
-			}
-			pos += len(q)
+			var done bool
 			var err error
-			pos, err = l.scan(s, pos, out, []string{q}, nil, nil, nil, false, warn)
-			if err != nil {
+			if pos, done, err = l.quoted(s, pos, out, hquotes[i], nil, nil, nil, dropquotes, warn); err != nil || done {
 				return pos, err
 			}
-			if pos >= len(s) {
-				if *warn == "" {
-					*warn = unterminated(q)
-				}
-				return pos, nil
-			}
-			if !dropquotes {
-				out.WriteString(q) // the closing quote
-			}
-			pos += len(q)
 			continue
 		}
 		if i := hasPrefixAny(s, pos, squotes); i >= 0 {
-			q := squotes[i]
-			if !dropquotes {
-				out.WriteString(q)
-			}
-			pos += len(q)
+			var done bool
 			var err error
-			pos, err = l.scan(s, pos, out, []string{q}, hquotes, squotes, nests, false, warn)
-			if err != nil {
+			if pos, done, err = l.quoted(s, pos, out, squotes[i], hquotes, squotes, nests, dropquotes, warn); err != nil || done {
 				return pos, err
 			}
-			if pos >= len(s) {
-				if *warn == "" {
-					*warn = unterminated(q)
-				}
-				return pos, nil
-			}
-			if !dropquotes {
-				out.WriteString(q)
-			}
-			pos += len(q)
 			continue
 		}
 		nested := false
