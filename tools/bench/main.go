@@ -121,7 +121,14 @@ type lab struct {
 var listening = regexp.MustCompile(`listening on AF=\d+ [0-9.]+:(\d+)`)
 
 func startSocat(args ...string) (*lab, error) {
-	cmd := exec.Command("socat", append([]string{"-d", "-d"}, args...)...)
+	return startPinned(nil, args...)
+}
+
+// startPinned starts socat under a prefix command (taskset), which
+// execs it: the PID stays socat's.
+func startPinned(prefix []string, args ...string) (*lab, error) {
+	argv := append(append(append([]string(nil), prefix...), "socat", "-d", "-d"), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -163,6 +170,7 @@ type row struct {
 	ours, peer   stats
 	peerName     string
 	timeTarget   float64 // max ratio; 0 = informational
+	note         string  // said after the verdict
 	rssTargetMiB float64
 	absTarget    time.Duration // max median of ours, when there is no peer to compare with
 }
@@ -209,9 +217,9 @@ func (r row) markdown() string {
 		return fmt.Sprintf("| %s | %s | - | - | %.1f MiB | - | %s%s |",
 			r.name, ms(r.ours.median), float64(r.ours.peakRSS)/1024, verdict, fails)
 	}
-	return fmt.Sprintf("| %s | %s | %s (%s) | %.2fx | %.1f MiB | %.1f MiB | %s%s |",
+	return fmt.Sprintf("| %s | %s | %s (%s) | %.2fx | %.1f MiB | %.1f MiB | %s%s%s |",
 		r.name, ms(r.ours.median), ms(r.peer.median), r.peerName, ratio,
-		float64(r.ours.peakRSS)/1024, float64(r.peer.peakRSS)/1024, verdict, fails)
+		float64(r.ours.peakRSS)/1024, float64(r.peer.peakRSS)/1024, verdict, r.note, fails)
 }
 
 func main() {
@@ -254,6 +262,7 @@ func run(bin, plugins string, n int, out, only string) error {
 	with := func(prog string, args ...string) []string { return append(append([]string{prog}, target...), args...) }
 
 	var rows []row
+	var notes []string
 	add := func(name, peerName string, timeTarget, rss float64, ours, peer []string) {
 		fmt.Fprintf(os.Stderr, "bench: %s (%d runs each)...\n", name, n)
 		o, p := compare(n, ours, peer)
@@ -274,7 +283,7 @@ func run(bin, plugins string, n int, out, only string) error {
 		}
 	}
 	if want("tls") {
-		if err := benchTLS(bin, plugins, max(10, n/10), &rows); err != nil {
+		if err := benchTLS(bin, plugins, max(10, n/10), &rows, &notes); err != nil {
 			return err
 		}
 	}
@@ -295,6 +304,9 @@ func run(bin, plugins string, n int, out, only string) error {
 	for _, r := range rows {
 		b.WriteString(r.markdown() + "\n")
 	}
+	for _, n := range notes {
+		b.WriteString("\n" + n)
+	}
 	fmt.Print(b.String())
 	if out != "" {
 		return os.WriteFile(out, []byte(b.String()), 0o644)
@@ -305,8 +317,12 @@ func run(bin, plugins string, n int, out, only string) error {
 // benchTLS compares check_socat_tls with sslscan and check_ssl_cert on a
 // legacy socat endpoint (TLS 1.0-1.3, NULL and anonymous suites), and its
 // --cert-only mode with check_tcp -S -D. sslscan and check_ssl_cert take
-// most of a second a run, so fewer runs.
-func benchTLS(bin, plugins string, n int, rows *[]row) error {
+// most of a second a run, so fewer runs. It then measures the floor that
+// socat's own CPU sets for any full audit on this machine (a note after
+// the table, and on the check_ssl_cert row), and, with more than one CPU,
+// repeats the check_ssl_cert comparison with the lab and both checks on
+// one CPU: how the ratio moves with the number of CPUs.
+func benchTLS(bin, plugins string, n int, rows *[]row, notes *[]string) error {
 	ours := filepath.Join(bin, "check_socat_tls")
 	checkTCP := filepath.Join(plugins, "check_tcp")
 	checkSSL := filepath.Join(plugins, "check_ssl_cert")
@@ -331,25 +347,54 @@ func benchTLS(bin, plugins string, n int, rows *[]row) error {
 	if err := os.WriteFile(pem, append(crt, key...), 0o600); err != nil {
 		return err
 	}
-	legacy, err := startSocat("OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+pem+",cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1", "PIPE")
+	const legacyAddr = "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1,cert="
+	legacy, err := startSocat(legacyAddr+pem, "PIPE")
 	if err != nil {
 		return err
 	}
 	defer legacy.stop()
-	hp := []string{"-H", "127.0.0.1", "-p", legacy.port}
-	bench := func(name, peerName string, target, rss float64, o, p []string) {
+	bench := func(name, peerName string, target, rss float64, o, p []string) int {
 		fmt.Fprintf(os.Stderr, "bench: %s (%d runs each)...\n", name, n)
 		so, sp := compare(n, o, p)
 		*rows = append(*rows, row{name: name, ours: so, peer: sp, peerName: peerName, timeTarget: target, rssTargetMiB: rss})
 		fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", so.firstOut, sp.firstOut)
+		return len(*rows) - 1
 	}
-	full := append(append([]string{ours}, hp...), "--ca-file", pem+".crt")
-	bench("tls: full audit of a legacy endpoint", "sslscan", 0.5, 0, full,
+	full := func(l *lab) []string {
+		return []string{ours, "-H", "127.0.0.1", "-p", l.port, "--ca-file", pem + ".crt"}
+	}
+	sslCert := func(l *lab) []string {
+		return []string{checkSSL, "--ignore-sct", "--ignore-ocsp", "--rootcert-file", pem + ".crt", "-H", "127.0.0.1", "-p", l.port}
+	}
+	const sslCertName, sslCertTarget = "check_ssl_cert --ignore-sct --ignore-ocsp", 0.2
+	bench("tls: full audit of a legacy endpoint", "sslscan", 0.5, 0, full(legacy),
 		[]string{"sslscan", "--no-colour", "127.0.0.1:" + legacy.port})
-	bench("tls: full audit of a legacy endpoint", "check_ssl_cert --ignore-sct --ignore-ocsp", 0.2, 0, full,
-		append([]string{checkSSL, "--ignore-sct", "--ignore-ocsp", "--rootcert-file", pem + ".crt"}, hp...))
-	bench("tls: --cert-only", "check_tcp -S -D 1", 2.0, 0, append(append([]string{ours}, hp...), "--ca-file", pem+".crt", "--cert-only"),
-		append([]string{checkTCP, "-S", "-D", "1"}, hp...))
+	vsCert := bench("tls: full audit of a legacy endpoint", sslCertName, sslCertTarget, 0, full(legacy), sslCert(legacy))
+	bench("tls: --cert-only", "check_tcp -S -D 1", 2.0, 0, append(full(legacy), "--cert-only"),
+		[]string{checkTCP, "-S", "-D", "1", "-H", "127.0.0.1", "-p", legacy.port})
+
+	fmt.Fprintln(os.Stderr, "bench: the floor socat's CPU sets for a full TLS audit...")
+	floor, err := measureTLSFloor(full(legacy), legacy.cmd.Process.Pid, legacy.port, n)
+	if err != nil {
+		return fmt.Errorf("measuring the TLS floor: %w", err)
+	}
+	peer := (*rows)[vsCert].peer.median
+	(*rows)[vsCert].note = fmt.Sprintf("; this machine's floor is %.2fx (see below)", float64(floor.wall())/float64(peer))
+	*notes = append(*notes, floor.text(sslCertName, peer, sslCertTarget))
+
+	if floor.cpus > 1 {
+		if _, err := exec.LookPath("taskset"); err != nil {
+			return errors.New("taskset is missing: install util-linux")
+		}
+		one := []string{"taskset", "-c", "0"}
+		pinned, err := startPinned(one, legacyAddr+pem, "PIPE")
+		if err != nil {
+			return err
+		}
+		defer pinned.stop()
+		bench("tls: full audit, lab and both checks on 1 CPU", sslCertName, 0, 0,
+			append(append([]string(nil), one...), full(pinned)...), append(append([]string(nil), one...), sslCert(pinned)...))
+	}
 	return nil
 }
 
