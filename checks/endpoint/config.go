@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/check-socat/check-socat/internal/flagval"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
 )
@@ -131,6 +132,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Host != "" {
+		if p := flagval.Host(c.Host); p != "" {
+			bad("%s", p)
+		}
 		if a, err := netip.ParseAddr(c.Host); err == nil {
 			if (c.Family == 4 && !a.Unmap().Is4()) || (c.Family == 6 && a.Is4()) {
 				bad("-H %s is not an IPv%d address (-%d)", c.Host, c.Family, c.Family)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/check-socat/check-socat/internal/flagval"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
 	"github.com/check-socat/check-socat/internal/tlswire"
@@ -101,6 +102,11 @@ func (c *Config) Validate() error {
 		bad("-H/--host is missing")
 	case live && (c.Port < 1 || c.Port > 65535):
 		bad("-p/--port %d is not a port: give 1-65535", c.Port)
+	}
+	if live && c.Host != "" {
+		if p := flagval.Host(c.Host); p != "" {
+			bad("%s", p)
+		}
 	}
 	if c.KeyFile != "" && c.CertFile == "" {
 		bad("--key-file needs --cert-file")

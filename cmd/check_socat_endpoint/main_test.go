@@ -228,6 +228,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-p", "9"}, "no target"},
 		{[]string{"-H", "127.0.0.1"}, "-p/--port"},
 		{[]string{"-H", "127.0.0.1", "-p", "http"}, "--port"},
+		{[]string{"-H", "[::1]", "-p", "443"}, "-H [::1]: give the IPv6 address without brackets"},
+		{[]string{"-H", "socat.example:443", "-p", "443"}, "-H socat.example:443 holds a port"},
 		{[]string{"-H", "127.0.0.1", "-p", "0"}, "-p/--port"},
 		{[]string{"-H", "127.0.0.1", "-p", "65536"}, "-p/--port"},
 		{[]string{"--unix", "/tmp/x", "-H", "127.0.0.1"}, "--unix"},

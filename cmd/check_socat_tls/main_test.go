@@ -184,6 +184,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-H", "127.0.0.1"}, "-p/--port"},
 		{[]string{"-H", "127.0.0.1", "-p", "x"}, "--port"},
 		{[]string{"-p", "443"}, "-H/--host"},
+		{[]string{"-H", "[::1]", "-p", "443"}, "-H [::1]: give the IPv6 address without brackets"},
+		{[]string{"-H", "socat.example:443", "-p", "443"}, "-H socat.example:443 holds a port"},
 		{with("--cert-file", leaf), "--cert-file"},
 		{[]string{"--cert-file", missing}, "--cert-file"},
 		{[]string{"--cert-file", notPEM}, "--cert-file"},
