@@ -258,3 +258,32 @@ func TestIncompleteScan(t *testing.T) {
 		t.Errorf("a listener without fork:\n%s", dump(r))
 	}
 }
+
+// A server that knows SNI names (openssl s_server; socat knows none)
+// warns unrecognized_name for another name, then answers. A warning is
+// not a refusal: the scan sees all it accepts whatever the name, and
+// says that the name is unknown.
+func TestUnknownSNIName(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	cert := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:expected.example,DNS:other.example,IP:127.0.0.1"})
+	srv := testlab.StartOpenSSLServer(t, "-cert", cert, "-key", cert, "-servername", "expected.example", "-cert2", cert, "-key2", cert,
+		"-www", "-cipher", "ALL:eNULL:@SECLEVEL=0", "-min_protocol", "TLSv1")
+	protocols, pairs := sslscan(t, srv.Addr(), "--sni-name=expected.example")
+	for _, sni := range []string{"expected.example", "other.example"} {
+		cfg := baseConfig(srv.Port)
+		cfg.CAFile, cfg.SNI = ca.Cert, sni
+		r := audit(t, 30*time.Second, cfg)
+		if r.State != state.Critical || !has(r, "accepts TLS1.0, TLS1.1, below --min-protocol TLS1.2") {
+			t.Errorf("--sni %s: want CRITICAL for TLS 1.0 and 1.1, got:\n%s", sni, dump(r))
+		}
+		if got, _ := perfValue(r, "protocols_accepted"); int(got) != protocols {
+			t.Errorf("--sni %s: protocols_accepted = %v, sslscan with the known name says %d", sni, got, protocols)
+		}
+		if got, _ := perfValue(r, "ciphers_accepted"); int(got) != pairs {
+			t.Errorf("--sni %s: ciphers_accepted = %v, sslscan with the known name says %d", sni, got, pairs)
+		}
+		if warned := has(r, "it does not know the SNI name "+sni); warned != (sni == "other.example") {
+			t.Errorf("--sni %s: unknown name said: %v, want %v:\n%s", sni, warned, sni == "other.example", dump(r))
+		}
+	}
+}

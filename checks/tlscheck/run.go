@@ -294,6 +294,9 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 		case accepted == 0 && h.ok:
 			problems = append(problems, problem{state.Unknown, "the suite scan found no protocol, though a handshake succeeded"})
 		}
+		if scan.UnrecognizedName {
+			details = append(details, fmt.Sprintf("the server warned unrecognized_name: it does not know the SNI name %s and answered with its default certificate", sanitize.Text(sni, 80)))
+		}
 		if env.Verbose >= 1 {
 			for _, v := range versions {
 				if v == tlswire.VersionSSL2 && scan.Protocols[v] {

@@ -58,28 +58,11 @@ func Start(t testing.TB, args ...string) *Socat {
 func StartEnv(t testing.TB, env []string, args ...string) *Socat {
 	t.Helper()
 	Need(t, "socat")
-	s := &Socat{}
-	s.cond = sync.NewCond(&s.mu)
 	cmd := exec.Command("socat", append([]string{"-d", "-d"}, args...)...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start socat %v: %v", args, err)
-	}
-	s.Cmd, s.PID = cmd, cmd.Process.Pid
-	go s.collect(stderr)
-	t.Cleanup(func() { s.Stop() })
-
-	line, ok := s.WaitLine(listening, 10*time.Second)
-	if !ok {
-		t.Fatalf("socat %v did not start listening:\n%s", args, s.Log())
-	}
+	s, line := launch(t, cmd, listening, false)
 	m := listening.FindStringSubmatch(line)
 	if m[2] != "" {
 		s.Path = m[2]
@@ -87,6 +70,56 @@ func StartEnv(t testing.TB, env []string, args ...string) *Socat {
 		s.Port, _ = strconv.Atoi(m[4])
 	}
 	return s
+}
+
+var accepting = regexp.MustCompile(`^ACCEPT 127\.0\.0\.1:(\d+)$`)
+
+// StartOpenSSLServer runs "openssl s_server -accept 127.0.0.1:0 ARGS..."
+// and waits until it listens: a TLS server for what socat cannot be (one
+// that knows SNI names). It serves one connection at a time.
+func StartOpenSSLServer(t testing.TB, args ...string) *Socat {
+	t.Helper()
+	Need(t, "openssl")
+	cmd := exec.Command("openssl", append([]string{"s_server", "-accept", "127.0.0.1:0"}, args...)...)
+	s, line := launch(t, cmd, accepting, true) // s_server says ACCEPT on stdout
+	s.Port, _ = strconv.Atoi(accepting.FindStringSubmatch(line)[1])
+	return s
+}
+
+// launch starts cmd in its own process group, collects what it writes to
+// stderr (and stdout, when asked: socat's stdout may be a relayed
+// stream), stops it when the test ends, and waits for a line matching
+// ready.
+func launch(t testing.TB, cmd *exec.Cmd, ready *regexp.Regexp, stdout bool) (*Socat, string) {
+	t.Helper()
+	s := &Socat{}
+	s.cond = sync.NewCond(&s.mu)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = w
+	if stdout {
+		cmd.Stdout = w
+	}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		r.Close()
+		t.Fatalf("start %v: %v", cmd.Args, err)
+	}
+	s.Cmd, s.PID = cmd, cmd.Process.Pid
+	go func() {
+		s.collect(r)
+		r.Close()
+	}()
+	t.Cleanup(func() { s.Stop() })
+	line, ok := s.WaitLine(ready, 10*time.Second)
+	if !ok {
+		t.Fatalf("%v did not start listening:\n%s", cmd.Args, s.Log())
+	}
+	return s, line
 }
 
 func (s *Socat) collect(r io.Reader) {

@@ -113,7 +113,10 @@ type Result struct {
 	// none), but SSLv2 itself is a weak protocol.
 	SSLv2Specs int
 	Errors     map[uint16]error
-	Elapsed    time.Duration
+	// UnrecognizedName: the server warned that it does not know the SNI
+	// name (and answered with its default certificate).
+	UnrecognizedName bool
+	Elapsed          time.Duration
 }
 
 // Scan probes every version and enumerates the suites of each accepted
@@ -164,7 +167,12 @@ func Scan(ctx context.Context, dial Dialer, sni string, parallel int) *Result {
 			}
 			// The first probe offers everything: most versions are refused
 			// here, with one connection.
-			first, err := pick(ctx, dial, v, sni, offer)
+			first, warned, err := pick(ctx, dial, v, sni, offer)
+			if warned {
+				mu.Lock()
+				res.UnrecognizedName = true
+				mu.Unlock()
+			}
 			if err != nil || first == nil {
 				add(v, nil, err)
 				return
@@ -192,20 +200,27 @@ func Scan(ctx context.Context, dial Dialer, sni string, parallel int) *Result {
 }
 
 // pick is the first step of Enumerate: the suite the server picks
-// from offer, or nil when it refuses the version.
-func pick(ctx context.Context, dial Dialer, version uint16, sni string, offer []uint16) (*uint16, error) {
+// from offer, or nil when it refuses the version; and whether it warned
+// that it does not know the SNI name.
+func pick(ctx context.Context, dial Dialer, version uint16, sni string, offer []uint16) (*uint16, bool, error) {
 	f, err := Probe(ctx, dial, tlswire.Hello{Version: version, Suites: offer, SNI: sni}, tlswire.UntilHello)
+	warned := false
+	if f != nil {
+		for _, w := range f.Warnings {
+			warned = warned || w.Description == tlswire.AlertUnrecognizedName
+		}
+	}
 	if err != nil && (f == nil || !f.Hello) {
 		if refusal(f, err) {
-			return nil, nil
+			return nil, warned, nil
 		}
-		return nil, err
+		return nil, warned, err
 	}
 	if f.Alert != nil || !Accepts(f, version) || !contains(offer, f.Suite) {
-		return nil, nil
+		return nil, warned, nil
 	}
 	suite := f.Suite
-	return &suite, nil
+	return &suite, warned, nil
 }
 
 // refusal reports whether a failed probe is the server saying no: an

@@ -14,7 +14,17 @@ const (
 	maxRecord    = 16384 + 2048 // TLSCiphertext limit
 	maxHandshake = 256 << 10    // one handshake message (a long chain)
 	maxFlight    = 1 << 20      // everything read for one probe
+	maxWarnings  = 16           // warning alerts kept; more end the read as a refusal
 	maxCerts     = 32
+)
+
+// Alert levels and descriptions the code treats specially.
+const (
+	alertWarning     = 1
+	alertCloseNotify = 0
+	// AlertUnrecognizedName is what a server that does not know the SNI
+	// name warns before it answers with its default certificate.
+	AlertUnrecognizedName = 112
 )
 
 // Alert is a TLS alert from the server.
@@ -49,9 +59,10 @@ type Flight struct {
 	Certificates [][]byte // DER, TLS 1.2 and below
 	CertRequest  bool     // CertificateRequest, TLS 1.2 and below
 	Done         bool     // ServerHelloDone
-	Alert        *Alert
-	SSLv2        bool // an SSLv2 SERVER-HELLO
-	SSLv2Specs   int  // cipher specs in it
+	Alert        *Alert   // the alert that ended the exchange
+	Warnings     []Alert  // warning alerts read past (unrecognized_name for an unknown SNI)
+	SSLv2        bool     // an SSLv2 SERVER-HELLO
+	SSLv2Specs   int      // cipher specs in it
 }
 
 // Stop says how much of the flight to read.
@@ -117,11 +128,20 @@ func ReadFlight(r io.Reader, stop Stop) (*Flight, error) {
 		}
 		switch typ {
 		case 21: // alert
-			if len(body) >= 2 {
-				f.Alert = &Alert{Level: body[0], Description: body[1]}
-				return f, nil
+			if len(body) < 2 {
+				return f, errors.New("a truncated alert")
 			}
-			return f, errors.New("a truncated alert")
+			a := Alert{Level: body[0], Description: body[1]}
+			// A warning is not a refusal: a server that does not know the
+			// SNI name warns unrecognized_name, then answers the hello.
+			// close_notify ends the exchange whatever its level, and so
+			// does a warning past the first maxWarnings.
+			if a.Level == alertWarning && a.Description != alertCloseNotify && len(f.Warnings) < maxWarnings {
+				f.Warnings = append(f.Warnings, a)
+				continue
+			}
+			f.Alert = &a
+			return f, nil
 		case 22: // handshake
 			hs.Write(body)
 			done, err := parseHandshakes(&hs, f, stop)

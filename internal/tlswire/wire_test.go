@@ -63,6 +63,12 @@ func TestRecordedFlights(t *testing.T) {
 		// socat's OpenSSL prefers P-256 to our X25519 share: a HelloRetryRequest.
 		{"tls13-hello.bin", UntilHello, func(f *Flight) bool { return f.Hello && f.Retry && f.Version == VersionTLS13 && f.Suite == 0x1301 }},
 		{"alert-handshake-failure.bin", UntilHello, func(f *Flight) bool { return f.Alert != nil && f.Alert.Description == 40 }},
+		// openssl s_server with -servername, asked for another name: a
+		// warning unrecognized_name, then the ServerHello. Not a refusal.
+		{"tls12-warning-unrecognized-name.bin", UntilDone, func(f *Flight) bool {
+			return f.Alert == nil && f.Hello && f.Version == VersionTLS12 && f.Suite == 0xc02f && f.Done &&
+				len(f.Warnings) == 1 && f.Warnings[0].Description == 112
+		}},
 		// OpenSSL 3 refuses a TLS 1.0-only hello with internal_error, not protocol_version.
 		{"alert-tls10-refused.bin", UntilHello, func(f *Flight) bool { return f.Alert != nil && f.Alert.Description == 80 }},
 	}
@@ -105,6 +111,29 @@ func TestNotTLS(t *testing.T) {
 	_, err = ReadFlight(&blockAfter{data: hello}, UntilHello)
 	if !errors.Is(err, ErrNotTLS) || !strings.Contains(err.Error(), "ClientHello") {
 		t.Errorf("an echoed ClientHello: %v", err)
+	}
+}
+
+// Warning alerts are read past, a few of them: close_notify, a fatal
+// alert, or one warning too many end the exchange as a refusal.
+func TestWarningAlerts(t *testing.T) {
+	warn := func(d byte) []byte { return []byte{21, 3, 3, 0, 2, 1, d} }
+	fatal := []byte{21, 3, 3, 0, 2, 2, 40}
+	tests := []struct {
+		name     string
+		data     []byte
+		alert    byte // the ending alert's description
+		warnings int
+	}{
+		{"warning then fatal", append(warn(112), fatal...), 40, 1},
+		{"close_notify at warning level", append(warn(0), fatal...), 0, 0},
+		{"endless warnings", bytes.Repeat(warn(112), 1000), 112, maxWarnings},
+	}
+	for _, tt := range tests {
+		f, err := ReadFlight(bytes.NewReader(tt.data), UntilHello)
+		if err != nil || f.Alert == nil || f.Alert.Description != tt.alert || len(f.Warnings) != tt.warnings {
+			t.Errorf("%s: %+v, %v", tt.name, f, err)
+		}
 	}
 }
 
