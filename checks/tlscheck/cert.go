@@ -2,10 +2,13 @@ package tlscheck
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/dsa" //lint:ignore SA1019 identifying DSA keys is the point
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	_ "crypto/md5" // registers MD5 for checking roots that sign themselves with it
 	"crypto/rsa"
+	_ "crypto/sha1" // registers SHA-1 for checking roots that sign themselves with it
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -42,8 +45,40 @@ func subjectOf(c *x509.Certificate) string {
 	return sanitize.Text(s, 80)
 }
 
+// isSelfSigned reports a certificate that names itself as its issuer
+// and whose signature its own key verifies: a root. Go refuses to check
+// SHA-1 and MD5 signatures, and many long-lived roots sign themselves
+// with SHA-1 (which is harmless: a root is trusted for being in the
+// store, not for its signature), so those are checked here.
 func isSelfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
+	if !bytes.Equal(c.RawIssuer, c.RawSubject) {
+		return false
+	}
+	if err := c.CheckSignatureFrom(c); err == nil {
+		return true
+	}
+	var h crypto.Hash
+	switch c.SignatureAlgorithm {
+	case x509.SHA1WithRSA, x509.ECDSAWithSHA1:
+		h = crypto.SHA1
+	case x509.MD5WithRSA:
+		h = crypto.MD5
+	default:
+		return false
+	}
+	if !h.Available() {
+		return false
+	}
+	d := h.New()
+	d.Write(c.RawTBSCertificate)
+	sum := d.Sum(nil)
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(k, h, sum, c.Signature) == nil
+	case *ecdsa.PublicKey:
+		return ecdsa.VerifyASN1(k, sum, c.Signature)
+	}
+	return false
 }
 
 // weakSignature reports a signature made with MD2, MD5 or SHA-1.

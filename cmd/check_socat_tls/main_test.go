@@ -125,6 +125,31 @@ func TestFileMode(t *testing.T) {
 			t.Errorf("exit %d:\n%s", r.code, r.out)
 		}
 	}
+	// A chain that ends in a root signing itself with SHA-1, as many
+	// long-lived roots do: harmless (only the leaf's and intermediates'
+	// signatures count), and the root's dates are not the chain's.
+	sha1CA := testlab.NewOpenSSLCADigest(t, "sha1")
+	leaf := sha1CA.Issue(t, testlab.Leaf{CN: "relay.example", SAN: "DNS:relay.example"})
+	withRoot := filepath.Join(dir, "with-root.pem")
+	for _, part := range []string{leaf, sha1CA.Cert} {
+		data, err := os.ReadFile(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(withRoot, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Write(data)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = run(t, "--cert-file", withRoot, "--ca-file", sha1CA.Cert, "--hostname", "relay.example")
+	if r.code != 0 || !strings.Contains(r.first(), "'days_left'=36") || !strings.Contains(r.first(), "'chain_length'=2;;;0;") {
+		t.Errorf("a SHA-1 self-signed root in the chain: exit %d:\n%s", r.code, r.out)
+	}
 	// Name check in file mode.
 	r = run(t, "--cert-file", good, "--ca-file", ca.Cert, "--hostname", "wrong.example", "--insecure-chain")
 	if r.code != 1 || !strings.Contains(r.out, "WARNING: the certificate is not valid for wrong.example: it names relay.example") {

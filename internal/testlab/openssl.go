@@ -33,10 +33,17 @@ func runOpenSSL(t testing.TB, args ...string) {
 // NewOpenSSLCA creates the CA.
 func NewOpenSSLCA(t testing.TB) *OpenSSLCA {
 	t.Helper()
+	return NewOpenSSLCADigest(t, "sha256")
+}
+
+// NewOpenSSLCADigest creates a CA whose root signs itself with digest:
+// sha1 makes one like the long-lived roots still in trust stores.
+func NewOpenSSLCADigest(t testing.TB, digest string) *OpenSSLCA {
+	t.Helper()
 	dir := t.TempDir()
 	ca := &OpenSSLCA{Dir: dir, Cert: filepath.Join(dir, "ca.pem"), key: filepath.Join(dir, "ca.key"), conf: filepath.Join(dir, "ca.cnf")}
 	runOpenSSL(t, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca.key, "-out", ca.Cert, "-subj", "/CN=check_socat openssl test CA", "-days", "30",
-		"-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+		"-"+digest, "-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
 	conf := fmt.Sprintf(`[ca]
 default_ca = testca
 [testca]
