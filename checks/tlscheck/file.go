@@ -152,7 +152,12 @@ func runFile(env check.Env, cfg Config) check.Result {
 			owner = int(st.Uid)
 		}
 	}
-	keyPath, keyFlag := cfg.CertFile, "--cert-file"
+	// A key in the certificate file is exposed by its mode whether or not
+	// socat uses it (with key=, socat takes the key file's).
+	if pf.keyBlock {
+		problems = append(problems, keyFileProblems(cfg.CertFile, "--cert-file", owner)...)
+	}
+	keyFlag := "--cert-file"
 	if cfg.KeyFile != "" {
 		kf, kerr := readPEM(cfg.KeyFile, "--key-file")
 		if kerr != nil {
@@ -161,11 +166,8 @@ func runFile(env check.Env, cfg Config) check.Result {
 		if !kf.keyBlock {
 			return check.Unknownf("--key-file %s holds no private key: give the file socat's key= names", sanitize.Text(cfg.KeyFile, 120))
 		}
-		pf = kf
-		keyPath, keyFlag = cfg.KeyFile, "--key-file"
-	}
-	if pf.keyBlock {
-		problems = append(problems, keyFileProblems(keyPath, keyFlag, owner)...)
+		problems = append(problems, keyFileProblems(cfg.KeyFile, "--key-file", owner)...)
+		pf, keyFlag = kf, "--key-file"
 	}
 	switch {
 	case pf.key != nil:

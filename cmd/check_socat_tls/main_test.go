@@ -73,6 +73,16 @@ func TestFileMode(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.out, "holds a private key and is readable by group and others (mode 0644)") {
 		t.Errorf("exit %d:\n%s", r.code, r.out)
 	}
+	// A separate key file does not hide the key in the exposed
+	// certificate file.
+	keyFile := filepath.Join(t.TempDir(), "relay.key")
+	if out, err := exec.Command("openssl", "pkey", "-in", good, "-out", keyFile).CombinedOutput(); err != nil {
+		t.Fatalf("openssl pkey: %v\n%s", err, out)
+	}
+	r = run(t, "--cert-file", good, "--key-file", keyFile, "--ca-file", ca.Cert)
+	if r.code != 2 || !strings.Contains(r.out, "CRITICAL: --cert-file "+good+" holds a private key and is readable by group and others (mode 0644)") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
 	if err := os.Chmod(good, 0o600); err != nil {
 		t.Fatal(err)
 	}
