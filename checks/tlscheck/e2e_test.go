@@ -287,3 +287,25 @@ func TestUnknownSNIName(t *testing.T) {
 		}
 	}
 }
+
+// A verifying TLS 1.3 listener whose backend is gone closes the
+// connection right after accepting our certificate: that is not the
+// server rejecting it. Without a certificate it still says why it
+// refuses (an alert), before it ever reaches the backend.
+func TestClosedAfterHandshake(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	client := ca.Issue(t, testlab.Leaf{CN: "monitoring client"})
+	srv := testlab.Start(t, tlsListen+",cert="+ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "IP:127.0.0.1"})+",cafile="+ca.Cert, "EXEC:false")
+	cfg := baseConfig(srv.Port)
+	cfg.CAFile, cfg.ClientCert, cfg.CertOnly, cfg.RequireClientAuth = ca.Cert, client, true, true
+	r := audit(t, 10*time.Second, cfg)
+	if r.State != state.OK || has(r, "rejected") || !has(r, "client certificate required") ||
+		!has(r, "closed the connection after the TLS handshake without an alert") {
+		t.Errorf("backend gone, with a client certificate:\n%s", dump(r))
+	}
+	cfg.ClientCert = ""
+	r = audit(t, 10*time.Second, cfg)
+	if r.State != state.OK || !has(r, "client certificate required") {
+		t.Errorf("backend gone, without a client certificate:\n%s", dump(r))
+	}
+}

@@ -334,6 +334,9 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 				tlswire.VersionName(h.state.Version), tlswireName(h.state.CipherSuite), h.duration.Seconds(), requested, rejects))
 		}
 	}
+	if h.closed || noCert.closed {
+		details = append(details, "the server closed the connection after the TLS handshake without an alert: its TLS side accepted us (socat does this when it cannot reach its backend; check_socat_endpoint tests the relay)")
+	}
 	res.Details = append(res.Details, details...)
 
 	clientAuth := "no client certificate asked"
