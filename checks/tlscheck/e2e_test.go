@@ -13,6 +13,7 @@ import (
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/testlab"
+	"github.com/check-socat/check-socat/internal/threshold"
 	"github.com/check-socat/check-socat/internal/tlswire"
 )
 
@@ -307,5 +308,26 @@ func TestClosedAfterHandshake(t *testing.T) {
 	r = audit(t, 10*time.Second, cfg)
 	if r.State != state.OK || !has(r, "client certificate required") {
 		t.Errorf("backend gone, without a client certificate:\n%s", dump(r))
+	}
+}
+
+// A TLS 1.2 listener that demands a client certificate refuses inside
+// the handshake; the time to that answer is the handshake time, which
+// -w/-c judge as on any other endpoint.
+func TestHandshakeTimeOfARefusal(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	srv := testlab.Start(t, tlsListen+",cert="+ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "IP:127.0.0.1"})+",cafile="+ca.Cert+
+		",openssl-max-proto-version=TLS1.2", "PIPE")
+	cfg := baseConfig(srv.Port)
+	cfg.CAFile, cfg.CertOnly = ca.Cert, true
+	r := audit(t, 10*time.Second, cfg)
+	if got, ok := perfValue(r, "handshake_time"); r.State != state.OK || !ok || got <= 0 ||
+		!strings.Contains(r.Summary, "TLS1.2, certificate localhost valid") || !has(r, "client certificate required") {
+		t.Errorf("no thresholds:\n%s", dump(r))
+	}
+	cfg.Crit = threshold.MustParse("0.000001")
+	r = audit(t, 10*time.Second, cfg)
+	if r.State != state.Critical || !strings.Contains(r.Summary, "the handshake took") {
+		t.Errorf("-c 0.000001:\n%s", dump(r))
 	}
 }

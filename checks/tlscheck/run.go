@@ -314,8 +314,13 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 		}
 	}
 
+	// The handshake is timed when it completed, or went as far as the
+	// server's refusal of our (missing) client certificate: TLS 1.2 and
+	// below refuse inside the handshake. Either way it is the time to
+	// the server's answer, which -w/-c judge.
+	timed := h.ok || h.rejected
 	hsState := state.OK
-	if h.ok {
+	if timed {
 		hsState = threshold.Evaluate(h.duration.Seconds(), cfg.Warn, cfg.Crit)
 		if hsState != state.OK {
 			problems = append(problems, problem{hsState, fmt.Sprintf("the handshake took %.3f s", h.duration.Seconds())})
@@ -353,7 +358,7 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 		}
 	} else {
 		proto := "no handshake"
-		if h.ok {
+		if h.ok || (timed && h.state.Version != 0) {
 			proto = tlswire.VersionName(h.state.Version)
 		}
 		cn := "?"
@@ -371,7 +376,7 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 	days := perfdata.New("days_left", cr.daysLeft, "").WithRanges(warnDays, critDays)
 	days.Decimals = 2
 	perf = append(perf, days)
-	if h.ok {
+	if timed {
 		perf = append(perf, perfdata.Seconds("handshake_time", h.duration.Seconds()).WithRanges(cfg.Warn, cfg.Crit).WithMin(0))
 	}
 	if scan != nil {
