@@ -250,7 +250,7 @@ func without(list []uint16, v uint16) []uint16 {
 
 // chunks deals list round-robin into at most n parts of at least
 // minChunk suites: dealing spreads the accepted suites (which cluster by
-// code) evenly, and a short list (TLS 1.3's five) is not spread over
+// code) evenly, and a short list (TLS 1.3's seven) is not spread over
 // connections that each end in a refusal.
 func chunks(list []uint16, n int) [][]uint16 {
 	const minChunk = 16

@@ -53,7 +53,7 @@ func buildRegistry() *Registry {
 		if ossl != "" && s.OpenSSL == "" {
 			s.OpenSSL = ossl
 		}
-		s.TLS13 = code>>8 == 0x13
+		s.TLS13 = code>>8 == 0x13 || integrityOnly(code)
 	}
 	// OpenSSL's list: "0xC0,0x2C - <IANA> - <OpenSSL> TLSv1.2 Kx=..."
 	for _, line := range strings.Split(opensslText, "\n") {
@@ -143,11 +143,17 @@ type Weakness struct {
 	Null, Anonymous, Export, RC4, DES, TripleDES, MD5, CBCSHA1, NoForwardSecrecy bool
 }
 
+// integrityOnly reports the TLS 1.3 suites of RFC 9150 that
+// authenticate but do not encrypt: NULL ciphers for TLS 1.3.
+func integrityOnly(code uint16) bool {
+	return code == 0xC0B4 || code == 0xC0B5 // TLS_SHA256_SHA256, TLS_SHA384_SHA384
+}
+
 // Weaknesses classifies a suite from its IANA name.
 func (s *Suite) Weaknesses() Weakness {
 	n := s.Name
 	if s.TLS13 {
-		return Weakness{}
+		return Weakness{Null: integrityOnly(s.Code)}
 	}
 	kx, rest, _ := strings.Cut(strings.TrimPrefix(n, "TLS_"), "_WITH_")
 	w := Weakness{

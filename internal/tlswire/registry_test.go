@@ -1,6 +1,9 @@
 package tlswire
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestRegistry(t *testing.T) {
 	r := Suites()
@@ -20,7 +23,7 @@ func TestRegistry(t *testing.T) {
 	if got := r.ByCode(0xFFFE).Name; got != "UNKNOWN_0xFFFE" {
 		t.Errorf("unknown code named %q", got)
 	}
-	if n := len(r.TLS13()); n != 5 {
+	if n := len(r.TLS13()); n != 7 { // five AEAD suites and RFC 9150's two integrity-only ones
 		t.Errorf("%d TLS 1.3 suites", n)
 	}
 }
@@ -41,6 +44,14 @@ func TestWeaknesses(t *testing.T) {
 		{0x009C, Weakness{NoForwardSecrecy: true}},
 		{0x1301, Weakness{}},
 		{0xC015, Weakness{Null: true, Anonymous: true, NoForwardSecrecy: true}},
+		// RFC 9150: TLS 1.3 suites without encryption.
+		{0xC0B4, Weakness{Null: true}},
+		{0xC0B5, Weakness{Null: true}},
+	}
+	for _, code := range []uint16{0xC0B4, 0xC0B5} {
+		if !r.ByCode(code).TLS13 || slices.Contains(r.Pre13(), code) || !slices.Contains(r.TLS13(), code) {
+			t.Errorf("0x%04X is offered as a TLS 1.2 suite, not a TLS 1.3 one", code)
+		}
 	}
 	for _, tt := range tests {
 		if got := r.ByCode(tt.code).Weaknesses(); got != tt.want {
