@@ -255,7 +255,10 @@ func TestIncompleteScan(t *testing.T) {
 	// scan is refused.
 	once := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,verify=0,cert="+rsa, "PIPE")
 	r = audit(t, 5*time.Second, baseConfig(once.Port))
-	if !has(r, "UNKNOWN: the suite scan is incomplete") && !has(r, "connection refused") {
+	// Which of the first two connections socat serves is a race: the
+	// scan's (the handshake is then refused: CRITICAL) or the handshake's
+	// (the scan is then incomplete: UNKNOWN). Never a clean audit.
+	if r.State == state.OK || !has(r, "UNKNOWN: the suite scan is incomplete") && !has(r, "connection refused") {
 		t.Errorf("a listener without fork:\n%s", dump(r))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,8 +59,16 @@ func FuzzCertFile(f *testing.F) {
 		cfg := Config{CertFile: path, WarningDays: 30, CriticalDays: 7, MinProtocol: tlswire.VersionTLS12, MinKeyBits: 2048,
 			TimeoutState: state.Critical, Parallel: 4, AllowCiphers: map[uint16]bool{}}
 		r := Run(t.Context(), check.Env{Stage: &check.Stage{}}, cfg)
-		if r.Summary == "" {
-			t.Fatalf("%q: an empty summary", data)
+		if r.Summary == "" || strings.ContainsAny(r.Summary, "\n|") {
+			t.Fatalf("%q: summary %q is empty or breaks the output line", data, r.Summary)
+		}
+		// A file is either refused (UNKNOWN, exit 3) or judged, and then
+		// it held a certificate.
+		if _, ok := perfValue(r, "days_left"); r.State != state.Unknown && !ok {
+			t.Fatalf("%q: judged %s without a certificate: %s", data, r.State, r.Summary)
+		}
+		if n, _ := perfValue(r, "chain_length"); r.State != state.Unknown && n < 1 {
+			t.Fatalf("%q: judged %s with a chain of %v", data, r.State, n)
 		}
 	})
 }
