@@ -54,8 +54,15 @@ func isSelfSigned(c *x509.Certificate) bool {
 	if !bytes.Equal(c.RawIssuer, c.RawSubject) {
 		return false
 	}
-	if err := c.CheckSignatureFrom(c); err == nil {
+	err := c.CheckSignatureFrom(c)
+	if err == nil {
 		return true
+	}
+	// Only the algorithm refused: the constraints (a CA, allowed to sign
+	// certificates) passed, as they are checked first.
+	var insecure x509.InsecureAlgorithmError
+	if !errors.As(err, &insecure) {
+		return false
 	}
 	var h crypto.Hash
 	switch c.SignatureAlgorithm {

@@ -304,7 +304,7 @@ func TestClosedAfterHandshake(t *testing.T) {
 	cfg.CAFile, cfg.ClientCert, cfg.CertOnly, cfg.RequireClientAuth = ca.Cert, client, true, true
 	r := audit(t, 10*time.Second, cfg)
 	if r.State != state.OK || has(r, "rejected") || !has(r, "client certificate required") ||
-		!has(r, "closed the connection after the TLS handshake without an alert") {
+		!has(r, "closed the connection right after the TLS handshake without an error alert") {
 		t.Errorf("backend gone, with a client certificate:\n%s", dump(r))
 	}
 	cfg.ClientCert = ""

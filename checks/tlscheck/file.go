@@ -166,7 +166,9 @@ func runFile(env check.Env, cfg Config) check.Result {
 		if !kf.keyBlock {
 			return check.Unknownf("--key-file %s holds no private key: give the file socat's key= names", sanitize.Text(cfg.KeyFile, 120))
 		}
-		problems = append(problems, keyFileProblems(cfg.KeyFile, "--key-file", owner)...)
+		if !sameFile(cfg.CertFile, cfg.KeyFile) || !pf.keyBlock { // cert=X,key=X: one file, said once
+			problems = append(problems, keyFileProblems(cfg.KeyFile, "--key-file", owner)...)
+		}
 		pf, keyFlag = kf, "--key-file"
 	}
 	switch {
@@ -208,6 +210,12 @@ func runFile(env check.Env, cfg Config) check.Result {
 		perfdata.Seconds("time", time.Since(start).Seconds()).WithMin(0),
 	}
 	return res
+}
+
+func sameFile(a, b string) bool {
+	ia, err1 := os.Stat(a)
+	ib, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(ia, ib)
 }
 
 func sortProblems(ps []problem) {

@@ -28,7 +28,7 @@ type handshake struct {
 	rejected bool
 	reason   string
 	// closed: after a TLS 1.3 handshake, the server closed the connection
-	// without an alert (not a refusal).
+	// without an error alert (at most close_notify): not a refusal.
 	closed   bool
 	duration time.Duration
 	err      error
@@ -150,7 +150,7 @@ func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls
 		case errors.As(err, &op) && op.Op == "remote error":
 			h.rejected, h.reason = true, sanitize.Text(op.Err.Error(), 80)
 		case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
-			// No alert: the server's TLS side accepted us and the
+			// No error alert: the server's TLS side accepted us and the
 			// connection ended for another reason (socat closes it when
 			// it cannot reach its backend). OpenSSL always says why it
 			// refuses a client certificate.

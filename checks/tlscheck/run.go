@@ -315,9 +315,9 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 	}
 
 	// The handshake is timed when it completed, or went as far as the
-	// server's refusal of our (missing) client certificate: TLS 1.2 and
-	// below refuse inside the handshake. Either way it is the time to
-	// the server's answer, which -w/-c judge.
+	// server's refusal of our client certificate or of its absence: TLS
+	// 1.2 and below refuse inside the handshake, TLS 1.3 after it. Either
+	// way it is the time to the server's answer, which -w/-c judge.
 	timed := h.ok || h.rejected
 	hsState := state.OK
 	if timed {
@@ -340,7 +340,7 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 		}
 	}
 	if h.closed || noCert.closed {
-		details = append(details, "the server closed the connection after the TLS handshake without an alert: its TLS side accepted us (socat does this when it cannot reach its backend; check_socat_endpoint tests the relay)")
+		details = append(details, "the server closed the connection right after the TLS handshake without an error alert: its TLS side accepted us (socat does this when it cannot reach its backend; check_socat_endpoint tests the relay)")
 	}
 	res.Details = append(res.Details, details...)
 

@@ -83,6 +83,11 @@ func TestFileMode(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.out, "CRITICAL: --cert-file "+good+" holds a private key and is readable by group and others (mode 0644)") {
 		t.Errorf("exit %d:\n%s", r.code, r.out)
 	}
+	// socat's cert=X,key=X: one file, one problem.
+	r = run(t, "--cert-file", good, "--key-file", good, "--ca-file", ca.Cert)
+	if n := strings.Count(r.out, "holds a private key"); r.code != 2 || n != 2 { // the summary and one long-output line
+		t.Errorf("the same file twice: %d mentions, exit %d:\n%s", n, r.code, r.out)
+	}
 	if err := os.Chmod(good, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +164,23 @@ func TestFileMode(t *testing.T) {
 	r = run(t, "--cert-file", withRoot, "--ca-file", sha1CA.Cert, "--hostname", "relay.example")
 	if r.code != 0 || !strings.Contains(r.first(), "'days_left'=36") || !strings.Contains(r.first(), "'chain_length'=2;;;0;") {
 		t.Errorf("a SHA-1 self-signed root in the chain: exit %d:\n%s", r.code, r.out)
+	}
+	// A self-signed SHA-1 certificate that is no CA (CA:FALSE) after the
+	// leaf is not a root: its signature and its dates count.
+	notCA := filepath.Join(dir, "notca")
+	if out, err := exec.Command("openssl", "req", "-x509", "-sha1", "-newkey", "rsa:2048", "-nodes", "-keyout", notCA+".key", "-out", notCA+".crt",
+		"-subj", "/CN=old sha1", "-days", "3", "-addext", "basicConstraints=critical,CA:FALSE").CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	withNotCA := filepath.Join(dir, "with-notca.pem")
+	leafData, _ := os.ReadFile(leaf)
+	notCAData, _ := os.ReadFile(notCA + ".crt")
+	if err := os.WriteFile(withNotCA, append(leafData, notCAData...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "--cert-file", withNotCA, "--ca-file", sha1CA.Cert, "--hostname", "relay.example")
+	if r.code != 2 || !strings.Contains(r.out, "certificate old sha1 is signed with SHA1-RSA") || !strings.Contains(r.out, "intermediate old sha1 expires in") {
+		t.Errorf("a SHA-1 self-signed non-CA in the chain: exit %d:\n%s", r.code, r.out)
 	}
 	// Name check in file mode.
 	r = run(t, "--cert-file", good, "--ca-file", ca.Cert, "--hostname", "wrong.example", "--insecure-chain")

@@ -3,6 +3,7 @@ package flagval
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -23,8 +24,11 @@ func Host(h string) string {
 	if _, err := netip.ParseAddr(h); err == nil {
 		return ""
 	}
-	if i := strings.LastIndexByte(h, ':'); i >= 0 {
-		return fmt.Sprintf("-H %s holds a port: give the host as -H %s and the port with -p", h, h[:i])
+	if host, port, ok := strings.Cut(h, ":"); ok {
+		if _, err := strconv.ParseUint(port, 10, 16); err == nil && host != "" {
+			return fmt.Sprintf("-H %s holds a port: give the host as -H %s and the port with -p", h, host)
+		}
+		return fmt.Sprintf("-H %s is not a host name or address", h)
 	}
 	return ""
 }

@@ -20,6 +20,9 @@ func TestHost(t *testing.T) {
 		{"socat.example:443", "holds a port: give the host as -H socat.example"},
 		{"127.0.0.1:443", "give the host as -H 127.0.0.1"},
 		{"[nonsense", "is not a host name or address"},
+		{"2001:db8::g1", "-H 2001:db8::g1 is not a host name or address"},
+		{"fe80::1%", "is not a host name or address"},
+		{"host:https", "is not a host name or address"},
 	}
 	for _, tt := range tests {
 		got := Host(tt.host)
