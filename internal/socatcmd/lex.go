@@ -52,7 +52,13 @@ func (l *lexer) nextWarn(s string, pos int, ends []string) (string, int, string,
 	if err == nil && out.Len() > maxToken {
 		err = errTooLong{}
 	}
-	return out.String(), p, warn, err
+	tok := out.String()
+	// socat's token is a C string: a \0 escape ends it, whatever follows
+	// (TCP-LISTEN\0x is TCP-LISTEN to socat).
+	if i := strings.IndexByte(tok, 0); i >= 0 {
+		tok = tok[:i]
+	}
+	return tok, p, warn, err
 }
 
 func hasPrefixAny(s string, pos int, pats []string) int {

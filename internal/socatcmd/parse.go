@@ -101,8 +101,8 @@ func Parse(argv []string) (*Command, error) {
 	i := 0
 	for ; i < len(args); i++ {
 		a := args[i]
-		if len(a) < 2 || a[0] != '-' {
-			break // "-" alone is STDIO, an address
+		if len(a) < 2 || a[0] != '-' || strings.IndexByte(",:!", a[1]) >= 0 {
+			break // "-", "-,raw", "-!!EXEC:sh" are STDIO, an address (socat.c's option loop)
 		}
 		n, err := c.Globals.parse(a, args[i+1:])
 		if err != nil {
