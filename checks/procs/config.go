@@ -171,6 +171,33 @@ func (c *Config) Validate() error {
 	if c.Cmdline != "" && c.UnitFile != "" {
 		return errors.New("--cmdline and --unit-file exclude each other: audit one")
 	}
+	if c.Cmdline != "" || c.UnitFile != "" {
+		mode := "--cmdline"
+		if c.UnitFile != "" {
+			mode = "--unit-file"
+		}
+		// Flags about running processes have nothing to act on in a
+		// configuration review: given, they would be silently ignored.
+		var live []string
+		for _, f := range []struct {
+			set  bool
+			name string
+		}{
+			{c.Match != nil, "--match"}, {c.Exclude != nil, "--exclude"}, {c.User != "", "--user"},
+			{c.Warn.IsSet() || c.Crit.IsSet(), "-w/-c"}, {len(c.ExpectListen) > 0, "--expect-listen"},
+			{c.AllowedPorts != nil, "--allowed-ports"}, {len(c.AllowPeers) > 0, "--allow-peer"},
+			{c.WarnChildren.IsSet() || c.CritChildren.IsSet(), "--warning-children/--critical-children"},
+			{c.MinUptime > 0, "--min-uptime"},
+		} {
+			if f.set {
+				live = append(live, f.name)
+			}
+		}
+		if len(live) > 0 {
+			return fmt.Errorf("%s reviews a configuration, %s audit running processes: drop them, or audit the processes without %s",
+				mode, strings.Join(live, ", "), mode)
+		}
+	}
 	if c.MinUptime < 0 {
 		return errors.New("--min-uptime must not be negative")
 	}

@@ -221,11 +221,14 @@ func worldWritable(s *socatcmd.Single, sub Subject) string {
 			return ""
 		}
 	}
-	if o, ok := s.Option("perm"); ok {
-		if m, ok := octal(o.Value); ok && m&0o002 != 0 {
-			return fmt.Sprintf("mode=%s on %s lets every local user connect", sanitize.Text(o.Value, 8), desc(s))
+	// perm= is applied last; perm-early= alone sets the mode at creation.
+	for _, name := range []string{"perm", "perm-early"} {
+		if o, ok := s.Option(name); ok {
+			if m, ok := octal(o.Value); ok && m&0o002 != 0 {
+				return fmt.Sprintf("%s=%s on %s lets every local user connect", name, sanitize.Text(o.Value, 8), desc(s))
+			}
+			return ""
 		}
-		return ""
 	}
 	if o, ok := s.Option("umask"); ok {
 		if m, ok := octal(o.Value); ok && m&0o002 == 0 {

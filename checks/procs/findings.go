@@ -6,6 +6,7 @@ package procs
 
 import (
 	"fmt"
+	"net/netip"
 	"path"
 	"strconv"
 	"strings"
@@ -197,7 +198,7 @@ func Audit(sub Subject) []Finding {
 				fmt.Sprintf("%s listens on %s without TLS", l.name, where),
 				"bind it to loopback (bind=127.0.0.1) or use OPENSSL-LISTEN with cert= and cafile=")
 		}
-		if exposed && !l.fromUnit && !hasAny(s, "range", "tcpwrappers", "tcpwrap-etc", "tcpwrap-hosts-allow-table", "tcpwrap-hosts-deny-table") {
+		if exposed && !l.fromUnit && !limitsPeers(s) {
 			sub.f(&out, IDNoAccessControl,
 				fmt.Sprintf("%s accepts every peer: neither range= nor tcpwrap", l.name),
 				"add range=10.0.0.0/8 (your clients' network) or tcpwrap=NAME")
@@ -252,7 +253,7 @@ func Audit(sub Subject) []Finding {
 	// shell; to a root socket it exposes root to the remote side.
 	for _, s := range singles {
 		f := s.Facts(prefer)
-		if f.Role != socatcmd.RoleConnect || !f.Network() {
+		if f.Role != socatcmd.RoleConnect || !f.MayReachOut() {
 			continue
 		}
 		for _, other := range c.Other(s) {
@@ -395,13 +396,55 @@ func allConnect(c *socatcmd.Command, prefer int) bool {
 	return true
 }
 
+// dropsPrivileges reports an su=/setuid= option that switches to a user
+// other than root (su=root or setuid=0 drop nothing).
 func dropsPrivileges(singles []*socatcmd.Single) bool {
 	for _, s := range singles {
-		if hasAny(s, "substuser", "substuser-delayed", "substuser-early", "setuid", "setuid-early") {
-			return true
+		for _, name := range []string{"substuser", "substuser-delayed", "substuser-early", "setuid", "setuid-early"} {
+			if o, ok := s.Option(name); ok && !isRootUser(o.Value) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+func isRootUser(v string) bool {
+	v = strings.TrimSpace(v)
+	if v == "root" {
+		return true
+	}
+	n, err := strconv.ParseUint(v, 0, 32)
+	return err == nil && n == 0
+}
+
+// peerLimits are the options that restrict which peers a listener takes.
+var peerLimits = []string{"tcpwrappers", "tcpwrap-etc", "tcpwrap-hosts-allow-table", "tcpwrap-hosts-deny-table"}
+
+// limitsPeers reports tcpwrap, or a range= that is not everything
+// (0.0.0.0/0, ::/0, or a zero netmask admit every peer).
+func limitsPeers(s *socatcmd.Single) bool {
+	if hasAny(s, peerLimits...) {
+		return true
+	}
+	o, ok := s.Option("range")
+	return ok && !admitsAll(o.Value)
+}
+
+func admitsAll(r string) bool {
+	r = strings.TrimSpace(r)
+	_, mask, ok := strings.Cut(r, "/")
+	if !ok {
+		_, mask, ok = strings.Cut(r, ":") // socat also takes ADDR:MASK (IPv4)
+		if !ok || strings.Contains(mask, ":") {
+			return false
+		}
+	}
+	if bits, err := strconv.Atoi(mask); err == nil {
+		return bits == 0
+	}
+	m, err := netip.ParseAddr(mask)
+	return err == nil && m.IsUnspecified()
 }
 
 func execReason(from string, prog *socatcmd.Single, f socatcmd.Facts) string {
@@ -429,7 +472,7 @@ func execState(f socatcmd.Facts, limited bool) state.State {
 // restricted reports whether a listener limits its peers: range=, tcpwrap,
 // or a TLS listener that verifies clients against a given CA.
 func restricted(s *socatcmd.Single, f socatcmd.Facts) bool {
-	if hasAny(s, "range", "tcpwrappers", "tcpwrap-etc", "tcpwrap-hosts-allow-table", "tcpwrap-hosts-deny-table") {
+	if limitsPeers(s) {
 		return true
 	}
 	verifies := !s.Has("openssl-verify") || enabled(s, "openssl-verify")

@@ -180,7 +180,7 @@ func runUnit(env check.Env, cfg Config) check.Result {
 		return check.Unknownf("--unit-file %s: %s", sanitize.Text(cfg.UnitFile, 120), sanitize.Text(err.Error(), 160))
 	}
 	name := filepath.Base(cfg.UnitFile)
-	cmd, err := u.SocatCommand()
+	cmds, err := u.SocatCommands()
 	var notSocat *socatcmd.NotSocatError
 	if errors.As(err, &notSocat) {
 		return check.Unknownf("--unit-file %s does not run socat: %s", sanitize.Text(cfg.UnitFile, 120), sanitize.Text(notSocat.Reason, 120))
@@ -200,11 +200,24 @@ func runUnit(env check.Env, cfg Config) check.Result {
 		}
 	}
 	var findings []Finding
-	if err != nil {
-		findings = []Finding{unparsable(name, 0, 0, err)}
-	} else {
-		sub := Subject{Cmd: cmd, Where: name, Port: commandPort(cmd), UID: uid, User: who, Socket: u.Socket, Static: true,
-			Files: HostFiles{UID: uid, GIDs: gids, Root: u.RootDirectory, Dir: u.WorkingDirectory}}
+	for _, uc := range cmds {
+		// Every socat ExecStart= is audited (a oneshot unit runs them in
+		// turn), each named when there are several.
+		where := name
+		if len(cmds) > 1 {
+			where = fmt.Sprintf("%s ExecStart #%d", name, uc.Index+1)
+		}
+		if uc.Err != nil {
+			findings = append(findings, unparsable(where, 0, 0, uc.Err))
+			continue
+		}
+		cuid, cgids, cwho := uid, gids, who
+		if uc.Privileged {
+			// ExecStart=+ and ExecStart=! run as root, ignoring User=.
+			cuid, cgids, cwho = 0, []int{0}, "root (the ExecStart= prefix + or ! ignores User=)"
+		}
+		sub := Subject{Cmd: uc.Cmd, Where: where, Port: commandPort(uc.Cmd), UID: cuid, User: cwho, Socket: u.Socket, Static: true,
+			Files: HostFiles{UID: cuid, GIDs: cgids, Root: u.RootDirectory, Dir: u.WorkingDirectory}}
 		if sub.Port == 0 && u.Socket != nil {
 			for _, l := range u.Socket.Listen {
 				if p := socketFacts(l).ListenPort(); p != 0 {
@@ -213,9 +226,9 @@ func runUnit(env check.Env, cfg Config) check.Result {
 				}
 			}
 		}
-		findings = Audit(sub)
+		findings = append(findings, Audit(sub)...)
 		if env.Verbose >= 1 {
-			notes = append(notes, "runs as "+who+"; parsed: "+sanitize.Text(cmd.String(), 300))
+			notes = append(notes, where+" runs as "+cwho+"; parsed: "+sanitize.Text(uc.Cmd.String(), 300))
 		}
 	}
 	if len(u.Unknown) > 0 {

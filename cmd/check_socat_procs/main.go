@@ -13,6 +13,7 @@ import (
 
 	"github.com/check-socat/check-socat/checks/procs"
 	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/flagval"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
@@ -40,8 +41,8 @@ type cli struct {
 	MinUptime        plugin.ZeroDuration `placeholder:"DURATION" group:"Instances"`
 	Ignore           []string            `placeholder:"ID[@SELECTOR]" sep:"none" group:"Instances"`
 
-	Cmdline  string `placeholder:"'socat ...'" group:"Configuration review"`
-	UnitFile string `placeholder:"PATH" group:"Configuration review"`
+	Cmdline  flagval.Text `placeholder:"'socat ...'" group:"Configuration review"`
+	UnitFile flagval.Text `placeholder:"PATH" group:"Configuration review"`
 
 	cfg *procs.Config
 }
@@ -67,7 +68,7 @@ var help = map[string]string{
 // config turns the flags into the check's configuration.
 func (c *cli) config() (procs.Config, error) {
 	cfg := procs.Config{User: c.User, Warn: c.Warning, Crit: c.Critical, WarnChildren: c.WarningChildren,
-		CritChildren: c.CriticalChildren, MinUptime: c.MinUptime.D(), Cmdline: c.Cmdline, UnitFile: c.UnitFile,
+		CritChildren: c.CriticalChildren, MinUptime: c.MinUptime.D(), Cmdline: string(c.Cmdline), UnitFile: string(c.UnitFile),
 		TimeoutState: c.TimeoutState}
 	var err error
 	if c.Match != "" {
@@ -109,9 +110,6 @@ func (c *cli) config() (procs.Config, error) {
 			return cfg, fmt.Errorf("--ignore %v", err)
 		}
 		cfg.Ignore = append(cfg.Ignore, r)
-	}
-	if c.Cmdline != "" && strings.TrimSpace(c.Cmdline) == "" {
-		return cfg, fmt.Errorf("--cmdline is empty: give the socat command line to audit")
 	}
 	return cfg, cfg.Validate()
 }

@@ -118,6 +118,38 @@ func TestUnitFileAudit(t *testing.T) {
 		t.Errorf("exit %d:\n%s", r.code, r.out)
 	}
 
+	// Every socat ExecStart= of a oneshot unit runs: the second one is a
+	// bind shell. ExecStart=+ runs as root whatever User= says, and
+	// su=root drops nothing.
+	unit = filepath.Join(dir, "two.service")
+	content = "[Service]\nType=oneshot\nUser=nobody\n" +
+		"ExecStart=/usr/bin/socat -d -d OPEN:/etc/hostname UNIX-CONNECT:/run/x.sock\n" +
+		"ExecStart=+/usr/bin/socat -d -d -T 60 TCP-LISTEN:4444,bind=127.0.0.1,max-children=2,fork EXEC:/usr/bin/date\n" +
+		"ExecStart=/usr/bin/socat -d -d -T 60 TCP-LISTEN:4445,bind=127.0.0.1,max-children=2,fork EXEC:/usr/bin/date\n"
+	if err := os.WriteFile(unit, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "--unit-file", unit)
+	if r.code != 2 || !strings.Contains(r.out, "CRITICAL runs-as-root [two.service ExecStart #2]") ||
+		!strings.Contains(r.out, "WARNING remote-exec [two.service ExecStart #2]") ||
+		!strings.Contains(r.out, "WARNING remote-exec [two.service ExecStart #3]") || strings.Contains(r.out, "runs-as-root [two.service ExecStart #3]") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	for _, tc := range []struct {
+		su   string
+		root bool
+	}{{"su=root", true}, {"setuid=0", true}, {"su=nobody", false}} {
+		unit = filepath.Join(dir, "su.service")
+		content = "[Service]\nExecStart=/usr/bin/socat -d -d -T 60 TCP-LISTEN:4445,bind=127.0.0.1,max-children=2,fork," + tc.su + " EXEC:/usr/bin/date\n"
+		if err := os.WriteFile(unit, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = run(t, "--unit-file", unit)
+		if got := strings.Contains(r.out, "runs-as-root [su.service]"); got != tc.root {
+			t.Errorf("%s: runs-as-root %v, want %v:\n%s", tc.su, got, tc.root, r.out)
+		}
+	}
+
 	// Socket activation: the port is in the .socket unit.
 	sockDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(sockDir, "relay@.service"), []byte("[Service]\nExecStart=-/usr/bin/socat -d -d STDIO TCP:127.0.0.1:80\n"), 0o644); err != nil {
@@ -294,6 +326,10 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--cmdline", "nc -l -p 80"}, "--cmdline"},
 		{[]string{"--cmdline", "  "}, "--cmdline"},
 		{[]string{"--cmdline", "socat - -", "--unit-file", notSocat}, "--cmdline and --unit-file"},
+		{[]string{"--cmdline", ""}, "--cmdline: is empty"},
+		{[]string{"--unit-file="}, "--unit-file: is empty"},
+		{[]string{"--cmdline", "socat - -", "--expect-listen", "80", "-c", "1:"}, "--cmdline reviews a configuration, -w/-c, --expect-listen audit running processes"},
+		{[]string{"--unit-file", notSocat, "--min-uptime", "1h"}, "--unit-file reviews a configuration, --min-uptime audit"},
 		{[]string{"--unit-file", filepath.Join(dir, "missing.service")}, "--unit-file"},
 		{[]string{"--unit-file", dir}, "--unit-file"},
 		{[]string{"--unit-file", notSocat}, "--unit-file"},

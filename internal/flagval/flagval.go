@@ -6,6 +6,7 @@ package flagval
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/alecthomas/kong"
 )
@@ -28,4 +29,22 @@ func Pop(ctx *kong.DecodeContext) (string, error) {
 	default:
 		return fmt.Sprint(v), nil
 	}
+}
+
+// Text is a string flag that must not be empty when given: an empty
+// value (an unset NRPE $ARG1$) would otherwise read as "not given" and
+// silently change what the check does.
+type Text string
+
+// Decode lets kong parse a Text flag.
+func (t *Text) Decode(ctx *kong.DecodeContext) error {
+	v, err := Pop(ctx)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(v) == "" {
+		return errors.New("is empty: give a value, or leave the flag out")
+	}
+	*t = Text(v)
+	return nil
 }

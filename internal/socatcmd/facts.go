@@ -1,8 +1,10 @@
 package socatcmd
 
 import (
+	"encoding/hex"
 	"net/netip"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -35,6 +37,7 @@ type Facts struct {
 	Path string
 	// Command is the program line of EXEC/SYSTEM/SHELL.
 	Command string
+	local   bool // a generic socket known not to leave the host
 }
 
 // Facts derives the facts of a single address; prefer holds -4/-6.
@@ -128,6 +131,9 @@ func (s *Single) Facts(prefer int) Facts {
 		f.Role = RoleOther
 		f.Path = param("filename")
 	}
+	if f.Proto == "socket" && strings.HasPrefix(t, "SOCKET-") {
+		genericSocket(&f, param("domain"), param("remote-address")+param("local-address"))
+	}
 	if f.Family == 0 && f.Role == RoleListen && (f.Proto == "tcp" || f.Proto == "udp" || f.Proto == "sctp" || f.Proto == "dccp" || f.Proto == "udplite") {
 		switch {
 		case f.Host != "":
@@ -194,12 +200,59 @@ func (f Facts) ListenPort() int {
 }
 
 // Network reports whether the address talks over IP (not UNIX, files...).
+// A generic SOCKET-* address does when its domain is AF_INET or AF_INET6.
 func (f Facts) Network() bool {
 	switch f.Proto {
 	case "tcp", "udp", "sctp", "dccp", "udplite", "ip":
 		return true
+	case "socket":
+		return f.Family != 0
 	}
 	return false
+}
+
+// MayReachOut reports whether a connecting address may leave the host:
+// the network, VSOCK (the hypervisor and other guests), or a generic
+// socket whose domain is not known.
+func (f Facts) MayReachOut() bool {
+	return f.Network() || f.Proto == "vsock" || (f.Proto == "socket" && !f.local)
+}
+
+// genericSocket reads the domain of a SOCKET-* address (2 AF_INET, 10
+// AF_INET6, 1 AF_UNIX) and, for IP, the port and address from its
+// sockaddr data, given in hex as socat takes it (x-separated groups):
+// sin_port then sin_addr, or sin6_port, sin6_flowinfo, then sin6_addr.
+func genericSocket(f *Facts, domain, data string) {
+	n, err := strconv.ParseInt(strings.TrimSpace(domain), 0, 32)
+	if err != nil {
+		return
+	}
+	var b []byte
+	if h := strings.ReplaceAll(data, "x", ""); len(h)%2 == 0 {
+		b, _ = hex.DecodeString(h)
+	}
+	switch n {
+	case 1:
+		f.Proto, f.local = "unix", true
+	case 2:
+		f.Family = 4
+		if len(b) >= 6 {
+			f.Port = strconv.Itoa(int(b[0])<<8 | int(b[1]))
+			if a := netip.AddrFrom4([4]byte(b[2:6])); !a.IsUnspecified() || f.Role != RoleListen {
+				f.Host = a.String()
+			}
+		}
+	case 10:
+		f.Family = 6
+		if len(b) >= 22 {
+			f.Port = strconv.Itoa(int(b[0])<<8 | int(b[1]))
+			if a := netip.AddrFrom16([16]byte(b[6:22])); !a.IsUnspecified() || f.Role != RoleListen {
+				f.Host = a.String()
+			}
+		}
+	default:
+		f.local = n == 16 // AF_NETLINK: the kernel
+	}
 }
 
 // Singles returns every single address of the command, in order.
@@ -266,11 +319,61 @@ func ProgramBase(command string) string {
 // simpleBase is the program of one simple command, through wrappers and
 // the -c argument of script and su.
 func simpleBase(argv []string) string {
-	argv = stripWrappers(argv)
+	// A subshell or a group runs what is inside it: (bash), { bash; }.
+	argv = append([]string(nil), argv...)
+	for len(argv) > 0 && (argv[0] == "(" || argv[0] == "{" || argv[0] == "!") {
+		argv = argv[1:]
+	}
+	if len(argv) > 0 {
+		argv[0] = strings.TrimRight(strings.TrimLeft(argv[0], "("), ")")
+	}
 	if len(argv) == 0 {
 		return ""
 	}
+	wrapper := path.Base(argv[0])
+	if wrapper == "runuser" {
+		// runuser [-l] USER [-c CMD] runs CMD or USER's login shell;
+		// runuser -u USER [--] CMD runs CMD.
+		for i, a := range argv[:len(argv)-1] {
+			if a == "-c" || a == "--command" {
+				return ProgramBase(argv[i+1])
+			}
+		}
+		if !slices.Contains(argv, "-u") && !slices.Contains(argv, "--user") {
+			return "$SHELL"
+		}
+	}
+	argv = stripWrappers(argv)
+	if len(argv) == 0 {
+		// unshare, nsenter, chroot, runuser, sudo -s... with nothing
+		// after their options run a login or the user's shell.
+		if runsShellAlone[wrapper] {
+			return "$SHELL"
+		}
+		return ""
+	}
 	base := path.Base(argv[0])
+	// docker/podman/nerdctl exec [options] CONTAINER CMD..., kubectl exec
+	// [options] POD [--] CMD...: the command inside the container.
+	if (base == "docker" || base == "podman" || base == "nerdctl" || base == "kubectl") && len(argv) > 1 && argv[1] == "exec" {
+		rest := argv[2:]
+		for len(rest) > 0 && strings.HasPrefix(rest[0], "-") && rest[0] != "--" {
+			if containerOptionWithValue[rest[0]] && len(rest) > 1 {
+				rest = rest[1:]
+			}
+			rest = rest[1:]
+		}
+		if len(rest) > 1 {
+			rest = rest[1:] // the container or pod
+			if rest[0] == "--" {
+				rest = rest[1:]
+			}
+			if len(rest) > 0 {
+				return simpleBase(rest)
+			}
+		}
+		return base
+	}
 	if base == "script" || base == "su" {
 		for i, a := range argv[1:] {
 			if strings.HasPrefix(a, "-") && strings.Contains(a, "c") && i+2 < len(argv) {
@@ -284,14 +387,29 @@ func simpleBase(argv []string) string {
 }
 
 var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true,
-	"csh": true, "tcsh": true, "fish": true, "busybox": true, "rbash": true, "$SHELL": true, "login": true, "su": true}
+	"csh": true, "tcsh": true, "fish": true, "busybox": true, "toybox": true, "rbash": true, "$SHELL": true, "login": true,
+	"su": true, "yash": true, "posh": true, "oksh": true, "loksh": true, "pdksh": true, "elvish": true, "nu": true,
+	"xonsh": true}
 
-var interpreterPrefix = []string{"python", "perl", "ruby", "php", "node", "nodejs", "lua", "tclsh", "wish", "irb",
+// runsShellAlone are wrappers that start a shell when no command follows.
+var runsShellAlone = map[string]bool{"unshare": true, "nsenter": true, "chroot": true, "runuser": true, "sudo": true,
+	"doas": true}
+
+// containerOptionWithValue are options of docker/podman/kubectl exec that
+// take the next word.
+var containerOptionWithValue = map[string]bool{"-u": true, "--user": true, "-e": true, "--env": true, "-w": true,
+	"--workdir": true, "-c": true, "--container": true, "-n": true, "--namespace": true, "--env-file": true,
+	"--detach-keys": true, "--context": true, "--kubeconfig": true}
+
+var interpreterPrefix = []string{"python", "pypy", "jython", "perl", "ruby", "jruby", "php", "node", "nodejs", "lua", "luajit",
+	"tclsh", "wish", "irb", "julia", "erl", "iex", "elixir", "ghci", "ocaml", "sbcl", "clisp", "scheme", "guile",
 	"pwsh", "powershell", "java", "jshell", "guile", "racket", "awk", "gawk", "mawk", "nawk", "expect", "R", "Rscript",
 	"deno", "bun", "osascript", "nc", "ncat", "netcat", "socat", "telnet", "ssh", "gdb", "vim", "vi", "emacs"}
 
 // IsShell reports whether a program is a command shell.
-func IsShell(base string) bool { return shells[base] }
+func IsShell(base string) bool {
+	return shells[base] || shells[strings.TrimRight(base, "0123456789.")] // ksh93, bash5.2
+}
 
 // IsInterpreter reports whether a program runs code it is given (a
 // language interpreter, or a tool that spawns commands).

@@ -136,6 +136,7 @@ var wrappers = map[string]int{
 	"timeout": -1, "tini": -1, "dumb-init": -1, "catatonit": -1, "setpriv": -1, "chroot": 1,
 	"unbuffer": -1, "daemon": -1, "start-stop-daemon": -1, "ip": -1, "nsenter": -1,
 	"su-exec": 1, "gosu": 1, "chpst": -1, "s6-setuidgid": 1, "setuidgid": 1,
+	"rlwrap": -1, "unshare": -1, "firejail": -1,
 }
 
 // positionalArgs are wrappers that take bare words before the program.

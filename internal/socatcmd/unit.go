@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -15,8 +16,11 @@ import (
 type Unit struct {
 	Path      string
 	ExecStart [][]string // every ExecStart= command, prefixes removed
-	User      string     // User= ("" means root)
-	Group     string
+	// Privileged[i]: ExecStart[i] has the + or ! prefix, which runs it
+	// as root whatever User= says.
+	Privileged []bool
+	User       string // User= ("" means root)
+	Group      string
 	// DynamicUser=yes runs the service as a transient unprivileged user.
 	DynamicUser bool
 	// Socket is the matching .socket unit, when socat gets its
@@ -168,6 +172,9 @@ func ParseUnit(content string) (*Unit, error) {
 			return nil, fmt.Errorf("ExecStart=%s: %w", clip(raw), err)
 		}
 		u.ExecStart = append(u.ExecStart, u.expand(argv))
+		prefix := strings.TrimLeft(raw, " \t\n\r")
+		prefix = prefix[:len(prefix)-len(strings.TrimLeft(prefix, "-@:+!"))]
+		u.Privileged = append(u.Privileged, strings.ContainsAny(prefix, "+!"))
 	}
 	return u, nil
 }
@@ -263,8 +270,7 @@ func SplitExec(v string) ([]string, error) {
 			j := i + 1
 			for ; j < len(v) && v[j] != c; j++ {
 				if v[j] == '\\' && j+1 < len(v) {
-					j++
-					w.WriteByte(cEscape(v[j]))
+					j = unescape(v, j+1, &w)
 					continue
 				}
 				w.WriteByte(v[j])
@@ -275,8 +281,7 @@ func SplitExec(v string) ([]string, error) {
 			i = j
 			inWord = true
 		case c == '\\' && i+1 < len(v):
-			i++
-			w.WriteByte(cEscape(v[i]))
+			i = unescape(v, i+1, &w)
 			inWord = true
 		case c == '%' && i+1 < len(v) && v[i+1] == '%':
 			i++
@@ -299,30 +304,81 @@ func SplitExec(v string) ([]string, error) {
 	return words, nil
 }
 
-func cEscape(c byte) byte {
-	switch c {
-	case 'n':
-		return '\n'
-	case 't':
-		return '\t'
-	case 'r':
-		return '\r'
+// unescape writes the character that the escape at v[i] (just after its
+// backslash) stands for, as systemd reads command lines: C escapes, \s a
+// space, \xNN, \NNN octal, \uXXXX and \UXXXXXXXX. It returns the index
+// of the escape's last byte.
+func unescape(v string, i int, w *strings.Builder) int {
+	simple := map[byte]byte{'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v', 's': ' '}
+	c := v[i]
+	if r, ok := simple[c]; ok {
+		w.WriteByte(r)
+		return i
 	}
-	return c
+	digits, base := 0, 16
+	switch {
+	case c == 'x':
+		digits = 2
+	case c == 'u':
+		digits = 4
+	case c == 'U':
+		digits = 8
+	case c >= '0' && c <= '7':
+		digits, base = 3, 8
+		i-- // the digits start at c
+	}
+	if digits > 0 && i+digits < len(v) {
+		if n, err := strconv.ParseUint(v[i+1:i+1+digits], base, 32); err == nil {
+			if c == 'u' || c == 'U' {
+				w.WriteRune(rune(n))
+			} else {
+				w.WriteByte(byte(n))
+			}
+			return i + digits
+		}
+	}
+	if digits > 0 && base == 8 {
+		i++ // not an octal escape after all
+	}
+	w.WriteByte(c)
+	return i
 }
 
-// SocatCommand finds and parses the socat command of the unit.
+// SocatCommand finds and parses the first socat command of the unit.
 func (u *Unit) SocatCommand() (*Command, error) {
+	cmds, err := u.SocatCommands()
+	if err != nil {
+		return nil, err
+	}
+	return cmds[0].Cmd, cmds[0].Err
+}
+
+// UnitCommand is one ExecStart= of a unit that runs socat.
+type UnitCommand struct {
+	Index      int // among the unit's ExecStart= lines, from 0
+	Cmd        *Command
+	Err        error // the command line does not parse (Cmd may be partial)
+	Privileged bool  // + or ! prefix: runs as root whatever User= says
+}
+
+// SocatCommands finds and parses every socat command of the unit: a
+// Type=oneshot unit may run several, one after the other.
+func (u *Unit) SocatCommands() ([]UnitCommand, error) {
+	var out []UnitCommand
 	var lastErr error
-	for _, argv := range u.ExecStart {
+	for i, argv := range u.ExecStart {
 		found, err := FindSocat([][]string{argv})
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		return Parse(found)
+		c, perr := Parse(found)
+		out = append(out, UnitCommand{Index: i, Cmd: c, Err: perr, Privileged: i < len(u.Privileged) && u.Privileged[i]})
 	}
-	return nil, &NotSocatError{Reason: fmt.Sprintf("no ExecStart= runs socat (%v)", lastErr)}
+	if len(out) == 0 {
+		return nil, &NotSocatError{Reason: fmt.Sprintf("no ExecStart= runs socat (%v)", lastErr)}
+	}
+	return out, nil
 }
 
 // readEnvFile reads an EnvironmentFile=: a regular file of at most 1 MiB

@@ -19,6 +19,10 @@ func TestSplitExec(t *testing.T) {
 		{`@/usr/bin/socat relay 'TCP-L:1' -`, []string{"/usr/bin/socat", "TCP-L:1", "-"}},
 		{`+!socat TCP-L:%%i -`, []string{"socat", "TCP-L:%i", "-"}},
 		{`socat a\ b "c\"d"`, []string{"socat", "a b", `c"d`}},
+		// systemd's escapes: \s a space, \xNN, \NNN octal, \uXXXX.
+		{`socat TCP-L:1 EXEC:/bin/bash\s-i`, []string{"socat", "TCP-L:1", "EXEC:/bin/bash -i"}},
+		{`socat "OPEN:/nonexist\sdir/x\x41\101\u00e9" -`, []string{"socat", "OPEN:/nonexist dir/xAAé", "-"}},
+		{`socat \9 \xZZ`, []string{"socat", "9", "xZZ"}},
 	}
 	for _, tt := range tests {
 		got, err := SplitExec(tt.in)
