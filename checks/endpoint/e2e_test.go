@@ -183,6 +183,30 @@ func TestMaxChildrenAgainstConnections(t *testing.T) {
 	}
 }
 
+// connections_ok counts connections that worked, not the ones a lenient
+// --*-state made OK: a graph of it shows the listener's real capacity.
+func TestConnectionsOKCountsSuccesses(t *testing.T) {
+	relay := relayTo(t, echoServer(t).Addr(), ",max-children=1")
+	r := runCheck(t, 2*time.Second, cfgFor(relay.Port, send("hi"), expectText("hi"), func(c *Config) {
+		c.Connections, c.TimeoutState = 3, state.OK
+	}))
+	expectPerf(t, r, "connections_ok", 1)
+	closed := closedPort(t)
+	r = runCheck(t, 2*time.Second, cfgFor(closed, func(c *Config) { c.Connections, c.RefusedState = 2, state.OK }))
+	expect(t, r, state.OK, "as required")
+	expectPerf(t, r, "connections_ok", 0)
+}
+
+// A UNIX listener whose backlog is full refuses at once (EAGAIN): a
+// connect failure, not a timeout that --timeout-state could make OK.
+func TestUnixBacklogFull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mc.sock")
+	testlab.Start(t, "UNIX-LISTEN:"+path+",fork,max-children=1,backlog=1", "EXEC:"+testlab.Script(t, t.TempDir(), "hold", "exec sleep 600"))
+	r := runCheck(t, 3*time.Second, Config{Unix: path, MaxBytes: 100, Connections: 6, RefusedState: state.Critical,
+		MismatchState: state.Critical, TimeoutState: state.OK, Settle: 50 * time.Millisecond})
+	expect(t, r, state.Critical, "the listener's backlog is full")
+}
+
 func TestForkingRelayEightConnections(t *testing.T) {
 	relay := relayTo(t, echoServer(t).Addr())
 	r := runCheck(t, 8*time.Second, cfgFor(relay.Port, func(c *Config) { c.Connections, c.EchoBytes = 8, 256<<10 }))

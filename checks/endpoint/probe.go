@@ -163,6 +163,10 @@ func (pr *prober) dialFailure(ctx context.Context, p *probe, t target, err error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return p.fail(outcomeRefused, stageConnect, "connection refused")
+	case errors.Is(err, syscall.EAGAIN) && pr.cfg.Unix != "":
+		// A UNIX listener whose backlog is full refuses at once; Go calls
+		// EAGAIN a timeout, but nothing was waited for.
+		return p.fail(outcomeFailed, stageConnect, "the listener's backlog is full: it takes no more connections (max-children or backlog reached)")
 	case isTimeout(ctx, err):
 		return p.fail(outcomeTimeout, stageConnect, "no answer to the connection request")
 	case pr.cfg.Source != "" && errors.Is(err, syscall.EADDRNOTAVAIL):
@@ -183,17 +187,19 @@ func (pr *prober) ioFailure(ctx context.Context, p *probe, stage string, err err
 	// A TLS 1.3 server that wants a client certificate rejects us after
 	// the handshake; a request written meanwhile can meet the reset
 	// before we read the alert. Read it: it says why.
+	// The same holds when we presented a certificate it does not trust.
 	reset := errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-	if reset && p.tlsState != nil && p.certRequested && len(pr.tls.Certificates) == 0 {
+	if reset && p.tlsState != nil && p.certRequested {
 		deadline := time.Now().Add(200 * time.Millisecond)
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
 		_ = p.conn.SetReadDeadline(deadline)
 		_, rerr := p.conn.Read(make([]byte, 1))
-		if errors.As(rerr, &opErr) && opErr.Op == "remote error" {
+		switch {
+		case errors.As(rerr, &opErr) && opErr.Op == "remote error":
 			err = rerr
-		} else {
+		case len(pr.tls.Certificates) == 0:
 			return p.fail(outcomeFailed, stageTLS, "rejected after the handshake: %s (the server asked for a client certificate: give --cert/--key)", errText(err))
 		}
 	}
