@@ -18,6 +18,7 @@ import (
 	"github.com/check-socat/check-socat/internal/check"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/smallfile"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
 )
@@ -131,7 +132,7 @@ func clientTLS(c *Config) (*tls.Config, error) {
 		cfg.ServerName = c.Host
 	}
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
+		pem, err := smallfile.Read(t.CAFile, smallfile.PEMLimit)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read --ca-file %s: %v", t.CAFile, unwrapPathError(err))
 		}
@@ -146,12 +147,15 @@ func clientTLS(c *Config) (*tls.Config, error) {
 		if key == "" {
 			key = t.CertFile // socat's cert= may hold the key too
 		}
-		for _, f := range []struct{ flag, path string }{{"--cert", t.CertFile}, {"--key", key}} {
-			if _, err := os.Stat(f.path); err != nil {
+		var pems [2][]byte
+		for i, f := range []struct{ flag, path string }{{"--cert", t.CertFile}, {"--key", key}} {
+			data, err := smallfile.Read(f.path, smallfile.PEMLimit)
+			if err != nil {
 				return nil, fmt.Errorf("cannot read %s %s: %v", f.flag, f.path, unwrapPathError(err))
 			}
+			pems[i] = data
 		}
-		pair, err := tls.LoadX509KeyPair(t.CertFile, key)
+		pair, err := tls.X509KeyPair(pems[0], pems[1])
 		if err != nil {
 			return nil, fmt.Errorf("cannot load the client certificate from --cert %s and --key %s: %v", t.CertFile, key, err)
 		}

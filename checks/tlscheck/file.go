@@ -18,6 +18,7 @@ import (
 	"github.com/check-socat/check-socat/internal/check"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/smallfile"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
 )
@@ -35,7 +36,7 @@ type pemFile struct {
 
 func readPEM(path, flag string) (pemFile, error) {
 	var out pemFile
-	data, err := os.ReadFile(path)
+	data, err := smallfile.Read(path, smallfile.PEMLimit)
 	if err != nil {
 		return out, fmt.Errorf("cannot read %s %s: %v", flag, sanitize.Text(path, 120), pathErr(err))
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/smallfile"
 	"github.com/check-socat/check-socat/internal/tlsscan"
 	"github.com/check-socat/check-socat/internal/tlswire"
 )
@@ -199,7 +200,7 @@ func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlssca
 func loadTrust(cfg *Config) (*x509.CertPool, *tls.Certificate, error) {
 	var roots *x509.CertPool
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+		pem, err := smallfile.Read(cfg.CAFile, smallfile.PEMLimit)
 		if err != nil {
 			return nil, nil, fmt.Errorf("cannot read --ca-file %s: %v", cfg.CAFile, pathErr(err))
 		}
@@ -214,12 +215,15 @@ func loadTrust(cfg *Config) (*x509.CertPool, *tls.Certificate, error) {
 		if key == "" {
 			key = cfg.ClientCert
 		}
-		for _, f := range []struct{ flag, path string }{{"--client-cert", cfg.ClientCert}, {"--client-key", key}} {
-			if _, err := os.Stat(f.path); err != nil {
+		var pems [2][]byte
+		for i, f := range []struct{ flag, path string }{{"--client-cert", cfg.ClientCert}, {"--client-key", key}} {
+			data, err := smallfile.Read(f.path, smallfile.PEMLimit)
+			if err != nil {
 				return nil, nil, fmt.Errorf("cannot read %s %s: %v", f.flag, f.path, pathErr(err))
 			}
+			pems[i] = data
 		}
-		pair, err := tls.LoadX509KeyPair(cfg.ClientCert, key)
+		pair, err := tls.X509KeyPair(pems[0], pems[1])
 		if err != nil {
 			return nil, nil, fmt.Errorf("cannot load --client-cert %s with --client-key %s: %v", cfg.ClientCert, key, err)
 		}

@@ -256,6 +256,8 @@ func TestBadInput(t *testing.T) {
 		{with("--insecure"), "--tls"},
 		{with("--tls", "--ca-file", missing), "--ca-file"},
 		{with("--tls", "--ca-file", notPEM), "--ca-file"},
+		{with("--tls", "--ca-file", "/dev/zero"), "cannot read --ca-file /dev/zero: not a regular file"},
+		{with("--tls", "--cert", "/dev/zero"), "cannot read --cert /dev/zero: not a regular file"},
 		{with("--tls", "--cert", missing), "--cert"},
 		{with("--tls", "--cert", notPEM), "--cert"},
 		{with("--tls", "--key", notPEM), "--key"},

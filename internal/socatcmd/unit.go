@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/check-socat/check-socat/internal/smallfile"
 )
 
 // Unit is what a systemd service unit says about the socat it runs.
@@ -384,17 +385,10 @@ func (u *Unit) SocatCommands() ([]UnitCommand, error) {
 // readEnvFile reads an EnvironmentFile=: a regular file of at most 1 MiB
 // (a unit naming /dev/zero must not hold the audit).
 func readEnvFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	data, err := smallfile.Read(path, 1<<20)
+	var pe *os.PathError
+	if err != nil && !errors.As(err, &pe) {
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() || info.Size() > 1<<20 {
-		return nil, fmt.Errorf("%s is not a regular file of at most 1 MiB", path)
-	}
-	return io.ReadAll(io.LimitReader(f, 1<<20))
+	return data, err
 }
