@@ -432,3 +432,28 @@ func TestValidateBoundsBufferedMemory(t *testing.T) {
 		t.Errorf("chunk for 1 connection = %d", got)
 	}
 }
+
+// A large answer whose regex matches only at its end: judged on the
+// read that completes it, not after --read-timeout, and not slowed down
+// by running the regex over the whole response on every read.
+func TestRegexOnALargeResponse(t *testing.T) {
+	big := testlab.Start(t, listen, "EXEC:"+testlab.Script(t, t.TempDir(), "big",
+		"head -c 4000000 /dev/zero | tr '\\0' a; echo END; exec sleep 600"))
+	withRegex := func(re string) func(*Config) {
+		return func(c *Config) {
+			c.ExpectRegex, c.MaxBytes, c.ReadTimeout = regexp.MustCompile(re), 8<<20, 2*time.Second
+		}
+	}
+	start := time.Now()
+	r := runCheck(t, 10*time.Second, cfgFor(big.Port, withRegex(`[A-Z]{3}`)))
+	expect(t, r, state.OK, "1 of 1 expectations met (4000004 B)")
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("took %v: the match was not seen when the response was complete", took)
+	}
+	// Never matching: judged once nothing more came for --read-timeout.
+	r = runCheck(t, 10*time.Second, cfgFor(big.Port, withRegex(`(a|b)*c`), func(c *Config) { c.MismatchState = state.Warning }))
+	expect(t, r, state.Warning, "nothing more came for 2s")
+	if got, _ := perf(r, "time"); got < 2 {
+		t.Errorf("a mismatch judged after %v s, before --read-timeout 2s:\n%s", got, r.Summary)
+	}
+}

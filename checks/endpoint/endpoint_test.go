@@ -81,6 +81,35 @@ func TestMatcher(t *testing.T) {
 	}
 }
 
+// The regex runs over the whole response each time: over a large
+// response read in many pieces its work stays linear (it runs less
+// often), and finish still judges the whole response.
+func TestMatcherRegexWorkIsLinear(t *testing.T) {
+	m := newMatcher(&Config{ExpectRegex: regexp.MustCompile(`[A-Z]{3}`)})
+	const piece, size = 4 << 10, 8 << 20
+	buf := make([]byte, 0, size+3)
+	for len(buf) < size {
+		buf = append(buf, bytes.Repeat([]byte("a"), piece)...)
+		if m.feed(buf) != matchPending {
+			t.Fatal("matched lowercase")
+		}
+	}
+	if m.reWork > 4*len(buf)+1<<20 {
+		t.Errorf("the regex ran over %d MiB for a %d MiB response", m.reWork>>20, len(buf)>>20)
+	}
+	buf = append(buf, "END"...)
+	m.feed(buf) // may skip the run: its budget is spent
+	if got := m.finish(buf); got != matchAll {
+		t.Errorf("finish on the whole response: %v", got)
+	}
+	// A small response is looked at on every read: the match ends the
+	// read at once.
+	small := newMatcher(&Config{ExpectRegex: regexp.MustCompile(`v\d`)})
+	if small.feed([]byte("version v")) != matchPending || small.feed([]byte("version v2")) != matchAll {
+		t.Error("a small response was not matched on the read that completed it")
+	}
+}
+
 func validConfig() Config {
 	return Config{Host: "127.0.0.1", Port: 1, MaxBytes: 65536, Connections: 1, RefusedState: state.Critical, MismatchState: state.Critical, TimeoutState: state.Critical}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/check-socat/check-socat/internal/sanitize"
 )
@@ -21,11 +22,19 @@ const (
 // searched only in the part that could hold a new match, so a response
 // read in many small pieces costs linear time.
 type matcher struct {
-	subs     [][]byte
-	found    []bool
-	scanned  []int // per substring: where the next search starts
-	re       *regexp.Regexp
-	reOK     bool
+	subs    [][]byte
+	found   []bool
+	scanned []int // per substring: where the next search starts
+	re      *regexp.Regexp
+	reOK    bool
+	// The regex cannot resume where it stopped: it runs over the whole
+	// response again. reTried is the length it last ran on and reWork the
+	// bytes it has run over; runs are skipped while that work would pass
+	// 4x the response plus 1 MiB, so a large response costs linear time,
+	// and finish gives it a last run before the response is judged.
+	reTried  int
+	reWork   int
+	reTook   time.Duration // the last run's time
 	prefix   []byte
 	prefixOK bool
 }
@@ -53,8 +62,8 @@ func (m *matcher) feed(buf []byte) verdict {
 			m.scanned[i] = max(0, len(buf)-len(s)+1)
 		}
 	}
-	if m.re != nil && !m.reOK {
-		m.reOK = m.re.Match(buf)
+	if m.re != nil && !m.reOK && len(buf) > m.reTried && m.reWork+len(buf) <= 4*len(buf)+1<<20 {
+		m.tryRegex(buf)
 	}
 	if len(m.prefix) > 0 {
 		n := min(len(buf), len(m.prefix))
@@ -62,6 +71,35 @@ func (m *matcher) feed(buf []byte) verdict {
 			return matchNever
 		}
 		m.prefixOK = n == len(m.prefix)
+	}
+	if m.met() == m.total() {
+		return matchAll
+	}
+	return matchPending
+}
+
+func (m *matcher) tryRegex(buf []byte) {
+	start := time.Now()
+	m.reOK = m.re.Match(buf)
+	m.reTried, m.reWork, m.reTook = len(buf), m.reWork+len(buf), time.Since(start)
+}
+
+// deferred reports that the regex skipped bytes it has not run over, and
+// how long to wait for more data before giving it a run anyway: four
+// times its last run, so that a peer that pauses often cannot make it
+// take more than a fifth of the time.
+func (m *matcher) deferred(buf []byte) (time.Duration, bool) {
+	if m.re == nil || m.reOK || len(buf) <= m.reTried {
+		return 0, false
+	}
+	return max(4*m.reTook, time.Millisecond), true
+}
+
+// finish looks at the whole response once more before it is judged: the
+// regex may not have run on its last bytes.
+func (m *matcher) finish(buf []byte) verdict {
+	if m.re != nil && !m.reOK && len(buf) > m.reTried {
+		m.tryRegex(buf)
 	}
 	if m.met() == m.total() {
 		return matchAll

@@ -271,7 +271,8 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 		chunk = make([]byte, 65536) // a whole datagram
 	}
 	deadline, hasDeadline := ctx.Deadline()
-	idleIsDeadline := true // before the first byte, reads wait for the deadline
+	idleIsDeadline := true      // before the first byte, reads wait for the deadline
+	var pause, idleAt time.Time // a short wait to give a deferred regex its run
 	for {
 		n, err := p.conn.Read(chunk[:min(len(chunk), cfg.MaxBytes-len(buf))])
 		if n > 0 || (err == nil && cfg.UDP) { // an empty datagram is an answer too
@@ -290,7 +291,8 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 			case verdict == matchNever:
 				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, "the response"))
 			case len(buf) >= cfg.MaxBytes:
-				if !cfg.hasExpectations() {
+				if !cfg.hasExpectations() || m.finish(buf) == matchAll {
+					p.matched = m.met()
 					return p
 				}
 				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, fmt.Sprintf("the first %d bytes (--max-bytes)", cfg.MaxBytes)))
@@ -305,8 +307,28 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 				idle = deadline
 			}
 			_ = p.conn.SetReadDeadline(idle)
+			// The regex skipped the last bytes (see matcher): if the peer
+			// pauses, run it then rather than wait for --read-timeout.
+			pause = time.Time{}
+			if wait, ok := m.deferred(buf); ok && time.Now().Add(wait).Before(idle) {
+				pause, idleAt = time.Now().Add(wait), idle
+				_ = p.conn.SetReadDeadline(pause)
+			}
+		}
+		if err != nil && !pause.IsZero() && isTimeout(ctx, err) && ctx.Err() == nil && time.Now().Before(idleAt) {
+			pause = time.Time{}
+			if m.finish(buf) == matchAll {
+				p.matched = m.met()
+				return p
+			}
+			_ = p.conn.SetReadDeadline(idleAt)
+			continue
 		}
 		if err != nil {
+			if p.gotFirst && cfg.hasExpectations() && m.finish(buf) == matchAll {
+				p.matched = m.met() // the regex's last run, on the whole response
+				return p
+			}
 			if errors.Is(err, io.EOF) && p.gotFirst && cfg.hasExpectations() {
 				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, "the whole response (the peer closed)"))
 			}
