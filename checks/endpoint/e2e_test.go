@@ -235,6 +235,16 @@ while (my $r = sysread(STDIN, my $b, 65536)) {
 	bad := testlab.Start(t, listen, "EXEC:"+flip)
 	r = runCheck(t, 10*time.Second, cfgFor(bad.Port, func(c *Config) { c.EchoBytes = size }))
 	expect(t, r, state.Critical, "failed at integrity: the echo differs at byte 100000 of 6291456")
+
+	// An "echo" that appends bytes after the first 1000 it echoed.
+	extra := testlab.Script(t, dir, "extra", `exec perl -e 'binmode STDIN; binmode STDOUT; $| = 1; my $n = 0;
+while (my $r = sysread(STDIN, my $b, 65536)) {
+  $n += $r; syswrite(STDOUT, $b) or exit 1;
+  if ($n >= 1000) { syswrite(STDOUT, "GARBAGE"); }
+}'`)
+	appends := testlab.Start(t, listen, "EXEC:"+extra)
+	r = runCheck(t, 10*time.Second, cfgFor(appends.Port, func(c *Config) { c.EchoBytes = 1000 }))
+	expect(t, r, state.Critical, `failed at integrity: the echo returned more than the 1000 bytes sent: "GARBAGE"`)
 }
 
 func TestUnixSocket(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/internal/sanitize"
 )
 
 // udpEchoChunk is the datagram size of the UDP echo (small enough for any
@@ -105,6 +106,19 @@ func (pr *prober) echo(ctx context.Context, p *probe) *probe {
 	}
 	if err := <-writeErr; err != nil {
 		return pr.ioFailure(ctx, p, stageIntegrity, err)
+	}
+	// An echo that adds bytes after ours is broken too: watch for --settle
+	// (not counted as response time, as after a bare connect).
+	if settle := pr.cfg.Settle; settle > 0 {
+		p.total = time.Since(pr.start)
+		until := time.Now().Add(settle)
+		if d, ok := ctx.Deadline(); ok && d.Before(until) {
+			until = d
+		}
+		_ = p.conn.SetReadDeadline(until)
+		if n, _ := p.conn.Read(got); n > 0 {
+			return p.fail(outcomeMismatch, stageIntegrity, "the echo returned more than the %d bytes sent: \"%s\"", total, sanitize.Bytes(got[:n], 40))
+		}
 	}
 	return p
 }
