@@ -273,6 +273,7 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 	deadline, hasDeadline := ctx.Deadline()
 	idleIsDeadline := true      // before the first byte, reads wait for the deadline
 	var pause, idleAt time.Time // a short wait to give a deferred regex its run
+	var lastData time.Time
 	for {
 		n, err := p.conn.Read(chunk[:min(len(chunk), cfg.MaxBytes-len(buf))])
 		if n > 0 || (err == nil && cfg.UDP) { // an empty datagram is an answer too
@@ -283,6 +284,7 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 			}
 			buf = appendBounded(buf, chunk[:n], cfg.MaxBytes)
 			p.received, p.nrecv = buf, int64(len(buf))
+			lastData = time.Now()
 			verdict := m.feed(buf)
 			p.matched = m.met()
 			switch {
@@ -342,7 +344,14 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 				if !idleIsDeadline {
 					return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, fmt.Sprintf("the response (nothing more came for %s)", cfg.ReadTimeout)))
 				}
-				return p.fail(outcomeTimeout, stageExpectation, "%s", m.why(buf, "what arrived before the deadline (the peer was still sending)"))
+				scope := "what arrived before the deadline (the peer was still sending)"
+				if quiet := time.Since(lastData); quiet >= 100*time.Millisecond {
+					// The deadline came before --read-timeout could say the
+					// response was complete: unknown whether more would come.
+					scope = fmt.Sprintf("what arrived before the deadline (nothing more for %s; -t left no room for --read-timeout %s)",
+						quiet.Round(time.Millisecond), cfg.ReadTimeout)
+				}
+				return p.fail(outcomeTimeout, stageExpectation, "%s", m.why(buf, scope))
 			}
 			return pr.ioFailure(ctx, p, p.stage, err)
 		}
