@@ -344,13 +344,10 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 				if !idleIsDeadline {
 					return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, fmt.Sprintf("the response (nothing more came for %s)", cfg.ReadTimeout)))
 				}
-				scope := "what arrived before the deadline (the peer was still sending)"
-				if quiet := time.Since(lastData); quiet >= 100*time.Millisecond {
-					// The deadline came before --read-timeout could say the
-					// response was complete: unknown whether more would come.
-					scope = fmt.Sprintf("what arrived before the deadline (nothing more for %s; -t left no room for --read-timeout %s)",
-						quiet.Round(time.Millisecond), cfg.ReadTimeout)
-				}
+				// The deadline came before --read-timeout could say the
+				// response was complete: whether more would come is unknown.
+				scope := fmt.Sprintf("what arrived before the deadline (the last byte %s before it; -t left no room for --read-timeout %s)",
+					time.Since(lastData).Round(time.Millisecond), cfg.ReadTimeout)
 				return p.fail(outcomeTimeout, stageExpectation, "%s", m.why(buf, scope))
 			}
 			return pr.ioFailure(ctx, p, p.stage, err)
@@ -394,8 +391,11 @@ func (pr *prober) settle(ctx context.Context, p *probe) *probe {
 	buf := make([]byte, 4096)
 	n, err := p.conn.Read(buf)
 	if n > 0 {
+		// A banner: the attempt lasted until it came (time is never
+		// less than first_byte_time).
 		p.gotFirst, p.firstByte = true, time.Since(start)
 		p.received, p.nrecv = append([]byte(nil), buf[:n]...), int64(n)
+		p.total = time.Since(pr.start)
 		return p
 	}
 	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
