@@ -93,6 +93,9 @@ var help = map[string]string{
 // config turns the flags into the check's configuration; errors name the
 // flag.
 func (c *cli) config() (endpoint.Config, error) {
+	if c.MaxBytes > endpoint.MaxReadBytes { // said here: the Config field is an int, clamped below
+		return endpoint.Config{}, fmt.Errorf("--max-bytes %d is out of range: give 1 to %d (8M)", int64(c.MaxBytes), endpoint.MaxReadBytes)
+	}
 	cfg := endpoint.Config{
 		Host: c.Host, Port: c.Port, Unix: c.Unix, UDP: c.UDP, Source: c.Source,
 		MaxBytes: int(min(int64(c.MaxBytes), endpoint.MaxReadBytes+1)), EchoBytes: int64(c.EchoBytes), Connections: 1,
