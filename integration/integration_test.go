@@ -133,13 +133,16 @@ func startLab(t *testing.T, logPath string) lab {
 	dir := openDir(t, false)
 	echo := testlab.Start(t, listen, "EXEC:cat")
 	relay := testlab.Start(t, "-lp", "socat-integration-relay", listen, "TCP:"+echo.Addr())
-	deadPort := freePort(t)
-	dead := testlab.Start(t, "-lp", "socat-integration-dead", listen, fmt.Sprintf("TCP:127.0.0.1:%d", deadPort))
+	// The dead backend is a UNIX socket that never exists: a closed TCP
+	// port could be taken by another process during the run (it was,
+	// once, under load), and the failures the logs count would stop.
+	deadBackend := "UNIX-CONNECT:" + filepath.Join(t.TempDir(), "no-backend.sock")
+	dead := testlab.Start(t, "-lp", "socat-integration-dead", listen, deadBackend)
 	ca := testlab.NewOpenSSLCA(t)
 	leaf := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:localhost,IP:127.0.0.1"})
 	tls := testlab.Start(t, "-lp", "socat-integration-tls", "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+leaf, "TCP:"+echo.Addr())
 	risky := testlab.Start(t, "-lp", "socat-integration-risky", listen, "SYSTEM:sh -c cat")
-	logged := testlab.StartLogFile(t, logPath, "-lp", "socat-integration-logged", listen, fmt.Sprintf("TCP:127.0.0.1:%d", deadPort))
+	logged := testlab.StartLogFile(t, logPath, "-lp", "socat-integration-logged", listen, deadBackend)
 	for range 2 {
 		connectAndClose(t, logged.Port)
 	}
