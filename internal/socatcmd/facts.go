@@ -331,25 +331,26 @@ func simpleBase(argv []string) string {
 		return ""
 	}
 	wrapper := path.Base(argv[0])
-	if wrapper == "runuser" {
-		// runuser [-l] USER [-c CMD] runs CMD or USER's login shell;
-		// runuser -u USER [--] CMD runs CMD.
-		for i, a := range argv[:len(argv)-1] {
+	if wrapper == "runuser" && !slices.Contains(argv, "-u") && !slices.Contains(argv, "--user") {
+		// runuser [-l] USER [-c CMD] runs CMD or USER's login shell
+		// (runuser -u USER [--] CMD runs CMD: the wrappers below).
+		for i, a := range argv[1 : len(argv)-1] {
+			if a == "--" {
+				break
+			}
 			if a == "-c" || a == "--command" {
-				return ProgramBase(argv[i+1])
+				return ProgramBase(argv[i+2])
 			}
 		}
-		if !slices.Contains(argv, "-u") && !slices.Contains(argv, "--user") {
-			return "$SHELL"
-		}
+		return "$SHELL"
+	}
+	if runsShellAlone[wrapper] && onlyOptions(argv[1:], wrapper == "chroot") {
+		// unshare -r, sudo -s, chroot /jail: with no command after their
+		// options they run a shell.
+		return "$SHELL"
 	}
 	argv = stripWrappers(argv)
 	if len(argv) == 0 {
-		// unshare, nsenter, chroot, runuser, sudo -s... with nothing
-		// after their options run a login or the user's shell.
-		if runsShellAlone[wrapper] {
-			return "$SHELL"
-		}
 		return ""
 	}
 	base := path.Base(argv[0])
@@ -357,6 +358,9 @@ func simpleBase(argv []string) string {
 	// [options] POD [--] CMD...: the command inside the container.
 	if (base == "docker" || base == "podman" || base == "nerdctl" || base == "kubectl") && len(argv) > 1 && argv[1] == "exec" {
 		rest := argv[2:]
+		if i := slices.Index(rest, "--"); base == "kubectl" && i >= 0 && i+1 < len(rest) {
+			return simpleBase(rest[i+1:]) // kubectl takes options after the pod too
+		}
 		for len(rest) > 0 && strings.HasPrefix(rest[0], "-") && rest[0] != "--" {
 			if containerOptionWithValue[rest[0]] && len(rest) > 1 {
 				rest = rest[1:]
@@ -392,8 +396,19 @@ var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true
 	"xonsh": true}
 
 // runsShellAlone are wrappers that start a shell when no command follows.
-var runsShellAlone = map[string]bool{"unshare": true, "nsenter": true, "chroot": true, "runuser": true, "sudo": true,
-	"doas": true}
+var runsShellAlone = map[string]bool{"unshare": true, "nsenter": true, "chroot": true, "sudo": true, "doas": true}
+
+// onlyOptions reports words that are all options (or, with onePositional,
+// options and a single other word: chroot's NEWROOT).
+func onlyOptions(words []string, onePositional bool) bool {
+	other := 0
+	for _, w := range words {
+		if !strings.HasPrefix(w, "-") {
+			other++
+		}
+	}
+	return other == 0 || (onePositional && other == 1)
+}
 
 // containerOptionWithValue are options of docker/podman/kubectl exec that
 // take the next word.

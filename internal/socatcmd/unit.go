@@ -175,7 +175,9 @@ func ParseUnit(content string) (*Unit, error) {
 		u.ExecStart = append(u.ExecStart, u.expand(argv))
 		prefix := strings.TrimLeft(raw, " \t\n\r")
 		prefix = prefix[:len(prefix)-len(strings.TrimLeft(prefix, "-@:+!"))]
-		u.Privileged = append(u.Privileged, strings.ContainsAny(prefix, "+!"))
+		// + and ! run the command as root; !! only matters without
+		// ambient capabilities (old kernels) and keeps User=.
+		u.Privileged = append(u.Privileged, strings.ContainsAny(strings.ReplaceAll(prefix, "!!", ""), "+!"))
 	}
 	return u, nil
 }

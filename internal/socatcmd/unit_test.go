@@ -164,3 +164,26 @@ func TestEnvironmentFileDevice(t *testing.T) {
 		t.Fatal("EnvironmentFile=/dev/zero held the parse")
 	}
 }
+
+// ExecStart=+ and ExecStart=! run as root whatever User= says; !! keeps
+// User= on kernels with ambient capabilities.
+func TestPrivilegedPrefixes(t *testing.T) {
+	for prefix, want := range map[string]bool{"": false, "-": false, "+": true, "!": true, "!!": false, "-+": true, "@!": true} {
+		path := filepath.Join(t.TempDir(), "p.service")
+		unit := "[Service]\nUser=nobody\nExecStart=" + prefix + "/usr/bin/socat -d -d TCP-LISTEN:1,bind=127.0.0.1 /dev/null\n"
+		if prefix == "@!" {
+			unit = "[Service]\nUser=nobody\nExecStart=@!/usr/bin/socat socat -d -d TCP-LISTEN:1,bind=127.0.0.1 /dev/null\n"
+		}
+		if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		u, err := ReadUnit(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmds, err := u.SocatCommands()
+		if err != nil || len(cmds) != 1 || cmds[0].Privileged != want {
+			t.Errorf("ExecStart=%s: %+v, %v; want privileged %v", prefix, cmds, err, want)
+		}
+	}
+}
