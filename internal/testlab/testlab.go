@@ -92,6 +92,18 @@ func StartOpenSSLServer(t testing.TB, args ...string) *Socat {
 // ready.
 func launch(t testing.TB, cmd *exec.Cmd, ready *regexp.Regexp, stdout bool) (*Socat, string) {
 	t.Helper()
+	s := spawn(t, cmd, stdout)
+	line, ok := s.WaitLine(ready, 10*time.Second)
+	if !ok {
+		t.Fatalf("%v did not start listening:\n%s", cmd.Args, s.Log())
+	}
+	return s, line
+}
+
+// spawn starts cmd in its own process group, collecting its stderr (and
+// stdout, when asked), and stops it when the test ends.
+func spawn(t testing.TB, cmd *exec.Cmd, stdout bool) *Socat {
+	t.Helper()
 	s := &Socat{}
 	s.cond = sync.NewCond(&s.mu)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -115,11 +127,7 @@ func launch(t testing.TB, cmd *exec.Cmd, ready *regexp.Regexp, stdout bool) (*So
 		r.Close()
 	}()
 	t.Cleanup(func() { s.Stop() })
-	line, ok := s.WaitLine(ready, 10*time.Second)
-	if !ok {
-		t.Fatalf("%v did not start listening:\n%s", cmd.Args, s.Log())
-	}
-	return s, line
+	return s
 }
 
 func (s *Socat) collect(r io.Reader) {
@@ -225,15 +233,7 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 func StartLogFile(t testing.TB, log string, args ...string) *Socat {
 	t.Helper()
 	Need(t, "socat")
-	s := &Socat{}
-	s.cond = sync.NewCond(&s.mu)
-	cmd := exec.Command("socat", append([]string{"-d", "-d", "-lf", log}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start socat %v: %v", args, err)
-	}
-	s.Cmd, s.PID = cmd, cmd.Process.Pid
-	t.Cleanup(func() { s.Stop() })
+	s := spawn(t, exec.Command("socat", append([]string{"-d", "-d", "-lf", log}, args...)...), false)
 	var m []string
 	Eventually(t, 10*time.Second, "socat to log that it listens", func() bool {
 		data, _ := os.ReadFile(log)
