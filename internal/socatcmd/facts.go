@@ -231,27 +231,25 @@ func genericSocket(f *Facts, domain, data string) {
 	if h := strings.ReplaceAll(data, "x", ""); len(h)%2 == 0 {
 		b, _ = hex.DecodeString(h)
 	}
+	var addrAt, size int // where the address sits in the data, after the port
 	switch n {
 	case 1:
 		f.Proto, f.local = "unix", true
+		return
 	case 2:
-		f.Family = 4
-		if len(b) >= 6 {
-			f.Port = strconv.Itoa(int(b[0])<<8 | int(b[1]))
-			if a := netip.AddrFrom4([4]byte(b[2:6])); !a.IsUnspecified() || f.Role != RoleListen {
-				f.Host = a.String()
-			}
-		}
+		f.Family, addrAt, size = 4, 2, 4
 	case 10:
-		f.Family = 6
-		if len(b) >= 22 {
-			f.Port = strconv.Itoa(int(b[0])<<8 | int(b[1]))
-			if a := netip.AddrFrom16([16]byte(b[6:22])); !a.IsUnspecified() || f.Role != RoleListen {
-				f.Host = a.String()
-			}
-		}
+		f.Family, addrAt, size = 6, 6, 16
 	default:
 		f.local = n == 16 // AF_NETLINK: the kernel
+		return
+	}
+	if len(b) < addrAt+size {
+		return
+	}
+	f.Port = strconv.Itoa(int(b[0])<<8 | int(b[1]))
+	if a, ok := netip.AddrFromSlice(b[addrAt : addrAt+size]); ok && (!a.IsUnspecified() || f.Role != RoleListen) {
+		f.Host = a.String()
 	}
 }
 
