@@ -70,6 +70,9 @@ func journalctl(ctx context.Context, cfg *Config, o *socatlog.Options, extra ...
 		return socatlog.Tally{}, err
 	}
 	if err := cmd.Start(); err != nil {
+		if ctx.Err() != nil {
+			return socatlog.Tally{}, ctx.Err() // the deadline, not journalctl
+		}
 		if errors.Is(err, exec.ErrNotFound) {
 			return socatlog.Tally{}, errUnknown{errors.New("journalctl is not installed: install systemd, or read socat's log file with -f")}
 		}

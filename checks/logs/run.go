@@ -125,7 +125,11 @@ func Run(ctx context.Context, env check.Env, cfg Config, stdin io.Reader) check.
 		}
 	}
 
+	// A source that fails does not stop the others: each source's
+	// position is saved when it has been read, so what was counted must be
+	// reported in this run, or it would be lost.
 	var results []*sourceResult
+	var failed []check.Result
 	for _, path := range cfg.Files {
 		env.SetStage("reading " + path)
 		var r *sourceResult
@@ -136,7 +140,8 @@ func Run(ctx context.Context, env check.Env, cfg Config, stdin io.Reader) check.
 			r, err = readFile(ctx, &cfg, o, path)
 		}
 		if err != nil {
-			return failure(ctx, cfg, err)
+			failed = append(failed, failure(ctx, cfg, err))
+			continue
 		}
 		results = append(results, r)
 	}
@@ -144,11 +149,15 @@ func Run(ctx context.Context, env check.Env, cfg Config, stdin io.Reader) check.
 		env.SetStage("reading the journal")
 		r, err := readJournal(ctx, &cfg, o)
 		if err != nil {
-			return failure(ctx, cfg, err)
+			failed = append(failed, failure(ctx, cfg, err))
+		} else {
+			results = append(results, r)
 		}
-		results = append(results, r)
 	}
-	return report(cfg, now, results)
+	if len(results) == 0 && len(failed) > 0 {
+		return failed[0]
+	}
+	return report(cfg, now, results, failed)
 }
 
 func unwrapPath(err error) error {
@@ -190,7 +199,7 @@ func rankOf(c socatlog.Category) int {
 }
 
 // report judges the counts and renders the result.
-func report(cfg Config, now time.Time, results []*sourceResult) check.Result {
+func report(cfg Config, now time.Time, results []*sourceResult, failed []check.Result) check.Result {
 	var total socatlog.Tally
 	var names, notes, warns []string
 	first := true
@@ -233,6 +242,9 @@ func report(cfg Config, now time.Time, results []*sourceResult) check.Result {
 	}
 	for _, w := range warns {
 		problems = append(problems, problem{st: state.Warning, text: w, rank: 2})
+	}
+	for _, f := range failed {
+		problems = append(problems, problem{st: f.State, text: f.Summary, rank: 2})
 	}
 	var stopped []string
 	for _, r := range results {

@@ -319,26 +319,54 @@ func TestMaxAgeAndFinalLine(t *testing.T) {
 // counts, and the next run reads the rest of the old file before the new
 // one. Nothing is lost, nothing counted twice.
 func TestDeadlineDuringRotation(t *testing.T) {
-	log := filepath.Join(t.TempDir(), "socat.log")
-	appendFile(t, log, "")
-	cfg := baseConfig(t, log)
+	// A deadline before the run, and deadlines that fall somewhere in the
+	// rotated file (several MiB: many reads): whatever the first run
+	// counted, the second counts the rest, nothing twice.
+	for _, d := range []time.Duration{0, time.Millisecond, 3 * time.Millisecond, 10 * time.Millisecond} {
+		log := filepath.Join(t.TempDir(), "socat.log")
+		appendFile(t, log, "")
+		cfg := baseConfig(t, log)
+		run(t, cfg)
+		appendFile(t, log, errLines(50000, "old"))
+		if err := os.Rename(log, log+".1"); err != nil {
+			t.Fatal(err)
+		}
+		appendFile(t, log, errLines(10, "new"))
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg, strings.NewReader(""))
+		cancel()
+		if d == 0 && (r.State != state.Unknown || !strings.Contains(r.Summary, "timed out at stage reading the rotated "+log+".1")) {
+			t.Fatalf("a run that meets its deadline:\n%s", dump(r))
+		}
+		first := max(0, perf(r, "error"))
+		r = run(t, cfg)
+		if got := first + perf(r, "error"); got != 50010 {
+			t.Errorf("deadline %v: %v + %v counted, want 50010\n%s", d, first, perf(r, "error"), dump(r))
+		}
+	}
+}
+
+// A source that fails does not lose what the others counted: their
+// positions are saved as they are read, so their lines are reported in
+// the same run, with the failure.
+func TestFailingSourceKeepsTheOthersCounts(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	appendFile(t, a, errLines(1, "a"))
+	appendFile(t, b, errLines(1, "b"))
+	cfg := baseConfig(t, a, b)
 	run(t, cfg)
-	appendFile(t, log, errLines(50000, "old")) // several MiB: more than one read
-	if err := os.Rename(log, log+".1"); err != nil {
+	appendFile(t, a, errLines(2, "a2"))
+	if err := os.Remove(b); err != nil {
 		t.Fatal(err)
 	}
-	appendFile(t, log, errLines(10, "new"))
-	expired, cancel := context.WithCancel(context.Background())
-	cancel()
-	r := Run(expired, check.Env{Stage: &check.Stage{}}, cfg, strings.NewReader(""))
-	if r.State != state.Unknown || !strings.Contains(r.Summary, "timed out at stage reading the rotated "+log+".1") {
-		t.Fatalf("a run that meets its deadline:\n%s", dump(r))
+	r := run(t, cfg)
+	expectErrors(t, r, 2, "a grew, b is gone")
+	if r.State == state.OK || !strings.Contains(strings.Join(r.Details, "\n"), "UNKNOWN: log "+b+" does not exist") {
+		t.Errorf("the missing source is not said:\n%s", dump(r))
 	}
-	first := perf(r, "error")
-	r = run(t, cfg)
-	if got := first + perf(r, "error"); got != 50010 {
-		t.Errorf("%v + %v counted, want 50010\n%s", first, perf(r, "error"), dump(r))
-	}
+	appendFile(t, b, errLines(1, "b2"))
+	expectErrors(t, run(t, cfg), 1, "b is back")
 }
 
 func TestImpossibleState(t *testing.T) {
