@@ -13,7 +13,9 @@ import (
 	"github.com/check-socat/check-socat/checks/logs"
 	"github.com/check-socat/check-socat/internal/check"
 	"github.com/check-socat/check-socat/internal/plugin"
+	"github.com/check-socat/check-socat/internal/socatlog"
 	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/threshold"
 )
 
 const description = `Count what socat logged since the last run, by category: fatal, error, warning, refused, tls_failure, backend_failure, reset, timeout, capacity, weak_tls, accepted, exit, config. Reads socat's own log lines (-lf, stderr; with -lu, -lh, -lp), syslog records and the journal, and remembers per source where it stopped, across rotation by rename, copytruncate and truncation.
@@ -54,8 +56,8 @@ var help = map[string]string{
 	"first-run":        "What a run without state counts: end (nothing; record the position) or start (everything the log holds).",
 	"rotated":          "Where a rotated log is, PATH standing for the log's path (also tried with .gz); its unread rest is counted first.",
 	"since":            "Count only lines whose own timestamp is this recent (e.g. 15m); older lines are read and skipped.",
-	"warning":          "WARNING when a category's count is outside RANGE, e.g. refused=10 or error=0 (any). Repeatable; replaces the default for that category.",
-	"critical":         "CRITICAL when a category's count is outside RANGE, e.g. backend_failure=5. Repeatable; replaces the default for that category.",
+	"warning":          "WARNING when a category's count is outside RANGE, e.g. refused=10 or error=0 (any). Repeatable; a category given with -w or -c loses both its default ranges.",
+	"critical":         "CRITICAL when a category's count is outside RANGE, e.g. backend_failure=5. Repeatable; a category given with -w or -c loses both its default ranges.",
 	"critical-pattern": "Lines matching this Go regular expression are CRITICAL. Repeatable.",
 	"warning-pattern":  "Lines matching this Go regular expression are WARNING. Repeatable.",
 	"ignore-pattern":   "Lines matching this Go regular expression count nowhere. Repeatable.",
@@ -85,19 +87,26 @@ func (c *cli) config() (logs.Config, error) {
 		NoState: c.NoState, FirstRun: c.FirstRun, Rotated: c.Rotated, Since: c.Since.D(), MaxAge: c.MaxAge.D(),
 		Show: c.Show, TimeoutState: c.TimeoutState}
 	cfg.Warn, cfg.Crit = logs.DefaultRanges()
-	for _, s := range c.Warning {
-		cat, r, err := logs.ParseCategoryRange(s)
-		if err != nil {
-			return cfg, fmt.Errorf("--warning %v", err)
+	// A category given with -w or -c loses both its defaults: -w exit=0
+	// makes exits WARNING, not WARNING and still the default CRITICAL.
+	given := map[socatlog.Category]bool{}
+	for _, level := range []struct {
+		flag   string
+		in     []string
+		ranges map[socatlog.Category]threshold.Range
+	}{{"--warning", c.Warning, cfg.Warn}, {"--critical", c.Critical, cfg.Crit}} {
+		for _, s := range level.in {
+			cat, r, err := logs.ParseCategoryRange(s)
+			if err != nil {
+				return cfg, fmt.Errorf("%s %v", level.flag, err)
+			}
+			if !given[cat] {
+				given[cat] = true
+				delete(cfg.Warn, cat)
+				delete(cfg.Crit, cat)
+			}
+			level.ranges[cat] = r
 		}
-		cfg.Warn[cat] = r
-	}
-	for _, s := range c.Critical {
-		cat, r, err := logs.ParseCategoryRange(s)
-		if err != nil {
-			return cfg, fmt.Errorf("--critical %v", err)
-		}
-		cfg.Crit[cat] = r
 	}
 	for _, p := range []struct {
 		flag string

@@ -329,3 +329,20 @@ func TestIcinga2CommandIsPackaged(t *testing.T) {
 	}
 	testlab.CheckIcinga2Packaged(t, out.Bytes())
 }
+
+// A category given with -w or -c loses both its defaults: -w exit=0 makes
+// a service exit WARNING, where the default makes it CRITICAL.
+func TestThresholdReplacesBothDefaults(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	content := "2026/11/26 06:24:49 socat[1] N listening on AF=2 0.0.0.0:1\n2026/11/26 06:24:50 socat[1] N exit(1)\n"
+	if err := os.WriteFile(log, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "--no-state", "-f", log); r.code != 2 || !strings.HasPrefix(r.out, "CRITICAL: 1 service exit") {
+		t.Errorf("default: exit %d\n%s", r.code, r.out)
+	}
+	if r := run(t, "--no-state", "-f", log, "-w", "exit=0"); r.code != 1 || !strings.HasPrefix(r.out, "WARNING: 1 service exit") ||
+		!strings.Contains(r.first(), "'exit'=1;0;;0;") {
+		t.Errorf("-w exit=0: exit %d\n%s", r.code, r.out)
+	}
+}
