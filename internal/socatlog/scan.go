@@ -66,9 +66,8 @@ type Tally struct {
 
 	// What one reader knows of the PIDs in its own region, so that the
 	// events it keeps stay few: listeners it saw listen (a forking one
-	// logs it after every connection), and live children (announced by
-	// "forked off child process", gone at their exit).
-	listening, children map[int]bool
+	// logs it after every connection).
+	listening map[int]bool
 }
 
 func keep(list []string, line []byte, n int) []string {
@@ -255,30 +254,31 @@ func (o *Options) line(b []byte, t *Tally, l *Line) {
 // the exit of a PID that is not known to listen are settled here; only a
 // listener's first sighting, its end, and the exits of PIDs that listen
 // (known before this reader's region, or seen in it) are kept, in order.
-// The events stay as few as the listeners, whatever the log holds.
+// A fork whose child has the PID of a listener (one that died without a
+// word, and whose PID came round again) ends that listener. The events
+// stay as few as the listeners, and nothing is kept per connection,
+// whatever the log holds.
 func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
 	if t.listening == nil {
-		t.listening, t.children = map[int]bool{}, map[int]bool{}
+		t.listening = map[int]bool{}
 	}
 	switch c.Event {
 	case EventForked:
-		t.children[c.Child] = true
+		if t.listening[c.Child] || o.Known[c.Child] {
+			delete(t.listening, c.Child)
+			t.Events = append(t.Events, PIDEvent{Event: EventEnd, PID: c.Child})
+		}
 	case EventListening, EventBindFailed:
 		if !t.listening[pid] {
 			t.listening[pid] = true
 			t.Events = append(t.Events, PIDEvent{Event: EventListening, PID: pid})
 		}
 	case EventEnd:
-		delete(t.children, pid)
 		if t.listening[pid] || o.Known[pid] {
 			delete(t.listening, pid)
 			t.Events = append(t.Events, PIDEvent{Event: EventEnd, PID: pid})
 		}
 	case EventExit:
-		if t.children[pid] {
-			delete(t.children, pid) // a connection's child: not a service
-			return
-		}
 		if !t.listening[pid] && !o.Known[pid] {
 			return // not a listener: a client, or a child forked elsewhere
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -338,6 +339,57 @@ func TestEventsStayFew(t *testing.T) {
 	tally.Resolve(NewListeners(nil), 1)
 	if tally.Count[Exit] != 1 {
 		t.Errorf("exits %d", tally.Count[Exit])
+	}
+}
+
+// An EXEC relay logs a fork per connection whose child (the program)
+// never logs its end: nothing may be kept per connection. The heap after
+// scanning such a log is compared with the heap after scanning as many
+// lines that are no events.
+func TestForksOfProgramsKeepNothing(t *testing.T) {
+	const n = 200000
+	heapAfter := func(line string) int64 {
+		var b strings.Builder
+		b.WriteString("2026/11/26 06:24:49 socat[7] N listening on AF=2 0.0.0.0:1\n")
+		for i := range n {
+			fmt.Fprintf(&b, line, 200000+i, 400000+i)
+		}
+		log := b.String()
+		o := &Options{Show: 1}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(tally)
+		runtime.KeepAlive(log)
+		return int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	}
+	plain := heapAfter("2026/11/26 06:24:49 socat[%d] N accepting connection from AF=2 10.0.0.1:%d on AF=2 0.0.0.0:1\n")
+	forks := heapAfter("2026/11/26 06:24:49 socat[%d] N forked off child process %d\n")
+	if forks-plain > 1<<20 {
+		t.Errorf("%d connections' forks kept %d KiB more than as many other lines", n, (forks-plain)>>10)
+	}
+}
+
+// A listener that died without a word (SIGKILL, OOM) stays known; when
+// its PID comes round again as a connection's child, that child's exit
+// is not a service exit.
+func TestRecycledListenerPID(t *testing.T) {
+	listeners := NewListeners(nil)
+	o := &Options{Show: 1}
+	scan := func(log string) int64 {
+		o.Known = listeners.Set()
+		tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
+		tally.Resolve(listeners, 1)
+		return tally.Count[Exit]
+	}
+	scan("2026/11/26 06:24:49 socat[1000] N listening on AF=2 0.0.0.0:1\n")
+	scan("2026/11/26 06:30:00 socat[2000] N listening on AF=2 0.0.0.0:2\n" +
+		"2026/11/26 06:30:01 socat[2000] N forked off child process 1000\n")
+	if n := scan("2026/11/26 06:31:00 socat[1000] N exit(1)\n"); n != 0 || listeners.Has(1000) || !listeners.Has(2000) {
+		t.Errorf("the child 1000's exit counted %d, listeners %v", n, listeners.List(10))
 	}
 }
 
