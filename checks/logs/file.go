@@ -232,6 +232,10 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 				total.Resolve(listeners, o.Show)
 				res.tally = total
 				res.timedOut = fmt.Sprintf("reading the rotated %s: the rest is read next time", sanitize.Text(where, 80))
+				var skip gzipSkipError
+				if errors.As(rerr, &skip) {
+					res.timedOut = fmt.Sprintf("reading the rotated %s: %v", sanitize.Text(where, 80), skip)
+				}
 				st.Offset += used
 				return res, save()
 			case rerr != nil:
@@ -363,11 +367,30 @@ func readGzip(ctx context.Context, o *socatlog.Options, f *os.File, st *fileStat
 	if err != nil || n != st.FPLen || fp != st.FP {
 		return socatlog.Tally{}, 0, errNotOurs
 	}
-	if _, err := io.CopyN(io.Discard, gz, st.Offset-int64(n)); err != nil {
-		return socatlog.Tally{}, 0, fmt.Errorf("the rotated %s is shorter than the position remembered: %v", sanitize.Text(f.Name(), 80), err)
+	// A gzip stream cannot seek: decompress up to the position, watching
+	// the deadline (at a few hundred MB/s, a large log takes seconds).
+	for skip := st.Offset - int64(n); skip > 0; {
+		if ctx.Err() != nil {
+			return socatlog.Tally{}, 0, gzipSkipError{st.Offset}
+		}
+		k, err := io.CopyN(io.Discard, gz, min(skip, 1<<20))
+		skip -= k
+		if err != nil {
+			return socatlog.Tally{}, 0, fmt.Errorf("the rotated %s is shorter than the position remembered: %v", sanitize.Text(f.Name(), 80), err)
+		}
 	}
 	return o.ScanReader(ctx, gz, true)
 }
+
+// gzipSkipError is a deadline met while decompressing a rotated .gz up to
+// the remembered position: the next run starts over, so it says what to do.
+type gzipSkipError struct{ offset int64 }
+
+func (e gzipSkipError) Error() string {
+	return fmt.Sprintf("decompressing it up to the remembered position (%d MiB) did not fit in the deadline: raise -t, or its rest is never counted", e.offset>>20)
+}
+
+func (e gzipSkipError) Unwrap() error { return socatlog.ErrCanceled }
 
 // readStdin counts everything on standard input, without state. A
 // stdin that stalls does not hold the run past its deadline.

@@ -412,3 +412,31 @@ func TestReplacedByACopy(t *testing.T) {
 		t.Errorf("not said:\n%s", dump(r))
 	}
 }
+
+// A rotated .gz is decompressed up to the remembered position: a
+// deadline during that says what to do (raise -t), ends the run in time,
+// and a run with time enough counts the rest.
+func TestDeadlineSkippingAGzip(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "socat.log")
+	appendFile(t, log, errLines(300000, "old")) // about 30 MB
+	cfg := baseConfig(t, log)
+	cfg.Rotated = "PATH.1"
+	run(t, cfg)
+	appendFile(t, log, errLines(3, "new"))
+	gzipFile(t, log, log+".1.gz")
+	if err := os.Truncate(log, 0); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	start := time.Now()
+	r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg, strings.NewReader(""))
+	cancel()
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("the run took %v past a 5 ms deadline", took)
+	}
+	if !strings.Contains(r.Summary+strings.Join(r.Details, "\n"), "did not fit in the deadline: raise -t") {
+		t.Errorf("a deadline while decompressing:\n%s", dump(r))
+	}
+	expectErrors(t, run(t, cfg), 3, "with time enough")
+}
