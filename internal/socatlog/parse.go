@@ -162,6 +162,16 @@ func parseSyslog(b []byte, l *Line) bool {
 	switch {
 	case len(b) >= i+16 && isMonth(b[i:i+3]) && b[i+3] == ' ' && b[i+6] == ' ' && b[i+9] == ':' && b[i+12] == ':' && b[i+15] == ' ':
 		i += 15
+	case len(b) >= i+17 && isMonth(b[i:i+3]) && b[i+3] == ' ' && b[i+6] == ' ' && b[i+9] == ':' && b[i+12] == ':' && b[i+15] == '.':
+		// journalctl -o short-precise: "Nov 27 13:51:49.728806"
+		j := i + 16
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+		if j >= len(b) || b[j] != ' ' || j == i+16 {
+			return false
+		}
+		i = j
 	case len(b) >= i+20 && isDigit(b[i]) && b[i+4] == '-' && b[i+10] == 'T':
 		sp := bytes.IndexByte(b[i:], ' ')
 		if sp < 0 {
@@ -286,10 +296,15 @@ func (l *Line) Time(loc *time.Location, now time.Time) (time.Time, bool) {
 		return t, err == nil
 	}
 	if isDigit(s[0]) {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		return t, err == nil
+		// RFC 3339, or journalctl -o short-iso's zone without a colon.
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999-0700"} {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t, true
+			}
+		}
+		return time.Time{}, false
 	}
-	t, err := time.ParseInLocation("Jan _2 15:04:05", s, loc)
+	t, err := time.ParseInLocation("Jan _2 15:04:05.999999", s, loc)
 	if err != nil {
 		return time.Time{}, false
 	}

@@ -66,6 +66,32 @@ func TestSamples(t *testing.T) {
 	}
 }
 
+// Every stamp a parsed line can carry reads as a time, so that --since
+// judges it: journalctl's short-iso zone (+0000) and short-precise
+// fractions included.
+func TestStampTimes(t *testing.T) {
+	now := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		line string
+		want time.Time
+	}{
+		{"2026/11/27 13:51:49 socat[1] E x", time.Date(2026, 11, 27, 13, 51, 49, 0, time.UTC)},
+		{"Nov 27 13:51:49 vm socat[1]: E x", time.Date(2026, 11, 27, 13, 51, 49, 0, time.UTC)},
+		{"Nov 27 13:51:49.728806 vm socat[1]: E x", time.Date(2026, 11, 27, 13, 51, 49, 728806000, time.UTC)},
+		{"2026-11-27T13:51:49+0000 vm socat[1]: E x", time.Date(2026, 11, 27, 13, 51, 49, 0, time.UTC)},
+		{"2026-11-27T14:51:49.5+01:00 vm socat[1]: E x", time.Date(2026, 11, 27, 13, 51, 49, 500000000, time.UTC)},
+	} {
+		var l Line
+		if !Parse([]byte(tt.line), &l) {
+			t.Errorf("%q does not parse", tt.line)
+			continue
+		}
+		if got, ok := l.Time(time.UTC, now); !ok || !got.Equal(tt.want) {
+			t.Errorf("%q: time %v, %v; want %v", tt.line, got, ok, tt.want)
+		}
+	}
+}
+
 func TestParseFormats(t *testing.T) {
 	tests := []struct {
 		line                   string
@@ -85,6 +111,11 @@ func TestParseFormats(t *testing.T) {
 			host: "relay01", prog: "socat", pid: 5458, level: 'W', msg: "exiting on signal 15", stamp: "Nov  6 06:26:53"},
 		{line: "2026-11-26T06:26:53.123456+01:00 relay01 socat[5458]: N exit(143)", ok: true,
 			host: "relay01", prog: "socat", pid: 5458, level: 'N', msg: "exit(143)", stamp: "2026-11-26T06:26:53.123456+01:00"},
+		// journalctl -o short-precise and -o short-iso.
+		{line: "Nov 27 13:51:49.728806 vm socat[4242]: E connect(5, AF=2 127.0.0.1:1, 16): Connection refused", ok: true,
+			host: "vm", prog: "socat", pid: 4242, level: 'E', msg: "connect(5, AF=2 127.0.0.1:1, 16): Connection refused", stamp: "Nov 27 13:51:49.728806"},
+		{line: "2026-11-27T13:51:49+0000 vm socat[4242]: E connect(5, AF=2 127.0.0.1:1, 16): Connection refused", ok: true,
+			host: "vm", prog: "socat", pid: 4242, level: 'E', msg: "connect(5, AF=2 127.0.0.1:1, 16): Connection refused", stamp: "2026-11-27T13:51:49+0000"},
 		// The journal's text output of a service's stderr: the whole socat
 		// line, with the PID that wrote it.
 		{line: "Nov 26 06:26:53 relay01 socat[100]: 2026/11/26 06:26:53 socat[101] E SSL_accept(): error:0A00010B:SSL routines::wrong version number", ok: true,
