@@ -32,6 +32,9 @@ type fileState struct {
 	FP        string `json:"fp"`
 	FPLen     int    `json:"fp_len"`
 	Listeners []int  `json:"listeners,omitempty"`
+	// SavedAt (Unix nanoseconds) is when this state was saved: a rotated
+	// file changed since then holds lines written after it.
+	SavedAt int64 `json:"saved_at,omitempty"`
 }
 
 const (
@@ -190,6 +193,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	}
 	save := func() error {
 		st.Listeners = listeners.List(maxListeners)
+		st.SavedAt = time.Now().UnixNano()
 		if err := lock.Save(&st); err != nil {
 			return stateError(ctx, cfg, err)
 		}
@@ -213,9 +217,31 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			res.notes = append(res.notes, fmt.Sprintf("first run: position recorded at %d bytes of %s; nothing counted (--first-run start counts what the log holds)", from, sanitize.Text(path, 80)))
 		}
 	} else {
+		rotatedRead := false
+		if st.FPLen == 0 && st.Offset == 0 && st.SavedAt > 0 {
+			// The log was empty at the last run: no first bytes tell its
+			// rotated copy. One changed since then (logrotate create and
+			// compress, the inode even reused) holds only lines written
+			// after it: read it whole. A deadline here counts nothing and
+			// saves nothing: the next run reads it again.
+			rest, where, rerr := readRotatedSince(ctx, cfg, o, path, st.SavedAt)
+			switch {
+			case errors.Is(rerr, socatlog.ErrCanceled):
+				res.timedOut = fmt.Sprintf("reading the rotated %s: it is read again next time", sanitize.Text(where, 80))
+				return res, nil
+			case rerr != nil:
+				res.warns = append(res.warns, rerr.Error())
+			case where != "":
+				total.Merge(&rest, o.Show)
+				res.notes = append(res.notes, fmt.Sprintf("%s was rotated: read %s (%d lines)", sanitize.Text(path, 80), sanitize.Text(where, 80), rest.Lines))
+				rotatedRead = true // the current log is all new: from its start
+			}
+		}
 		sameFile := st.Dev == dev && st.Ino == ino
 		prefixSame := st.FPLen <= fpLen && prefixMatches(f, st.FPLen, st.FP)
 		switch {
+		case rotatedRead:
+			from = 0
 		case sameFile && size >= st.Offset && prefixSame:
 			from = st.Offset
 		default:
@@ -341,6 +367,33 @@ func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path str
 }
 
 var errNotOurs = errors.New("not the rotated log")
+
+// readRotatedSince reads whole the first rotated copy of path modified
+// after since (Unix nanoseconds): "" when there is none.
+func readRotatedSince(ctx context.Context, cfg *Config, o *socatlog.Options, path string, since int64) (socatlog.Tally, string, error) {
+	for _, cand := range rotatedCandidates(cfg.Rotated, path) {
+		info, err := os.Stat(cand)
+		if err != nil || !info.Mode().IsRegular() || info.ModTime().UnixNano() <= since {
+			continue
+		}
+		if !strings.HasSuffix(cand, ".gz") {
+			t, _, _, err := readPlain(ctx, o, cand, 0)
+			return t, cand, err
+		}
+		f, err := os.Open(cand)
+		if err != nil {
+			continue
+		}
+		defer f.Close()
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return socatlog.Tally{}, cand, fmt.Errorf("the rotated %s is not gzip: %v", sanitize.Text(cand, 80), err)
+		}
+		t, _, err := o.ScanReader(ctx, gz, true)
+		return t, cand, err
+	}
+	return socatlog.Tally{}, "", nil
+}
 
 func readPlain(ctx context.Context, o *socatlog.Options, path string, offset int64) (socatlog.Tally, string, int64, error) {
 	f, err := os.Open(path)

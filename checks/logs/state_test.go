@@ -440,3 +440,37 @@ func TestDeadlineSkippingAGzip(t *testing.T) {
 	}
 	expectErrors(t, run(t, cfg), 3, "with time enough")
 }
+
+// A log empty at the last run has no first bytes to recognise its rotated
+// copy by: a rotated file changed since that run is read whole (logrotate
+// create + compress, the new log even on the old inode); an older one is
+// not.
+func TestRotatedWhileEmpty(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		dir := t.TempDir()
+		log := filepath.Join(dir, "socat.log")
+		appendFile(t, log, "")
+		old := log + ".1"
+		appendFile(t, old, errLines(5, "long ago")) // a rotation before the first run
+		past := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(old, past, past); err != nil {
+			t.Fatal(err)
+		}
+		cfg := baseConfig(t, log)
+		run(t, cfg)
+		expectErrors(t, run(t, cfg), 0, "quiet, an old rotated file")
+		appendFile(t, log, errLines(1, "new"))
+		if err := os.Rename(log, old); err != nil {
+			t.Fatal(err)
+		}
+		if compress {
+			gzipFile(t, old, old+".gz")
+			if err := os.Remove(old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		appendFile(t, log, "")
+		expectErrors(t, run(t, cfg), 1, fmt.Sprintf("rotated while empty (compressed %v)", compress))
+		expectErrors(t, run(t, cfg), 0, "the run after")
+	}
+}
