@@ -35,6 +35,8 @@ type fileState struct {
 	// SavedAt (Unix nanoseconds) is when this state was saved: a rotated
 	// file changed since then holds lines written after it.
 	SavedAt int64 `json:"saved_at,omitempty"`
+	// Tail marks the last lines before Offset (see tail.go).
+	Tail []lineMark `json:"tail,omitempty"`
 }
 
 const (
@@ -137,6 +139,9 @@ func loadFileState(lock *statefile.Lock, path string, res *sourceResult) (fileSt
 	case st.Offset < 0 || st.Size < 0 || st.FPLen < 0 || st.FPLen > fpBytes || len(st.FP) != 64:
 		res.warns = append(res.warns, fmt.Sprintf("the state of %s holds impossible values (offset %d, fingerprint of %d bytes): replaced, counting as on a first run", sanitize.Text(path, 80), st.Offset, st.FPLen))
 		return fileState{Key: path}, true, nil
+	}
+	if !validTail(st.Tail, st.Offset) {
+		st.Tail = nil // a tampered tail must not make a run read far or much
 	}
 	return st, false, nil
 }
@@ -244,6 +249,16 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			from = 0
 		case sameFile && size >= st.Offset && prefixSame:
 			from = st.Offset
+			if upTo, newest := intactUpTo(f, st.Tail); len(st.Tail) > 0 && !newest {
+				// Truncated below the position and written past it again.
+				if upTo > 0 {
+					from = upTo
+					res.notes = append(res.notes, fmt.Sprintf("%s was truncated and written again since the last run: counted from byte %d, after its last line that is unchanged", sanitize.Text(path, 80), from))
+				} else {
+					res.warns = append(res.warns, fmt.Sprintf("%s was truncated before its last %d lines and written again since the last run: what was written after the cut and before byte %d is not counted",
+						sanitize.Text(path, 80), len(st.Tail), st.Offset))
+				}
+			}
 		default:
 			// Rotated by rename, copied and truncated, truncated, or
 			// replaced: read the rest of the old content first, wherever
@@ -263,6 +278,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 					res.timedOut = fmt.Sprintf("reading the rotated %s: %v", sanitize.Text(where, 80), skip)
 				}
 				st.Offset += used
+				st.Tail = nil // the marks are of the current log, the offset of the old one
 				return res, save()
 			case rerr != nil:
 				res.warns = append(res.warns, rerr.Error())
@@ -274,6 +290,11 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			case where != "":
 				total.Merge(&rest, o.Show)
 				res.notes = append(res.notes, fmt.Sprintf("%s was rotated: read the rest of %s (%d lines)", sanitize.Text(path, 80), sanitize.Text(where, 80), rest.Lines))
+			case sameFile && intactFrom(f, st.Tail) > 0:
+				// Truncated within its first bytes, but not below its last
+				// lines: they are counted already.
+				from = intactFrom(f, st.Tail)
+				res.notes = append(res.notes, fmt.Sprintf("%s was truncated and written again since the last run: counted from byte %d, after its last line that is unchanged", sanitize.Text(path, 80), from))
 			case sameFile:
 				res.warns = append(res.warns, fmt.Sprintf("%s was truncated and no copy of it is at %s: what was written between the last run and the truncation is not counted (give --rotated)",
 					sanitize.Text(path, 80), sanitize.Text(strings.Join(rotatedCandidates(cfg.Rotated, path), " or "), 120)))
@@ -299,6 +320,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	total.Resolve(listeners, o.Show)
 	res.tally = total
 	st.Dev, st.Ino, st.Offset, st.Size, st.FP, st.FPLen = dev, ino, off, size, fp, fpLen
+	st.Tail = tailMarks(f, off)
 	return res, save()
 }
 

@@ -474,3 +474,37 @@ func TestRotatedWhileEmpty(t *testing.T) {
 		expectErrors(t, run(t, cfg), 0, "the run after")
 	}
 }
+
+// A log truncated to a non-zero size and written past the remembered
+// position again: counted from its last line that is still intact,
+// nothing lost, nothing twice.
+func TestTruncatedAndGrownPast(t *testing.T) {
+	// Cut after 4 lines (past the 256 fingerprinted bytes) and after 1
+	// (within them), a part of the next line kept.
+	for _, keep := range []int{4, 1} {
+		log := filepath.Join(t.TempDir(), "socat.log")
+		appendFile(t, log, errLines(6, "old"))
+		cfg := baseConfig(t, log)
+		cfg.FirstRun = "start"
+		expectErrors(t, run(t, cfg), 6, "first run")
+		data, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut := 0
+		for range keep {
+			cut += strings.Index(string(data[cut:]), "\n") + 1
+		}
+		cut += 10
+		if err := os.Truncate(log, int64(cut)); err != nil {
+			t.Fatal(err)
+		}
+		appendFile(t, log, "\n"+errLines(8, "new")) // past the old size
+		r := run(t, cfg)
+		expectErrors(t, r, 8, fmt.Sprintf("kept %d lines and a part (the cut line is no error any more)", keep))
+		if !strings.Contains(strings.Join(r.Details, "\n"), "was truncated and written again since the last run") {
+			t.Errorf("kept %d: the rewrite is not said:\n%s", keep, dump(r))
+		}
+		expectErrors(t, run(t, cfg), 0, "the run after")
+	}
+}
