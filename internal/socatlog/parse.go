@@ -157,6 +157,9 @@ func parseSyslog(b []byte, l *Line) bool {
 			return false
 		}
 		i++
+		if len(b) > i+1 && b[i] == '1' && b[i+1] == ' ' {
+			return parse5424(b[i+2:], l)
+		}
 	}
 	start := i
 	switch {
@@ -200,6 +203,60 @@ func parseSyslog(b []byte, l *Line) bool {
 	}
 	*l = outer
 	l.Format, l.Stamp, l.Level, l.Msg = FormatSyslog, stamp, msg[0], msg[2:]
+	return true
+}
+
+// parse5424 reads an RFC 5424 record after "<PRI>1 ": TIMESTAMP HOSTNAME
+// APP-NAME PROCID MSGID STRUCTURED-DATA MSG ("-" for a field not given).
+func parse5424(b []byte, l *Line) bool {
+	var f [5][]byte
+	rest := b
+	for k := range f {
+		sp := bytes.IndexByte(rest, ' ')
+		if sp <= 0 {
+			return false
+		}
+		f[k], rest = rest[:sp], rest[sp+1:]
+	}
+	// Structured data: "-", or [elements] that may hold spaces in quotes.
+	switch {
+	case len(rest) > 1 && rest[0] == '-' && rest[1] == ' ':
+		rest = rest[2:]
+	case len(rest) > 0 && rest[0] == '[':
+		end := -1
+		quoted := false
+		for j := 0; j < len(rest); j++ {
+			switch {
+			case rest[j] == '\\' && quoted:
+				j++
+			case rest[j] == '"':
+				quoted = !quoted
+			case rest[j] == ']' && !quoted && (j+1 == len(rest) || rest[j+1] == ' '):
+				end = j
+			}
+			if end >= 0 {
+				break
+			}
+		}
+		if end < 0 || end+2 > len(rest) {
+			return false
+		}
+		rest = rest[end+2:]
+	default:
+		return false
+	}
+	rest = bytes.TrimPrefix(rest, []byte("\xef\xbb\xbf")) // the UTF-8 BOM RFC 5424 allows
+	pid, err := strconv.Atoi(string(f[3]))
+	if err != nil || len(rest) < 2 || !isLevel(rest[0]) || rest[1] != ' ' {
+		return false
+	}
+	*l = Line{Format: FormatSyslog, PID: pid, Level: rest[0], Msg: rest[2:], Prog: f[2]}
+	if string(f[0]) != "-" {
+		l.Stamp = f[0]
+	}
+	if string(f[1]) != "-" {
+		l.Host = f[1]
+	}
 	return true
 }
 

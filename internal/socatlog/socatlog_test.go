@@ -111,6 +111,13 @@ func TestParseFormats(t *testing.T) {
 			host: "relay01", prog: "socat", pid: 5458, level: 'W', msg: "exiting on signal 15", stamp: "Nov  6 06:26:53"},
 		{line: "2026-11-26T06:26:53.123456+01:00 relay01 socat[5458]: N exit(143)", ok: true,
 			host: "relay01", prog: "socat", pid: 5458, level: 'N', msg: "exit(143)", stamp: "2026-11-26T06:26:53.123456+01:00"},
+		// RFC 5424 (rsyslog's RSYSLOG_SyslogProtocol23Format), with and
+		// without structured data.
+		{line: "<27>1 2026-11-27T13:51:49.728806+00:00 vm socat 5441 - - E connect(5, AF=2 127.0.0.1:1, 16): Connection refused", ok: true,
+			host: "vm", prog: "socat", pid: 5441, level: 'E', msg: "connect(5, AF=2 127.0.0.1:1, 16): Connection refused", stamp: "2026-11-27T13:51:49.728806+00:00"},
+		{line: `<27>1 2026-11-27T13:51:49Z vm socat 5441 ID47 [origin ip="10.0.0.1" x="a] b"] W exiting on signal 15`, ok: true,
+			host: "vm", prog: "socat", pid: 5441, level: 'W', msg: "exiting on signal 15", stamp: "2026-11-27T13:51:49Z"},
+		{line: "<27>1 - - sshd 12 - - Accepted publickey"},
 		// journalctl -o short-precise and -o short-iso.
 		{line: "Nov 27 13:51:49.728806 vm socat[4242]: E connect(5, AF=2 127.0.0.1:1, 16): Connection refused", ok: true,
 			host: "vm", prog: "socat", pid: 4242, level: 'E', msg: "connect(5, AF=2 127.0.0.1:1, 16): Connection refused", stamp: "Nov 27 13:51:49.728806"},
