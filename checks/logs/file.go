@@ -32,9 +32,12 @@ type fileState struct {
 	FP        string `json:"fp"`
 	FPLen     int    `json:"fp_len"`
 	Listeners []int  `json:"listeners,omitempty"`
-	// SavedAt (Unix nanoseconds) is when this state was saved: a rotated
-	// file changed since then holds lines written after it.
-	SavedAt int64 `json:"saved_at,omitempty"`
+	// EmptySeen: the log was empty when this state was saved, and
+	// RotatedSeen holds the first bytes (hash and length) of each rotated
+	// copy that existed then. A copy not among them holds only lines
+	// written after that run.
+	EmptySeen   bool       `json:"empty_seen,omitempty"`
+	RotatedSeen []prefixFP `json:"rotated_seen,omitempty"`
 	// Tail marks the last lines before Offset (see tail.go).
 	Tail []lineMark `json:"tail,omitempty"`
 }
@@ -198,7 +201,6 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	}
 	save := func() error {
 		st.Listeners = listeners.List(maxListeners)
-		st.SavedAt = time.Now().UnixNano()
 		if err := lock.Save(&st); err != nil {
 			return stateError(ctx, cfg, err)
 		}
@@ -223,13 +225,13 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 		}
 	} else {
 		rotatedRead := false
-		if st.FPLen == 0 && st.Offset == 0 && st.SavedAt > 0 {
+		if st.FPLen == 0 && st.Offset == 0 && st.EmptySeen {
 			// The log was empty at the last run: no first bytes tell its
-			// rotated copy. One changed since then (logrotate create and
-			// compress, the inode even reused) holds only lines written
-			// after it: read it whole. A deadline here counts nothing and
-			// saves nothing: the next run reads it again.
-			rest, where, rerr := readRotatedSince(ctx, cfg, o, path, st.SavedAt)
+			// rotated copy. A copy that was not there then (logrotate
+			// create and compress, the inode even reused) holds only lines
+			// written after it: read it whole. A deadline here counts
+			// nothing and saves nothing: the next run reads it again.
+			rest, where, rerr := readRotatedNew(ctx, cfg, o, path, st.RotatedSeen)
 			switch {
 			case errors.Is(rerr, socatlog.ErrCanceled):
 				res.timedOut = fmt.Sprintf("reading the rotated %s: it is read again next time", sanitize.Text(where, 80))
@@ -279,6 +281,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 				}
 				st.Offset += used
 				st.Tail = nil // the marks are of the current log, the offset of the old one
+				st.EmptySeen, st.RotatedSeen = false, nil
 				return res, save()
 			case rerr != nil:
 				res.warns = append(res.warns, rerr.Error())
@@ -321,6 +324,10 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	res.tally = total
 	st.Dev, st.Ino, st.Offset, st.Size, st.FP, st.FPLen = dev, ino, off, size, fp, fpLen
 	st.Tail = tailMarks(f, off)
+	st.EmptySeen, st.RotatedSeen = fpLen == 0, nil
+	if fpLen == 0 {
+		st.RotatedSeen = rotatedPrefixes(cfg, path)
+	}
 	return res, save()
 }
 
@@ -390,28 +397,75 @@ func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path str
 
 var errNotOurs = errors.New("not the rotated log")
 
-// readRotatedSince reads whole the first rotated copy of path modified
-// after since (Unix nanoseconds): "" when there is none.
-func readRotatedSince(ctx context.Context, cfg *Config, o *socatlog.Options, path string, since int64) (socatlog.Tally, string, error) {
+// prefixFP identifies a rotated copy by its first bytes (of its content,
+// decompressed for a .gz): Len bytes hashing to FP.
+type prefixFP struct {
+	FP  string `json:"fp"`
+	Len int    `json:"len"`
+}
+
+// openContent opens a rotated copy for reading its content.
+func openContent(cand string) (io.Reader, func(), error) {
+	f, err := os.Open(cand)
+	if err != nil {
+		return nil, nil, err
+	}
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, errNotOurs
+	}
+	if !strings.HasSuffix(cand, ".gz") {
+		return f, func() { f.Close() }, nil
+	}
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("the rotated %s is not gzip: %v", sanitize.Text(cand, 80), err)
+	}
+	return gz, func() { f.Close() }, nil
+}
+
+// rotatedPrefixes identifies the rotated copies of path that exist now.
+func rotatedPrefixes(cfg *Config, path string) []prefixFP {
+	var out []prefixFP
 	for _, cand := range rotatedCandidates(cfg.Rotated, path) {
-		info, err := os.Stat(cand)
-		if err != nil || !info.Mode().IsRegular() || info.ModTime().UnixNano() <= since {
-			continue
-		}
-		if !strings.HasSuffix(cand, ".gz") {
-			t, _, _, err := readPlain(ctx, o, cand, 0)
-			return t, cand, err
-		}
-		f, err := os.Open(cand)
+		r, done, err := openContent(cand)
 		if err != nil {
 			continue
 		}
-		defer f.Close()
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			return socatlog.Tally{}, cand, fmt.Errorf("the rotated %s is not gzip: %v", sanitize.Text(cand, 80), err)
+		fp, n, err := fingerprint(r, fpBytes)
+		done()
+		if err == nil && n > 0 {
+			out = append(out, prefixFP{fp, n})
 		}
-		t, _, err := o.ScanReader(ctx, gz, true)
+	}
+	return out
+}
+
+// readRotatedNew reads whole the first rotated copy of path that is none
+// of seen (by its first bytes, so a copy compressed since, or one socat
+// still writes to, is still recognised): "" when there is none.
+func readRotatedNew(ctx context.Context, cfg *Config, o *socatlog.Options, path string, seen []prefixFP) (socatlog.Tally, string, error) {
+	for _, cand := range rotatedCandidates(cfg.Rotated, path) {
+		r, done, err := openContent(cand)
+		if err != nil {
+			continue
+		}
+		head := make([]byte, fpBytes)
+		n, _ := io.ReadFull(r, head)
+		known := n == 0
+		for _, s := range seen {
+			if s.Len <= n {
+				sum := sha256.Sum256(head[:s.Len])
+				known = known || hex.EncodeToString(sum[:]) == s.FP
+			}
+		}
+		if known {
+			done()
+			continue
+		}
+		t, _, err := o.ScanReader(ctx, io.MultiReader(bytes.NewReader(head[:n]), r), true)
+		done()
 		return t, cand, err
 	}
 	return socatlog.Tally{}, "", nil

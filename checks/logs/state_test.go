@@ -508,3 +508,34 @@ func TestTruncatedAndGrownPast(t *testing.T) {
 		expectErrors(t, run(t, cfg), 0, "the run after")
 	}
 }
+
+// A rotated copy already counted is recognised by its first bytes, not
+// its time: compressed after the run that read it, touched, or still
+// written to by a socat that never reopened its log, it is not counted
+// again.
+func TestRotatedCopyCountedOnce(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "socat.log")
+	appendFile(t, log, "")
+	cfg := baseConfig(t, log)
+	cfg.FirstRun = "start"
+	run(t, cfg)
+	appendFile(t, log, errLines(3, "before"))
+	expectErrors(t, run(t, cfg), 3, "three lines")
+	if err := os.Rename(log, log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, log, "")
+	expectErrors(t, run(t, cfg), 0, "renamed, nothing new")
+	appendFile(t, log+".1", errLines(1, "socat still writes to the renamed file"))
+	now := time.Now().Add(time.Minute)
+	if err := os.Chtimes(log+".1", now, now); err != nil {
+		t.Fatal(err)
+	}
+	expectErrors(t, run(t, cfg), 0, "the renamed file grew and was touched")
+	gzipFile(t, log+".1", log+".1.gz")
+	if err := os.Remove(log + ".1"); err != nil {
+		t.Fatal(err)
+	}
+	expectErrors(t, run(t, cfg), 0, "compressed after the run that read it")
+}
