@@ -66,8 +66,14 @@ type Tally struct {
 
 	// What one reader knows of the PIDs in its own region, so that the
 	// events it keeps stay few: listeners it saw listen (a forking one
-	// logs it after every connection).
+	// logs it after every connection), and the most recent children (a
+	// child that binds or listens on its other address, or fails to, is
+	// no service): a bounded ring, as an EXEC relay's children never log
+	// their end.
 	listening map[int]bool
+	recent    map[int]int // PID -> how many times in the ring
+	ring      []int
+	ringAt    int
 }
 
 func keep(list []string, line []byte, n int) []string {
@@ -260,7 +266,7 @@ func (o *Options) line(b []byte, t *Tally, l *Line) {
 // whatever the log holds.
 func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
 	if t.listening == nil {
-		t.listening = map[int]bool{}
+		t.listening, t.recent, t.ring = map[int]bool{}, map[int]int{}, make([]int, 0, recentChildren)
 	}
 	switch c.Event {
 	case EventForked:
@@ -268,7 +274,21 @@ func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
 			delete(t.listening, c.Child)
 			t.Events = append(t.Events, PIDEvent{Event: EventEnd, PID: c.Child})
 		}
+		if len(t.ring) < recentChildren {
+			t.ring = append(t.ring, c.Child)
+		} else {
+			old := t.ring[t.ringAt]
+			if t.recent[old]--; t.recent[old] <= 0 {
+				delete(t.recent, old)
+			}
+			t.ring[t.ringAt] = c.Child
+			t.ringAt = (t.ringAt + 1) % recentChildren
+		}
+		t.recent[c.Child]++
 	case EventListening, EventBindFailed:
+		if t.recent[pid] > 0 {
+			return // a connection's child binding its other address
+		}
 		if !t.listening[pid] {
 			t.listening[pid] = true
 			t.Events = append(t.Events, PIDEvent{Event: EventListening, PID: pid})
@@ -279,6 +299,9 @@ func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
 			t.Events = append(t.Events, PIDEvent{Event: EventEnd, PID: pid})
 		}
 	case EventExit:
+		if t.recent[pid] > 0 && !t.listening[pid] {
+			return // a connection's child
+		}
 		if !t.listening[pid] && !o.Known[pid] {
 			return // not a listener: a client, or a child forked elsewhere
 		}
@@ -288,6 +311,10 @@ func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
 }
 
 const bufSize = 1 << 20
+
+// recentChildren bounds the children a reader remembers: a child's bind
+// comes right after its fork.
+const recentChildren = 4096
 
 // ErrCanceled is returned when the context ends during a scan; what was
 // counted up to then is in the tally.

@@ -472,3 +472,26 @@ func TestSinceKeepsListeners(t *testing.T) {
 		t.Errorf("exit %d error %d pattern %d old %d", tally.Count[Exit], tally.Count[Error], tally.PatternCrit, tally.Old)
 	}
 }
+
+// A connection's child that binds its other address (bind=, sp=,
+// lowport) and fails, or listens there, is no service: its exit is not a
+// service exit, and it is not remembered as a listener.
+func TestChildBindIsNoService(t *testing.T) {
+	log := strings.Join([]string{
+		"2026/11/26 06:24:48 socat[100] N listening on AF=2 0.0.0.0:8080",
+		"2026/11/26 06:24:49 socat[100] N forked off child process 200",
+		"2026/11/26 06:24:49 socat[200] E bind(6, {AF=2 10.0.0.1:5000}, 16): Address already in use",
+		"2026/11/26 06:24:49 socat[200] N exit(1)",
+		"2026/11/26 06:24:50 socat[100] N forked off child process 201",
+		"2026/11/26 06:24:50 socat[201] N listening on AF=2 127.0.0.1:9000",
+		"2026/11/26 06:24:51 socat[201] N exit(0)",
+		"",
+	}, "\n")
+	listeners := NewListeners(nil)
+	o := &Options{Show: 1}
+	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
+	tally.Resolve(listeners, 1)
+	if tally.Count[Exit] != 0 || listeners.Has(200) || listeners.Has(201) || !listeners.Has(100) {
+		t.Errorf("exits %d, listeners %v", tally.Count[Exit], listeners.List(10))
+	}
+}
