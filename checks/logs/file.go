@@ -231,7 +231,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			// create and compress, the inode even reused) holds only lines
 			// written after it: read it whole. A deadline here counts
 			// nothing and saves nothing: the next run reads it again.
-			rest, where, rerr := readRotatedNew(ctx, cfg, o, path, st.RotatedSeen)
+			rest, where, rerr := readRotatedNew(ctx, cfg, o, path, st.RotatedSeen, f)
 			switch {
 			case errors.Is(rerr, socatlog.ErrCanceled):
 				res.timedOut = fmt.Sprintf("reading the rotated %s: it is read again next time", sanitize.Text(where, 80))
@@ -444,8 +444,12 @@ func rotatedPrefixes(cfg *Config, path string) []prefixFP {
 
 // readRotatedNew reads whole the first rotated copy of path that is none
 // of seen (by its first bytes, so a copy compressed since, or one socat
-// still writes to, is still recognised): "" when there is none.
-func readRotatedNew(ctx context.Context, cfg *Config, o *socatlog.Options, path string, seen []prefixFP) (socatlog.Tally, string, error) {
+// still writes to, is still recognised) and is no copy of the current log
+// (copytruncate between its copy and its truncation): "" when there is
+// none.
+func readRotatedNew(ctx context.Context, cfg *Config, o *socatlog.Options, path string, seen []prefixFP, current io.ReaderAt) (socatlog.Tally, string, error) {
+	cur := make([]byte, fpBytes)
+	curN, _ := current.ReadAt(cur, 0)
 	for _, cand := range rotatedCandidates(cfg.Rotated, path) {
 		r, done, err := openContent(cand)
 		if err != nil {
@@ -453,7 +457,8 @@ func readRotatedNew(ctx context.Context, cfg *Config, o *socatlog.Options, path 
 		}
 		head := make([]byte, fpBytes)
 		n, _ := io.ReadFull(r, head)
-		known := n == 0
+		m := min(n, curN)
+		known := n == 0 || (m > 0 && bytes.Equal(head[:m], cur[:m]))
 		for _, s := range seen {
 			if s.Len <= n {
 				sum := sha256.Sum256(head[:s.Len])

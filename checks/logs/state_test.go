@@ -539,3 +539,23 @@ func TestRotatedCopyCountedOnce(t *testing.T) {
 	}
 	expectErrors(t, run(t, cfg), 0, "compressed after the run that read it")
 }
+
+// copytruncate copies the log, then truncates it: a run between the two,
+// the log empty at the run before, counts the lines once.
+func TestCopytruncateInProgressAfterEmpty(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "socat.log")
+	appendFile(t, log, "")
+	cfg := baseConfig(t, log)
+	run(t, cfg)
+	appendFile(t, log, errLines(3, "x"))
+	data, _ := os.ReadFile(log)
+	if err := os.WriteFile(log+".1", data, 0o644); err != nil { // copied, not yet truncated
+		t.Fatal(err)
+	}
+	expectErrors(t, run(t, cfg), 3, "between the copy and the truncation")
+	if err := os.Truncate(log, 0); err != nil {
+		t.Fatal(err)
+	}
+	expectErrors(t, run(t, cfg), 0, "after the truncation")
+}

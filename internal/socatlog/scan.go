@@ -278,8 +278,10 @@ func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
 			t.ring = append(t.ring, c.Child)
 		} else {
 			old := t.ring[t.ringAt]
-			if t.recent[old]--; t.recent[old] <= 0 {
-				delete(t.recent, old)
+			if t.recent[old] > 1 {
+				t.recent[old]--
+			} else {
+				delete(t.recent, old) // or gone already: it ended
 			}
 			t.ring[t.ringAt] = c.Child
 			t.ringAt = (t.ringAt + 1) % recentChildren
@@ -294,13 +296,18 @@ func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
 			t.Events = append(t.Events, PIDEvent{Event: EventListening, PID: pid})
 		}
 	case EventEnd:
+		if t.recent[pid] > 0 && !t.listening[pid] {
+			delete(t.recent, pid) // the child ended: its PID may serve a listener next
+			return
+		}
 		if t.listening[pid] || o.Known[pid] {
 			delete(t.listening, pid)
 			t.Events = append(t.Events, PIDEvent{Event: EventEnd, PID: pid})
 		}
 	case EventExit:
 		if t.recent[pid] > 0 && !t.listening[pid] {
-			return // a connection's child
+			delete(t.recent, pid) // a connection's child, gone
+			return
 		}
 		if !t.listening[pid] && !o.Known[pid] {
 			return // not a listener: a client, or a child forked elsewhere

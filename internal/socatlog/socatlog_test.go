@@ -485,13 +485,16 @@ func TestChildBindIsNoService(t *testing.T) {
 		"2026/11/26 06:24:50 socat[100] N forked off child process 201",
 		"2026/11/26 06:24:50 socat[201] N listening on AF=2 127.0.0.1:9000",
 		"2026/11/26 06:24:51 socat[201] N exit(0)",
+		// The PID of an ended child comes round again as a new service.
+		"2026/11/26 06:24:52 socat[200] N listening on AF=2 0.0.0.0:8081",
+		"2026/11/26 06:24:53 socat[200] N exit(1)",
 		"",
 	}, "\n")
 	listeners := NewListeners(nil)
 	o := &Options{Show: 1}
 	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
 	tally.Resolve(listeners, 1)
-	if tally.Count[Exit] != 0 || listeners.Has(200) || listeners.Has(201) || !listeners.Has(100) {
+	if tally.Count[Exit] != 1 || listeners.Has(200) || listeners.Has(201) || !listeners.Has(100) {
 		t.Errorf("exits %d, listeners %v", tally.Count[Exit], listeners.List(10))
 	}
 }
