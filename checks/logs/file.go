@@ -246,16 +246,22 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 		}
 		sameFile := st.Dev == dev && st.Ino == ino
 		prefixSame := st.FPLen <= fpLen && prefixMatches(f, st.FPLen, st.FP)
+		// Where the lines marked at the last run still stand unchanged: a
+		// log truncated below its position and written again keeps only
+		// the lines before the cut.
+		intactAt, tailIntact := intactUpTo(f, st.Tail)
+		rewritten := func() {
+			from = intactAt
+			res.notes = append(res.notes, fmt.Sprintf("%s was truncated and written again since the last run: counted from byte %d, after its last line that is unchanged", sanitize.Text(path, 80), from))
+		}
 		switch {
 		case rotatedRead:
 			from = 0
 		case sameFile && size >= st.Offset && prefixSame:
 			from = st.Offset
-			if upTo, newest := intactUpTo(f, st.Tail); len(st.Tail) > 0 && !newest {
-				// Truncated below the position and written past it again.
-				if upTo > 0 {
-					from = upTo
-					res.notes = append(res.notes, fmt.Sprintf("%s was truncated and written again since the last run: counted from byte %d, after its last line that is unchanged", sanitize.Text(path, 80), from))
+			if len(st.Tail) > 0 && !tailIntact {
+				if intactAt > 0 {
+					rewritten()
 				} else {
 					res.warns = append(res.warns, fmt.Sprintf("%s was truncated before its last %d lines and written again since the last run: what was written after the cut and before byte %d is not counted",
 						sanitize.Text(path, 80), len(st.Tail), st.Offset))
@@ -293,11 +299,10 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			case where != "":
 				total.Merge(&rest, o.Show)
 				res.notes = append(res.notes, fmt.Sprintf("%s was rotated: read the rest of %s (%d lines)", sanitize.Text(path, 80), sanitize.Text(where, 80), rest.Lines))
-			case sameFile && intactFrom(f, st.Tail) > 0:
-				// Truncated within its first bytes, but not below its last
-				// lines: they are counted already.
-				from = intactFrom(f, st.Tail)
-				res.notes = append(res.notes, fmt.Sprintf("%s was truncated and written again since the last run: counted from byte %d, after its last line that is unchanged", sanitize.Text(path, 80), from))
+			case sameFile && intactAt > 0:
+				// Truncated within its first bytes, but not below all its
+				// marked lines: those are counted already.
+				rewritten()
 			case sameFile:
 				res.warns = append(res.warns, fmt.Sprintf("%s was truncated and no copy of it is at %s: what was written between the last run and the truncation is not counted (give --rotated)",
 					sanitize.Text(path, 80), sanitize.Text(strings.Join(rotatedCandidates(cfg.Rotated, path), " or "), 120)))

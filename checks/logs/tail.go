@@ -61,11 +61,6 @@ func intactUpTo(f io.ReaderAt, marks []lineMark) (int64, bool) {
 	return 0, false
 }
 
-func intactFrom(f io.ReaderAt, marks []lineMark) int64 {
-	upTo, _ := intactUpTo(f, marks)
-	return upTo
-}
-
 // validTail reports marks as tailMarks makes them: in order, within the
 // last tailBytes before offset, at most tailLines.
 func validTail(marks []lineMark, offset int64) bool {
