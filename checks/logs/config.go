@@ -7,6 +7,7 @@ package logs
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -38,7 +39,10 @@ type Config struct {
 	Warn, Crit                 map[socatlog.Category]threshold.Range
 	CritPatterns, WarnPatterns []*regexp.Regexp
 	IgnorePatterns             []*regexp.Regexp
-	Show                       int
+	// IgnorePeers: connections from these peers, and what their fork
+	// children log, count in no category (--ignore-peer).
+	IgnorePeers []netip.Prefix
+	Show        int
 
 	TimeoutState state.State
 	Workers      int

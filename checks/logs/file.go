@@ -29,9 +29,10 @@ type fileState struct {
 	Size   int64  `json:"size"`
 	// FP is a hash of the file's first FPLen bytes: a file truncated and
 	// written again, or a copy made by copytruncate, is told by it.
-	FP        string `json:"fp"`
-	FPLen     int    `json:"fp_len"`
-	Listeners []int  `json:"listeners,omitempty"`
+	FP    string `json:"fp"`
+	FPLen int    `json:"fp_len"`
+	// The listeners and children known at the end of the last run.
+	socatlog.Memory
 	// EmptySeen: the log was empty when this state was saved, and
 	// RotatedSeen holds the first bytes (hash and length) of each rotated
 	// copy that existed then. A copy not among them holds only lines
@@ -43,8 +44,7 @@ type fileState struct {
 }
 
 const (
-	fpBytes      = 256
-	maxListeners = 1024
+	fpBytes = 256
 	// learnBytes is how much of the end of a log the first run reads to
 	// learn which PIDs are listeners (nothing is counted).
 	learnBytes = 8 << 20
@@ -159,14 +159,13 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 		}
 		defer f.Close()
 		res.lastNew = info.ModTime()
-		t, used, err := o.ScanFile(ctx, f, 0, info.Size(), true)
+		t, used, err := o.ScanFile(ctx, f, 0, info.Size(), true, socatlog.NewTracker(cfg.IgnorePeers, socatlog.Memory{}))
 		if err != nil && !errors.Is(err, socatlog.ErrCanceled) {
 			return nil, errUnknown{fmt.Errorf("cannot read log %s: %v", sanitize.Text(path, 120), err)}
 		}
 		if errors.Is(err, socatlog.ErrCanceled) {
 			res.timedOut = fmt.Sprintf("reading %s: %d of %d bytes read", sanitize.Text(path, 80), used, info.Size())
 		}
-		t.Resolve(socatlog.NewListeners(nil), o.Show)
 		res.tally = t
 		return res, nil
 	}
@@ -190,17 +189,14 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	defer f.Close()
 	size := info.Size()
 	res.lastNew = info.ModTime()
-	listeners := socatlog.NewListeners(st.Listeners)
-	known := *o
-	known.Known = listeners.Set()
-	o = &known
+	tr := socatlog.NewTracker(cfg.IgnorePeers, st.Memory)
 	dev, ino := devIno(info)
 	fp, fpLen, err := fingerprint(io.NewSectionReader(f, 0, size), fpBytes)
 	if err != nil {
 		return nil, errUnknown{fmt.Errorf("cannot read log %s: %v", sanitize.Text(path, 120), err)}
 	}
 	save := func() error {
-		st.Listeners = listeners.List(maxListeners)
+		st.Memory = tr.Memory()
 		if err := lock.Save(&st); err != nil {
 			return stateError(ctx, cfg, err)
 		}
@@ -218,8 +214,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			from = lastNewline(f, size)
 			learnOpts := *o
 			learnOpts.Since = time.Time{}
-			learn, _, _ := learnOpts.ScanFile(ctx, f, max(0, from-learnBytes), from, false)
-			learn.Resolve(listeners, 0)
+			_, _, _ = learnOpts.ScanFile(ctx, f, max(0, from-learnBytes), from, false, tr)
 			res.first = true
 			res.notes = append(res.notes, fmt.Sprintf("first run: position recorded at %d bytes of %s; nothing counted (--first-run start counts what the log holds)", from, sanitize.Text(path, 80)))
 		}
@@ -231,7 +226,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			// create and compress, the inode even reused) holds only lines
 			// written after it: read it whole. A deadline here counts
 			// nothing and saves nothing: the next run reads it again.
-			rest, where, rerr := readRotatedNew(ctx, cfg, o, path, st.RotatedSeen, f)
+			rest, where, rerr := readRotatedNew(ctx, cfg, o, path, st.RotatedSeen, f, tr)
 			switch {
 			case errors.Is(rerr, socatlog.ErrCanceled):
 				res.timedOut = fmt.Sprintf("reading the rotated %s: it is read again next time", sanitize.Text(where, 80))
@@ -271,14 +266,13 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			// Rotated by rename, copied and truncated, truncated, or
 			// replaced: read the rest of the old content first, wherever
 			// it is now, then the current file from its start.
-			rest, where, used, rerr := readRotated(ctx, cfg, o, path, &st, sameFile, !sameFile && prefixSame && size >= st.Offset)
+			rest, where, used, rerr := readRotated(ctx, cfg, o, path, &st, sameFile, !sameFile && prefixSame && size >= st.Offset, tr)
 			switch {
 			case errors.Is(rerr, socatlog.ErrCanceled):
 				// The deadline came while reading the old content: count
 				// what was read, and remember the old file and how far,
 				// so that the next run reads the rest of it first.
 				total.Merge(&rest, o.Show)
-				total.Resolve(listeners, o.Show)
 				res.tally = total
 				res.timedOut = fmt.Sprintf("reading the rotated %s: the rest is read next time", sanitize.Text(where, 80))
 				var skip gzipSkipError
@@ -315,7 +309,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 
 	off := from
 	if !res.first {
-		t, used, err := o.ScanFile(ctx, f, from, size, false)
+		t, used, err := o.ScanFile(ctx, f, from, size, false, tr)
 		total.Merge(&t, o.Show)
 		off = used
 		if err != nil && !errors.Is(err, socatlog.ErrCanceled) {
@@ -325,7 +319,6 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			res.timedOut = fmt.Sprintf("reading %s: stopped at byte %d of %d, the rest is read next time", sanitize.Text(path, 80), used, size)
 		}
 	}
-	total.Resolve(listeners, o.Show)
 	res.tally = total
 	st.Dev, st.Ino, st.Offset, st.Size, st.FP, st.FPLen = dev, ino, off, size, fp, fpLen
 	st.Tail = tailMarks(f, off)
@@ -358,13 +351,13 @@ func rotatedCandidates(pattern, path string) []string {
 // inode with the old beginning), it returns path itself as where, and
 // reads nothing. It returns where it read ("" when nowhere) and how many
 // bytes past the offset it consumed.
-func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path string, st *fileState, sameFile, copyOfSelf bool) (socatlog.Tally, string, int64, error) {
+func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path string, st *fileState, sameFile, copyOfSelf bool, tr *socatlog.Tracker) (socatlog.Tally, string, int64, error) {
 	cands := rotatedCandidates(cfg.Rotated, path)
 	// A file renamed from our inode is the surest sign: look for it first.
 	for _, cand := range cands {
 		if info, err := os.Stat(cand); err == nil && info.Mode().IsRegular() && !strings.HasSuffix(cand, ".gz") {
 			if dev, ino := devIno(info); dev == st.Dev && ino == st.Ino && !sameFile {
-				return readPlain(ctx, o, cand, st.Offset)
+				return readPlain(ctx, o, cand, st.Offset, tr)
 			}
 		}
 	}
@@ -386,11 +379,11 @@ func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path str
 			match := info.Size() >= int64(st.FPLen) && prefixMatches(f, st.FPLen, st.FP) && !(dev == st.Dev && ino == st.Ino && sameFile)
 			f.Close()
 			if match {
-				return readPlain(ctx, o, cand, st.Offset)
+				return readPlain(ctx, o, cand, st.Offset, tr)
 			}
 			continue
 		}
-		t, used, err := readGzip(ctx, o, f, st)
+		t, used, err := readGzip(ctx, o, f, st, tr)
 		f.Close()
 		if err == errNotOurs {
 			continue
@@ -452,7 +445,7 @@ func rotatedPrefixes(cfg *Config, path string) []prefixFP {
 // still writes to, is still recognised) and is no copy of the current log
 // (copytruncate between its copy and its truncation): "" when there is
 // none.
-func readRotatedNew(ctx context.Context, cfg *Config, o *socatlog.Options, path string, seen []prefixFP, current io.ReaderAt) (socatlog.Tally, string, error) {
+func readRotatedNew(ctx context.Context, cfg *Config, o *socatlog.Options, path string, seen []prefixFP, current io.ReaderAt, tr *socatlog.Tracker) (socatlog.Tally, string, error) {
 	cur := make([]byte, fpBytes)
 	curN, _ := current.ReadAt(cur, 0)
 	for _, cand := range rotatedCandidates(cfg.Rotated, path) {
@@ -474,14 +467,14 @@ func readRotatedNew(ctx context.Context, cfg *Config, o *socatlog.Options, path 
 			done()
 			continue
 		}
-		t, _, err := o.ScanReader(ctx, io.MultiReader(bytes.NewReader(head[:n]), r), true)
+		t, _, err := o.ScanReader(ctx, io.MultiReader(bytes.NewReader(head[:n]), r), true, tr)
 		done()
 		return t, cand, err
 	}
 	return socatlog.Tally{}, "", nil
 }
 
-func readPlain(ctx context.Context, o *socatlog.Options, path string, offset int64) (socatlog.Tally, string, int64, error) {
+func readPlain(ctx context.Context, o *socatlog.Options, path string, offset int64, tr *socatlog.Tracker) (socatlog.Tally, string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return socatlog.Tally{}, path, 0, err
@@ -491,13 +484,13 @@ func readPlain(ctx context.Context, o *socatlog.Options, path string, offset int
 	if err != nil {
 		return socatlog.Tally{}, path, 0, err
 	}
-	t, used, err := o.ScanReader(ctx, io.NewSectionReader(f, offset, max(0, info.Size()-offset)), true)
+	t, used, err := o.ScanReader(ctx, io.NewSectionReader(f, offset, max(0, info.Size()-offset)), true, tr)
 	return t, path, used, err
 }
 
 // readGzip reads a compressed rotated log whose first bytes are ours,
 // from the remembered offset (in the uncompressed content).
-func readGzip(ctx context.Context, o *socatlog.Options, f *os.File, st *fileState) (socatlog.Tally, int64, error) {
+func readGzip(ctx context.Context, o *socatlog.Options, f *os.File, st *fileState, tr *socatlog.Tracker) (socatlog.Tally, int64, error) {
 	gz, err := gzip.NewReader(f)
 	if err != nil {
 		return socatlog.Tally{}, 0, errNotOurs
@@ -518,7 +511,7 @@ func readGzip(ctx context.Context, o *socatlog.Options, f *os.File, st *fileStat
 			return socatlog.Tally{}, 0, fmt.Errorf("the rotated %s is shorter than the position remembered: %v", sanitize.Text(f.Name(), 80), err)
 		}
 	}
-	return o.ScanReader(ctx, gz, true)
+	return o.ScanReader(ctx, gz, true, tr)
 }
 
 // gzipSkipError is a deadline met while decompressing a rotated .gz up to
@@ -533,7 +526,7 @@ func (e gzipSkipError) Unwrap() error { return socatlog.ErrCanceled }
 
 // readStdin counts everything on standard input, without state. A
 // stdin that stalls does not hold the run past its deadline.
-func readStdin(ctx context.Context, o *socatlog.Options, r io.Reader) (*sourceResult, error) {
+func readStdin(ctx context.Context, cfg *Config, o *socatlog.Options, r io.Reader) (*sourceResult, error) {
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := io.Copy(pw, r)
@@ -542,14 +535,13 @@ func readStdin(ctx context.Context, o *socatlog.Options, r io.Reader) (*sourceRe
 	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(socatlog.ErrCanceled) })
 	defer stop()
 	res := &sourceResult{name: "stdin"}
-	t, _, err := o.ScanReader(ctx, pr, true)
+	t, _, err := o.ScanReader(ctx, pr, true, socatlog.NewTracker(cfg.IgnorePeers, socatlog.Memory{}))
 	switch {
 	case errors.Is(err, socatlog.ErrCanceled) || ctx.Err() != nil:
 		res.timedOut = fmt.Sprintf("reading standard input: %d lines read", t.Lines)
 	case err != nil:
 		return nil, errUnknown{fmt.Errorf("cannot read standard input: %v", err)}
 	}
-	t.Resolve(socatlog.NewListeners(nil), o.Show)
 	res.tally = t
 	return res, nil
 }

@@ -18,10 +18,10 @@ import (
 
 // journalState is what is remembered of a journal source.
 type journalState struct {
-	Key       string `json:"key"`
-	Cursor    string `json:"cursor"`
-	Micros    int64  `json:"micros"` // realtime of the last record read
-	Listeners []int  `json:"listeners,omitempty"`
+	Key    string `json:"key"`
+	Cursor string `json:"cursor"`
+	Micros int64  `json:"micros"` // realtime of the last record read
+	socatlog.Memory
 }
 
 // journalKey names a journal source: the unit, the file, or both.
@@ -48,7 +48,7 @@ func journalName(cfg *Config) string {
 
 // journalctl runs journalctl with the source's selection and extra
 // arguments, and counts the records it prints.
-func journalctl(ctx context.Context, cfg *Config, o *socatlog.Options, extra ...string) (socatlog.Tally, error) {
+func journalctl(ctx context.Context, cfg *Config, o *socatlog.Options, tr *socatlog.Tracker, extra ...string) (socatlog.Tally, error) {
 	args := []string{"-o", "json", "--no-pager", "-q"}
 	if cfg.JournalFile != "" {
 		args = append(args, "--file", cfg.JournalFile)
@@ -78,7 +78,7 @@ func journalctl(ctx context.Context, cfg *Config, o *socatlog.Options, extra ...
 		}
 		return socatlog.Tally{}, errUnknown{fmt.Errorf("cannot run journalctl: %v", err)}
 	}
-	t, _, scanErr := o.ScanReader(ctx, out, true)
+	t, _, scanErr := o.ScanReader(ctx, out, true, tr)
 	waitErr := cmd.Wait()
 	if ctx.Err() != nil {
 		return t, ctx.Err()
@@ -103,11 +103,10 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 		}
 	}
 	if cfg.NoState {
-		t, err := journalctl(ctx, cfg, o)
+		t, err := journalctl(ctx, cfg, o, socatlog.NewTracker(cfg.IgnorePeers, socatlog.Memory{}))
 		if err != nil {
 			return nil, journalError(ctx, err)
 		}
-		t.Resolve(socatlog.NewListeners(nil), o.Show)
 		res.tally = t
 		res.lastNew = microsTime(t.Micros)
 		return res, nil
@@ -133,10 +132,7 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 	case loadErr != nil:
 		return nil, stateError(ctx, cfg, loadErr)
 	}
-	listeners := socatlog.NewListeners(st.Listeners)
-	known := *o
-	known.Known = listeners.Set()
-	o = &known
+	tr := socatlog.NewTracker(cfg.IgnorePeers, st.Memory)
 	var t socatlog.Tally
 	switch {
 	case fresh && cfg.FirstRun == "end":
@@ -144,32 +140,30 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 		// of the newest; count nothing.
 		learnOpts := *o
 		learnOpts.Since = time.Time{}
-		learn, err := journalctl(ctx, cfg, &learnOpts, "-n", "5000")
+		learn, err := journalctl(ctx, cfg, &learnOpts, tr, "-n", "5000")
 		if err != nil {
 			return nil, journalError(ctx, err)
 		}
-		learn.Resolve(listeners, 0)
 		t.Cursor, t.Micros = learn.Cursor, learn.Micros
 		res.first = true
 		res.notes = append(res.notes, fmt.Sprintf("first run: position recorded in %s; nothing counted (--first-run start counts what it holds)", res.name))
 	case fresh:
-		t, err = journalctl(ctx, cfg, o)
+		t, err = journalctl(ctx, cfg, o, tr)
 	case st.Cursor == "":
-		t, err = journalctl(ctx, cfg, o)
+		t, err = journalctl(ctx, cfg, o, tr)
 	default:
-		t, err = journalctl(ctx, cfg, o, "--after-cursor", st.Cursor)
+		t, err = journalctl(ctx, cfg, o, tr, "--after-cursor", st.Cursor)
 		if err != nil && ctx.Err() == nil && st.Micros > 0 {
 			// The cursor is gone (the journal was rotated or vacuumed):
 			// read from the time of the last record instead.
 			res.notes = append(res.notes, fmt.Sprintf("the cursor of %s is no longer in the journal: read from the time of the last record", res.name))
-			t, err = journalctl(ctx, cfg, o, "--since", "@"+strconv.FormatFloat(float64(st.Micros)/1e6+1e-6, 'f', 6, 64))
+			t, err = journalctl(ctx, cfg, o, tr, "--since", "@"+strconv.FormatFloat(float64(st.Micros)/1e6+1e-6, 'f', 6, 64))
 		}
 	}
 	if err != nil {
 		return nil, journalError(ctx, err)
 	}
 	if !res.first {
-		t.Resolve(listeners, o.Show)
 		res.tally = t
 	}
 	if fresh && t.Cursor == "" {
@@ -179,7 +173,7 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 	if t.Cursor != "" {
 		st.Cursor, st.Micros = t.Cursor, t.Micros
 	}
-	st.Listeners = listeners.List(maxListeners)
+	st.Memory = tr.Memory()
 	if err := lock.Save(&st); err != nil {
 		return nil, stateError(ctx, cfg, err)
 	}

@@ -135,7 +135,7 @@ func Run(ctx context.Context, env check.Env, cfg Config, stdin io.Reader) check.
 		var r *sourceResult
 		var err error
 		if path == "-" {
-			r, err = readStdin(ctx, o, stdin)
+			r, err = readStdin(ctx, &cfg, o, stdin)
 		} else {
 			r, err = readFile(ctx, &cfg, o, path)
 		}
@@ -219,13 +219,13 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []check.R
 		if st == state.OK {
 			continue
 		}
-		problems = append(problems, problem{st: st, text: phrase(c, n), lines: total.Last[c], tag: c.String(), rank: rankOf(c), count: n})
+		problems = append(problems, problem{st: st, text: phrase(c, n), lines: total.Last[c].Lines(), tag: c.String(), rank: rankOf(c), count: n})
 	}
 	if total.PatternCrit > 0 {
-		problems = append(problems, problem{st: state.Critical, text: fmt.Sprintf("%s matching --critical-pattern", lines(total.PatternCrit)), lines: total.LastCrit, tag: "critical-pattern"})
+		problems = append(problems, problem{st: state.Critical, text: fmt.Sprintf("%s matching --critical-pattern", lines(total.PatternCrit)), lines: total.LastCrit.Lines(), tag: "critical-pattern"})
 	}
 	if total.PatternWarn > 0 {
-		problems = append(problems, problem{st: state.Warning, text: fmt.Sprintf("%s matching --warning-pattern", lines(total.PatternWarn)), lines: total.LastWarn, tag: "warning-pattern"})
+		problems = append(problems, problem{st: state.Warning, text: fmt.Sprintf("%s matching --warning-pattern", lines(total.PatternWarn)), lines: total.LastWarn.Lines(), tag: "warning-pattern"})
 	}
 	if cfg.MaxAge > 0 {
 		for _, r := range results {

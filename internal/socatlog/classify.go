@@ -88,6 +88,11 @@ type Class struct {
 	Transferred int64
 	// Child is the PID of an EventForked.
 	Child int
+	// Waited is the child a "waitpid(): child N exited ..." line names:
+	// a backend failure when N ran the program behind EXEC or SYSTEM, one
+	// failed connection when N was a listener's fork child (socat up to
+	// 1.7.3 says this of every failed connection).
+	Waited int
 }
 
 // Classify puts a parsed line into its categories. Exit is not decided
@@ -156,7 +161,8 @@ func Classify(l *Line) Class {
 	case bytes.HasPrefix(m, []byte("SSL_CTX_")), bytes.HasPrefix(m, []byte("SSL_set_cipher_list")),
 		bytes.HasPrefix(m, []byte("parseopts")), bytes.Contains(m, []byte("unknown option")),
 		bytes.HasPrefix(m, []byte("unknown device/address")), bytes.Contains(m, []byte("wrong number of parameters")),
-		bytes.Contains(m, []byte("option not supported")), bytes.Contains(m, []byte("not applicable")):
+		bytes.Contains(m, []byte("option not supported")), bytes.Contains(m, []byte("not applicable")),
+		bytes.HasPrefix(m, []byte("exactly 2 addresses required")), bytes.Contains(m, []byte("empty host name")):
 		c.Set.add(Config)
 	case bytes.HasPrefix(m, []byte("SSL_accept")), bytes.HasPrefix(m, []byte("SSL_connect")):
 		c.Set.add(TLSFailure) // a handshake that failed, a reset during it too
@@ -176,8 +182,29 @@ func Classify(l *Line) Class {
 		bytes.HasPrefix(m, []byte("system(")),
 		bytes.HasPrefix(m, []byte("getaddrinfo(")), bytes.Contains(m, []byte("Name or service not known")):
 		c.Set.add(BackendFailure)
+		if bytes.HasPrefix(m, []byte("waitpid(")) {
+			c.Waited = waitedChild(m)
+		}
 	}
 	return c
+}
+
+// waitedChild reads N of "waitpid(): child N exited with status S".
+func waitedChild(m []byte) int {
+	i := bytes.Index(m, []byte("child "))
+	if i < 0 {
+		return 0
+	}
+	rest := m[i+len("child "):]
+	j := 0
+	for j < len(rest) && isDigit(rest[j]) {
+		j++
+	}
+	if j == 0 || j > 10 {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(rest[:j]))
+	return n
 }
 
 // exitFailed reports whether an exit line is by a signal or a non-zero

@@ -37,9 +37,17 @@ type Line struct {
 	Msg    []byte
 	// Cursor is a journal record's __CURSOR.
 	Cursor string
-	// Text is a journal record's MESSAGE, what to show and match for it
-	// (set even when the message is not socat's).
+	// Text is what to show and match for a line that arrived inside a
+	// record of a collector: a journal record's MESSAGE, the line a
+	// container runtime wrapped (set even when it is not socat's).
 	Text []byte
+	// Partial: a container runtime's fragment of a longer line, to be
+	// joined with the next one (Text holds it).
+	Partial bool
+	// Noise: a record that is known not to be socat's and says nothing
+	// about the source's format (systemd's own records in a unit's
+	// journal): it is not counted as unparsed.
+	Noise bool
 }
 
 // isLevel reports whether c is one of socat's level letters.
@@ -66,11 +74,142 @@ func Parse(b []byte, l *Line) bool {
 	}
 	switch {
 	case isDigit(b[0]) && b[4] == '/':
-		return parseNative(b, l)
+		if parseNative(b, l) {
+			return true
+		}
 	case b[0] == '{':
 		return parseJSON(b, l)
+	case isDigit(b[0]) && b[4] == '-' && parseCRI(b, l):
+		return true
+	default:
+		if parseSyslog(b, l) {
+			return true
+		}
 	}
-	return parseSyslog(b, l)
+	*l = Line{}
+	return findRecord(b, l)
+}
+
+// parseInner reads a line that a collector wrapped (a container
+// runtime's record): socat's own line, or one with a prefix of its own.
+// outer is the collector's timestamp, the line's time when socat's has
+// none.
+func parseInner(b []byte, outer []byte, l *Line) bool {
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		b = b[:len(b)-1]
+	}
+	ok := len(b) >= 10 && isDigit(b[0]) && b[4] == '/' && parseNative(b, l)
+	if !ok {
+		*l = Line{}
+		ok = findRecord(b, l)
+	}
+	if ok && len(l.Stamp) == 0 {
+		l.Stamp = outer
+	}
+	return ok
+}
+
+// isNativeStamp reports whether b starts with "YYYY/MM/DD HH:MM:SS".
+func isNativeStamp(b []byte) bool {
+	if len(b) < 19 {
+		return false
+	}
+	for i, c := range []byte("0000/00/00 00:00:00") {
+		if c == '0' {
+			if !isDigit(b[i]) {
+				return false
+			}
+		} else if b[i] != c {
+			return false
+		}
+	}
+	return true
+}
+
+// isProgByte is a byte of a program name as socat writes it ("socat",
+// "relay-A", "socat1", "sh").
+func isProgByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '-' || c == '_' || c == '.' || c == '@' || c == '+' || c == '/'
+}
+
+// findRecord finds a socat record after whatever a collector put before
+// it: "svc-1  | " (docker compose), an RFC 3339 stamp (docker logs -t,
+// CI), "name.1.id@node | " (docker service logs), the journal's console
+// form "[ 4992.318560] sh[31]: ". The record's own shape is what is
+// recognised: socat's stamp followed by PROG[PID] and a level, or, where
+// the stamp is gone, "PROG[PID] L " or "PROG[PID]: L " with a program
+// name and a level letter after the bracket.
+func findRecord(b []byte, l *Line) bool {
+	for i := 0; i < len(b); {
+		k := bytes.IndexByte(b[i:], '/')
+		if k < 0 {
+			break
+		}
+		k += i
+		i = k + 1
+		p := k - 4
+		if p < 0 || (p > 0 && isDigit(b[p-1])) || !isNativeStamp(b[p:]) {
+			continue
+		}
+		if parseNative(b[p:], l) {
+			return true
+		}
+		*l = Line{}
+	}
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '[')
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + 1
+		start := j
+		for start > 0 && isProgByte(b[start-1]) {
+			start--
+		}
+		if start == j {
+			continue
+		}
+		if progLevel(b[start:], l, false) {
+			l.Format = FormatNative
+			return true
+		}
+		*l = Line{}
+		if progLevel(b[start:], l, true) && len(l.Msg) > 1 && isLevel(l.Msg[0]) && l.Msg[1] == ' ' {
+			l.Format, l.Level, l.Msg = FormatSyslog, l.Msg[0], l.Msg[2:]
+			return true
+		}
+		*l = Line{}
+	}
+	return false
+}
+
+// parseCRI reads a line of the CRI log format (Kubernetes'
+// /var/log/containers/*.log): "TIMESTAMP STREAM P|F LINE". A P line is a
+// fragment of a line longer than the runtime's buffer.
+func parseCRI(b []byte, l *Line) bool {
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 20 || b[10] != 'T' {
+		return false
+	}
+	rest := b[sp+1:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("stdout ")), bytes.HasPrefix(rest, []byte("stderr ")):
+	default:
+		return false
+	}
+	rest = rest[7:]
+	if len(rest) < 2 || (rest[0] != 'P' && rest[0] != 'F') || rest[1] != ' ' {
+		return false
+	}
+	stamp, msg := b[:sp], rest[2:]
+	if rest[0] == 'P' {
+		*l = Line{Partial: true, Text: msg, Stamp: stamp}
+		return false
+	}
+	ok := parseInner(msg, stamp, l)
+	l.Text = msg
+	return ok
 }
 
 // parseNative reads "YYYY/MM/DD HH:MM:SS[.uuuuuu] [HOST ]PROG[PID] L msg".
@@ -107,10 +246,20 @@ func progLevel(b []byte, l *Line, colon bool) bool {
 	for end < len(b) && isDigit(b[end]) {
 		end++
 	}
-	if end == open+1 || end >= len(b) || b[end] != ']' {
+	pidEnd := end
+	if end > open+1 && end < len(b) && b[end] == '.' {
+		// socat 2.0 writes PROG[PID.TID].
+		tid := end + 1
+		for end = tid; end < len(b) && isDigit(b[end]); end++ {
+		}
+		if end == tid {
+			return false
+		}
+	}
+	if pidEnd == open+1 || pidEnd-open > 11 || end >= len(b) || b[end] != ']' {
 		return false
 	}
-	pid, err := strconv.Atoi(string(b[open+1 : end]))
+	pid, err := strconv.Atoi(string(b[open+1 : pidEnd]))
 	if err != nil {
 		return false
 	}
@@ -198,12 +347,24 @@ func parseSyslog(b []byte, l *Line) bool {
 		}
 		return true
 	}
-	if len(msg) < 2 || !isLevel(msg[0]) || msg[1] != ' ' {
-		return false
+	if len(msg) >= 2 && isLevel(msg[0]) && msg[1] == ' ' {
+		*l = outer
+		l.Format, l.Stamp, l.Level, l.Msg = FormatSyslog, stamp, msg[0], msg[2:]
+		return true
 	}
-	*l = outer
-	l.Format, l.Stamp, l.Level, l.Msg = FormatSyslog, stamp, msg[0], msg[2:]
-	return true
+	// A socat line without its stamp, or behind a prefix of its own,
+	// inside the record ("host socat[2051]: socat[2051] W ...").
+	*l = Line{}
+	if findRecord(msg, l) {
+		if len(l.Stamp) == 0 {
+			l.Stamp = stamp
+		}
+		if l.Host == nil {
+			l.Host = outer.Host
+		}
+		return true
+	}
+	return false
 }
 
 // parse5424 reads an RFC 5424 record after "<PRI>1 ": TIMESTAMP HOSTNAME
@@ -270,7 +431,8 @@ func isMonth(b []byte) bool {
 }
 
 // journalRecord is the part of a `journalctl -o json` record we read.
-// MESSAGE is a string, or an array of bytes when it is not UTF-8.
+// MESSAGE is a string, or an array of bytes when it is not UTF-8. Log,
+// Stream and Time are Docker's json-file record instead.
 type journalRecord struct {
 	Message  json.RawMessage `json:"MESSAGE"`
 	PID      string          `json:"_PID"`
@@ -278,14 +440,31 @@ type journalRecord struct {
 	Host     string          `json:"_HOSTNAME"`
 	Realtime string          `json:"__REALTIME_TIMESTAMP"`
 	Cursor   string          `json:"__CURSOR"`
+	Log      *string         `json:"log"`
+	Time     string          `json:"time"`
 }
 
-// ParseJournal decodes one journal JSON record and parses its message.
-// It returns the record's cursor even when the message is not socat's.
+// parseJSON decodes one journal JSON record, or one record of Docker's
+// json-file log driver, and parses its message. It returns a journal
+// record's cursor even when the message is not socat's.
 func parseJSON(b []byte, l *Line) bool {
 	var r journalRecord
 	if err := json.Unmarshal(b, &r); err != nil {
 		return false
+	}
+	if r.Log != nil && r.Message == nil {
+		// Docker: {"log":"LINE\n","stream":"stderr","time":"..."}; a line
+		// longer than 16 KiB is split into records without the newline.
+		msg := []byte(*r.Log)
+		if len(msg) > 0 && msg[len(msg)-1] == '\n' {
+			msg = msg[:len(msg)-1]
+		} else {
+			*l = Line{Partial: true, Text: msg, Stamp: []byte(r.Time)}
+			return false
+		}
+		ok := parseInner(msg, []byte(r.Time), l)
+		l.Text = msg
+		return ok
 	}
 	msg := journalMessage(r.Message)
 	micros, _ := strconv.ParseInt(r.Realtime, 10, 64)
@@ -295,13 +474,23 @@ func parseJSON(b []byte, l *Line) bool {
 		return true
 	}
 	*l = Line{Micros: micros, Cursor: cursor, Text: msg}
-	if len(msg) < 2 || !isLevel(msg[0]) || msg[1] != ' ' {
-		return false
+	if len(msg) >= 2 && isLevel(msg[0]) && msg[1] == ' ' {
+		l.Format, l.Level, l.Msg = FormatJournal, msg[0], msg[2:]
+		l.Prog, l.Host = []byte(r.Ident), []byte(r.Host)
+		l.PID, _ = strconv.Atoi(r.PID)
+		return true
 	}
-	l.Format, l.Level, l.Msg = FormatJournal, msg[0], msg[2:]
-	l.Prog, l.Host = []byte(r.Ident), []byte(r.Host)
-	l.PID, _ = strconv.Atoi(r.PID)
-	return true
+	// A socat line without its stamp or behind a prefix (socat started by
+	// a script that adds one).
+	var in Line
+	if findRecord(msg, &in) {
+		in.Format, in.Micros, in.Cursor, in.Text = FormatJournal, micros, cursor, msg
+		*l = in
+		return true
+	}
+	// systemd's own records about the unit say nothing of its format.
+	l.Noise = r.Ident == "systemd" || r.PID == "1"
+	return false
 }
 
 // JournalCursor returns the cursor and realtime of a journal JSON record,

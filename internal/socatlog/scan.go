@@ -5,10 +5,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/netip"
 	"regexp"
-	"sort"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Options say how lines are counted.
@@ -26,174 +27,197 @@ type Options struct {
 	// MaxLine bounds one line; a longer one is cut: counted, skipped,
 	// never held whole.
 	MaxLine int
-	// Workers is how many goroutines read one file's new region.
+	// Workers is how many goroutines parse one source's lines.
 	Workers int
-	// Known are the listening PIDs known before the scan (read only).
-	Known map[int]bool
 }
 
 // Kept text of a line shown in the output is bounded too.
 const keepBytes = 400
-
-// PIDEvent is an event that needs the order of lines: listeners and
-// their exits.
-type PIDEvent struct {
-	Event Event
-	PID   int
-	Line  string // for an exit: the line, to show
-}
 
 // Tally is what a run counted.
 type Tally struct {
 	Count       [NumCategories]int64
 	Lines       int64 // lines read (cut ones included)
 	Bytes       int64
+	Socat       int64 // lines recognised as socat's
 	Unparsed    int64 // lines that are not socat's
 	Cut         int64 // lines over MaxLine
-	Ignored     int64
+	Ignored     int64 // lines matching --ignore-pattern
+	Peer        int64 // lines of connections from ignored peers
+	Untied      int64 // counted lines that no listener or known child wrote
 	Old         int64 // socat lines before --since
 	Transferred int64
 	PatternCrit int64
 	PatternWarn int64
-	// Last holds the last Show lines of each category, oldest first;
-	// LastCrit/LastWarn those of the user's patterns.
-	Last               [NumCategories][]string
-	LastCrit, LastWarn []string
-	Events             []PIDEvent
+	// Last holds the last Show lines of each category; LastCrit/LastWarn
+	// those of the user's patterns.
+	Last               [NumCategories]Recent
+	LastCrit, LastWarn Recent
 	// Cursor and Micros of the last journal record read.
 	Cursor string
 	Micros int64
-
-	// What one reader knows of the PIDs in its own region, so that the
-	// events it keeps stay few: listeners it saw listen (a forking one
-	// logs it after every connection), and the most recent children (a
-	// child that binds or listens on its other address, or fails to, is
-	// no service): a bounded ring, as an EXEC relay's children never log
-	// their end.
-	listening map[int]bool
-	recent    map[int]int // PID -> how many times in the ring
-	ring      []int
-	ringAt    int
 }
 
-func keep(list []string, line []byte, n int) []string {
+// Recent keeps the last lines it is given, each cut to keepBytes, in
+// buffers it reuses: a log of a million errors allocates nothing per line.
+type Recent struct {
+	lines [][]byte
+	next  int // the oldest, once full
+}
+
+// add keeps line, forgetting the oldest beyond n.
+func (r *Recent) add(line []byte, n int) {
 	if n <= 0 {
-		return list
+		return
 	}
 	if len(line) > keepBytes {
 		line = line[:keepBytes]
 	}
-	if len(list) == n {
-		copy(list, list[1:])
-		list = list[:n-1]
+	if len(r.lines) < n {
+		r.lines = append(r.lines, append(make([]byte, 0, keepBytes), line...))
+		return
 	}
-	return append(list, string(line))
+	r.lines[r.next] = append(r.lines[r.next][:0], line...)
+	r.next = (r.next + 1) % len(r.lines)
+}
+
+// Lines returns the lines kept, oldest first.
+func (r *Recent) Lines() []string {
+	out := make([]string, len(r.lines))
+	for i := range r.lines {
+		out[i] = string(r.lines[(r.next+i)%len(r.lines)])
+	}
+	return out
+}
+
+func (r *Recent) merge(u *Recent, n int) {
+	for _, l := range u.Lines() {
+		r.add([]byte(l), n)
+	}
 }
 
 // Merge adds u, which was read after t.
 func (t *Tally) Merge(u *Tally, show int) {
 	for i := range t.Count {
 		t.Count[i] += u.Count[i]
-		for _, l := range u.Last[i] {
-			t.Last[i] = keep(t.Last[i], []byte(l), show)
-		}
+		t.Last[i].merge(&u.Last[i], show)
 	}
 	t.Lines += u.Lines
 	t.Bytes += u.Bytes
+	t.Socat += u.Socat
 	t.Unparsed += u.Unparsed
 	t.Cut += u.Cut
 	t.Ignored += u.Ignored
+	t.Peer += u.Peer
+	t.Untied += u.Untied
 	t.Old += u.Old
 	t.Transferred += u.Transferred
 	t.PatternCrit += u.PatternCrit
 	t.PatternWarn += u.PatternWarn
-	for _, l := range u.LastCrit {
-		t.LastCrit = keep(t.LastCrit, []byte(l), show)
-	}
-	for _, l := range u.LastWarn {
-		t.LastWarn = keep(t.LastWarn, []byte(l), show)
-	}
-	t.Events = append(t.Events, u.Events...)
+	t.LastCrit.merge(&u.LastCrit, show)
+	t.LastWarn.merge(&u.LastWarn, show)
 	if u.Cursor != "" {
 		t.Cursor, t.Micros = u.Cursor, u.Micros
 	}
 }
 
-// Listeners are the PIDs known to listen, oldest first, so that the
-// most recent survive when the list is bounded.
-type Listeners struct {
-	seq uint64
-	m   map[int]uint64
+// rec is what one line leaves for the Tracker, which settles in log order
+// what depends on the lines before it. Lines that need nothing of it
+// leave no rec.
+type rec struct {
+	xfer   int64
+	off, n uint32 // the text to show: in the chunk's buf, or its side
+	pid    int32
+	child  int32 // of EventForked
+	waited int32 // of a waitpid() line
+	set    Set
+	event  Event
+	flags  uint8
 }
 
-// NewListeners starts from a remembered list, oldest first.
-func NewListeners(pids []int) *Listeners {
-	l := &Listeners{m: map[int]uint64{}}
-	for _, p := range pids {
-		l.Add(p)
+const (
+	recSocat uint8 = 1 << iota
+	recInWindow
+	recPatCrit
+	recPatWarn
+	recAccept
+	recRefused
+	recPeerIgnored
+	recSide // the text is in the chunk's side buffer (a collector's record)
+)
+
+// pid32 keeps a PID in a rec; a number beyond any PID a system hands out
+// stays one that no real PID equals.
+func pid32(p int) int32 {
+	if p < 0 || p > 1<<31-1 {
+		return 1<<31 - 1
 	}
-	return l
+	return int32(p)
 }
 
-// Add marks pid as a listener, as the most recent.
-func (l *Listeners) Add(pid int) { l.seq++; l.m[pid] = l.seq }
-
-// Has reports whether pid listens.
-func (l *Listeners) Has(pid int) bool { _, ok := l.m[pid]; return ok }
-
-// Remove forgets pid.
-func (l *Listeners) Remove(pid int) { delete(l.m, pid) }
-
-// Set is a snapshot for Options.Known.
-func (l *Listeners) Set() map[int]bool {
-	out := make(map[int]bool, len(l.m))
-	for p := range l.m {
-		out[p] = true
-	}
-	return out
+// chunk is a run of complete lines, parsed by a worker and then applied
+// in order.
+type chunk struct {
+	buf   []byte
+	lines []byte // buf[:n], complete lines
+	last  []byte // an unterminated last line (final read only)
+	cut   int64  // lines over MaxLine that ended in this chunk
+	part  Tally  // the counts that need no order
+	recs  []rec
+	side  []byte // texts of recs that are not in buf
+	done  chan struct{}
 }
 
-// List returns at most n PIDs, the most recent, oldest first.
-func (l *Listeners) List(n int) []int {
-	out := make([]int, 0, len(l.m))
-	for p := range l.m {
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return l.m[out[i]] < l.m[out[j]] })
-	if len(out) > n {
-		out = out[len(out)-n:]
-	}
-	return out
+// worker parses lines into part and recs. pending holds a container
+// runtime's fragments of a long line until its last one.
+type worker struct {
+	o       *Options
+	peers   []netip.Prefix
+	l       Line
+	pending []byte
 }
 
-// Resolve applies the PID events in order to the listeners known before
-// (and updates them): an exit counts only for a listener, once.
-func (t *Tally) Resolve(listeners *Listeners, show int) {
-	for _, e := range t.Events {
-		switch e.Event {
-		case EventListening, EventBindFailed:
-			listeners.Add(e.PID)
-		case EventEnd:
-			listeners.Remove(e.PID)
-		case EventExit:
-			if listeners.Has(e.PID) {
-				t.Count[Exit]++
-				t.Last[Exit] = keep(t.Last[Exit], []byte(e.Line), show)
-				listeners.Remove(e.PID)
-			}
-		}
+func (w *worker) chunk(c *chunk) {
+	c.part = Tally{}
+	c.recs = c.recs[:0]
+	c.side = c.side[:0]
+	c.part.Lines += c.cut
+	c.part.Cut += c.cut
+	b := c.lines
+	for len(b) > 0 {
+		nl := bytes.IndexByte(b, '\n')
+		w.line(b[:nl], c)
+		b = b[nl+1:]
 	}
-	t.Events = nil
+	if c.last != nil {
+		w.line(c.last, c)
+	}
+	w.pending = w.pending[:0] // a fragment never ends across chunks
 }
 
-// line counts one line (without its newline).
-func (o *Options) line(b []byte, t *Tally, l *Line) {
-	t.Lines++
+// line reads one line (without its newline).
+func (w *worker) line(b []byte, c *chunk) {
+	o, t, l := w.o, &c.part, &w.l
 	ok := Parse(b, l)
+	if l.Partial {
+		if len(w.pending)+len(l.Text) <= max(o.MaxLine, 1) {
+			w.pending = append(w.pending, l.Text...)
+		}
+		return // the line is counted with its last fragment
+	}
+	if len(w.pending) > 0 && l.Text != nil {
+		joined := append(append([]byte(nil), w.pending...), l.Text...)
+		stamp := l.Stamp
+		*l = Line{}
+		ok = parseInner(joined, stamp, l)
+		l.Text = joined
+		w.pending = w.pending[:0]
+	}
+	t.Lines++
 	if l.Cursor != "" {
 		t.Cursor, t.Micros = l.Cursor, l.Micros
 	}
-	// A journal record is shown and matched by its message.
+	// A line a collector wrapped is shown and matched by what it wrapped.
 	text := b
 	if l.Text != nil {
 		text = l.Text
@@ -211,336 +235,335 @@ func (o *Options) line(b []byte, t *Tally, l *Line) {
 		ts, tok := l.Time(o.Loc, o.Now)
 		inWindow = ok && tok && !ts.Before(o.Since)
 	}
+	var flags uint8
 	if inWindow {
+		flags |= recInWindow
 		for _, re := range o.Critical {
 			if re.Match(text) {
-				t.PatternCrit++
-				t.LastCrit = keep(t.LastCrit, text, o.Show)
+				flags |= recPatCrit
 				break
 			}
 		}
 		for _, re := range o.Warning {
 			if re.Match(text) {
-				t.PatternWarn++
-				t.LastWarn = keep(t.LastWarn, text, o.Show)
+				flags |= recPatWarn
 				break
 			}
 		}
 	}
 	if !ok {
-		if len(bytes.TrimSpace(text)) > 0 {
+		if !l.Noise && len(bytes.TrimSpace(text)) > 0 {
 			t.Unparsed++
 		}
+		if flags&(recPatCrit|recPatWarn) != 0 {
+			c.add(rec{flags: flags}, text)
+		}
 		return
 	}
-	c := Classify(l)
-	if c.Event != EventNone {
-		if !inWindow && c.Event == EventExit {
-			c.Event = EventEnd // an old exit ends the listener, uncounted
-		}
-		o.event(t, c, l.PID, text)
-	}
+	t.Socat++
+	flags |= recSocat
+	cl := Classify(l)
 	if !inWindow {
 		t.Old++
-		return
+		if cl.Event == EventExit {
+			cl.Event = EventEnd // an old exit ends the listener, uncounted
+		}
 	}
-	if c.Set != 0 {
-		for cat := Category(0); cat < NumCategories; cat++ {
-			if c.Set.Has(cat) {
-				t.Count[cat]++
-				t.Last[cat] = keep(t.Last[cat], text, o.Show)
+	if len(w.peers) > 0 {
+		if peer, kind := peerOf(l.Msg); kind != 0 {
+			flags |= kind
+			if ignoredPeer(w.peers, peer) {
+				flags |= recPeerIgnored
 			}
 		}
+	} else if cl.Set == 0 && cl.Event == EventNone && cl.Transferred == 0 && cl.Waited == 0 && flags&(recPatCrit|recPatWarn) == 0 {
+		return // nothing of it depends on the lines before
 	}
-	t.Transferred += c.Transferred
+	c.add(rec{pid: pid32(l.PID), child: pid32(cl.Child), waited: pid32(cl.Waited), xfer: cl.Transferred,
+		set: cl.Set, event: cl.Event, flags: flags}, text)
 }
 
-// event keeps what the listener/exit bookkeeping needs, and no more: a
-// repeated "listening on" of a known listener, a child's fork and end, and
-// the exit of a PID that is not known to listen are settled here; only a
-// listener's first sighting, its end, and the exits of PIDs that listen
-// (known before this reader's region, or seen in it) are kept, in order.
-// A fork whose child has the PID of a listener (one that died without a
-// word, and whose PID came round again) ends that listener. The events
-// stay as few as the listeners, and nothing is kept per connection,
-// whatever the log holds.
-func (o *Options) event(t *Tally, c Class, pid int, text []byte) {
-	if t.listening == nil {
-		t.listening, t.recent, t.ring = map[int]bool{}, map[int]int{}, make([]int, 0, recentChildren)
+// add keeps r, with text: where it lies in buf, or copied to the side.
+func (c *chunk) add(r rec, text []byte) {
+	text = text[:min(len(text), keepBytes)]
+	if off, ok := within(c.buf, text); ok {
+		r.off, r.n = uint32(off), uint32(len(text))
+	} else {
+		r.flags |= recSide
+		r.off, r.n = uint32(len(c.side)), uint32(len(text))
+		c.side = append(c.side, text...)
 	}
-	switch c.Event {
-	case EventForked:
-		if t.listening[c.Child] || o.Known[c.Child] {
-			delete(t.listening, c.Child)
-			t.Events = append(t.Events, PIDEvent{Event: EventEnd, PID: c.Child})
+	c.recs = append(c.recs, r)
+}
+
+// text is what r shows.
+func (c *chunk) text(r *rec) []byte {
+	if r.flags&recSide != 0 {
+		return c.side[r.off : r.off+r.n]
+	}
+	return c.buf[r.off : r.off+r.n]
+}
+
+// within reports where sub lies inside buf, if it does.
+func within(buf, sub []byte) (int, bool) {
+	if len(sub) == 0 || len(buf) == 0 {
+		return 0, len(sub) == 0
+	}
+	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	s0 := uintptr(unsafe.Pointer(unsafe.SliceData(sub)))
+	if s0 < b0 || s0+uintptr(len(sub)) > b0+uintptr(len(buf)) {
+		return 0, false
+	}
+	return int(s0 - b0), true
+}
+
+// peerOf reads the peer of "accepting connection from AF=2 ADDR:PORT on
+// ..." and "refusing connection from AF=2 ADDR:PORT due to ...".
+func peerOf(m []byte) (netip.Addr, uint8) {
+	var kind uint8
+	var rest []byte
+	switch {
+	case bytes.HasPrefix(m, []byte("accepting connection from ")):
+		kind, rest = recAccept, m[len("accepting connection from "):]
+	case bytes.HasPrefix(m, []byte("accepting UDP connection from ")):
+		kind, rest = recAccept, m[len("accepting UDP connection from "):]
+	case bytes.HasPrefix(m, []byte("refusing connection from ")):
+		kind, rest = recRefused, m[len("refusing connection from "):]
+	default:
+		return netip.Addr{}, 0
+	}
+	// "AF=2 127.0.0.1:51186", "AF=10 [::1]:443" or socat's long IPv6
+	// form "[0000:...:0001]:443".
+	if sp := bytes.IndexByte(rest, ' '); sp >= 0 && bytes.HasPrefix(rest, []byte("AF=")) {
+		rest = rest[sp+1:]
+	}
+	if sp := bytes.IndexByte(rest, ' '); sp >= 0 {
+		rest = rest[:sp]
+	}
+	var host []byte
+	if len(rest) > 0 && rest[0] == '[' {
+		end := bytes.IndexByte(rest, ']')
+		if end < 0 {
+			return netip.Addr{}, kind
 		}
-		if len(t.ring) < recentChildren {
-			t.ring = append(t.ring, c.Child)
-		} else {
-			old := t.ring[t.ringAt]
-			if t.recent[old] > 1 {
-				t.recent[old]--
-			} else {
-				delete(t.recent, old) // or gone already: it ended
-			}
-			t.ring[t.ringAt] = c.Child
-			t.ringAt = (t.ringAt + 1) % recentChildren
+		host = rest[1:end]
+	} else if colon := bytes.LastIndexByte(rest, ':'); colon > 0 {
+		host = rest[:colon]
+	} else {
+		host = rest
+	}
+	a, err := netip.ParseAddr(string(host))
+	if err != nil {
+		return netip.Addr{}, kind
+	}
+	return a, kind
+}
+
+func ignoredPeer(peers []netip.Prefix, a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range peers {
+		if p.Contains(a) {
+			return true
 		}
-		t.recent[c.Child]++
-	case EventListening, EventBindFailed:
-		if t.recent[pid] > 0 {
-			return // a connection's child binding its other address
-		}
-		if !t.listening[pid] {
-			t.listening[pid] = true
-			t.Events = append(t.Events, PIDEvent{Event: EventListening, PID: pid})
-		}
-	case EventEnd:
-		if t.recent[pid] > 0 && !t.listening[pid] {
-			delete(t.recent, pid) // the child ended: its PID may serve a listener next
-			return
-		}
-		if t.listening[pid] || o.Known[pid] {
-			delete(t.listening, pid)
-			t.Events = append(t.Events, PIDEvent{Event: EventEnd, PID: pid})
-		}
-	case EventExit:
-		if t.recent[pid] > 0 && !t.listening[pid] {
-			delete(t.recent, pid) // a connection's child, gone
-			return
-		}
-		if !t.listening[pid] && !o.Known[pid] {
-			return // not a listener: a client, or a child forked elsewhere
-		}
-		delete(t.listening, pid)
-		t.Events = append(t.Events, PIDEvent{Event: EventExit, PID: pid, Line: string(text[:min(len(text), keepBytes)])})
+	}
+	return false
+}
+
+// apply adds a parsed chunk to t, in order.
+func (c *chunk) apply(t *Tally, tr *Tracker, show int) {
+	p := &c.part
+	t.Lines += p.Lines
+	t.Socat += p.Socat
+	t.Unparsed += p.Unparsed
+	t.Cut += p.Cut
+	t.Ignored += p.Ignored
+	t.Old += p.Old
+	if p.Cursor != "" {
+		t.Cursor, t.Micros = p.Cursor, p.Micros
+	}
+	for i := range c.recs {
+		tr.apply(t, &c.recs[i], c.text(&c.recs[i]), show)
 	}
 }
 
-const bufSize = 1 << 20
-
-// recentChildren bounds the children a reader remembers: a child's bind
-// comes right after its fork.
-const recentChildren = 4096
+const bufSize = 512 << 10
 
 // ErrCanceled is returned when the context ends during a scan; what was
 // counted up to then is in the tally.
 var ErrCanceled = errors.New("the deadline ended the scan")
 
-// ScanReader counts the complete lines of r. It returns how many bytes
-// it consumed: up to the end of the last complete line, so that a line
-// still being written is read whole next time. A line over MaxLine is cut:
-// counted once when its newline arrives, never held in memory; until then
-// it is not consumed (the next run reads past it again). With final, a
-// last line without newline is counted too.
-func (o *Options) ScanReader(ctx context.Context, r io.Reader, final bool) (Tally, int64, error) {
-	var t Tally
-	var l Line
-	maxLine := o.MaxLine
-	if maxLine <= 0 {
-		maxLine = 64 << 10
-	}
-	buf := make([]byte, max(bufSize, maxLine+1))
-	var base, committed int64 // reader offsets: of buf[0], after the last line handled
-	n := 0                    // valid bytes in buf
-	skipping := false         // inside a cut line: drop bytes up to its newline
-	for {
-		if ctx.Err() != nil {
-			t.Bytes = committed
-			return t, committed, ErrCanceled
-		}
-		m, err := r.Read(buf[n:])
-		n += m
-		start := 0
-		for {
-			nl := bytes.IndexByte(buf[start:n], '\n')
-			if nl < 0 {
-				break
-			}
-			if skipping {
-				skipping = false
-				t.Lines++
-				t.Cut++
-			} else {
-				o.line(buf[start:start+nl], &t, &l)
-			}
-			start += nl + 1
-			committed = base + int64(start)
-		}
-		if !skipping && n-start > maxLine {
-			skipping = true
-		}
-		if skipping {
-			base += int64(n) // the cut line's bytes go; its start stays committed
-			n = 0
-		} else {
-			copy(buf, buf[start:n])
-			base += int64(start)
-			n -= start
-		}
-		if err == io.EOF {
-			if final {
-				switch {
-				case skipping:
-					t.Lines++
-					t.Cut++
-					committed = base
-				case n > 0:
-					o.line(buf[:n], &t, &l)
-					committed = base + int64(n)
-				}
-			}
-			t.Bytes = committed
-			return t, committed, nil
-		}
-		if err != nil {
-			t.Bytes = committed
-			return t, committed, err
-		}
-	}
+// ScanReader counts the complete lines of r, applying them to tr in
+// order. It returns how many bytes it consumed: up to the end of the
+// last complete line, so that a line still being written is read whole
+// next time. A line over MaxLine is cut: counted once when its newline
+// arrives, never held in memory; until then it is not consumed (the next
+// run reads past it again). With final, a last line without newline is
+// counted too. Memory is bounded whatever r holds: a few blocks of
+// bufSize, and what tr keeps.
+func (o *Options) ScanReader(ctx context.Context, r io.Reader, final bool, tr *Tracker) (Tally, int64, error) {
+	return o.scan(ctx, r, final, tr, 1)
 }
 
-// ScanFile counts the lines of f from start to end with o.Workers
-// readers in parallel, each on a region that begins after a newline. It
-// returns the merged tally (events in file order) and the offset after
-// the last consumed byte. With final, a last line without newline is
-// counted too.
-//
-// A reader must know which PIDs listen before its region starts, or it
-// cannot tell a listener's exit from a client's: a quick pass over the
-// earlier regions finds their "listening on" lines first (a memory
-// search, far cheaper than parsing every line).
-func (o *Options) ScanFile(ctx context.Context, f io.ReaderAt, start, end int64, final bool) (Tally, int64, error) {
+// ScanFile counts the lines of f from start to end as ScanReader does,
+// with o.Workers goroutines parsing blocks of lines while one applies
+// them in order. It returns the offset after the last consumed byte.
+func (o *Options) ScanFile(ctx context.Context, f io.ReaderAt, start, end int64, final bool, tr *Tracker) (Tally, int64, error) {
 	workers := max(1, o.Workers)
 	if end-start < 8<<20 {
 		workers = 1 // not worth a goroutine
 	}
-	bounds := []int64{start}
-	for i := 1; i < workers; i++ {
-		b, err := nextLine(f, start+(end-start)*int64(i)/int64(workers), end)
-		if err != nil {
-			return Tally{}, start, err
-		}
-		if b > bounds[len(bounds)-1] && b < end {
-			bounds = append(bounds, b)
-		}
-	}
-	bounds = append(bounds, end)
-	parts := len(bounds) - 1
+	t, used, err := o.scan(ctx, io.NewSectionReader(f, start, end-start), final, tr, workers)
+	return t, start + used, err
+}
 
-	// Listeners per region but the last, found in parallel.
-	found := make([]map[int]bool, parts)
-	var wg sync.WaitGroup
-	for i := 0; i < parts-1; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			found[i] = listenersIn(io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i]))
-		}()
+func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker, workers int) (Tally, int64, error) {
+	if tr == nil {
+		tr = NewTracker(nil, Memory{})
 	}
-	wg.Wait()
-	opts := make([]Options, parts)
-	known := map[int]bool{}
-	for p := range o.Known {
-		known[p] = true
+	maxLine := o.MaxLine
+	if maxLine <= 0 {
+		maxLine = 64 << 10
 	}
-	for i := range opts {
-		opts[i] = *o
-		opts[i].Known = known
-		if i < parts-1 && len(found[i]) > 0 {
-			next := make(map[int]bool, len(known)+len(found[i]))
-			for p := range known {
-				next[p] = true
-			}
-			for p := range found[i] {
-				next[p] = true
-			}
-			known = next
-		}
-	}
-
-	tallies := make([]Tally, parts)
-	used := make([]int64, parts)
-	errs := make([]error, parts)
-	for i := range tallies {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			last := i == parts-1
-			tallies[i], used[i], errs[i] = opts[i].ScanReader(ctx, io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i]), !last || final)
-		}()
-	}
-	wg.Wait()
+	oo := *o
+	oo.MaxLine = maxLine
+	size := max(bufSize, maxLine+1)
 	var t Tally
-	off := start
-	for i := range tallies {
-		t.Merge(&tallies[i], o.Show)
-		off = bounds[i] + used[i]
-		if errs[i] != nil {
-			return t, off, errs[i]
+
+	// Chunks go round: read, parsed by a worker, applied, reused. Their
+	// number bounds the memory.
+	nchunks := max(2, 2*workers)
+	free := make(chan *chunk, nchunks)
+	for range nchunks {
+		free <- &chunk{buf: make([]byte, size), done: make(chan struct{}, 1)}
+	}
+	var process func(c *chunk)
+	var finish func()
+	if workers == 1 {
+		w := &worker{o: &oo, peers: tr.ignore}
+		process = func(c *chunk) {
+			w.chunk(c)
+			c.apply(&t, tr, o.Show)
+			free <- c
+		}
+		finish = func() {}
+	} else {
+		work := make(chan *chunk, nchunks)
+		order := make(chan *chunk, nchunks)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w := &worker{o: &oo, peers: tr.ignore}
+				for c := range work {
+					w.chunk(c)
+					c.done <- struct{}{}
+				}
+			}()
+		}
+		applied := make(chan struct{})
+		go func() {
+			defer close(applied)
+			for c := range order {
+				<-c.done
+				c.apply(&t, tr, o.Show)
+				free <- c
+			}
+		}()
+		process = func(c *chunk) {
+			order <- c
+			work <- c
+		}
+		finish = func() {
+			close(work)
+			close(order)
+			<-applied
+			wg.Wait()
 		}
 	}
-	return t, off, nil
+
+	committed, err := o.produce(ctx, r, final, maxLine, free, process)
+	finish()
+	t.Bytes = committed
+	return t, committed, err
 }
 
-// listenersIn returns the PIDs that log "listening on" (or fail to bind)
-// in r. It searches for the words, and parses only the lines that hold
-// them.
-func listenersIn(r io.Reader) map[int]bool {
-	found := map[int]bool{}
-	buf := make([]byte, bufSize)
-	n := 0
-	var l Line
-	markers := [][]byte{[]byte("listening on "), []byte("bind("), []byte("\" exists")}
+// produce reads r into chunks of complete lines and hands each to
+// process, in order. It returns the offset after the last line handed.
+func (o *Options) produce(ctx context.Context, r io.Reader, final bool, maxLine int, free chan *chunk, process func(*chunk)) (int64, error) {
+	var base, committed int64 // reader offsets: of c.buf[0], after the last line handed
+	var cut int64             // lines cut and not handed yet
+	skipping := false         // inside a cut line: drop bytes up to its newline
+	c := <-free
+	n := 0 // valid bytes in c.buf
+	// flush hands the complete lines of c.buf[:n] on (and, withRest, an
+	// unterminated last line); the rest starts the next chunk.
+	flush := func(withRest bool) {
+		end := bytes.LastIndexByte(c.buf[:n], '\n') + 1
+		var last []byte
+		if withRest && end < n {
+			last = c.buf[end:n]
+		}
+		if end == 0 && last == nil && cut == 0 {
+			return
+		}
+		next := <-free
+		rest := 0
+		if last == nil {
+			rest = copy(next.buf, c.buf[end:n])
+		}
+		c.lines, c.last, c.cut = c.buf[:end], last, cut
+		cut = 0
+		base += int64(end + len(last))
+		committed = base
+		process(c)
+		c, n = next, rest
+	}
+	defer func() { free <- c }()
 	for {
-		m, err := r.Read(buf[n:])
+		if ctx.Err() != nil {
+			if !skipping {
+				flush(false) // what was read whole counts
+			}
+			return committed, ErrCanceled
+		}
+		m, err := r.Read(c.buf[n:])
 		n += m
-		end := bytes.LastIndexByte(buf[:n], '\n') + 1
-		for _, mk := range markers {
-			for pos := 0; pos < end; {
-				i := bytes.Index(buf[pos:end], mk)
-				if i < 0 {
-					break
-				}
-				at := pos + i
-				ls := bytes.LastIndexByte(buf[:at], '\n') + 1
-				le := at + bytes.IndexByte(buf[at:end], '\n')
-				if Parse(buf[ls:le], &l) {
-					if c := Classify(&l); c.Event == EventListening || c.Event == EventBindFailed {
-						found[l.PID] = true
-					}
-				}
-				pos = le + 1
+		if skipping {
+			if nl := bytes.IndexByte(c.buf[:n], '\n'); nl < 0 {
+				base += int64(n) // the cut line's bytes go; its start stays committed
+				n = 0
+			} else {
+				skipping = false
+				cut++
+				n = copy(c.buf, c.buf[nl+1:n])
+				base += int64(nl + 1)
+				committed = base
 			}
 		}
-		switch {
-		case end > 0:
-			n = copy(buf, buf[end:n])
-		case n == len(buf):
-			n = 0 // a line longer than the buffer: not a listening line
+		if !skipping {
+			if n == len(c.buf) || err != nil {
+				flush(err == io.EOF && final)
+			}
+			if n > maxLine && bytes.IndexByte(c.buf[:n], '\n') < 0 {
+				skipping = true
+				base += int64(n)
+				n = 0
+			}
+		}
+		if err == io.EOF {
+			if final && skipping {
+				cut++
+				committed = base
+			}
+			flush(false) // a cut line not handed yet
+			return committed, nil
 		}
 		if err != nil {
-			return found
+			return committed, err
 		}
 	}
-}
-
-// nextLine returns the offset just after the first newline at or after
-// off (or end).
-func nextLine(f io.ReaderAt, off, end int64) (int64, error) {
-	buf := make([]byte, 64<<10)
-	for off < end {
-		n, err := f.ReadAt(buf[:min(int64(len(buf)), end-off)], off)
-		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
-			return off + int64(i) + 1, nil
-		}
-		off += int64(n)
-		if err != nil && err != io.EOF {
-			return off, err
-		}
-		if n == 0 {
-			break
-		}
-	}
-	return end, nil
 }

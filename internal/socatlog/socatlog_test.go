@@ -48,12 +48,11 @@ func TestSamples(t *testing.T) {
 			t.Fatal(err)
 		}
 		o := &Options{Show: 2}
-		tally, _, err := o.ScanReader(context.Background(), f, true)
+		tally, _, err := o.ScanReader(context.Background(), f, true, nil)
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
-		tally.Resolve(NewListeners(nil), 2)
 		var got []string
 		for c := Category(0); c < NumCategories; c++ {
 			if tally.Count[c] > 0 {
@@ -231,19 +230,17 @@ func TestExitNeedsAListener(t *testing.T) {
 		"",
 	}, "\n")
 	o := &Options{Show: 5}
-	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
-	listeners := NewListeners(nil)
-	tally.Resolve(listeners, 5)
-	if tally.Count[Exit] != 1 || len(tally.Last[Exit]) != 1 || !strings.Contains(tally.Last[Exit][0], "socat[10] W exiting") {
-		t.Errorf("exit %d, lines %q", tally.Count[Exit], tally.Last[Exit])
+	tr := NewTracker(nil, Memory{})
+	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true, tr)
+	if last := tally.Last[Exit].Lines(); tally.Count[Exit] != 1 || len(last) != 1 || !strings.Contains(last[0], "socat[10] W exiting") {
+		t.Errorf("exit %d, lines %q", tally.Count[Exit], last)
 	}
-	// The next run knows 12 listens.
-	if !listeners.Has(12) || listeners.Has(10) {
-		t.Errorf("listeners after the run: %v", listeners.List(10))
+	// The next run knows 12 listens, from what this one remembers.
+	mem := tr.Memory()
+	if fmt.Sprint(mem.Listeners) != "[12]" {
+		t.Errorf("listeners after the run: %v", mem.Listeners)
 	}
-	o.Known = listeners.Set()
-	next, _, _ := o.ScanReader(context.Background(), strings.NewReader("2026/11/26 06:25:00 socat[12] N exit(1)\n"), true)
-	next.Resolve(listeners, 5)
+	next, _, _ := o.ScanReader(context.Background(), strings.NewReader("2026/11/26 06:25:00 socat[12] N exit(1)\n"), true, NewTracker(nil, mem))
 	if next.Count[Exit] != 1 {
 		t.Errorf("an exit of a listener seen in an earlier run: %d", next.Count[Exit])
 	}
@@ -257,7 +254,7 @@ func TestReaderBounds(t *testing.T) {
 	log := "2026/11/26 06:24:49 socat[1] E connect(5, AF=2 127.0.0.1:1, 16): Connection refused\n" + long + "\n" +
 		"2026/11/26 06:24:49 socat[1] E a\x00b\xff\r\n" + "2026/11/26 06:24:49 socat[1] E partial"
 	o := &Options{MaxLine: 4096}
-	tally, used, err := o.ScanReader(context.Background(), strings.NewReader(log), false)
+	tally, used, err := o.ScanReader(context.Background(), strings.NewReader(log), false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,11 +267,11 @@ func TestReaderBounds(t *testing.T) {
 	// A 6 MB line still being written is neither counted nor consumed
 	// (the next run reads past it again, without holding it); the last
 	// read of a source (final) counts it.
-	tally, used, _ = o.ScanReader(context.Background(), strings.NewReader(long), false)
+	tally, used, _ = o.ScanReader(context.Background(), strings.NewReader(long), false, nil)
 	if tally.Cut != 0 || tally.Lines != 0 || used != 0 {
 		t.Errorf("a long unterminated line: cut %d, lines %d, consumed %d", tally.Cut, tally.Lines, used)
 	}
-	tally, used, _ = o.ScanReader(context.Background(), strings.NewReader(long), true)
+	tally, used, _ = o.ScanReader(context.Background(), strings.NewReader(long), true, nil)
 	if tally.Cut != 1 || tally.Lines != 1 || used != int64(len(long)) {
 		t.Errorf("final: cut %d, lines %d, consumed %d", tally.Cut, tally.Lines, used)
 	}
@@ -291,7 +288,7 @@ func TestPatternsAndSince(t *testing.T) {
 	}, "\n")
 	o := &Options{Since: now.Add(-5 * time.Minute), Loc: time.UTC, Now: now, Show: 5,
 		Ignore: []*regexp.Regexp{regexp.MustCompile(`10\.0\.0\.3`)}, Critical: []*regexp.Regexp{regexp.MustCompile(`10\.9\.`)}}
-	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
+	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true, nil)
 	if tally.Count[BackendFailure] != 1 || tally.Old != 1 || tally.Ignored != 1 || tally.PatternCrit != 1 || tally.Count[Accepted] != 1 {
 		t.Errorf("backend %d old %d ignored %d pattern %d accepted %d", tally.Count[BackendFailure], tally.Old, tally.Ignored, tally.PatternCrit, tally.Count[Accepted])
 	}
@@ -314,15 +311,13 @@ func TestScanFileParallel(t *testing.T) {
 	f, _ := os.Open(path)
 	defer f.Close()
 	one := &Options{Workers: 1, Show: 3}
-	t1, off1, err1 := one.ScanFile(context.Background(), f, 0, int64(b.Len()), false)
+	t1, off1, err1 := one.ScanFile(context.Background(), f, 0, int64(b.Len()), false, nil)
 	four := &Options{Workers: 4, Show: 3}
-	t4, off4, err4 := four.ScanFile(context.Background(), f, 0, int64(b.Len()), false)
+	t4, off4, err4 := four.ScanFile(context.Background(), f, 0, int64(b.Len()), false, nil)
 	if err1 != nil || err4 != nil || off1 != off4 || off1 != int64(b.Len()-len("2026/11/26 06:24:49 socat[1] E unfinished")) {
 		t.Fatalf("offsets %d %d, errors %v %v", off1, off4, err1, err4)
 	}
-	t1.Resolve(NewListeners(nil), 3)
-	t4.Resolve(NewListeners(nil), 3)
-	if t1.Count != t4.Count || t1.Lines != t4.Lines || t1.Unparsed != t4.Unparsed || fmt.Sprint(t1.Last) != fmt.Sprint(t4.Last) {
+	if t1.Count != t4.Count || t1.Lines != t4.Lines || t1.Unparsed != t4.Unparsed || lastOf(&t1) != lastOf(&t4) {
 		t.Errorf("1 reader: %v %d %d\n4 readers: %v %d %d", t1.Count, t1.Lines, t1.Unparsed, t4.Count, t4.Lines, t4.Unparsed)
 	}
 	if t1.Count[Exit] == 0 || t1.Count[Exit] != t1.Count[Error] {
@@ -349,35 +344,11 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		o := &Options{MaxLine: 64, Show: 1}
-		_, used, _ := o.ScanReader(context.Background(), strings.NewReader(string(b)), true)
+		_, used, _ := o.ScanReader(context.Background(), strings.NewReader(string(b)), true, nil)
 		if used != int64(len(b)) {
 			t.Errorf("final scan consumed %d of %d", used, len(b))
 		}
 	})
-}
-
-// Whatever the log holds, the events kept stay as few as the listeners:
-// exits of clients and of children forked before the region are settled
-// by the reader (a log of 200000 failing clients keeps none).
-func TestEventsStayFew(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("2026/11/26 06:24:49 socat[7] N listening on AF=2 0.0.0.0:1\n")
-	for i := range 200000 {
-		fmt.Fprintf(&b, "2026/11/26 06:24:49 socat[%d] N exit(1)\n", 100000+i)
-		if i%1000 == 0 {
-			b.WriteString("2026/11/26 06:24:49 socat[7] N listening on AF=2 0.0.0.0:1\n")
-		}
-	}
-	b.WriteString("2026/11/26 06:24:49 socat[7] W exiting on signal 15\n")
-	o := &Options{Show: 1}
-	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(b.String()), true)
-	if len(tally.Events) != 2 {
-		t.Errorf("%d events kept, want 2 (the listener, its exit)", len(tally.Events))
-	}
-	tally.Resolve(NewListeners(nil), 1)
-	if tally.Count[Exit] != 1 {
-		t.Errorf("exits %d", tally.Count[Exit])
-	}
 }
 
 // An EXEC relay logs a fork per connection whose child (the program)
@@ -397,7 +368,7 @@ func TestForksOfProgramsKeepNothing(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
+		tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true, nil)
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		runtime.KeepAlive(tally)
@@ -415,19 +386,19 @@ func TestForksOfProgramsKeepNothing(t *testing.T) {
 // its PID comes round again as a connection's child, that child's exit
 // is not a service exit.
 func TestRecycledListenerPID(t *testing.T) {
-	listeners := NewListeners(nil)
+	var mem Memory
 	o := &Options{Show: 1}
 	scan := func(log string) int64 {
-		o.Known = listeners.Set()
-		tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
-		tally.Resolve(listeners, 1)
+		tr := NewTracker(nil, mem)
+		tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true, tr)
+		mem = tr.Memory()
 		return tally.Count[Exit]
 	}
 	scan("2026/11/26 06:24:49 socat[1000] N listening on AF=2 0.0.0.0:1\n")
 	scan("2026/11/26 06:30:00 socat[2000] N listening on AF=2 0.0.0.0:2\n" +
 		"2026/11/26 06:30:01 socat[2000] N forked off child process 1000\n")
-	if n := scan("2026/11/26 06:31:00 socat[1000] N exit(1)\n"); n != 0 || listeners.Has(1000) || !listeners.Has(2000) {
-		t.Errorf("the child 1000's exit counted %d, listeners %v", n, listeners.List(10))
+	if n := scan("2026/11/26 06:31:00 socat[1000] N exit(1)\n"); n != 0 || fmt.Sprint(mem.Listeners) != "[2000]" {
+		t.Errorf("the child 1000's exit counted %d, listeners %v", n, mem.Listeners)
 	}
 }
 
@@ -447,11 +418,10 @@ func TestListenerAcrossRegions(t *testing.T) {
 	f, _ := os.Open(path)
 	defer f.Close()
 	o := &Options{Workers: 4, Show: 1}
-	tally, _, err := o.ScanFile(context.Background(), f, 0, int64(b.Len()), true)
+	tally, _, err := o.ScanFile(context.Background(), f, 0, int64(b.Len()), true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tally.Resolve(NewListeners(nil), 1)
 	if tally.Count[Exit] != 1 {
 		t.Errorf("the exit of a listener seen 24 MB earlier: %d", tally.Count[Exit])
 	}
@@ -466,8 +436,7 @@ func TestSinceKeepsListeners(t *testing.T) {
 		"2026/11/26 11:59:00 socat[7] W exiting on signal 15\n"
 	o := &Options{Since: now.Add(-time.Hour), Loc: time.UTC, Now: now, Show: 1,
 		Critical: []*regexp.Regexp{regexp.MustCompile(`old failure`)}}
-	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
-	tally.Resolve(NewListeners(nil), 1)
+	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true, nil)
 	if tally.Count[Exit] != 1 || tally.Count[Error] != 0 || tally.PatternCrit != 0 || tally.Old != 2 {
 		t.Errorf("exit %d error %d pattern %d old %d", tally.Count[Exit], tally.Count[Error], tally.PatternCrit, tally.Old)
 	}
@@ -490,11 +459,18 @@ func TestChildBindIsNoService(t *testing.T) {
 		"2026/11/26 06:24:53 socat[200] N exit(1)",
 		"",
 	}, "\n")
-	listeners := NewListeners(nil)
+	tr := NewTracker(nil, Memory{})
 	o := &Options{Show: 1}
-	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true)
-	tally.Resolve(listeners, 1)
-	if tally.Count[Exit] != 1 || listeners.Has(200) || listeners.Has(201) || !listeners.Has(100) {
-		t.Errorf("exits %d, listeners %v", tally.Count[Exit], listeners.List(10))
+	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true, tr)
+	if l := tr.Memory().Listeners; tally.Count[Exit] != 1 || fmt.Sprint(l) != "[100]" {
+		t.Errorf("exits %d, listeners %v", tally.Count[Exit], l)
 	}
+}
+
+func lastOf(t *Tally) string {
+	var b strings.Builder
+	for c := range t.Last {
+		fmt.Fprintln(&b, t.Last[c].Lines())
+	}
+	return b.String()
 }

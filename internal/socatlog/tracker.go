@@ -1,0 +1,355 @@
+package socatlog
+
+import "net/netip"
+
+// Bounds of what a Tracker keeps, whatever the log holds: crash loops,
+// a million children, a PID reused a million times.
+const (
+	// maxListeners bounds the listeners followed at once; the oldest is
+	// forgotten first (one that died without a word).
+	maxListeners = 4096
+	// recentChildren bounds the children remembered: a child's bind, its
+	// lines and its parent's waitpid() come soon after its fork.
+	recentChildren = 4096
+	// maxPending bounds the listeners between the accept of an ignored
+	// peer and the fork of its child.
+	maxPending = 1024
+	// Remembered between runs: the most recent of each.
+	memoryListeners = 1024
+	memoryChildren  = 1024
+)
+
+// Tracker follows socat's processes from line to line, across regions
+// and runs: which PIDs are listeners (a service whose exit counts), which
+// are a connection's fork children, and which connections come from
+// peers the user ignores. It is applied to the lines in order, and what
+// it keeps is bounded.
+type Tracker struct {
+	ignore    []netip.Prefix
+	listeners listenerSet
+	children  childRing
+	// pending: listeners whose current connection (accepted, not yet
+	// handed to a child) is from an ignored peer.
+	pending map[int]bool
+}
+
+// NewTracker starts from what an earlier run remembered; ignore are the
+// peers whose connections count nowhere (--ignore-peer).
+func NewTracker(ignore []netip.Prefix, m Memory) *Tracker {
+	tr := &Tracker{ignore: ignore, pending: map[int]bool{}}
+	tr.listeners.init()
+	tr.children.init()
+	for i, p := range m.Listeners {
+		if i < maxListeners && p > 0 {
+			tr.listeners.add(p)
+		}
+	}
+	for i, c := range m.Children {
+		if i < recentChildren && c.PID > 0 {
+			tr.children.add(c.PID, childInfo{conn: c.Flags&markConn != 0, ignored: c.Flags&markIgnored != 0, ended: c.Flags&markEnded != 0})
+		}
+	}
+	for i, p := range m.Ignoring {
+		if i < maxPending && p > 0 {
+			tr.pending[p] = true
+		}
+	}
+	return tr
+}
+
+// Memory is what a Tracker hands to the next run, bounded.
+type Memory struct {
+	Listeners []int       `json:"listeners,omitempty"`
+	Children  []ChildMark `json:"children,omitempty"`
+	Ignoring  []int       `json:"ignoring,omitempty"`
+}
+
+// ChildMark is a remembered fork child.
+type ChildMark struct {
+	PID   int   `json:"pid"`
+	Flags uint8 `json:"f,omitempty"`
+}
+
+const (
+	markConn uint8 = 1 << iota
+	markIgnored
+	markEnded
+)
+
+// Memory returns the most recent listeners and children, oldest first.
+func (tr *Tracker) Memory() Memory {
+	m := Memory{Listeners: tr.listeners.list(memoryListeners)}
+	for _, pid := range tr.children.list(memoryChildren) {
+		c := tr.children.m[pid]
+		var f uint8
+		if c.conn {
+			f |= markConn
+		}
+		if c.ignored {
+			f |= markIgnored
+		}
+		if c.ended {
+			f |= markEnded
+		}
+		m.Children = append(m.Children, ChildMark{PID: pid, Flags: f})
+	}
+	for p := range tr.pending {
+		if tr.pending[p] {
+			m.Ignoring = append(m.Ignoring, p)
+		}
+	}
+	return m
+}
+
+// IsListener reports whether pid is followed as a listener.
+func (tr *Tracker) IsListener(pid int) bool { return tr.listeners.has(pid) }
+
+// Ignoring reports whether some peers are ignored.
+func (tr *Tracker) Ignoring() bool { return len(tr.ignore) > 0 }
+
+// apply counts one record into t, in log order. It settles what needs
+// the lines before it: whether a PID is a listener (its exit counts), a
+// connection's child (its bind is no service, its parent's waitpid() no
+// backend failure), or serves an ignored peer (nothing of it counts).
+func (tr *Tracker) apply(t *Tally, r *rec, text []byte, show int) {
+	if r.flags&recSocat == 0 {
+		// Not socat's: only the user's patterns matched it.
+		tr.countPatterns(t, r, text, show)
+		return
+	}
+	pid, child, waited := int(r.pid), int(r.child), int(r.waited)
+	ignored, tied := false, true
+	if len(tr.ignore) > 0 {
+		if c, ok := tr.children.m[pid]; ok && !c.ended {
+			ignored = c.ignored
+		} else {
+			ignored = tr.pending[pid]
+			tied = ignored || tr.listeners.has(pid)
+		}
+	}
+	set := r.set
+	switch {
+	case r.flags&recAccept != 0 && len(tr.ignore) > 0:
+		// A new connection: the listener's lines up to its fork, and
+		// the child's, are this peer's.
+		ignored = r.flags&recPeerIgnored != 0
+		if ignored {
+			if len(tr.pending) >= maxPending {
+				clear(tr.pending)
+			}
+			tr.pending[pid] = true
+		} else {
+			delete(tr.pending, pid)
+		}
+	case r.flags&recRefused != 0 && len(tr.ignore) > 0:
+		ignored = r.flags&recPeerIgnored != 0
+	}
+	if waited > 0 {
+		if c, ok := tr.children.m[waited]; ok {
+			if c.conn {
+				set &^= 1 << BackendFailure // one failed connection, not the backend
+			}
+			ignored = ignored || c.ignored
+		}
+	}
+
+	exit := false
+	switch r.event {
+	case EventForked:
+		// A listener that died without a word and whose PID came round
+		// again as a child is gone.
+		tr.listeners.remove(child)
+		if c, ok := tr.children.m[child]; ok && !c.ended {
+			break // socat logs the fork of an EXEC child twice
+		}
+		tr.children.add(child, childInfo{conn: tr.listeners.has(pid), ignored: ignored})
+	case EventListening, EventBindFailed:
+		if c, ok := tr.children.m[pid]; ok {
+			if !c.ended {
+				break // a connection's child binding its other address
+			}
+			tr.children.forget(pid) // an ended child's PID serves a new process
+		}
+		tr.listeners.add(pid)
+		delete(tr.pending, pid)
+		ignored = false // the listener's next accept
+	case EventEnd, EventExit:
+		if c, ok := tr.children.m[pid]; ok && !c.ended && !tr.listeners.has(pid) {
+			c.ended = true
+			tr.children.m[pid] = c
+			break
+		}
+		if tr.listeners.has(pid) {
+			exit = r.event == EventExit
+			tr.listeners.remove(pid)
+			delete(tr.pending, pid)
+		}
+	}
+
+	if r.flags&recInWindow == 0 {
+		return // older than --since: it said who listens, it counts nowhere
+	}
+	if ignored && !exit {
+		// (A service's own exit is never a peer's: a listener without
+		// fork that ends after an ignored connection is down.)
+		t.Peer++
+		return
+	}
+	if exit {
+		t.Count[Exit]++
+		t.Last[Exit].add(text, show)
+	}
+	if set != 0 {
+		for cat := Category(0); cat < NumCategories; cat++ {
+			if set.Has(cat) {
+				t.Count[cat]++
+				t.Last[cat].add(text, show)
+			}
+		}
+	}
+	t.Transferred += r.xfer
+	tr.countPatterns(t, r, text, show)
+	if !tied && set != 0 {
+		t.Untied++ // counted, but neither a listener's nor a known child's
+	}
+}
+
+func (tr *Tracker) countPatterns(t *Tally, r *rec, text []byte, show int) {
+	if r.flags&recPatCrit != 0 {
+		t.PatternCrit++
+		t.LastCrit.add(text, show)
+	}
+	if r.flags&recPatWarn != 0 {
+		t.PatternWarn++
+		t.LastWarn.add(text, show)
+	}
+}
+
+// listenerSet is the listeners in the order they were first seen, at
+// most maxListeners: the oldest goes first. Its arrays are allocated
+// once.
+type listenerSet struct {
+	seq   uint64
+	m     map[int]uint64
+	order []listenerAt // additions, oldest first from head; stale entries are skipped
+	head  int
+}
+
+type listenerAt struct {
+	pid int
+	seq uint64
+}
+
+func (s *listenerSet) init() {
+	s.m = map[int]uint64{}
+	s.order = make([]listenerAt, 0, 2*maxListeners)
+}
+
+func (s *listenerSet) has(pid int) bool { _, ok := s.m[pid]; return ok }
+
+func (s *listenerSet) live(e listenerAt) bool { return s.m[e.pid] == e.seq }
+
+// add marks pid as a listener; one already known keeps its place (a fork
+// listener logs "listening on" after every connection).
+func (s *listenerSet) add(pid int) {
+	if s.has(pid) {
+		return
+	}
+	if len(s.order) == cap(s.order) {
+		// Keep the live entries only, at the start of the same array.
+		n := 0
+		for _, e := range s.order[s.head:] {
+			if s.live(e) {
+				s.order[n] = e
+				n++
+			}
+		}
+		s.order, s.head = s.order[:n], 0
+	}
+	s.seq++
+	s.m[pid] = s.seq
+	s.order = append(s.order, listenerAt{pid, s.seq})
+	for len(s.m) > maxListeners {
+		old := s.order[s.head]
+		s.head++
+		if s.live(old) {
+			delete(s.m, old.pid)
+		}
+	}
+}
+
+func (s *listenerSet) remove(pid int) { delete(s.m, pid) }
+
+// list returns at most n listeners, the most recent, oldest first.
+func (s *listenerSet) list(n int) []int {
+	var out []int
+	for _, e := range s.order[s.head:] {
+		if s.live(e) {
+			out = append(out, e.pid)
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
+}
+
+// childInfo is what is known of a fork child.
+type childInfo struct {
+	seq     uint64
+	conn    bool // forked by a listener: it serves one connection
+	ignored bool // its connection is from an ignored peer
+	ended   bool // it logged its exit (its PID may serve another process)
+}
+
+// childRing is the most recent recentChildren children.
+type childRing struct {
+	seq  uint64
+	m    map[int]childInfo
+	ring []int
+	at   int
+}
+
+func (r *childRing) init() {
+	r.m = map[int]childInfo{}
+	r.ring = make([]int, 0, recentChildren)
+}
+
+func (r *childRing) add(pid int, c childInfo) {
+	r.seq++
+	c.seq = r.seq
+	if len(r.ring) < recentChildren {
+		r.ring = append(r.ring, pid)
+	} else {
+		old := r.ring[r.at]
+		if oc, ok := r.m[old]; ok && oc.seq == r.seq-uint64(recentChildren) {
+			delete(r.m, old)
+		}
+		r.ring[r.at] = pid
+		r.at = (r.at + 1) % recentChildren
+	}
+	r.m[pid] = c
+}
+
+func (r *childRing) forget(pid int) { delete(r.m, pid) }
+
+// list returns at most n children, the most recent, oldest first.
+func (r *childRing) list(n int) []int {
+	var out []int
+	for i := range r.ring {
+		pid := r.ring[(r.at+i)%len(r.ring)]
+		if c, ok := r.m[pid]; ok && r.slotSeq(i) == c.seq {
+			out = append(out, pid)
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
+}
+
+// slotSeq is the sequence number of the child added at ring position i
+// (counted from the oldest).
+func (r *childRing) slotSeq(i int) uint64 {
+	return r.seq - uint64(len(r.ring)) + uint64(i) + 1
+}
