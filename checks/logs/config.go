@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -76,6 +77,19 @@ func ParseCategoryRange(s string) (socatlog.Category, threshold.Range, error) {
 	return c, r, nil
 }
 
+// ParsePeer reads a CIDR (ADDR/BITS) or a single address.
+func ParsePeer(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("%q is not a CIDR: give ADDR/BITS or an address, e.g. 127.0.0.1/32, 10.0.0.0/8 or ::1", s)
+}
+
 // Validate rejects what cannot run.
 func (c *Config) Validate() error {
 	if len(c.Files) == 0 && c.JournalUnit == "" && c.JournalFile == "" {
@@ -111,6 +125,9 @@ func (c *Config) Validate() error {
 	}
 	if !strings.Contains(c.Rotated, "PATH") && strings.TrimSpace(c.Rotated) == "" {
 		return errors.New("--rotated is empty: give a pattern such as PATH.1 (PATH stands for the log's path)")
+	}
+	if _, err := filepath.Match(c.Rotated, ""); err != nil {
+		return fmt.Errorf("--rotated %q is not a valid pattern (%v): give e.g. PATH.1, or PATH.* for every rotated copy", c.Rotated, err)
 	}
 	if !c.NoState && strings.TrimSpace(c.StateDir) == "" {
 		return errors.New("--state-dir is empty: give a directory this user can write, or --no-state")

@@ -11,11 +11,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/smallfile"
 	"github.com/check-socat/check-socat/internal/socatlog"
 	"github.com/check-socat/check-socat/internal/statefile"
 )
@@ -83,24 +86,18 @@ func devIno(info fs.FileInfo) (uint64, uint64) {
 // openLog opens a log for reading, with errors that name the file and
 // what to do.
 func openLog(path string) (*os.File, fs.FileInfo, error) {
-	f, err := os.Open(path)
+	// A FIFO with no writer must not hold the run until the deadline.
+	f, info, err := smallfile.OpenRegular(path)
 	if err != nil {
 		switch {
+		case errors.Is(err, smallfile.ErrNotRegular):
+			return nil, nil, fmt.Errorf("log %s is not a regular file: give socat's log file (or - for stdin)", sanitize.Text(path, 120))
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, nil, fmt.Errorf("log %s does not exist (deleted, or not created yet): check the path and socat's -lf", sanitize.Text(path, 120))
 		case errors.Is(err, fs.ErrPermission):
 			return nil, nil, fmt.Errorf("log %s is not readable by this user: run as a user that may read it (e.g. in group adm)", sanitize.Text(path, 120))
 		}
 		return nil, nil, fmt.Errorf("cannot open log %s: %v", sanitize.Text(path, 120), err)
-	}
-	info, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("cannot stat log %s: %v", sanitize.Text(path, 120), err)
-	}
-	if !info.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, fmt.Errorf("log %s is not a regular file: give socat's log file (or - for stdin)", sanitize.Text(path, 120))
 	}
 	return f, info, nil
 }
@@ -299,10 +296,10 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 				rewritten()
 			case sameFile:
 				res.warns = append(res.warns, fmt.Sprintf("%s was truncated and no copy of it is at %s: what was written between the last run and the truncation is not counted (give --rotated)",
-					sanitize.Text(path, 80), sanitize.Text(strings.Join(rotatedCandidates(cfg.Rotated, path), " or "), 120)))
+					sanitize.Text(path, 80), sanitize.Text(rotatedWhere(cfg.Rotated, path), 120)))
 			default:
 				res.warns = append(res.warns, fmt.Sprintf("%s was replaced by another file and the old one is not at %s: what it got since the last run is not counted",
-					sanitize.Text(path, 80), sanitize.Text(strings.Join(rotatedCandidates(cfg.Rotated, path), " or "), 120)))
+					sanitize.Text(path, 80), sanitize.Text(rotatedWhere(cfg.Rotated, path), 120)))
 			}
 		}
 	}
@@ -335,13 +332,59 @@ func prefixMatches(f io.ReaderAt, n int, want string) bool {
 }
 
 // rotatedCandidates are the places a rotated log may be: the --rotated
-// pattern with PATH replaced, and the same compressed.
+// pattern with PATH replaced, and the same compressed; or, for a pattern
+// with wildcards (Kubernetes names rotated logs 0.log.20240301-100000),
+// the files it matches, the newest first, at most maxRotated.
 func rotatedCandidates(pattern, path string) []string {
+	if isGlob(pattern) {
+		matches, _ := filepath.Glob(strings.ReplaceAll(pattern, "PATH", globEscape(path)))
+		type cand struct {
+			path string
+			mod  time.Time
+		}
+		var cands []cand
+		for _, m := range matches {
+			if info, err := os.Lstat(m); err == nil && m != path && info.Mode().IsRegular() {
+				cands = append(cands, cand{m, info.ModTime()})
+			}
+		}
+		sort.SliceStable(cands, func(i, j int) bool { return cands[i].mod.After(cands[j].mod) })
+		out := make([]string, 0, min(len(cands), maxRotated))
+		for i := 0; i < len(cands) && i < maxRotated; i++ {
+			out = append(out, cands[i].path)
+		}
+		return out
+	}
 	c := strings.ReplaceAll(pattern, "PATH", path)
 	if strings.HasSuffix(c, ".gz") {
 		return []string{c}
 	}
 	return []string{c, c + ".gz"}
+}
+
+// maxRotated bounds the rotated copies a wildcard --rotated looks at.
+const maxRotated = 8
+
+// rotatedWhere says where the rotated copy was looked for.
+func rotatedWhere(pattern, path string) string {
+	if isGlob(pattern) {
+		return strings.ReplaceAll(pattern, "PATH", path)
+	}
+	return strings.Join(rotatedCandidates(pattern, path), " or ")
+}
+
+func isGlob(pattern string) bool { return strings.ContainsAny(pattern, "*?[") }
+
+// globEscape makes path match itself in a glob pattern.
+func globEscape(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // readRotated finds the old content of a log and reads it from the
@@ -365,13 +408,8 @@ func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path str
 		return socatlog.Tally{}, path, 0, nil
 	}
 	for _, cand := range cands {
-		f, err := os.Open(cand)
+		f, info, err := smallfile.OpenRegular(cand)
 		if err != nil {
-			continue
-		}
-		info, err := f.Stat()
-		if err != nil || !info.Mode().IsRegular() {
-			f.Close()
 			continue
 		}
 		if !strings.HasSuffix(cand, ".gz") {
@@ -404,13 +442,12 @@ type prefixFP struct {
 
 // openContent opens a rotated copy for reading its content.
 func openContent(cand string) (io.Reader, func(), error) {
-	f, err := os.Open(cand)
+	f, _, err := smallfile.OpenRegular(cand)
+	if errors.Is(err, smallfile.ErrNotRegular) {
+		return nil, nil, errNotOurs
+	}
 	if err != nil {
 		return nil, nil, err
-	}
-	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, errNotOurs
 	}
 	if !strings.HasSuffix(cand, ".gz") {
 		return f, func() { f.Close() }, nil
@@ -475,15 +512,11 @@ func readRotatedNew(ctx context.Context, cfg *Config, o *socatlog.Options, path 
 }
 
 func readPlain(ctx context.Context, o *socatlog.Options, path string, offset int64, tr *socatlog.Tracker) (socatlog.Tally, string, int64, error) {
-	f, err := os.Open(path)
+	f, info, err := smallfile.OpenRegular(path)
 	if err != nil {
 		return socatlog.Tally{}, path, 0, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return socatlog.Tally{}, path, 0, err
-	}
 	t, used, err := o.ScanReader(ctx, io.NewSectionReader(f, offset, max(0, info.Size()-offset)), true, tr)
 	return t, path, used, err
 }

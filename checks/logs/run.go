@@ -240,6 +240,11 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []check.R
 			}
 		}
 	}
+	for _, r := range results {
+		if w := formatDoubt(r); w != "" {
+			warns = append(warns, w)
+		}
+	}
 	for _, w := range warns {
 		problems = append(problems, problem{st: state.Warning, text: w, rank: 2})
 	}
@@ -283,6 +288,12 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []check.R
 	}
 	if total.Ignored > 0 {
 		res.Details = append(res.Details, fmt.Sprintf("note: %s matching --ignore-pattern not counted", lines(total.Ignored)))
+	}
+	if total.Peer > 0 {
+		res.Details = append(res.Details, fmt.Sprintf("note: %s of connections from --ignore-peer not counted", lines(total.Peer)))
+	}
+	if len(cfg.IgnorePeers) > 0 && total.Untied > 0 {
+		res.Details = append(res.Details, fmt.Sprintf("note: %s counted could not be tied to a peer (written by no listener or fork child seen): --ignore-peer needs socat -d -d, which logs each accept and fork", lines(total.Untied)))
 	}
 
 	where := strings.Join(names, ", ")
@@ -332,6 +343,7 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []check.R
 		perfdata.New("bytes_read", float64(total.Bytes), "B").WithMin(0),
 		perfdata.New("unparsed", float64(total.Unparsed), "").WithMin(0),
 		perfdata.New("transferred", float64(total.Transferred), "B").WithMin(0),
+		perfdata.New("ignored", float64(total.Peer), "").WithMin(0),
 	)
 	return res
 }
@@ -348,4 +360,20 @@ func newLines(n int64) string {
 		return "1 new line"
 	}
 	return thousands(n) + " new lines"
+}
+
+// formatDoubt says when most of a source's new lines are not socat's: a
+// wrong file, or a format this check does not read, would otherwise be a
+// silent OK.
+func formatDoubt(r *sourceResult) string {
+	t := &r.tally
+	if t.Unparsed == 0 || t.Unparsed <= t.Socat {
+		return ""
+	}
+	name := sanitize.Text(r.name, 80)
+	if t.Socat == 0 {
+		return fmt.Sprintf("%s: %s, none recognised as socat's: wrong file or format?", name, newLines(t.Unparsed))
+	}
+	return fmt.Sprintf("%s: %s of %s are not socat's: wrong file or format? (--ignore-pattern drops a program's own lines)",
+		name, thousands(t.Unparsed), newLines(t.Unparsed+t.Socat))
 }

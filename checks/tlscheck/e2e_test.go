@@ -3,7 +3,9 @@ package tlscheck
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -333,4 +335,42 @@ func TestHandshakeTimeOfARefusal(t *testing.T) {
 	if r.State != state.Critical || !strings.Contains(r.Summary, "the handshake took") {
 		t.Errorf("-c 0.000001:\n%s", dump(r))
 	}
+}
+
+// --cert-only with a client certificate, as a per-minute check runs it:
+// one handshake, which a verifying socat accepts, and nothing in socat's
+// log; the certificate-less handshake that tells whether clients without
+// one are refused (an SSL_accept error in the log) is made only when
+// --require-client-auth asks.
+func TestCertOnlyLeavesNoErrorInSocatsLog(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	client := ca.Issue(t, testlab.Leaf{CN: "monitoring client"})
+	log := filepath.Join(t.TempDir(), "socat.log")
+	srv := testlab.StartLogFile(t, log, tlsListen+",cert="+ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "IP:127.0.0.1"})+",cafile="+ca.Cert, "EXEC:cat")
+	cfg := baseConfig(srv.Port)
+	cfg.CAFile, cfg.ClientCert, cfg.CertOnly = ca.Cert, client, true
+	errLine := regexp.MustCompile(`(?m)^\S+ \S+ socat\[\d+\] E `)
+	for i := range 10 {
+		r := audit(t, 10*time.Second, cfg)
+		if r.State != state.OK || !strings.Contains(r.Summary, "client certificate requested") {
+			t.Fatalf("run %d:\n%s", i, dump(r))
+		}
+	}
+	// Every connection has ended (its child logged its exit) before the
+	// log is judged.
+	testlab.Eventually(t, 10*time.Second, "ten connections to end", func() bool {
+		return testlab.CountLines(log, regexp.MustCompile(`N exiting with status 0|N exit\(`)) >= 10
+	})
+	if n := testlab.CountLines(log, errLine); n != 0 {
+		data, _ := os.ReadFile(log)
+		t.Errorf("ten --cert-only runs with --client-cert left %d error lines:\n%s", n, data)
+	}
+	cfg.RequireClientAuth = true
+	r := audit(t, 10*time.Second, cfg)
+	if r.State != state.OK || !strings.Contains(r.Summary, "client certificate required") {
+		t.Fatalf("--require-client-auth:\n%s", dump(r))
+	}
+	testlab.Eventually(t, 10*time.Second, "the certificate-less handshake to be logged", func() bool {
+		return testlab.CountLines(log, errLine) == 1
+	})
 }

@@ -145,10 +145,18 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 	}
 	h := goHandshake(ctx, dial, sni, clientCert, cfg.Settle)
 	// Whether a client without a certificate is turned away: asked only
-	// when we presented one (the main handshake answered it otherwise).
+	// when we presented one (the main handshake answered it otherwise),
+	// and with --cert-only only when --require-client-auth wants to know:
+	// socat logs that handshake as an error, and a per-minute check must
+	// not raise check_socat_logs on the relay's log.
 	noCert := h
+	untried := false
 	if clientCert != nil && h.ok && h.requested && !h.rejected {
-		noCert = goHandshake(ctx, dial, sni, nil, cfg.Settle)
+		if cfg.RequireClientAuth || !cfg.CertOnly {
+			noCert = goHandshake(ctx, dial, sni, nil, cfg.Settle)
+		} else {
+			untried = true
+		}
 	}
 	if !cfg.CertOnly {
 		env.SetStage("suite scan")
@@ -335,8 +343,12 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 	if env.Verbose >= 1 {
 		res.Details = append(res.Details, cr.lines...)
 		if h.ok {
-			res.Details = append(res.Details, fmt.Sprintf("handshake: %s %s in %.3f s, client certificate requested: %v, refused without one: %v",
-				tlswire.VersionName(h.state.Version), tlswireName(h.state.CipherSuite), h.duration.Seconds(), requested, rejects))
+			without := fmt.Sprint(rejects)
+			if untried {
+				without = "not tried (--require-client-auth tries it)"
+			}
+			res.Details = append(res.Details, fmt.Sprintf("handshake: %s %s in %.3f s, client certificate requested: %v, refused without one: %s",
+				tlswire.VersionName(h.state.Version), tlswireName(h.state.CipherSuite), h.duration.Seconds(), requested, without))
 		}
 	}
 	if h.closed || noCert.closed {
@@ -348,6 +360,8 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 	switch {
 	case requested && rejects:
 		clientAuth = "client certificate required"
+	case requested && untried:
+		clientAuth = "client certificate requested"
 	case requested:
 		clientAuth = "client certificate optional"
 	}

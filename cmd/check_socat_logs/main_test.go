@@ -195,6 +195,11 @@ func TestBadInput(t *testing.T) {
 	appendFile(t, log, errLines(1, "x"))
 	notDir := filepath.Join(dir, "file")
 	appendFile(t, notDir, "")
+	// A FIFO nobody writes to: opening it must not wait for a writer.
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		want string
@@ -221,9 +226,18 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-f", log, "--rotated", ""}, "--rotated"},
 		{[]string{"--journal-file", filepath.Join(dir, "none.journal")}, "none.journal"},
 		{[]string{"-f", log, "stray"}, "stray"},
+		{[]string{"-f", fifo, "-t", "5"}, "fifo is not a regular file"},
+		{[]string{"-f", fifo, "--no-state", "-t", "5"}, "fifo is not a regular file"},
+		{[]string{"-f", log, "--ignore-peer", "10.0.0.0/33"}, "--ignore-peer \"10.0.0.0/33\" is not a CIDR"},
+		{[]string{"-f", log, "--ignore-peer", "localhost"}, "--ignore-peer"},
+		{[]string{"-f", log, "--ignore-peer", ""}, "--ignore-peer"},
 	}
 	for _, tt := range tests {
+		start := time.Now()
 		r := run(t, tt.args...)
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("%v took %v", tt.args, took)
+		}
 		lines := strings.Split(strings.TrimRight(r.out, "\n"), "\n")
 		if r.code != 3 || len(lines) != 1 || !strings.HasPrefix(lines[0], "UNKNOWN: ") || !strings.Contains(lines[0], tt.want) {
 			t.Errorf("%v: exit %d:\n%s\nwant exit 3, one UNKNOWN line with %q", tt.args, r.code, r.out, tt.want)
@@ -345,4 +359,110 @@ func TestThresholdReplacesBothDefaults(t *testing.T) {
 		!strings.Contains(r.first(), "'exit'=1;0;;0;") {
 		t.Errorf("-w exit=0: exit %d\n%s", r.code, r.out)
 	}
+}
+
+// The suite's own probes do not raise the log check: a verifying socat
+// (-lf) in a network namespace the test makes is audited in full by
+// check_socat_tls from 127.0.0.1 (dozens of SSL_accept errors in its
+// log); --ignore-peer 127.0.0.1/32 leaves it OK, without it is WARNING;
+// a client refused from another namespace (a non-loopback peer outside
+// the CIDR) still counts.
+func TestIgnorePeerOfAFullAudit(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for ip netns; CI runs as root")
+	}
+	testlab.Need(t, "ip", "socat", "openssl")
+	tlsBinary, cleanup, err := testlab.BuildCommand("../check_socat_tls", "check_socat_tls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cleanup)
+
+	// Two namespaces joined by a veth pair with test-only addresses: the
+	// server's, where socat and the audit run, and a client's.
+	id := os.Getpid() % 200
+	srv, cli := fmt.Sprintf("cslsrv%d", os.Getpid()), fmt.Sprintf("cslcli%d", os.Getpid())
+	srvAddr, cliAddr := fmt.Sprintf("10.231.%d.1", id), fmt.Sprintf("10.231.%d.2", id)
+	for _, ns := range []string{srv, cli} {
+		mustRun(t, "ip", "netns", "add", ns)
+		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+		mustRun(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	}
+	mustRun(t, "ip", "-n", srv, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", cli)
+	mustRun(t, "ip", "-n", srv, "addr", "add", srvAddr+"/30", "dev", "veth0")
+	mustRun(t, "ip", "-n", cli, "addr", "add", cliAddr+"/30", "dev", "veth1")
+	mustRun(t, "ip", "-n", srv, "link", "set", "veth0", "up")
+	mustRun(t, "ip", "-n", cli, "link", "set", "veth1", "up")
+
+	ca := testlab.NewOpenSSLCA(t)
+	client := ca.Issue(t, testlab.Leaf{CN: "monitoring client"})
+	cert := ca.Issue(t, testlab.Leaf{CN: "relay", SAN: "IP:127.0.0.1,IP:" + srvAddr})
+	log := filepath.Join(t.TempDir(), "relay.log")
+	startInNetns(t, srv, "socat", "-d", "-d", "-lf", log, "OPENSSL-LISTEN:4433,fork,reuseaddr,cert="+cert+",cafile="+ca.Cert, "EXEC:cat")
+	testlab.Eventually(t, 10*time.Second, "socat to listen", func() bool {
+		return testlab.CountLines(log, regexp.MustCompile(`N listening on`)) > 0
+	})
+	inSrv := func(args ...string) result {
+		t.Helper()
+		cmd := exec.Command("ip", append([]string{"netns", "exec", srv, tlsBinary}, args...)...)
+		out, err := cmd.Output()
+		r := result{out: string(out)}
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			r.code = exitErr.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	audit := []string{"-H", "127.0.0.1", "-p", "4433", "--ca-file", ca.Cert, "--client-cert", client}
+	if r := inSrv(audit...); r.code > 2 || !strings.Contains(r.first(), "protocols") {
+		t.Fatalf("full audit: exit %d\n%s", r.code, r.out)
+	}
+	testlab.Eventually(t, 10*time.Second, "the audit's refusals to be logged", func() bool {
+		return testlab.CountLines(log, regexp.MustCompile(`E SSL_accept\(\)`)) >= 10
+	})
+	r := run(t, "-f", log, "--no-state")
+	if r.code != 1 || r.perf("tls_failure") < 10 || r.perf("ignored") != 0 {
+		t.Errorf("without --ignore-peer: exit %d, tls_failure %d:\n%s", r.code, r.perf("tls_failure"), r.out)
+	}
+	r = run(t, "-f", log, "--no-state", "--ignore-peer", "127.0.0.1/32")
+	if r.code != 0 || r.perf("tls_failure") != 0 || r.perf("error") != 0 || r.perf("accepted") != 0 || r.perf("ignored") < 20 {
+		t.Errorf("--ignore-peer 127.0.0.1/32: exit %d:\n%s", r.code, r.out)
+	}
+
+	// A client without a certificate, from the other namespace.
+	before := testlab.CountLines(log, regexp.MustCompile(`E SSL_accept\(\)`))
+	cmd := exec.Command("ip", "netns", "exec", cli, "openssl", "s_client", "-connect", srvAddr+":4433", "-servername", "relay")
+	cmd.Stdin = strings.NewReader("")
+	_ = cmd.Run()
+	testlab.Eventually(t, 10*time.Second, "the refusal to be logged", func() bool {
+		return testlab.CountLines(log, regexp.MustCompile(`E SSL_accept\(\)`)) > before
+	})
+	r = run(t, "-f", log, "--no-state", "--ignore-peer", "127.0.0.1/32")
+	if r.code != 1 || r.perf("tls_failure") != 1 || r.perf("accepted") != 1 || !strings.Contains(r.out, "1 TLS failure") {
+		t.Errorf("a refusal of %s with --ignore-peer 127.0.0.1/32: exit %d:\n%s", cliAddr, r.code, r.out)
+	}
+}
+
+func mustRun(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+}
+
+// startInNetns starts a process in the namespace and stops it by PID
+// (its process group) at the end.
+func startInNetns(t *testing.T, ns string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
 }

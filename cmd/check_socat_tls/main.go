@@ -69,7 +69,7 @@ var help = map[string]string{
 	"require-client-auth": "CRITICAL unless the endpoint rejects clients that present no certificate.",
 	"min-key-bits":        "Smallest acceptable RSA key (EC keys need 256 bits).",
 	"insecure-chain":      "Report chain and name problems as WARNING instead of CRITICAL (self-signed or private CAs you accept).",
-	"cert-only":           "One handshake: certificate, chain, name and client-auth checks, without protocol and suite enumeration.",
+	"cert-only":           "One handshake: certificate, chain, name and client-auth checks, without protocol and suite enumeration. With --client-cert, whether clients without a certificate are turned away is tried (a second handshake, which socat logs as an SSL_accept error) only with --require-client-auth.",
 	"parallel":            "Connections open at once during the scan (1-5). socat listens with a backlog of 5 and a forking listener with max-children=N accepts N at a time: give at most N, or connections wait a second for a TCP retransmit.",
 	"warning":             "Nagios range on the handshake time in seconds, e.g. 0.5.",
 	"critical":            "Nagios range on the handshake time in seconds, e.g. 2.",

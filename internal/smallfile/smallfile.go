@@ -19,20 +19,11 @@ const PEMLimit = 4 << 20
 // (the caller names the flag and the file), or is the *os.PathError of a
 // file that cannot be opened.
 func Read(path string, limit int64) ([]byte, error) {
-	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
-	// writer; it has no effect on a regular file.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, info, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
 	if info.Size() > limit {
 		return nil, fmt.Errorf("larger than %d KiB", limit>>10)
 	}
@@ -44,4 +35,29 @@ func Read(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("larger than %d KiB", limit>>10)
 	}
 	return data, nil
+}
+
+// ErrNotRegular is returned for a path that is not a regular file (a
+// FIFO, a device, a directory).
+var ErrNotRegular = errors.New("not a regular file")
+
+// OpenRegular opens path for reading if it is a regular file, without
+// blocking: opening a FIFO for reading would otherwise wait for a writer
+// (O_NONBLOCK has no effect on a regular file). An error from open is the
+// *os.PathError; a file of another type is ErrNotRegular.
+func OpenRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !info.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, ErrNotRegular
+	}
+	return f, info, nil
 }

@@ -79,8 +79,8 @@ func Parse(b []byte, l *Line) bool {
 		}
 	case b[0] == '{':
 		return parseJSON(b, l)
-	case isDigit(b[0]) && b[4] == '-' && parseCRI(b, l):
-		return true
+	case isDigit(b[0]) && b[4] == '-' && isCRI(b):
+		return parseCRI(b, l)
 	default:
 		if parseSyslog(b, l) {
 			return true
@@ -184,25 +184,27 @@ func findRecord(b []byte, l *Line) bool {
 	return false
 }
 
-// parseCRI reads a line of the CRI log format (Kubernetes'
-// /var/log/containers/*.log): "TIMESTAMP STREAM P|F LINE". A P line is a
-// fragment of a line longer than the runtime's buffer.
-func parseCRI(b []byte, l *Line) bool {
+// isCRI reports whether b is a line of the CRI log format (Kubernetes'
+// /var/log/containers/*.log): "TIMESTAMP STREAM P|F LINE".
+func isCRI(b []byte) bool {
 	sp := bytes.IndexByte(b, ' ')
 	if sp < 20 || b[10] != 'T' {
 		return false
 	}
 	rest := b[sp+1:]
-	switch {
-	case bytes.HasPrefix(rest, []byte("stdout ")), bytes.HasPrefix(rest, []byte("stderr ")):
-	default:
+	if !bytes.HasPrefix(rest, []byte("stdout ")) && !bytes.HasPrefix(rest, []byte("stderr ")) {
 		return false
 	}
 	rest = rest[7:]
-	if len(rest) < 2 || (rest[0] != 'P' && rest[0] != 'F') || rest[1] != ' ' {
-		return false
-	}
-	stamp, msg := b[:sp], rest[2:]
+	return len(rest) >= 2 && (rest[0] == 'P' || rest[0] == 'F') && rest[1] == ' '
+}
+
+// parseCRI reads a CRI line (isCRI). A P line is a fragment of a line
+// longer than the runtime's buffer, joined with the next by the reader.
+func parseCRI(b []byte, l *Line) bool {
+	sp := bytes.IndexByte(b, ' ')
+	rest := b[sp+1+7:]
+	stamp, msg := b[:sp], rest[min(2, len(rest)):]
 	if rest[0] == 'P' {
 		*l = Line{Partial: true, Text: msg, Stamp: stamp}
 		return false

@@ -3,6 +3,7 @@ package socatlog
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -133,8 +134,42 @@ func TestParseFormats(t *testing.T) {
 		{line: `{"__CURSOR":"c","_PID":"77","MESSAGE":"2026/11/26 06:26:53 socat[78] W exiting on signal 15"}`, ok: true,
 			prog: "socat", pid: 78, level: 'W', msg: "exiting on signal 15", stamp: "2026/11/26 06:26:53"},
 		{line: `{"__CURSOR":"c","_PID":"77","MESSAGE":[69,32,98,97,100,255]}`, ok: true, pid: 77, level: 'E', msg: "bad\xff"},
+		// Behind a collector's prefix: docker compose logs, docker logs -t,
+		// docker service logs, a CI runner, the journal's console form, a
+		// markdown quote.
+		{line: "relay-1  | 2024/03/01 10:00:00 socat[1] E connect(5, AF=2 172.18.0.3:6379, 16): Connection refused", ok: true,
+			prog: "socat", pid: 1, level: 'E', msg: "connect(5, AF=2 172.18.0.3:6379, 16): Connection refused", stamp: "2024/03/01 10:00:00"},
+		{line: "2024-03-01T10:00:00.123456789Z 2024/03/01 10:00:00 socat[7] N listening on AF=2 0.0.0.0:80", ok: true,
+			prog: "socat", pid: 7, level: 'N', msg: "listening on AF=2 0.0.0.0:80", stamp: "2024/03/01 10:00:00"},
+		{line: "web_relay.1.x4k2j@node1    | 2024/03/01 10:00:00 socat[9] W exiting on signal 15", ok: true,
+			prog: "socat", pid: 9, level: 'W', msg: "exiting on signal 15", stamp: "2024/03/01 10:00:00"},
+		{line: "[ 4992.318560] sh[31]: 2024/03/01 10:00:00 socat[32] E bind(5, {AF=2 0.0.0.0:80}, 16): Address already in use", ok: true,
+			prog: "socat", pid: 32, level: 'E', msg: "bind(5, {AF=2 0.0.0.0:80}, 16): Address already in use", stamp: "2024/03/01 10:00:00"},
+		{line: "> 2024/03/01 10:00:00.123 box socat[3] N exit(1)", ok: true, host: "box", prog: "socat", pid: 3, level: 'N', msg: "exit(1)", stamp: "2024/03/01 10:00:00.123"},
+		// A stamp-less socat line, alone or inside a journal record (its
+		// time is the record's); socat 2.0's PROG[PID.TID].
+		{line: "socat[15984] N listening on AF=2 0.0.0.0:4321", ok: true, prog: "socat", pid: 15984, level: 'N', msg: "listening on AF=2 0.0.0.0:4321"},
+		{line: "Nov 27 13:51:49 vm socat[2051]: socat[2051] W read(5, 0x1, 8192): Connection reset by peer", ok: true,
+			host: "vm", prog: "socat", pid: 2051, level: 'W', msg: "read(5, 0x1, 8192): Connection reset by peer", stamp: "Nov 27 13:51:49"},
+		{line: "2023/05/02 09:12:44 socat[21876.140704275326784] N accepting connection from AF=2 127.0.0.1:51186 on AF=2 127.0.0.1:8080", ok: true,
+			prog: "socat", pid: 21876, level: 'N', msg: "accepting connection from AF=2 127.0.0.1:51186 on AF=2 127.0.0.1:8080", stamp: "2023/05/02 09:12:44"},
+		// Docker's json-file driver and Kubernetes' CRI files: the line
+		// they wrap, with their time when socat's stamp is gone.
+		{line: `{"log":"2024/03/01 10:00:00 socat[1] E connect(5, AF=2 10.0.0.9:80, 16): No route to host\n","stream":"stderr","time":"2024-03-01T10:00:00.5Z"}`, ok: true,
+			prog: "socat", pid: 1, level: 'E', msg: "connect(5, AF=2 10.0.0.9:80, 16): No route to host", stamp: "2024/03/01 10:00:00"},
+		{line: `{"log":"socat[1] W exiting on signal 15\n","stream":"stderr","time":"2024-03-01T10:00:00.5Z"}`, ok: true,
+			prog: "socat", pid: 1, level: 'W', msg: "exiting on signal 15", stamp: "2024-03-01T10:00:00.5Z"},
+		{line: "2024-03-01T10:00:00.123456789Z stderr F 2024/03/01 10:00:00 socat[1] N exit(143)", ok: true,
+			prog: "socat", pid: 1, level: 'N', msg: "exit(143)", stamp: "2024/03/01 10:00:00"},
+		{line: "2024-03-01T10:00:00.123456789Z stdout P 2024/03/01 10:00:00 socat[1] N exit(143)"}, // a fragment
 		// Not socat's.
 		{line: "hello from the program behind EXEC"},
+		{line: "nginx: 2024/03/01 10:00:00 [error] 31#31: *1 connect() failed (111: Connection refused)"},
+		{line: "Nov 26 06:26:53 relay01 foo[12]: started worker[3] for x"},
+		{line: "array[3] = x; Jan[12] Nothing"},
+		{line: `{"log":"plain output\n","stream":"stdout","time":"2024-03-01T10:00:00Z"}`},
+		{line: "2024-03-01T10:00:00Z stdout F GET / HTTP/1.1 200"},
+		{line: "2026/11/26 06:24:48 socat[27274.] N an empty thread id"},
 		{line: "Nov 26 06:26:53 relay01 sshd[5458]: Accepted publickey for root"},
 		{line: "2026/11/26 06:24:48 socat[27274] X unknown level"},
 		{line: "2026/11/26 06:24:48 socat[abc] N no pid"},
@@ -473,4 +508,135 @@ func lastOf(t *Tally) string {
 		fmt.Fprintln(&b, t.Last[c].Lines())
 	}
 	return b.String()
+}
+
+// counts scans log with tr and returns the categories with a count.
+func counts(t *testing.T, log string, tr *Tracker) (string, Tally) {
+	t.Helper()
+	o := &Options{Show: 5}
+	tally, _, err := o.ScanReader(context.Background(), strings.NewReader(log), true, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for c := Category(0); c < NumCategories; c++ {
+		if tally.Count[c] > 0 {
+			got = append(got, fmt.Sprintf("%s=%d", c, tally.Count[c]))
+		}
+	}
+	return strings.Join(got, " "), tally
+}
+
+// socat up to 1.7.3 reports every failed connection's child as
+// "waitpid(): child N exited with status 1": a listener's fork child is
+// one connection, not the backend; the program a connection's child ran
+// (EXEC) failing is the backend's failure.
+func TestWaitpidOfAKnownChild(t *testing.T) {
+	log := strings.Join([]string{
+		"2020/11/04 14:01:24 socat[5564] N listening on AF=2 0.0.0.0:4444",
+		"2020/11/04 14:01:27 socat[5564] N accepting connection from AF=2 10.0.2.15:42078 on AF=2 10.0.2.4:4444",
+		"2020/11/04 14:01:27 socat[5564] N forked off child process 1584",
+		"2020/11/04 14:01:27 socat[5564] N listening on AF=2 0.0.0.0:4444",
+		"2020/11/04 14:02:15 socat[1584] E SSL_accept(): socket closed by peer",
+		"2020/11/04 14:02:15 socat[1584] N exit(1)",
+		"2020/11/04 14:02:15 socat[5564] W waitpid(): child 1584 exited with status 1",
+		// The program behind EXEC, forked by a connection's child.
+		"2020/11/04 14:03:00 socat[5564] N forked off child process 1600",
+		"2020/11/04 14:03:00 socat[1600] N forked off child process 1601",
+		"2020/11/04 14:03:00 socat[1600] N forked off child process 1601",
+		"2020/11/04 14:03:00 socat[1601] N execvp'ing \"/usr/local/bin/app\"",
+		"2020/11/04 14:03:01 socat[1600] W waitpid(): child 1601 exited with status 2",
+		// A child nobody saw forked: the backend's, as before.
+		"2020/11/04 14:03:02 socat[5564] W waitpid(): child 999 exited with status 1",
+		"",
+	}, "\n")
+	got, _ := counts(t, log, nil)
+	if want := "error=1 warning=3 tls_failure=1 backend_failure=2 accepted=1"; got != want {
+		t.Errorf("%s, want %s", got, want)
+	}
+}
+
+// socat's argument errors, worded in several ways, are configuration.
+func TestArgumentErrorsAreConfig(t *testing.T) {
+	for _, m := range []string{
+		`E exactly 2 addresses required (there are 1); use option "-h" for help`,
+		`E OPENSSL: empty host name`,
+		`E TCP4: wrong number of parameters (1 instead of 2)`,
+	} {
+		got, _ := counts(t, "2026/11/26 06:24:49 socat[1] "+m+"\n", nil)
+		if got != "error=1 config=1" {
+			t.Errorf("%s: %s", m, got)
+		}
+	}
+}
+
+// --ignore-peer: a connection from an ignored peer, and everything its
+// fork child (and the program that child runs) logs, counts nowhere but
+// in Peer; the same from another peer counts; a refusal is judged by its
+// own peer; a listener's own exit always counts.
+func TestIgnorePeer(t *testing.T) {
+	log := strings.Join([]string{
+		"2026/11/26 06:24:00 socat[10] N listening on AF=2 0.0.0.0:443",
+		// Ours: a TLS scanner's probe.
+		"2026/11/26 06:24:01 socat[10] N accepting connection from AF=2 127.0.0.1:50000 on AF=2 127.0.0.1:443",
+		"2026/11/26 06:24:01 socat[10] N forked off child process 11",
+		"2026/11/26 06:24:01 socat[10] N listening on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:01 socat[11] E SSL_accept(): error:0A0000C1:SSL routines::no shared cipher",
+		"2026/11/26 06:24:01 socat[11] N exit(1)",
+		"2026/11/26 06:24:01 socat[10] W waitpid(): child 11 exited with status 1",
+		// Somebody else's, the same failure.
+		"2026/11/26 06:24:02 socat[10] N accepting connection from AF=10 [0000:0000:0000:0000:0000:ffff:0a00:0005]:50001 on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:02 socat[10] N forked off child process 12",
+		"2026/11/26 06:24:02 socat[10] N listening on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:02 socat[12] E SSL_accept(): error:0A0000C1:SSL routines::no shared cipher",
+		"2026/11/26 06:24:02 socat[12] N exit(1)",
+		// Refusals, judged by their own peer.
+		"2026/11/26 06:24:03 socat[10] N accepting connection from AF=2 127.0.0.1:50002 on AF=2 127.0.0.1:443",
+		"2026/11/26 06:24:03 socat[10] W refusing connection from AF=2 127.0.0.1:50002 due to range option",
+		"2026/11/26 06:24:03 socat[10] N listening on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:04 socat[10] N accepting connection from AF=2 192.0.2.7:50003 on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:04 socat[10] W refusing connection from AF=2 192.0.2.7:50003 due to range option",
+		"2026/11/26 06:24:04 socat[10] N listening on AF=2 0.0.0.0:443",
+		// A client socat of its own: no listener, no child: untied.
+		"2026/11/26 06:24:05 socat[90] E connect(5, AF=2 127.0.0.1:1, 16): Connection refused",
+		"2026/11/26 06:24:06 socat[10] W exiting on signal 15",
+		"",
+	}, "\n")
+	got, _ := counts(t, log, nil)
+	if want := "error=3 warning=4 refused=2 tls_failure=2 backend_failure=1 accepted=4 exit=1"; got != want {
+		t.Errorf("without --ignore-peer: %s, want %s", got, want)
+	}
+	tr := NewTracker([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Memory{})
+	got, tally := counts(t, log, tr)
+	if want := "error=2 warning=2 refused=1 tls_failure=1 backend_failure=1 accepted=2 exit=1"; got != want {
+		t.Errorf("--ignore-peer 127.0.0.0/8: %s, want %s", got, want)
+	}
+	if tally.Peer != 7 || tally.Untied != 1 {
+		t.Errorf("ignored %d lines (want 7), untied %d (want 1)", tally.Peer, tally.Untied)
+	}
+	// The link from a child to its ignored peer outlives the run.
+	next := NewTracker(tr.ignore, Memory{Listeners: []int{10}, Children: []ChildMark{{PID: 13, Flags: markConn | markIgnored}}})
+	got, tally = counts(t, "2026/11/26 06:25:00 socat[13] E SSL_accept(): error:0A000126:SSL routines::unexpected eof while reading\n", next)
+	if got != "" || tally.Peer != 1 {
+		t.Errorf("a child of an ignored peer, forked in the last run: %s, ignored %d", got, tally.Peer)
+	}
+}
+
+// A container runtime splits a line longer than its buffer: the
+// fragments are one line, counted once.
+func TestContainerFragmentsJoined(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	log := strings.Join([]string{
+		"2024-03-01T10:00:00.1Z stdout P " + long,
+		"2024-03-01T10:00:00.1Z stdout P " + long,
+		"2024-03-01T10:00:00.1Z stdout F end of a program's long line",
+		"2024-03-01T10:00:00.2Z stderr F 2024/03/01 10:00:00 socat[1] E connect(5, AF=2 10.0.0.9:80, 16): Connection refused",
+		`{"log":"2024/03/01 10:00:01 socat[1] E conn","stream":"stderr","time":"2024-03-01T10:00:01Z"}`,
+		`{"log":"ect(5, AF=2 10.0.0.9:80, 16): Connection refused\n","stream":"stderr","time":"2024-03-01T10:00:01Z"}`,
+		"",
+	}, "\n")
+	got, tally := counts(t, log, nil)
+	if got != "error=2 backend_failure=2" || tally.Lines != 3 || tally.Unparsed != 1 || tally.Socat != 2 {
+		t.Errorf("%s; lines %d, unparsed %d, socat %d", got, tally.Lines, tally.Unparsed, tally.Socat)
+	}
 }

@@ -13,7 +13,11 @@ import (
 // BuildBinary builds the command in the current directory into a
 // directory every user can read (the tests also run it as nobody), for a
 // TestMain. It returns the binary's path and a function that removes it.
-func BuildBinary(name string) (string, func(), error) {
+func BuildBinary(name string) (string, func(), error) { return BuildCommand(".", name) }
+
+// BuildCommand builds the command in pkg (a directory) as name, as
+// BuildBinary does: for a test that drives another binary of the suite.
+func BuildCommand(pkg, name string) (string, func(), error) {
 	dir, err := os.MkdirTemp("", name)
 	if err != nil {
 		return "", nil, err
@@ -21,7 +25,7 @@ func BuildBinary(name string) (string, func(), error) {
 	cleanup := func() { os.RemoveAll(dir) }
 	_ = os.Chmod(dir, 0o755)
 	path := filepath.Join(dir, name)
-	build := exec.Command("go", "build", "-o", path, ".")
+	build := exec.Command("go", "build", "-o", path, pkg)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		cleanup()
