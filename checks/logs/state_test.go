@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -558,4 +559,46 @@ func TestCopytruncateInProgressAfterEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectErrors(t, run(t, cfg), 0, "after the truncation")
+}
+
+// The state file is bounded whatever the log holds: a hundred thousand
+// listeners that never said they ended (SIGKILL), as many children, and
+// connections from ignored peers that never reached their fork.
+func TestStateFileBounded(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "socat.log")
+	var b strings.Builder
+	for i := range 100000 {
+		fmt.Fprintf(&b, "2026/11/26 06:24:49 socat[%d] N listening on AF=2 0.0.0.0:80\n", 1000000+i)
+		fmt.Fprintf(&b, "2026/11/26 06:24:49 socat[%d] N accepting connection from AF=2 127.0.0.1:%d on AF=2 127.0.0.1:80\n", 1000000+i, 1024+i%60000)
+		fmt.Fprintf(&b, "2026/11/26 06:24:49 socat[%d] N forked off child process %d\n", 1000000+i, 3000000+i)
+		fmt.Fprintf(&b, "2026/11/26 06:24:49 socat[%d] N accepting connection from AF=2 127.0.0.1:%d on AF=2 127.0.0.1:80\n", 1000000+i, 1024+i%60000)
+	}
+	appendFile(t, log, b.String())
+	cfg := baseConfig(t, log)
+	cfg.FirstRun = "start"
+	cfg.IgnorePeers = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	r := run(t, cfg)
+	if r.State != state.OK || perf(r, "ignored") != 300000 {
+		t.Fatalf("first run:\n%s", dump(r))
+	}
+	files, _ := filepath.Glob(filepath.Join(cfg.StateDir, "*"))
+	var total int64
+	for _, f := range files {
+		if info, err := os.Stat(f); err == nil {
+			total += info.Size()
+		}
+	}
+	t.Logf("state: %d bytes", total)
+	if total == 0 || total > 256<<10 {
+		t.Errorf("state: %d bytes in %d files, want at most 256 KiB", total, len(files))
+	}
+	// The most recent listener and child are still known: the listener's
+	// exit counts, and the child of an ignored peer stays ignored.
+	appendFile(t, log, "2026/11/26 06:25:00 socat[3099999] E SSL_accept(): error:0A0000C1:SSL routines::no shared cipher\n"+
+		"2026/11/26 06:25:00 socat[1099999] W exiting on signal 15\n")
+	r = run(t, cfg)
+	if r.State != state.Critical || perf(r, "exit") != 1 || perf(r, "tls_failure") != 0 || perf(r, "ignored") != 1 {
+		t.Errorf("next run:\n%s", dump(r))
+	}
 }

@@ -384,21 +384,21 @@ func TestIgnorePeerOfAFullAudit(t *testing.T) {
 	srv, cli := fmt.Sprintf("cslsrv%d", os.Getpid()), fmt.Sprintf("cslcli%d", os.Getpid())
 	srvAddr, cliAddr := fmt.Sprintf("10.231.%d.1", id), fmt.Sprintf("10.231.%d.2", id)
 	for _, ns := range []string{srv, cli} {
-		mustRun(t, "ip", "netns", "add", ns)
+		testlab.MustRun(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-		mustRun(t, "ip", "-n", ns, "link", "set", "lo", "up")
+		testlab.MustRun(t, "ip", "-n", ns, "link", "set", "lo", "up")
 	}
-	mustRun(t, "ip", "-n", srv, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", cli)
-	mustRun(t, "ip", "-n", srv, "addr", "add", srvAddr+"/30", "dev", "veth0")
-	mustRun(t, "ip", "-n", cli, "addr", "add", cliAddr+"/30", "dev", "veth1")
-	mustRun(t, "ip", "-n", srv, "link", "set", "veth0", "up")
-	mustRun(t, "ip", "-n", cli, "link", "set", "veth1", "up")
+	testlab.MustRun(t, "ip", "-n", srv, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", cli)
+	testlab.MustRun(t, "ip", "-n", srv, "addr", "add", srvAddr+"/30", "dev", "veth0")
+	testlab.MustRun(t, "ip", "-n", cli, "addr", "add", cliAddr+"/30", "dev", "veth1")
+	testlab.MustRun(t, "ip", "-n", srv, "link", "set", "veth0", "up")
+	testlab.MustRun(t, "ip", "-n", cli, "link", "set", "veth1", "up")
 
 	ca := testlab.NewOpenSSLCA(t)
 	client := ca.Issue(t, testlab.Leaf{CN: "monitoring client"})
 	cert := ca.Issue(t, testlab.Leaf{CN: "relay", SAN: "IP:127.0.0.1,IP:" + srvAddr})
 	log := filepath.Join(t.TempDir(), "relay.log")
-	startInNetns(t, srv, "socat", "-d", "-d", "-lf", log, "OPENSSL-LISTEN:4433,fork,reuseaddr,cert="+cert+",cafile="+ca.Cert, "EXEC:cat")
+	testlab.StartInNetns(t, srv, "socat", "-d", "-d", "-lf", log, "OPENSSL-LISTEN:4433,fork,reuseaddr,cert="+cert+",cafile="+ca.Cert, "EXEC:cat")
 	testlab.Eventually(t, 10*time.Second, "socat to listen", func() bool {
 		return testlab.CountLines(log, regexp.MustCompile(`N listening on`)) > 0
 	})
@@ -443,26 +443,4 @@ func TestIgnorePeerOfAFullAudit(t *testing.T) {
 	if r.code != 1 || r.perf("tls_failure") != 1 || r.perf("accepted") != 1 || !strings.Contains(r.out, "1 TLS failure") {
 		t.Errorf("a refusal of %s with --ignore-peer 127.0.0.1/32: exit %d:\n%s", cliAddr, r.code, r.out)
 	}
-}
-
-func mustRun(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %v\n%s", args, err, out)
-	}
-}
-
-// startInNetns starts a process in the namespace and stops it by PID
-// (its process group) at the end.
-func startInNetns(t *testing.T, ns string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
 }

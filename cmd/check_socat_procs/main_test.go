@@ -232,19 +232,19 @@ func TestWildcardListenerInNetns(t *testing.T) {
 	}
 	testlab.Need(t, "ip", "socat")
 	ns := fmt.Sprintf("csp%d", os.Getpid())
-	mustRun(t, "ip", "netns", "add", ns)
+	testlab.MustRun(t, "ip", "netns", "add", ns)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	mustRun(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	testlab.MustRun(t, "ip", "-n", ns, "link", "set", "lo", "up")
 	// A documentation address (TEST-NET-1) on the namespace's own loopback
 	// device: non-loopback as an address, reachable only inside.
-	mustRun(t, "ip", "-n", ns, "addr", "add", "192.0.2.1/32", "dev", "lo")
+	testlab.MustRun(t, "ip", "-n", ns, "addr", "add", "192.0.2.1/32", "dev", "lo")
 
 	mark := fmt.Sprintf("csnetns%d", os.Getpid())
-	server := startInNetns(t, ns, "socat", "-lp", mark, "-d", "-d", "TCP-LISTEN:9999,fork", "EXEC:cat")
+	server := testlab.StartInNetns(t, ns, "socat", "-lp", mark, "-d", "-d", "TCP-LISTEN:9999,fork", "EXEC:cat")
 	// A client inside the namespace, from 192.0.2.1 to 192.0.2.1: a
 	// non-loopback peer that never leaves the namespace. The server may not
 	// listen yet: the client retries until it does.
-	startInNetns(t, ns, "socat", "-u", "EXEC:sleep 60", "TCP:192.0.2.1:9999,bind=192.0.2.1,retry=200,interval=0.05")
+	testlab.StartInNetns(t, ns, "socat", "-u", "EXEC:sleep 60", "TCP:192.0.2.1:9999,bind=192.0.2.1,retry=200,interval=0.05")
 	var r result
 	testlab.Eventually(t, 5*time.Second, "the peer to connect", func() bool {
 		r = run(t, "--match", mark, "--allow-peer", "10.0.0.0/8", "--ignore", "remote-exec", "--ignore", "runs-as-root", "--ignore", "file-missing")
@@ -263,30 +263,6 @@ func TestWildcardListenerInNetns(t *testing.T) {
 	if r.code != 2 {
 		t.Errorf("exit %d", r.code)
 	}
-}
-
-func mustRun(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %v\n%s", args, err, out)
-	}
-}
-
-// startInNetns starts a process in the namespace and stops it by PID at
-// the end; it returns the PID of the program itself (ip netns exec execs
-// it).
-func startInNetns(t *testing.T, ns string, args ...string) int {
-	t.Helper()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	return cmd.Process.Pid
 }
 
 // Every flag given a bad value: exit 3, one UNKNOWN line naming it.

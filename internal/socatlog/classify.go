@@ -162,7 +162,8 @@ func Classify(l *Line) Class {
 		bytes.HasPrefix(m, []byte("parseopts")), bytes.Contains(m, []byte("unknown option")),
 		bytes.HasPrefix(m, []byte("unknown device/address")), bytes.Contains(m, []byte("wrong number of parameters")),
 		bytes.Contains(m, []byte("option not supported")), bytes.Contains(m, []byte("not applicable")),
-		bytes.HasPrefix(m, []byte("exactly 2 addresses required")), bytes.Contains(m, []byte("empty host name")):
+		bytes.HasPrefix(m, []byte("exactly 2 addresses required")), bytes.Contains(m, []byte("empty host name")),
+		bytes.HasPrefix(m, []byte("openssl-method=")) && bytes.Contains(m, []byte("method unknown")):
 		c.Set.add(Config)
 	case bytes.HasPrefix(m, []byte("SSL_accept")), bytes.HasPrefix(m, []byte("SSL_connect")):
 		c.Set.add(TLSFailure) // a handshake that failed, a reset during it too

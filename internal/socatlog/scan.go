@@ -374,16 +374,7 @@ func ignoredPeer(peers []netip.Prefix, a netip.Addr) bool {
 
 // apply adds a parsed chunk to t, in order.
 func (c *chunk) apply(t *Tally, tr *Tracker, show int) {
-	p := &c.part
-	t.Lines += p.Lines
-	t.Socat += p.Socat
-	t.Unparsed += p.Unparsed
-	t.Cut += p.Cut
-	t.Ignored += p.Ignored
-	t.Old += p.Old
-	if p.Cursor != "" {
-		t.Cursor, t.Micros = p.Cursor, p.Micros
-	}
+	t.Merge(&c.part, show) // counts only: the recs say the rest
 	for i := range c.recs {
 		tr.apply(t, &c.recs[i], c.text(&c.recs[i]), show)
 	}

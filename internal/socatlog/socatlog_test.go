@@ -362,13 +362,18 @@ func TestScanFileParallel(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.log")
-	for _, p := range files {
+	// The real-world corpus of check_socat_logs: collectors' prefixes,
+	// stamp-less lines, other builds.
+	more, _ := filepath.Glob("../../checks/logs/testdata/realworld/*.log")
+	for _, p := range append(files, more...) {
 		data, _ := os.ReadFile(p)
 		for _, line := range strings.Split(string(data), "\n") {
 			f.Add([]byte(line))
 		}
 	}
 	f.Add([]byte(`{"MESSAGE":[1,2,300],"__CURSOR":"x"}`))
+	f.Add([]byte(`{"log":"2024/03/01 10:00:00 socat[1] E x","stream":"stderr","time":"2024-03-01T10:00:00Z"}`))
+	f.Add([]byte("2024-03-01T10:00:00.1Z stdout P 2024/03/01 10:00:00 socat[1.2] E x\n2024-03-01T10:00:00.1Z stdout F y"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var l Line
 		if Parse(b, &l) {
@@ -561,6 +566,7 @@ func TestArgumentErrorsAreConfig(t *testing.T) {
 	for _, m := range []string{
 		`E exactly 2 addresses required (there are 1); use option "-h" for help`,
 		`E OPENSSL: empty host name`,
+		`E openssl-method="SSLv3": method unknown or not provided by library`,
 		`E TCP4: wrong number of parameters (1 instead of 2)`,
 	} {
 		got, _ := counts(t, "2026/11/26 06:24:49 socat[1] "+m+"\n", nil)

@@ -101,12 +101,6 @@ func (tr *Tracker) Memory() Memory {
 	return m
 }
 
-// IsListener reports whether pid is followed as a listener.
-func (tr *Tracker) IsListener(pid int) bool { return tr.listeners.has(pid) }
-
-// Ignoring reports whether some peers are ignored.
-func (tr *Tracker) Ignoring() bool { return len(tr.ignore) > 0 }
-
 // apply counts one record into t, in log order. It settles what needs
 // the lines before it: whether a PID is a listener (its exit counts), a
 // connection's child (its bind is no service, its parent's waitpid() no

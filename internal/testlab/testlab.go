@@ -253,3 +253,29 @@ func CountLines(path string, re *regexp.Regexp) int {
 	data, _ := os.ReadFile(path)
 	return len(re.FindAllIndex(data, -1))
 }
+
+// MustRun runs a command the test needs (ip netns ...), failing the test
+// with its output if it fails.
+func MustRun(t testing.TB, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+}
+
+// StartInNetns starts a program in a network namespace the test made and
+// stops it by PID (its process group) at the end; it returns the PID of
+// the program itself (ip netns exec execs it).
+func StartInNetns(t testing.TB, ns string, args ...string) int {
+	t.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	return cmd.Process.Pid
+}

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/check-socat/check-socat/internal/loggen"
 )
 
 type sample struct {
@@ -532,6 +534,9 @@ func benchLogs(bin, plugins string, rows *[]row) error {
 	}
 	full("logs: full scan of 100 MB, --no-state", small, 20)
 	full("logs: full scan of 1 GB, --no-state", big, 5)
+	if err := benchAdversarial(dir, ours, rows); err != nil {
+		return err
+	}
 
 	// Incremental: 1 MiB appended before every run of either program.
 	states := filepath.Join(dir, "state")
@@ -578,6 +583,69 @@ func benchLogs(bin, plugins string, rows *[]row) error {
 	*rows = append(*rows, row{name: "logs: incremental run after 1 MiB appended, 1 GB log", ours: o, absTarget: 50 * time.Millisecond, rssTargetMiB: 32})
 	fmt.Fprintf(os.Stderr, "  ours: %s\n", o.firstOut)
 	return nil
+}
+
+// benchAdversarial runs the full scan over each adversarial log of
+// internal/loggen (1 GB each, and the crash loop at 4 GB), next to grep,
+// and checks that the exits and accepted connections counted are the ones
+// written: memory must not grow with what the log holds.
+func benchAdversarial(dir, ours string, rows *[]row) error {
+	type job struct {
+		kind loggen.Kind
+		size int64
+	}
+	var jobs []job
+	for _, k := range loggen.Kinds() {
+		jobs = append(jobs, job{k, 1 << 30})
+	}
+	jobs = append(jobs, job{loggen.CrashLoop, 4 << 30})
+	for _, j := range jobs {
+		path := filepath.Join(dir, fmt.Sprintf("%s-%d.log", j.kind, j.size>>20))
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		want, err := loggen.Write(f, j.kind, j.size)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("logs: adversarial %s, %s, --no-state", j.kind, sizeName(want.Bytes))
+		fmt.Fprintf(os.Stderr, "bench: %s (3 runs each)...\n", name)
+		o, p := compare(3, []string{ours, "--no-state", "-f", path}, []string{"grep", "-c", " E ", path})
+		r := row{name: name, ours: o, peer: p, peerName: "grep -c ' E '", timeTarget: 2, rssTargetMiB: 32}
+		got := fmt.Sprintf("exit %d, accepted %d", perfInt(o.firstOut, "exit"), perfInt(o.firstOut, "accepted"))
+		if w := fmt.Sprintf("exit %d, accepted %d", want.Exits, want.Accepted); got != w {
+			r.note = fmt.Sprintf(" COUNTED WRONG: %s, written %s", got, w)
+		} else {
+			r.note = fmt.Sprintf(" (%s, as written)", got)
+		}
+		*rows = append(*rows, r)
+		fmt.Fprintf(os.Stderr, "  ours: %.200s\n  peer: %s\n", o.firstOut, p.firstOut)
+		os.Remove(path)
+	}
+	return nil
+}
+
+func sizeName(n int64) string {
+	if n >= 1<<30 {
+		return fmt.Sprintf("%.0f GB", float64(n)/(1<<30))
+	}
+	return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
+}
+
+var perfRe = regexp.MustCompile(`'([a-z_]+)'=(\d+)`)
+
+// perfInt reads a perfdata value of a plugin's first line (-1 if absent).
+func perfInt(line, label string) int64 {
+	for _, m := range perfRe.FindAllStringSubmatch(line, -1) {
+		if m[1] == label {
+			var v int64
+			_, _ = fmt.Sscan(m[2], &v)
+			return v
+		}
+	}
+	return -1
 }
 
 // socatLogChunk is about size bytes of realistic socat -d -d log lines:
