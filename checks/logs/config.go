@@ -81,6 +81,11 @@ func ParseCategoryRange(s string) (socatlog.Category, threshold.Range, error) {
 func ParsePeer(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
 	if p, err := netip.ParsePrefix(s); err == nil {
+		// socat's peers are compared unmapped: ::ffff:127.0.0.0/104 is
+		// 127.0.0.0/8.
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
 		return p.Masked(), nil
 	}
 	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {

@@ -157,6 +157,8 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 			// The cursor is gone (the journal was rotated or vacuumed):
 			// read from the time of the last record instead.
 			res.notes = append(res.notes, fmt.Sprintf("the cursor of %s is no longer in the journal: read from the time of the last record", res.name))
+			// What the failed run read must not be applied twice.
+			tr = socatlog.NewTracker(cfg.IgnorePeers, st.Memory)
 			t, err = journalctl(ctx, cfg, o, tr, "--since", "@"+strconv.FormatFloat(float64(st.Micros)/1e6+1e-6, 'f', 6, 64))
 		}
 	}

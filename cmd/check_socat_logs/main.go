@@ -61,7 +61,7 @@ var help = map[string]string{
 	"critical":         "CRITICAL when a category's count is outside RANGE, e.g. backend_failure=5. Repeatable; a category given with -w or -c loses both its default ranges.",
 	"critical-pattern": "Lines matching this Go regular expression are CRITICAL. Repeatable.",
 	"warning-pattern":  "Lines matching this Go regular expression are WARNING. Repeatable.",
-	"ignore-pattern":   "Lines matching this Go regular expression count nowhere. Repeatable.",
+	"ignore-pattern":   "Lines matching this Go regular expression count nowhere (socat's still tell which processes listen and end). Repeatable.",
 	"ignore-peer":      "Connections from these peers (ADDR/BITS or ADDR; e.g. the host that runs check_socat_tls) and all that their fork children log count in no category, only in lines and ignored. Needs socat -d -d (the accept line names the peer, the fork line the child); lines that cannot be tied to a listener or its child are said. Repeatable.",
 	"max-age":          "CRITICAL when a source has had no new line for this long (e.g. 1h): socat stopped logging, or stopped.",
 	"show":             "Show the last N lines of each alerting category in the long output (0 to 100).",

@@ -29,10 +29,17 @@ const (
 	ReusedPID Kind = "reused-pid"
 	// Samples: real relay and dead-backend lines, PIDs recurring.
 	Samples Kind = "samples"
+	// Tiny: the shortest lines that are socat records (stamp-less), the
+	// most records a block of the log can hold.
+	Tiny Kind = "tiny"
+	// Journal: short journal JSON records, each a socat error.
+	Journal Kind = "journal"
 )
 
 // Kinds lists every shape.
-func Kinds() []Kind { return []Kind{CrashLoop, Children, Categories, LongLines, ReusedPID, Samples} }
+func Kinds() []Kind {
+	return []Kind{CrashLoop, Children, Categories, LongLines, ReusedPID, Samples, Tiny, Journal}
+}
 
 // Stats are the true counts of what was written, to check the check by.
 type Stats struct {
@@ -136,6 +143,16 @@ func Write(w io.Writer, kind Kind, size int64) (Stats, error) {
 			g.s.Accepted++
 			g.s.Errors++
 			g.s.Exits++
+		}
+	case Tiny:
+		cycle = func(i int64) {
+			g.raw([]byte("s[" + strconv.FormatInt(1+i%9, 10) + "] E xyz"))
+			g.s.Errors++
+		}
+	case Journal:
+		cycle = func(i int64) {
+			g.raw([]byte(`{"__CURSOR":"c` + strconv.FormatInt(i, 36) + `","_PID":"7","MESSAGE":"E x"}`))
+			g.s.Errors++
 		}
 	default:
 		return Stats{}, fmt.Errorf("unknown kind %q", kind)

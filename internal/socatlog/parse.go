@@ -136,9 +136,11 @@ func isProgByte(c byte) bool {
 // it: "svc-1  | " (docker compose), an RFC 3339 stamp (docker logs -t,
 // CI), "name.1.id@node | " (docker service logs), the journal's console
 // form "[ 4992.318560] sh[31]: ". The record's own shape is what is
-// recognised: socat's stamp followed by PROG[PID] and a level, or, where
-// the stamp is gone, "PROG[PID] L " or "PROG[PID]: L " with a program
-// name and a level letter after the bracket.
+// recognised: socat's stamp followed by PROG[PID] and a level. Where the
+// stamp is gone ("PROG[PID] L " or "PROG[PID]: L "), the shape alone is
+// too common ("worker[3] W ...", "matrix[1] F is singular"): it is taken
+// at the start of a line (after blanks, quotes, a markdown "> "), or
+// after a prefix when the program's name says socat.
 func findRecord(b []byte, l *Line) bool {
 	for i := 0; i < len(b); {
 		k := bytes.IndexByte(b[i:], '/')
@@ -149,6 +151,11 @@ func findRecord(b []byte, l *Line) bool {
 		i = k + 1
 		p := k - 4
 		if p < 0 || (p > 0 && isDigit(b[p-1])) || !isNativeStamp(b[p:]) {
+			continue
+		}
+		// PROG[ follows the stamp (and a host) closely: a line of stamps
+		// alone must not cost a search to its end for each.
+		if bytes.IndexByte(b[p+19:min(len(b), p+19+maxHead)], '[') < 0 {
 			continue
 		}
 		if parseNative(b[p:], l) {
@@ -170,6 +177,9 @@ func findRecord(b []byte, l *Line) bool {
 		if start == j {
 			continue
 		}
+		if len(bytes.Trim(b[:start], " \t>`'\"")) > 0 && !bytes.Contains(bytes.ToLower(b[start:j]), []byte("socat")) {
+			continue
+		}
 		if progLevel(b[start:], l, false) {
 			l.Format = FormatNative
 			return true
@@ -183,6 +193,9 @@ func findRecord(b []byte, l *Line) bool {
 	}
 	return false
 }
+
+// maxHead bounds the "[HOST ]PROG" between socat's stamp and "[PID]".
+const maxHead = 320
 
 // isCRI reports whether b is a line of the CRI log format (Kubernetes'
 // /var/log/containers/*.log): "TIMESTAMP STREAM P|F LINE".

@@ -175,6 +175,7 @@ type worker struct {
 	peers   []netip.Prefix
 	l       Line
 	pending []byte
+	carry   bool // the only worker: fragments carry over to the next chunk
 }
 
 func (w *worker) chunk(c *chunk) {
@@ -192,12 +193,24 @@ func (w *worker) chunk(c *chunk) {
 	if c.last != nil {
 		w.line(c.last, c)
 	}
-	w.pending = w.pending[:0] // a fragment never ends across chunks
+	if !w.carry {
+		// Another worker reads the next chunk: a line split by a
+		// container runtime across the two is counted once, from its
+		// last fragment.
+		w.pending = w.pending[:0]
+	}
 }
 
 // line reads one line (without its newline).
 func (w *worker) line(b []byte, c *chunk) {
 	o, t, l := w.o, &c.part, &w.l
+	if len(b) > o.MaxLine {
+		// Over MaxLine but within a block read: cut, as one longer than
+		// the block is.
+		t.Lines++
+		t.Cut++
+		return
+	}
 	ok := Parse(b, l)
 	if l.Partial {
 		if len(w.pending)+len(l.Text) <= max(o.MaxLine, 1) {
@@ -222,16 +235,20 @@ func (w *worker) line(b []byte, c *chunk) {
 	if l.Text != nil {
 		text = l.Text
 	}
+	// --ignore-pattern: the line counts nowhere (not even as unparsed),
+	// but a socat line still says who listens, forks and ends.
+	dropped := false
 	for _, re := range o.Ignore {
 		if re.Match(text) {
 			t.Ignored++
-			return
+			dropped = true
+			break
 		}
 	}
 	// --since: only lines whose own time is recent count (and match the
 	// patterns); the others still say who listens and who exits.
-	inWindow := true
-	if !o.Since.IsZero() {
+	inWindow := !dropped
+	if inWindow && !o.Since.IsZero() {
 		ts, tok := l.Time(o.Loc, o.Now)
 		inWindow = ok && tok && !ts.Before(o.Since)
 	}
@@ -252,7 +269,7 @@ func (w *worker) line(b []byte, c *chunk) {
 		}
 	}
 	if !ok {
-		if !l.Noise && len(bytes.TrimSpace(text)) > 0 {
+		if !dropped && !l.Noise && len(bytes.TrimSpace(text)) > 0 {
 			t.Unparsed++
 		}
 		if flags&(recPatCrit|recPatWarn) != 0 {
@@ -260,13 +277,17 @@ func (w *worker) line(b []byte, c *chunk) {
 		}
 		return
 	}
-	t.Socat++
-	flags |= recSocat
 	cl := Classify(l)
+	if !dropped {
+		t.Socat++
+	}
+	flags |= recSocat
 	if !inWindow {
-		t.Old++
+		if !dropped {
+			t.Old++
+		}
 		if cl.Event == EventExit {
-			cl.Event = EventEnd // an old exit ends the listener, uncounted
+			cl.Event = EventEnd // an old or ignored exit ends the listener, uncounted
 		}
 	}
 	if len(w.peers) > 0 {
@@ -380,7 +401,7 @@ func (c *chunk) apply(t *Tally, tr *Tracker, show int) {
 	}
 }
 
-const bufSize = 512 << 10
+const bufSize = 256 << 10
 
 // ErrCanceled is returned when the context ends during a scan; what was
 // counted up to then is in the tally.
@@ -425,7 +446,7 @@ func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker
 
 	// Chunks go round: read, parsed by a worker, applied, reused. Their
 	// number bounds the memory.
-	nchunks := max(2, 2*workers)
+	nchunks := workers + 2 // one being read, one being applied, one per worker
 	free := make(chan *chunk, nchunks)
 	for range nchunks {
 		free <- &chunk{buf: make([]byte, size), done: make(chan struct{}, 1)}
@@ -433,7 +454,7 @@ func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker
 	var process func(c *chunk)
 	var finish func()
 	if workers == 1 {
-		w := &worker{o: &oo, peers: tr.ignore}
+		w := &worker{o: &oo, peers: tr.ignore, carry: true}
 		process = func(c *chunk) {
 			w.chunk(c)
 			c.apply(&t, tr, o.Show)
@@ -508,17 +529,21 @@ func (o *Options) produce(ctx context.Context, r io.Reader, final bool, maxLine 
 		}
 		c.lines, c.last, c.cut = c.buf[:end], last, cut
 		cut = 0
-		base += int64(end + len(last))
-		committed = base
+		if end+len(last) > 0 {
+			// (Only a cut line's count otherwise: while skipping one, base
+			// is past bytes that are not consumed.)
+			base += int64(end + len(last))
+			committed = base
+		}
 		process(c)
 		c, n = next, rest
 	}
 	defer func() { free <- c }()
 	for {
 		if ctx.Err() != nil {
-			if !skipping {
-				flush(false) // what was read whole counts
-			}
+			// What was read whole counts, and so does a cut line already
+			// consumed (while skipping, nothing else is held).
+			flush(false)
 			return committed, ErrCanceled
 		}
 		m, err := r.Read(c.buf[n:])

@@ -3,6 +3,7 @@ package socatlog
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -170,6 +171,13 @@ func TestParseFormats(t *testing.T) {
 		{line: `{"log":"plain output\n","stream":"stdout","time":"2024-03-01T10:00:00Z"}`},
 		{line: "2024-03-01T10:00:00Z stdout F GET / HTTP/1.1 200"},
 		{line: "2026/11/26 06:24:48 socat[27274.] N an empty thread id"},
+		// A stamp-less PROG[PID] L after a prefix is taken only when PROG
+		// says socat: these are another program's.
+		{line: "ERROR: matrix[1] F is singular"},
+		{line: "app-1 | worker[3] W connection pool exhausted"},
+		{line: "+ arr[0] E is set"},
+		{line: "web-1 | myapp[12]: I will retry"},
+		{line: "app-1 | socat[3] W exiting on signal 15", ok: true, prog: "socat", pid: 3, level: 'W', msg: "exiting on signal 15"},
 		{line: "Nov 26 06:26:53 relay01 sshd[5458]: Accepted publickey for root"},
 		{line: "2026/11/26 06:24:48 socat[27274] X unknown level"},
 		{line: "2026/11/26 06:24:48 socat[abc] N no pid"},
@@ -645,4 +653,129 @@ func TestContainerFragmentsJoined(t *testing.T) {
 	if got != "error=2 backend_failure=2" || tally.Lines != 3 || tally.Unparsed != 1 || tally.Socat != 2 {
 		t.Errorf("%s; lines %d, unparsed %d, socat %d", got, tally.Lines, tally.Unparsed, tally.Socat)
 	}
+}
+
+// A fork child's PID that serves a new socat later is that new process:
+// a program a connection's child ran (EXEC: it never logs its end) and a
+// child that ended. Its listening, errors and exit count, with and
+// without --ignore-peer, in this run and the next.
+func TestReusedChildPIDIsANewProcess(t *testing.T) {
+	first := strings.Join([]string{
+		"2026/11/26 06:24:00 socat[100] N listening on AF=2 0.0.0.0:8443",
+		"2026/11/26 06:24:01 socat[100] N accepting connection from AF=2 127.0.0.1:50000 on AF=2 127.0.0.1:8443",
+		"2026/11/26 06:24:01 socat[100] N forked off child process 101",
+		"2026/11/26 06:24:01 socat[100] N listening on AF=2 0.0.0.0:8443",
+		"2026/11/26 06:24:01 socat[101] N forked off child process 102",
+		"2026/11/26 06:24:01 socat[101] N forked off child process 102",
+		"2026/11/26 06:24:01 socat[102] N execvp'ing \"/bin/cat\"",
+		"2026/11/26 06:24:02 socat[101] N exiting with status 0",
+		"",
+	}, "\n")
+	later := strings.Join([]string{
+		"2026/11/30 06:24:00 socat[102] N listening on AF=2 0.0.0.0:9443",
+		"2026/11/30 06:24:00 socat[102] E accept(5, ...): Too many open files",
+		"2026/11/30 06:24:00 socat[102] N exit(1)",
+		"",
+	}, "\n")
+	for _, peers := range [][]netip.Prefix{nil, {netip.MustParsePrefix("127.0.0.1/32")}} {
+		want := "error=1 accepted=1 exit=1"
+		if peers != nil {
+			want = "error=1 exit=1" // the accepted connection was ours
+		}
+		if got, _ := counts(t, first+later, NewTracker(peers, Memory{})); got != want {
+			t.Errorf("one run, peers %v: %s, want %s", peers, got, want)
+		}
+		tr := NewTracker(peers, Memory{})
+		counts(t, first, tr)
+		if got, _ := counts(t, later, NewTracker(peers, tr.Memory())); got != "error=1 exit=1" {
+			t.Errorf("the next run, peers %v: %s", peers, got)
+		}
+		// The connection's child was killed and never said so: its
+		// program's PID is still a new process's when it listens.
+		killed := strings.Replace(first, "2026/11/26 06:24:02 socat[101] N exiting with status 0\n", "", 1)
+		if got, _ := counts(t, killed+later, NewTracker(peers, Memory{})); got != want {
+			t.Errorf("child killed, peers %v: %s, want %s", peers, got, want)
+		}
+	}
+}
+
+// After handing an ignored peer's connection to its child, a listener's
+// own lines are its own again: its wait at max-children, and what it
+// says of another peer's child.
+func TestListenerAfterAnIgnoredFork(t *testing.T) {
+	log := strings.Join([]string{
+		"2026/11/26 06:24:00 socat[10] N listening on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:01 socat[10] N accepting connection from AF=2 192.0.2.9:50000 on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:01 socat[10] N forked off child process 12",
+		"2026/11/26 06:24:01 socat[10] N listening on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:02 socat[10] N accepting connection from AF=2 127.0.0.1:50001 on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:02 socat[10] N forked off child process 11",
+		"2026/11/26 06:24:02 socat[10] N maxchildren are active, waiting",
+		"2026/11/26 06:24:03 socat[12] E connect(5, AF=2 10.0.0.1:80, 16): Connection refused",
+		"2026/11/26 06:24:03 socat[10] W waitpid(): child 12 exited with status 1",
+		"",
+	}, "\n")
+	got, tally := counts(t, log, NewTracker([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Memory{}))
+	if want := "error=1 warning=1 backend_failure=1 capacity=1 accepted=1"; got != want || tally.Peer != 2 {
+		t.Errorf("%s (ignored %d), want %s (ignored 2)", got, tally.Peer, want)
+	}
+}
+
+// --ignore-pattern takes a line out of every count, not out of what it
+// says of the processes: ignoring "listening on" does not lose an exit.
+func TestIgnorePatternKeepsListeners(t *testing.T) {
+	log := "2026/11/26 06:24:00 socat[10] N listening on AF=2 0.0.0.0:443\n" +
+		"2026/11/26 06:24:05 socat[10] W exiting on signal 15\n"
+	o := &Options{Show: 1, Ignore: []*regexp.Regexp{regexp.MustCompile(`listening on`)}}
+	tally, _, _ := o.ScanReader(context.Background(), strings.NewReader(log), true, nil)
+	if tally.Count[Exit] != 1 || tally.Ignored != 1 || tally.Socat != 1 || tally.Unparsed != 0 {
+		t.Errorf("exit %d ignored %d socat %d unparsed %d", tally.Count[Exit], tally.Ignored, tally.Socat, tally.Unparsed)
+	}
+}
+
+// A line over MaxLine is cut wherever it falls in the blocks read.
+func TestEveryLongLineIsCut(t *testing.T) {
+	long := strings.Repeat("y", 65<<10)
+	for _, final := range []bool{false, true} {
+		log := long + "\n2026/11/26 06:24:00 socat[1] E x\n" + long
+		if !final {
+			log += "\n"
+		}
+		o := &Options{MaxLine: 64 << 10}
+		tally, used, _ := o.ScanReader(context.Background(), strings.NewReader(log), final, nil)
+		if tally.Lines != 3 || tally.Cut != 2 || tally.Unparsed != 0 || tally.Count[Error] != 1 || used != int64(len(log)) {
+			t.Errorf("final %v: lines %d cut %d unparsed %d errors %d consumed %d of %d", final, tally.Lines, tally.Cut, tally.Unparsed, tally.Count[Error], used, len(log))
+		}
+	}
+}
+
+// The deadline while a second long line is being skipped: the first,
+// already consumed, is counted, so that the next run (which starts after
+// it) does not lose it.
+func TestCanceledWhileSkippingCountsTheCutLine(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	long := strings.Repeat("x", 300<<10) // longer than a read block
+	r := &cancelAtEnd{r: strings.NewReader(long + "\n" + long), cancel: cancel}
+	o := &Options{MaxLine: 64 << 10}
+	tally, used, err := o.ScanReader(ctx, r, false, nil)
+	if err != ErrCanceled || used != int64(len(long)+1) || tally.Lines != 1 || tally.Cut != 1 {
+		t.Errorf("err %v, consumed %d, lines %d, cut %d", err, used, tally.Lines, tally.Cut)
+	}
+}
+
+// cancelAtEnd cancels its context when its reader is drained.
+type cancelAtEnd struct {
+	r      *strings.Reader
+	cancel func()
+}
+
+func (c *cancelAtEnd) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.r.Len() == 0 {
+		c.cancel()
+	}
+	if err == io.EOF {
+		return n, nil // a log still being written: no EOF, only the deadline
+	}
+	return n, err
 }

@@ -157,12 +157,22 @@ func (tr *Tracker) apply(t *Tally, r *rec, text []byte, show int) {
 			break // socat logs the fork of an EXEC child twice
 		}
 		tr.children.add(child, childInfo{conn: tr.listeners.has(pid), ignored: ignored})
+		if p, ok := tr.children.m[pid]; ok && p.conn {
+			p.prog = child // the program a connection's child runs
+			tr.children.m[pid] = p
+		}
+		// The connection is the child's now: what the listener logs next
+		// (max-children, other children's ends) is its own.
+		delete(tr.pending, pid)
 	case EventListening, EventBindFailed:
 		if c, ok := tr.children.m[pid]; ok {
-			if !c.ended {
+			if !c.ended && c.conn {
 				break // a connection's child binding its other address
 			}
-			tr.children.forget(pid) // an ended child's PID serves a new process
+			// An ended child's PID, or that of a program a child ran (it
+			// execs: socat's lines under its PID are a new process's).
+			tr.children.forget(pid)
+			ignored = false
 		}
 		tr.listeners.add(pid)
 		delete(tr.pending, pid)
@@ -171,6 +181,11 @@ func (tr *Tracker) apply(t *Tally, r *rec, text []byte, show int) {
 		if c, ok := tr.children.m[pid]; ok && !c.ended && !tr.listeners.has(pid) {
 			c.ended = true
 			tr.children.m[pid] = c
+			// Its program ended before it (socat waits for it).
+			if p, ok := tr.children.m[c.prog]; c.prog != 0 && ok && !p.conn {
+				p.ended = true
+				tr.children.m[c.prog] = p
+			}
 			break
 		}
 		if tr.listeners.has(pid) {
@@ -294,6 +309,7 @@ type childInfo struct {
 	conn    bool // forked by a listener: it serves one connection
 	ignored bool // its connection is from an ignored peer
 	ended   bool // it logged its exit (its PID may serve another process)
+	prog    int  // of a connection's child: the program it forked (EXEC, SYSTEM)
 }
 
 // childRing is the most recent recentChildren children.

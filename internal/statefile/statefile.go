@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -89,6 +90,9 @@ func ownedByUs(f *os.File) error {
 	return nil
 }
 
+// MaxSize bounds a state file that Load reads.
+const MaxSize = 1 << 20
+
 // Load reads the state into v. It returns fs.ErrNotExist for a first run
 // and ErrCorrupt (wrapped, with the reason) for a file it cannot trust.
 func (l *Lock) Load(v any) error {
@@ -107,8 +111,16 @@ func (l *Lock) Load(v any) error {
 		Version int             `json:"version"`
 		State   json.RawMessage `json:"state"`
 	}
-	dec := json.NewDecoder(f)
-	if err := dec.Decode(&env); err != nil {
+	// A state is a few KiB; one that is not cannot be ours to trust, and
+	// must not cost the run its memory.
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > MaxSize {
+		return fmt.Errorf("%w: larger than %d KiB", ErrCorrupt, MaxSize>>10)
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	if env.Version != Version {
