@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/check-socat/check-socat/internal/check"
 )
 
 // Options say how lines are counted.
@@ -165,6 +167,7 @@ type chunk struct {
 	part  Tally  // the counts that need no order
 	recs  []rec
 	side  []byte // texts of recs that are not in buf
+	err   error  // a parser's panic
 	done  chan struct{}
 }
 
@@ -453,6 +456,7 @@ func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker
 	}
 	var process func(c *chunk)
 	var finish func()
+	var panicErr error
 	if workers == 1 {
 		w := &worker{o: &oo, peers: tr.ignore, carry: true}
 		process = func(c *chunk) {
@@ -464,6 +468,7 @@ func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker
 	} else {
 		work := make(chan *chunk, nchunks)
 		order := make(chan *chunk, nchunks)
+		var failed error // set by the applier only; read after finish
 		var wg sync.WaitGroup
 		for range workers {
 			wg.Add(1)
@@ -471,7 +476,9 @@ func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker
 				defer wg.Done()
 				w := &worker{o: &oo, peers: tr.ignore}
 				for c := range work {
-					w.chunk(c)
+					// A panic is the run's error, not a crash: the block
+					// is still handed on, so that nothing waits for it.
+					c.err = check.Safely(func() error { w.chunk(c); return nil })
 					c.done <- struct{}{}
 				}
 			}()
@@ -481,7 +488,12 @@ func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker
 			defer close(applied)
 			for c := range order {
 				<-c.done
-				c.apply(&t, tr, o.Show)
+				if c.err == nil && failed == nil {
+					c.err = check.Safely(func() error { c.apply(&t, tr, o.Show); return nil })
+				}
+				if c.err != nil && failed == nil {
+					failed = c.err
+				}
 				free <- c
 			}
 		}()
@@ -494,12 +506,18 @@ func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker
 			close(order)
 			<-applied
 			wg.Wait()
+			if failed != nil && panicErr == nil {
+				panicErr = failed
+			}
 		}
 	}
 
 	committed, err := o.produce(ctx, r, final, maxLine, free, process)
 	finish()
 	t.Bytes = committed
+	if panicErr != nil {
+		return t, committed, panicErr
+	}
 	return t, committed, err
 }
 
