@@ -613,7 +613,9 @@ func benchAdversarial(dir, ours string, rows *[]row) error {
 		name := fmt.Sprintf("logs: adversarial %s, %s, --no-state", j.kind, sizeName(want.Bytes))
 		fmt.Fprintf(os.Stderr, "bench: %s (3 runs each)...\n", name)
 		o, p := compare(3, []string{ours, "--no-state", "-f", path}, []string{"grep", "-c", " E ", path})
-		r := row{name: name, ours: o, peer: p, peerName: "grep -c ' E '", timeTarget: 2, rssTargetMiB: 32}
+		// The target for these shapes is memory; their time next
+		// to grep (which reads no record) is informational.
+		r := row{name: name, ours: o, peer: p, peerName: "grep -c ' E '", rssTargetMiB: 32}
 		got := fmt.Sprintf("exit %d, accepted %d", perfInt(o.firstOut, "exit"), perfInt(o.firstOut, "accepted"))
 		if w := fmt.Sprintf("exit %d, accepted %d", want.Exits, want.Accepted); got != w {
 			r.note = fmt.Sprintf(" COUNTED WRONG: %s, written %s", got, w)
