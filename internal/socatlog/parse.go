@@ -177,7 +177,7 @@ func findRecord(b []byte, l *Line) bool {
 		if start == j {
 			continue
 		}
-		if len(bytes.Trim(b[:start], " \t>`'\"")) > 0 && !bytes.Contains(bytes.ToLower(b[start:j]), []byte("socat")) {
+		if len(bytes.Trim(b[:start], " \t>`'\"")) > 0 && !saysSocat(b[start:j]) {
 			continue
 		}
 		if progLevel(b[start:], l, false) {
@@ -190,6 +190,17 @@ func findRecord(b []byte, l *Line) bool {
 			return true
 		}
 		*l = Line{}
+	}
+	return false
+}
+
+// saysSocat reports whether a program name holds "socat", in any case
+// (without allocating: it runs on foreign lines).
+func saysSocat(prog []byte) bool {
+	for i := 0; i+5 <= len(prog); i++ {
+		if bytes.EqualFold(prog[i:i+5], []byte("socat")) {
+			return true
+		}
 	}
 	return false
 }
