@@ -3,6 +3,8 @@ package endpoint
 import (
 	"context"
 	"fmt"
+	"github.com/check-socat/check-socat/internal/golden"
+	"github.com/check-socat/check-socat/internal/output"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -63,6 +65,7 @@ func runCheck(t *testing.T, timeout time.Duration, cfg Config) check.Result {
 	if took := time.Since(start); took > timeout+time.Second {
 		t.Errorf("the run took %v, beyond the deadline %v + 1 s", took, timeout)
 	}
+	golden.Check(t, output.Render(r, 8000))
 	return r
 }
 
@@ -200,6 +203,7 @@ func TestConnectionsOKCountsSuccesses(t *testing.T) {
 // A UNIX listener whose backlog is full refuses at once (EAGAIN): a
 // connect failure, not a timeout that --timeout-state could make OK.
 func TestUnixBacklogFull(t *testing.T) {
+	golden.Skip(t) // how many of the connections the full backlog refuses is timing
 	path := filepath.Join(t.TempDir(), "mc.sock")
 	testlab.Start(t, "UNIX-LISTEN:"+path+",fork,max-children=1,backlog=1", "EXEC:"+testlab.Script(t, t.TempDir(), "hold", "exec sleep 600"))
 	r := runCheck(t, 3*time.Second, Config{Unix: path, MaxBytes: 100, Connections: 6, RefusedState: state.Critical,

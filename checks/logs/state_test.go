@@ -4,6 +4,8 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"github.com/check-socat/check-socat/internal/golden"
+	"github.com/check-socat/check-socat/internal/output"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -29,7 +31,9 @@ func run(t *testing.T, cfg Config) check.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return Run(ctx, check.Env{Stage: &check.Stage{}}, cfg, strings.NewReader(""))
+	r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg, strings.NewReader(""))
+	golden.Check(t, output.Render(r, 8000))
+	return r
 }
 
 func perf(r check.Result, label string) float64 {

@@ -3,6 +3,8 @@ package procs
 import (
 	"context"
 	"fmt"
+	"github.com/check-socat/check-socat/internal/golden"
+	"github.com/check-socat/check-socat/internal/output"
 	"net"
 	"os"
 	"path/filepath"
@@ -34,7 +36,9 @@ func audit(t *testing.T, mark string, mutate ...func(*Config)) check.Result {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return Run(ctx, check.Env{Stage: &check.Stage{}}, cfg)
+	r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg)
+	golden.Check(t, output.Render(r, 8000))
+	return r
 }
 
 func perfValue(r check.Result, label string) (float64, bool) {

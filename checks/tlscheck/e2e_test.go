@@ -3,6 +3,8 @@ package tlscheck
 import (
 	"context"
 	"fmt"
+	"github.com/check-socat/check-socat/internal/golden"
+	"github.com/check-socat/check-socat/internal/output"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +37,7 @@ func audit(t *testing.T, timeout time.Duration, cfg Config) check.Result {
 	if took := time.Since(start); took > timeout+time.Second {
 		t.Errorf("the audit took %v, past the deadline %v + 1 s", took, timeout)
 	}
+	golden.Check(t, output.Render(r, 8000))
 	return r
 }
 
@@ -239,6 +242,7 @@ func TestNotTLSAndSilent(t *testing.T) {
 // A scan the deadline cuts short, or that the server stops answering,
 // must not pass as a clean audit with small counts.
 func TestIncompleteScan(t *testing.T) {
+	golden.Skip(t) // which probes fail first is timing
 	rsa := testlab.RSACert(t, 2048)
 	legacy := testlab.Start(t, tlsListen+",verify=0,cert="+rsa+",cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1", "PIPE")
 	// Each connection waits 100 ms before it reaches the listener: one
