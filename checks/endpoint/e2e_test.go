@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/testlab"
@@ -56,12 +56,12 @@ func cfgFor(port int, mutate ...func(*Config)) Config {
 	return c
 }
 
-func runCheck(t *testing.T, timeout time.Duration, cfg Config) check.Result {
+func runCheck(t *testing.T, timeout time.Duration, cfg Config) checks.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
-	r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg)
+	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg)
 	if took := time.Since(start); took > timeout+time.Second {
 		t.Errorf("the run took %v, beyond the deadline %v + 1 s", took, timeout)
 	}
@@ -69,7 +69,7 @@ func runCheck(t *testing.T, timeout time.Duration, cfg Config) check.Result {
 	return r
 }
 
-func perf(r check.Result, label string) (float64, bool) {
+func perf(r checks.Result, label string) (float64, bool) {
 	for _, m := range r.Perf {
 		if m.Label == label {
 			return m.Value, true
@@ -78,7 +78,7 @@ func perf(r check.Result, label string) (float64, bool) {
 	return 0, false
 }
 
-func expect(t *testing.T, r check.Result, st state.State, summary string) {
+func expect(t *testing.T, r checks.Result, st state.State, summary string) {
 	t.Helper()
 	if r.State != st || !strings.Contains(r.Summary, summary) {
 		t.Fatalf("got %s: %s\n%s\nwant %s with %q", r.State, r.Summary, strings.Join(r.Details, "\n"), st, summary)
@@ -90,7 +90,7 @@ func expect(t *testing.T, r check.Result, st state.State, summary string) {
 	}
 }
 
-func expectPerf(t *testing.T, r check.Result, label string, want float64) {
+func expectPerf(t *testing.T, r checks.Result, label string, want float64) {
 	t.Helper()
 	got, ok := perf(r, label)
 	if !ok || got != want {
@@ -331,7 +331,7 @@ func TestRetriesBackendComesUpLate(t *testing.T) {
 	backend := closedPort(t)
 	relay := relayTo(t, fmt.Sprintf("127.0.0.1:%d", backend))
 
-	done := make(chan check.Result, 1)
+	done := make(chan checks.Result, 1)
 	go func() {
 		done <- runCheck(t, 10*time.Second, cfgFor(relay.Port, send("late"), expectText("late"), func(c *Config) {
 			c.Retries, c.RetryDelay = 20, 200*time.Millisecond
@@ -394,7 +394,7 @@ func TestAddressFamilyAndSource(t *testing.T) {
 func TestDialFallsBackToTheNextAddress(t *testing.T) {
 	echo := echoServer(t)
 	closed := closedPort(t)
-	pr := &prober{cfg: &Config{}, env: check.Env{Stage: &check.Stage{}}, addrs: []target{
+	pr := &prober{cfg: &Config{}, env: checks.Env{Stage: &checks.Stage{}}, addrs: []target{
 		{"tcp4", fmt.Sprintf("127.0.0.1:%d", closed)},
 		{"tcp4", echo.Addr()},
 	}}

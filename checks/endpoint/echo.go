@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/sanitize"
 )
 
@@ -46,7 +46,7 @@ func (pr *prober) echo(ctx context.Context, p *probe) *probe {
 
 	writeErr := make(chan error, 1)
 	go func() {
-		writeErr <- check.Safely(func() error {
+		writeErr <- checks.Safely(func() error {
 			src := stream(seed)
 			buf := make([]byte, pr.chunk)
 			for left := total; left > 0; {
@@ -94,7 +94,7 @@ func (pr *prober) echo(ctx context.Context, p *probe) *probe {
 		if errors.Is(readErr, io.EOF) {
 			return p.fail(outcomeFailed, stageIntegrity, "connection closed by peer after %d of %d bytes echoed", p.nrecv, total)
 		}
-		var pe *check.PanicError
+		var pe *checks.PanicError
 		if errors.As(werr, &pe) {
 			return p.fail(outcomeFailed, stageIntegrity, "%v", pe)
 		}

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/sanitize"
 )
 
@@ -66,7 +66,7 @@ func (p *probe) fail(o outcome, stage, format string, args ...any) *probe {
 // prober runs probes against the resolved addresses of one attempt.
 type prober struct {
 	cfg   *Config
-	env   check.Env
+	env   checks.Env
 	addrs []target // tried in order until one connects
 	start time.Time
 	// chunk is the read and write size; smaller with many connections, so

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/smallfile"
@@ -52,13 +52,13 @@ func (a *attempt) allOK() bool {
 }
 
 // Run performs the check. It returns by the deadline of ctx.
-func Run(ctx context.Context, env check.Env, cfg Config) check.Result {
+func Run(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if err := cfg.Validate(); err != nil {
-		return check.Unknownf("%v", err)
+		return checks.Unknownf("%v", err)
 	}
 	tlsCfg, err := clientTLS(&cfg)
 	if err != nil {
-		return check.Unknownf("%v", err)
+		return checks.Unknownf("%v", err)
 	}
 	if env.Verbose >= 2 {
 		env.Debugf("config: %+v", cfg)
@@ -95,7 +95,7 @@ func Run(ctx context.Context, env check.Env, cfg Config) check.Result {
 
 type runner struct {
 	cfg    *Config
-	env    check.Env
+	env    checks.Env
 	tls    *tls.Config
 	target string
 }
@@ -259,7 +259,7 @@ func (r *runner) attempt(ctx context.Context) *attempt {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := check.Safely(func() error { a.probes[i] = pr.run(ctx); return nil }); err != nil {
+				if err := checks.Safely(func() error { a.probes[i] = pr.run(ctx); return nil }); err != nil {
 					a.probes[i] = (&probe{}).fail(outcomeFailed, r.env.Stage.Get(), "%v", err)
 				}
 			}()
@@ -316,10 +316,10 @@ func (r *runner) describe(p *probe) string {
 	return fmt.Sprintf("failed at %s: %s", p.stage, p.reason)
 }
 
-func (r *runner) result(attempts []*attempt) check.Result {
+func (r *runner) result(attempts []*attempt) checks.Result {
 	c := r.cfg
 	last := attempts[len(attempts)-1]
-	res := check.Result{State: last.state}
+	res := checks.Result{State: last.state}
 
 	// The worst connection of the last attempt speaks for it.
 	probes := append([]*probe(nil), last.probes...)
@@ -332,7 +332,7 @@ func (r *runner) result(attempts []*attempt) check.Result {
 	})
 	worst := probes[0]
 	if worst.outcome == outcomeConfig {
-		return check.Unknownf("%s", worst.reason)
+		return checks.Unknownf("%s", worst.reason)
 	}
 
 	// Metrics of the last attempt; with several connections the slowest

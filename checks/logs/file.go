@@ -17,14 +17,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/check-socat/check-socat/internal/checkpoint"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/smallfile"
 	"github.com/check-socat/check-socat/internal/socatlog"
-	"github.com/check-socat/check-socat/internal/statefile"
 )
 
-// fileState is what is remembered of a log file between runs.
-type fileState struct {
+// fileCheckpoint is what is remembered of a log file between runs.
+type fileCheckpoint struct {
 	Key    string `json:"key"`
 	Dev    uint64 `json:"dev"`
 	Ino    uint64 `json:"ino"`
@@ -119,31 +119,31 @@ func lastNewline(f io.ReaderAt, end int64) int64 {
 	return 0
 }
 
-// loadFileState reads the remembered state of path and says whether it
+// loadFileCheckpoint reads the remembered state of path and says whether it
 // is a fresh start; a state that cannot be trusted (corrupt, another
 // source's, impossible values) is reported and replaced.
-func loadFileState(lock *statefile.Lock, path string, res *sourceResult) (fileState, bool, error) {
-	var st fileState
-	err := lock.Load(&st)
+func loadFileCheckpoint(lock *checkpoint.Lock, path string, res *sourceResult) (fileCheckpoint, bool, error) {
+	var cp fileCheckpoint
+	err := lock.Load(&cp)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fileState{Key: path}, true, nil
-	case errors.Is(err, statefile.ErrCorrupt):
+		return fileCheckpoint{Key: path}, true, nil
+	case errors.Is(err, checkpoint.ErrCorrupt):
 		res.warns = append(res.warns, fmt.Sprintf("the state of %s could not be trusted (%s): replaced, counting as on a first run", sanitize.Text(path, 80), sanitize.Text(err.Error(), 100)))
-		return fileState{Key: path}, true, nil
+		return fileCheckpoint{Key: path}, true, nil
 	case err != nil:
-		return st, false, err
-	case st.Key != path:
-		res.warns = append(res.warns, fmt.Sprintf("the state of %s belonged to another source (%s): replaced", sanitize.Text(path, 80), sanitize.Text(st.Key, 80)))
-		return fileState{Key: path}, true, nil
-	case st.Offset < 0 || st.Size < 0 || st.FPLen < 0 || st.FPLen > fpBytes || len(st.FP) != 64:
-		res.warns = append(res.warns, fmt.Sprintf("the state of %s holds impossible values (offset %d, fingerprint of %d bytes): replaced, counting as on a first run", sanitize.Text(path, 80), st.Offset, st.FPLen))
-		return fileState{Key: path}, true, nil
+		return cp, false, err
+	case cp.Key != path:
+		res.warns = append(res.warns, fmt.Sprintf("the state of %s belonged to another source (%s): replaced", sanitize.Text(path, 80), sanitize.Text(cp.Key, 80)))
+		return fileCheckpoint{Key: path}, true, nil
+	case cp.Offset < 0 || cp.Size < 0 || cp.FPLen < 0 || cp.FPLen > fpBytes || len(cp.FP) != 64:
+		res.warns = append(res.warns, fmt.Sprintf("the state of %s holds impossible values (offset %d, fingerprint of %d bytes): replaced, counting as on a first run", sanitize.Text(path, 80), cp.Offset, cp.FPLen))
+		return fileCheckpoint{Key: path}, true, nil
 	}
-	if !validTail(st.Tail, st.Offset) {
-		st.Tail = nil // a tampered tail must not make a run read far or much
+	if !validTail(cp.Tail, cp.Offset) {
+		cp.Tail = nil // a tampered tail must not make a run read far or much
 	}
-	return st, false, nil
+	return cp, false, nil
 }
 
 // readFile reads the new lines of one log file and updates its state.
@@ -170,12 +170,12 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	// The lock first, then the file: its size is then the one this run
 	// owns (a run that stat'ed before another saved a larger offset would
 	// take the log for truncated).
-	lock, err := statefile.Acquire(ctx, cfg.StateDir, statefile.Path(cfg.StateDir, path))
+	lock, err := checkpoint.Acquire(ctx, cfg.StateDir, checkpoint.Path(cfg.StateDir, path))
 	if err != nil {
 		return nil, stateError(ctx, cfg, err)
 	}
 	defer lock.Release()
-	st, fresh, err := loadFileState(lock, path, res)
+	cp, fresh, err := loadFileCheckpoint(lock, path, res)
 	if err != nil {
 		return nil, stateError(ctx, cfg, err)
 	}
@@ -186,15 +186,15 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	defer f.Close()
 	size := info.Size()
 	res.lastNew = info.ModTime()
-	tr := socatlog.NewTracker(cfg.IgnorePeers, st.Memory)
+	tr := socatlog.NewTracker(cfg.IgnorePeers, cp.Memory)
 	dev, ino := devIno(info)
 	fp, fpLen, err := fingerprint(io.NewSectionReader(f, 0, size), fpBytes)
 	if err != nil {
 		return nil, errUnknown{fmt.Errorf("cannot read log %s: %v", sanitize.Text(path, 120), err)}
 	}
 	save := func() error {
-		st.Memory = tr.Memory()
-		if err := lock.Save(&st); err != nil {
+		cp.Memory = tr.Memory()
+		if err := lock.Save(&cp); err != nil {
 			return stateError(ctx, cfg, err)
 		}
 		return nil
@@ -203,7 +203,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	var total socatlog.Tally
 	from := int64(0)
 	if fresh {
-		st = fileState{Key: path}
+		cp = fileCheckpoint{Key: path}
 		if cfg.FirstRun == "end" {
 			// Record the position; learn the listeners from the end of
 			// the log (all of it, whatever --since says) so that their
@@ -217,13 +217,13 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 		}
 	} else {
 		rotatedRead := false
-		if st.FPLen == 0 && st.Offset == 0 && st.EmptySeen {
+		if cp.FPLen == 0 && cp.Offset == 0 && cp.EmptySeen {
 			// The log was empty at the last run: no first bytes tell its
 			// rotated copy. A copy that was not there then (logrotate
 			// create and compress, the inode even reused) holds only lines
 			// written after it: read it whole. A deadline here counts
 			// nothing and saves nothing: the next run reads it again.
-			rest, where, rerr := readRotatedNew(ctx, cfg, o, path, st.RotatedSeen, f, tr)
+			rest, where, rerr := readRotatedNew(ctx, cfg, o, path, cp.RotatedSeen, f, tr)
 			switch {
 			case errors.Is(rerr, socatlog.ErrCanceled):
 				res.timedOut = fmt.Sprintf("reading the rotated %s: it is read again next time", sanitize.Text(where, 80))
@@ -236,12 +236,12 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 				rotatedRead = true // the current log is all new: from its start
 			}
 		}
-		sameFile := st.Dev == dev && st.Ino == ino
-		prefixSame := st.FPLen <= fpLen && prefixMatches(f, st.FPLen, st.FP)
+		sameFile := cp.Dev == dev && cp.Ino == ino
+		prefixSame := cp.FPLen <= fpLen && prefixMatches(f, cp.FPLen, cp.FP)
 		// Where the lines marked at the last run still stand unchanged: a
 		// log truncated below its position and written again keeps only
 		// the lines before the cut.
-		intactAt, tailIntact := intactUpTo(f, st.Tail)
+		intactAt, tailIntact := intactUpTo(f, cp.Tail)
 		rewritten := func() {
 			from = intactAt
 			res.notes = append(res.notes, fmt.Sprintf("%s was truncated and written again since the last run: counted from byte %d, after its last line that is unchanged", sanitize.Text(path, 80), from))
@@ -249,21 +249,21 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 		switch {
 		case rotatedRead:
 			from = 0
-		case sameFile && size >= st.Offset && prefixSame:
-			from = st.Offset
-			if len(st.Tail) > 0 && !tailIntact {
+		case sameFile && size >= cp.Offset && prefixSame:
+			from = cp.Offset
+			if len(cp.Tail) > 0 && !tailIntact {
 				if intactAt > 0 {
 					rewritten()
 				} else {
 					res.warns = append(res.warns, fmt.Sprintf("%s was truncated before its last %d lines and written again since the last run: what was written after the cut and before byte %d is not counted",
-						sanitize.Text(path, 80), len(st.Tail), st.Offset))
+						sanitize.Text(path, 80), len(cp.Tail), cp.Offset))
 				}
 			}
 		default:
 			// Rotated by rename, copied and truncated, truncated, or
 			// replaced: read the rest of the old content first, wherever
 			// it is now, then the current file from its start.
-			rest, where, used, rerr := readRotated(ctx, cfg, o, path, &st, sameFile, !sameFile && prefixSame && size >= st.Offset, tr)
+			rest, where, used, rerr := readRotated(ctx, cfg, o, path, &cp, sameFile, !sameFile && prefixSame && size >= cp.Offset, tr)
 			switch {
 			case errors.Is(rerr, socatlog.ErrCanceled):
 				// The deadline came while reading the old content: count
@@ -276,16 +276,16 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 				if errors.As(rerr, &skip) {
 					res.timedOut = fmt.Sprintf("reading the rotated %s: %v", sanitize.Text(where, 80), skip)
 				}
-				st.Offset += used
-				st.Tail = nil // the marks are of the current log, the offset of the old one
-				st.EmptySeen, st.RotatedSeen = false, nil
+				cp.Offset += used
+				cp.Tail = nil // the marks are of the current log, the offset of the old one
+				cp.EmptySeen, cp.RotatedSeen = false, nil
 				return res, save()
 			case rerr != nil:
 				res.warns = append(res.warns, rerr.Error())
 			case where == path:
 				// The same content under a new inode (cp and mv, sed -i):
 				// go on from where the last run stopped.
-				from = st.Offset
+				from = cp.Offset
 				res.notes = append(res.notes, fmt.Sprintf("%s was replaced by a file with the same beginning: continued at byte %d", sanitize.Text(path, 80), from))
 			case where != "":
 				total.Merge(&rest, o.Show)
@@ -317,11 +317,11 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 		}
 	}
 	res.tally = total
-	st.Dev, st.Ino, st.Offset, st.Size, st.FP, st.FPLen = dev, ino, off, size, fp, fpLen
-	st.Tail = tailMarks(f, off)
-	st.EmptySeen, st.RotatedSeen = fpLen == 0, nil
+	cp.Dev, cp.Ino, cp.Offset, cp.Size, cp.FP, cp.FPLen = dev, ino, off, size, fp, fpLen
+	cp.Tail = tailMarks(f, off)
+	cp.EmptySeen, cp.RotatedSeen = fpLen == 0, nil
 	if fpLen == 0 {
-		st.RotatedSeen = rotatedPrefixes(cfg, path)
+		cp.RotatedSeen = rotatedPrefixes(cfg, path)
 	}
 	return res, save()
 }
@@ -394,13 +394,13 @@ func globEscape(path string) string {
 // inode with the old beginning), it returns path itself as where, and
 // reads nothing. It returns where it read ("" when nowhere) and how many
 // bytes past the offset it consumed.
-func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path string, st *fileState, sameFile, copyOfSelf bool, tr *socatlog.Tracker) (socatlog.Tally, string, int64, error) {
+func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path string, cp *fileCheckpoint, sameFile, copyOfSelf bool, tr *socatlog.Tracker) (socatlog.Tally, string, int64, error) {
 	cands := rotatedCandidates(cfg.Rotated, path)
 	// A file renamed from our inode is the surest sign: look for it first.
 	for _, cand := range cands {
 		if info, err := os.Stat(cand); err == nil && info.Mode().IsRegular() && !strings.HasSuffix(cand, ".gz") {
-			if dev, ino := devIno(info); dev == st.Dev && ino == st.Ino && !sameFile {
-				return readPlain(ctx, o, cand, st.Offset, tr)
+			if dev, ino := devIno(info); dev == cp.Dev && ino == cp.Ino && !sameFile {
+				return readPlain(ctx, o, cand, cp.Offset, tr)
 			}
 		}
 	}
@@ -414,14 +414,14 @@ func readRotated(ctx context.Context, cfg *Config, o *socatlog.Options, path str
 		}
 		if !strings.HasSuffix(cand, ".gz") {
 			dev, ino := devIno(info)
-			match := info.Size() >= int64(st.FPLen) && prefixMatches(f, st.FPLen, st.FP) && !(dev == st.Dev && ino == st.Ino && sameFile)
+			match := info.Size() >= int64(cp.FPLen) && prefixMatches(f, cp.FPLen, cp.FP) && !(dev == cp.Dev && ino == cp.Ino && sameFile)
 			f.Close()
 			if match {
-				return readPlain(ctx, o, cand, st.Offset, tr)
+				return readPlain(ctx, o, cand, cp.Offset, tr)
 			}
 			continue
 		}
-		t, used, err := readGzip(ctx, o, f, st, tr)
+		t, used, err := readGzip(ctx, o, f, cp, tr)
 		f.Close()
 		if err == errNotOurs {
 			continue
@@ -523,20 +523,20 @@ func readPlain(ctx context.Context, o *socatlog.Options, path string, offset int
 
 // readGzip reads a compressed rotated log whose first bytes are ours,
 // from the remembered offset (in the uncompressed content).
-func readGzip(ctx context.Context, o *socatlog.Options, f *os.File, st *fileState, tr *socatlog.Tracker) (socatlog.Tally, int64, error) {
+func readGzip(ctx context.Context, o *socatlog.Options, f *os.File, cp *fileCheckpoint, tr *socatlog.Tracker) (socatlog.Tally, int64, error) {
 	gz, err := gzip.NewReader(f)
 	if err != nil {
 		return socatlog.Tally{}, 0, errNotOurs
 	}
-	fp, n, err := fingerprint(io.LimitReader(gz, int64(st.FPLen)), st.FPLen)
-	if err != nil || n != st.FPLen || fp != st.FP {
+	fp, n, err := fingerprint(io.LimitReader(gz, int64(cp.FPLen)), cp.FPLen)
+	if err != nil || n != cp.FPLen || fp != cp.FP {
 		return socatlog.Tally{}, 0, errNotOurs
 	}
 	// A gzip stream cannot seek: decompress up to the position, watching
 	// the deadline (at a few hundred MB/s, a large log takes seconds).
-	for skip := st.Offset - int64(n); skip > 0; {
+	for skip := cp.Offset - int64(n); skip > 0; {
 		if ctx.Err() != nil {
-			return socatlog.Tally{}, 0, gzipSkipError{st.Offset}
+			return socatlog.Tally{}, 0, gzipSkipError{cp.Offset}
 		}
 		k, err := io.CopyN(io.Discard, gz, min(skip, 1<<20))
 		skip -= k

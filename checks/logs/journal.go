@@ -11,13 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/check-socat/check-socat/internal/checkpoint"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/socatlog"
-	"github.com/check-socat/check-socat/internal/statefile"
 )
 
-// journalState is what is remembered of a journal source.
-type journalState struct {
+// journalCheckpoint is what is remembered of a journal source.
+type journalCheckpoint struct {
 	Key    string `json:"key"`
 	Cursor string `json:"cursor"`
 	Micros int64  `json:"micros"` // realtime of the last record read
@@ -112,27 +112,27 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 		return res, nil
 	}
 	key := journalKey(cfg)
-	lock, err := statefile.Acquire(ctx, cfg.StateDir, statefile.Path(cfg.StateDir, key))
+	lock, err := checkpoint.Acquire(ctx, cfg.StateDir, checkpoint.Path(cfg.StateDir, key))
 	if err != nil {
 		return nil, stateError(ctx, cfg, err)
 	}
 	defer lock.Release()
-	var st journalState
-	loadErr := lock.Load(&st)
+	var cp journalCheckpoint
+	loadErr := lock.Load(&cp)
 	fresh := false
 	switch {
-	case loadErr == nil && st.Key != key:
+	case loadErr == nil && cp.Key != key:
 		res.warns = append(res.warns, fmt.Sprintf("the state of %s belonged to another source: replaced", res.name))
 		fresh = true
 	case errors.Is(loadErr, fs.ErrNotExist):
 		fresh = true
-	case errors.Is(loadErr, statefile.ErrCorrupt):
+	case errors.Is(loadErr, checkpoint.ErrCorrupt):
 		res.warns = append(res.warns, fmt.Sprintf("the state of %s could not be trusted (%s): replaced, counting as on a first run", res.name, sanitize.Text(loadErr.Error(), 100)))
 		fresh = true
 	case loadErr != nil:
 		return nil, stateError(ctx, cfg, loadErr)
 	}
-	tr := socatlog.NewTracker(cfg.IgnorePeers, st.Memory)
+	tr := socatlog.NewTracker(cfg.IgnorePeers, cp.Memory)
 	var t socatlog.Tally
 	switch {
 	case fresh && cfg.FirstRun == "end":
@@ -149,17 +149,17 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 		res.notes = append(res.notes, fmt.Sprintf("first run: position recorded in %s; nothing counted (--first-run start counts what it holds)", res.name))
 	case fresh:
 		t, err = journalctl(ctx, cfg, o, tr)
-	case st.Cursor == "":
+	case cp.Cursor == "":
 		t, err = journalctl(ctx, cfg, o, tr)
 	default:
-		t, err = journalctl(ctx, cfg, o, tr, "--after-cursor", st.Cursor)
-		if err != nil && ctx.Err() == nil && st.Micros > 0 {
+		t, err = journalctl(ctx, cfg, o, tr, "--after-cursor", cp.Cursor)
+		if err != nil && ctx.Err() == nil && cp.Micros > 0 {
 			// The cursor is gone (the journal was rotated or vacuumed):
 			// read from the time of the last record instead.
 			res.notes = append(res.notes, fmt.Sprintf("the cursor of %s is no longer in the journal: read from the time of the last record", res.name))
 			// What the failed run read must not be applied twice.
-			tr = socatlog.NewTracker(cfg.IgnorePeers, st.Memory)
-			t, err = journalctl(ctx, cfg, o, tr, "--since", "@"+strconv.FormatFloat(float64(st.Micros)/1e6+1e-6, 'f', 6, 64))
+			tr = socatlog.NewTracker(cfg.IgnorePeers, cp.Memory)
+			t, err = journalctl(ctx, cfg, o, tr, "--since", "@"+strconv.FormatFloat(float64(cp.Micros)/1e6+1e-6, 'f', 6, 64))
 		}
 	}
 	if err != nil {
@@ -171,15 +171,15 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 	if fresh && t.Cursor == "" {
 		res.warns = append(res.warns, fmt.Sprintf("the journal has no record of %s: check the unit name (journalctl -u)", res.name))
 	}
-	st.Key = key
+	cp.Key = key
 	if t.Cursor != "" {
-		st.Cursor, st.Micros = t.Cursor, t.Micros
+		cp.Cursor, cp.Micros = t.Cursor, t.Micros
 	}
-	st.Memory = tr.Memory()
-	if err := lock.Save(&st); err != nil {
+	cp.Memory = tr.Memory()
+	if err := lock.Save(&cp); err != nil {
 		return nil, stateError(ctx, cfg, err)
 	}
-	res.lastNew = microsTime(st.Micros)
+	res.lastNew = microsTime(cp.Micros)
 	return res, nil
 }
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/socatlog"
@@ -102,9 +102,9 @@ func ensureStateDir(dir string) error {
 }
 
 // Run performs the check. stdin is read for -f -.
-func Run(ctx context.Context, env check.Env, cfg Config, stdin io.Reader) check.Result {
+func Run(ctx context.Context, env checks.Env, cfg Config, stdin io.Reader) checks.Result {
 	if err := cfg.Validate(); err != nil {
-		return check.Unknownf("%v", err)
+		return checks.Unknownf("%v", err)
 	}
 	now := time.Now()
 	if cfg.Now != nil {
@@ -121,7 +121,7 @@ func Run(ctx context.Context, env check.Env, cfg Config, stdin io.Reader) check.
 	}
 	if !cfg.NoState {
 		if err := ensureStateDir(cfg.StateDir); err != nil {
-			return check.Unknownf("--state-dir %s cannot be created: %v; give a directory this user can write, or --no-state", sanitize.Text(cfg.StateDir, 100), unwrapPath(err))
+			return checks.Unknownf("--state-dir %s cannot be created: %v; give a directory this user can write, or --no-state", sanitize.Text(cfg.StateDir, 100), unwrapPath(err))
 		}
 	}
 
@@ -129,7 +129,7 @@ func Run(ctx context.Context, env check.Env, cfg Config, stdin io.Reader) check.
 	// position is saved when it has been read, so what was counted must be
 	// reported in this run, or it would be lost.
 	var results []*sourceResult
-	var failed []check.Result
+	var failed []checks.Result
 	for _, path := range cfg.Files {
 		env.SetStage("reading " + path)
 		var r *sourceResult
@@ -168,12 +168,12 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func failure(ctx context.Context, cfg Config, err error) check.Result {
+func failure(ctx context.Context, cfg Config, err error) checks.Result {
 	var u errUnknown
 	if !errors.As(err, &u) && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
-		return check.Result{State: cfg.TimeoutState, Summary: "timed out: " + sanitize.Text(err.Error(), 200)}
+		return checks.Result{State: cfg.TimeoutState, Summary: "timed out: " + sanitize.Text(err.Error(), 200)}
 	}
-	return check.Unknownf("%v", err)
+	return checks.Unknownf("%v", err)
 }
 
 type problem struct {
@@ -199,7 +199,7 @@ func rankOf(c socatlog.Category) int {
 }
 
 // report judges the counts and renders the result.
-func report(cfg Config, now time.Time, results []*sourceResult, failed []check.Result) check.Result {
+func report(cfg Config, now time.Time, results []*sourceResult, failed []checks.Result) checks.Result {
 	var total socatlog.Tally
 	var names, notes, warns []string
 	first := true
@@ -271,7 +271,7 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []check.R
 		return a.count > b.count
 	})
 
-	res := check.Result{}
+	res := checks.Result{}
 	for _, p := range problems {
 		res.State = state.Worst(res.State, p.st)
 		res.Details = append(res.Details, p.st.String()+": "+p.text)

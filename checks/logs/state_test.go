@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/socatlog"
 	"github.com/check-socat/check-socat/internal/state"
@@ -27,16 +27,16 @@ func baseConfig(t *testing.T, files ...string) Config {
 		Warn: warn, Crit: crit, Show: 5, TimeoutState: state.Unknown}
 }
 
-func run(t *testing.T, cfg Config) check.Result {
+func run(t *testing.T, cfg Config) checks.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg, strings.NewReader(""))
+	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg, strings.NewReader(""))
 	golden.Check(t, output.Render(r, 8000))
 	return r
 }
 
-func perf(r check.Result, label string) float64 {
+func perf(r checks.Result, label string) float64 {
 	for _, m := range r.Perf {
 		if m.Label == label {
 			return m.Value
@@ -45,7 +45,7 @@ func perf(r check.Result, label string) float64 {
 	return -1
 }
 
-func dump(r check.Result) string {
+func dump(r checks.Result) string {
 	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf), strings.Join(r.Details, "\n"))
 }
 
@@ -70,7 +70,7 @@ func appendFile(t *testing.T, path, s string) {
 	f.Close()
 }
 
-func expectErrors(t *testing.T, r check.Result, n float64, what string) {
+func expectErrors(t *testing.T, r checks.Result, n float64, what string) {
 	t.Helper()
 	if got := perf(r, "error"); got != n {
 		t.Errorf("%s: error=%v, want %v\n%s", what, got, n, dump(r))
@@ -338,7 +338,7 @@ func TestDeadlineDuringRotation(t *testing.T) {
 		}
 		appendFile(t, log, errLines(10, "new"))
 		ctx, cancel := context.WithTimeout(context.Background(), d)
-		r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg, strings.NewReader(""))
+		r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg, strings.NewReader(""))
 		cancel()
 		if d == 0 && (r.State != state.Unknown || !strings.Contains(r.Summary, "timed out at stage reading the rotated "+log+".1")) {
 			t.Fatalf("a run that meets its deadline:\n%s", dump(r))
@@ -435,7 +435,7 @@ func TestDeadlineSkippingAGzip(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
 	start := time.Now()
-	r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg, strings.NewReader(""))
+	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg, strings.NewReader(""))
 	cancel()
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("the run took %v past a 5 ms deadline", took)

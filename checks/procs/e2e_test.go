@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/testlab"
@@ -28,7 +28,7 @@ func marker(t *testing.T) string {
 	return fmt.Sprintf("cspt%d%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "_"))
 }
 
-func audit(t *testing.T, mark string, mutate ...func(*Config)) check.Result {
+func audit(t *testing.T, mark string, mutate ...func(*Config)) checks.Result {
 	t.Helper()
 	cfg := Config{Match: regexp.MustCompile(regexp.QuoteMeta(mark) + `\b`), TimeoutState: state.Unknown}
 	for _, m := range mutate {
@@ -36,12 +36,12 @@ func audit(t *testing.T, mark string, mutate ...func(*Config)) check.Result {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg)
+	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg)
 	golden.Check(t, output.Render(r, 8000))
 	return r
 }
 
-func perfValue(r check.Result, label string) (float64, bool) {
+func perfValue(r checks.Result, label string) (float64, bool) {
 	for _, m := range r.Perf {
 		if m.Label == label {
 			return m.Value, true
@@ -50,7 +50,7 @@ func perfValue(r check.Result, label string) (float64, bool) {
 	return 0, false
 }
 
-func hasDetail(r check.Result, sub string) bool {
+func hasDetail(r checks.Result, sub string) bool {
 	for _, d := range r.Details {
 		if strings.Contains(d, sub) {
 			return true
@@ -59,7 +59,7 @@ func hasDetail(r check.Result, sub string) bool {
 	return false
 }
 
-func dump(r check.Result) string {
+func dump(r checks.Result) string {
 	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf), strings.Join(r.Details, "\n"))
 }
 
@@ -87,7 +87,7 @@ func TestLiveInstanceChildrenAndPeers(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	var r check.Result
+	var r checks.Result
 	testlab.Eventually(t, 5*time.Second, "3 children", func() bool {
 		r = audit(t, mark)
 		n, _ := perfValue(r, label+"_children")

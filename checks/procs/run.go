@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/socatcmd"
@@ -33,9 +33,9 @@ type problem struct {
 }
 
 // Run performs the check in the mode the configuration asks for.
-func Run(ctx context.Context, env check.Env, cfg Config) check.Result {
+func Run(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if err := cfg.Validate(); err != nil {
-		return check.Unknownf("%v", err)
+		return checks.Unknownf("%v", err)
 	}
 	switch {
 	case cfg.Cmdline != "":
@@ -73,10 +73,10 @@ func unparsable(where string, pid, port int, err error) Finding {
 
 // staticResult renders the findings of one command line (--cmdline and
 // --unit-file).
-func staticResult(cfg Config, what string, fs []Finding, notes []string) check.Result {
+func staticResult(cfg Config, what string, fs []Finding, notes []string) checks.Result {
 	kept, ignored := filter(cfg, fs)
 	sortFindings(kept)
-	res := check.Result{}
+	res := checks.Result{}
 	crit, warn := 0, 0
 	for _, f := range kept {
 		res.State = state.Worst(res.State, f.State)
@@ -147,11 +147,11 @@ func sortFindings(fs []Finding) {
 	})
 }
 
-func runCmdline(env check.Env, cfg Config) check.Result {
+func runCmdline(env checks.Env, cfg Config) checks.Result {
 	cmd, err := socatcmd.ParseCommandLine(cfg.Cmdline)
 	var notSocat *socatcmd.NotSocatError
 	if errors.As(err, &notSocat) {
-		return check.Unknownf("--cmdline is not a socat command line: %s; give the whole command, e.g. --cmdline 'socat TCP-LISTEN:80,fork TCP:backend:80'", sanitize.Text(notSocat.Reason, 120))
+		return checks.Unknownf("--cmdline is not a socat command line: %s; give the whole command, e.g. --cmdline 'socat TCP-LISTEN:80,fork TCP:backend:80'", sanitize.Text(notSocat.Reason, 120))
 	}
 	var fs []Finding
 	if err != nil {
@@ -170,20 +170,20 @@ func runCmdline(env check.Env, cfg Config) check.Result {
 	return staticResult(cfg, "socat command line", fs, notes)
 }
 
-func runUnit(env check.Env, cfg Config) check.Result {
+func runUnit(env checks.Env, cfg Config) checks.Result {
 	u, err := socatcmd.ReadUnit(cfg.UnitFile)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			return check.Unknownf("cannot read --unit-file %s: %v", sanitize.Text(cfg.UnitFile, 120), pe.Err)
+			return checks.Unknownf("cannot read --unit-file %s: %v", sanitize.Text(cfg.UnitFile, 120), pe.Err)
 		}
-		return check.Unknownf("--unit-file %s: %s", sanitize.Text(cfg.UnitFile, 120), sanitize.Text(err.Error(), 160))
+		return checks.Unknownf("--unit-file %s: %s", sanitize.Text(cfg.UnitFile, 120), sanitize.Text(err.Error(), 160))
 	}
 	name := filepath.Base(cfg.UnitFile)
 	cmds, err := u.SocatCommands()
 	var notSocat *socatcmd.NotSocatError
 	if errors.As(err, &notSocat) {
-		return check.Unknownf("--unit-file %s does not run socat: %s", sanitize.Text(cfg.UnitFile, 120), sanitize.Text(notSocat.Reason, 120))
+		return checks.Unknownf("--unit-file %s does not run socat: %s", sanitize.Text(cfg.UnitFile, 120), sanitize.Text(notSocat.Reason, 120))
 	}
 	var notes []string
 	uid, gids, who := 0, []int{0}, "root (no User=)"
@@ -294,19 +294,19 @@ type live struct {
 	where    string
 }
 
-func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
+func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if cfg.User != "" {
 		if _, err := lookupUser(cfg.User); err != nil {
-			return check.Unknownf("--user %s: no such user on this host; give a name from the passwd database or a numeric UID", sanitize.Text(cfg.User, 40))
+			return checks.Unknownf("--user %s: no such user on this host; give a name from the passwd database or a numeric UID", sanitize.Text(cfg.User, 40))
 		}
 	}
 	env.SetStage("process scan")
 	snap, err := Discover(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return check.Result{State: cfg.TimeoutState, Summary: "timed out scanning /proc at stage process scan"}
+			return checks.Result{State: cfg.TimeoutState, Summary: "timed out scanning /proc at stage process scan"}
 		}
-		return check.Unknownf("%v", err)
+		return checks.Unknownf("%v", err)
 	}
 	env.Debugf("scanned %d processes, %d are socat", snap.Scanned, len(snap.Procs))
 	env.SetStage("socket mapping")
@@ -379,7 +379,7 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 	notes = append(notes, orphanNotes...)
 	notes = append(notes, snap.Notes...)
 	if snap.HiddenPIDs && len(insts) == 0 {
-		return check.Unknownf("no socat instance is visible, and /proc hides other users' processes (hidepid): run as root, or in the group /proc's gid= option names")
+		return checks.Unknownf("no socat instance is visible, and /proc hides other users' processes (hidepid): run as root, or in the group /proc's gid= option names")
 	}
 
 	kept, ignored := filter(cfg, findings)
@@ -401,7 +401,7 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 	}
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].state.Worse(problems[j].state) })
 
-	res := check.Result{}
+	res := checks.Result{}
 	for _, p := range problems {
 		res.State = state.Worst(res.State, p.state)
 		res.Details = append(res.Details, p.text)

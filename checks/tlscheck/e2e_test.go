@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/testlab"
@@ -28,12 +28,12 @@ func baseConfig(port int) Config {
 		MinKeyBits: 2048, TimeoutState: state.Critical, Parallel: 4, Settle: 100 * time.Millisecond, AllowCiphers: map[uint16]bool{}}
 }
 
-func audit(t *testing.T, timeout time.Duration, cfg Config) check.Result {
+func audit(t *testing.T, timeout time.Duration, cfg Config) checks.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
-	r := Run(ctx, check.Env{Stage: &check.Stage{}}, cfg)
+	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg)
 	if took := time.Since(start); took > timeout+time.Second {
 		t.Errorf("the audit took %v, past the deadline %v + 1 s", took, timeout)
 	}
@@ -41,11 +41,11 @@ func audit(t *testing.T, timeout time.Duration, cfg Config) check.Result {
 	return r
 }
 
-func dump(r check.Result) string {
+func dump(r checks.Result) string {
 	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf), strings.Join(r.Details, "\n"))
 }
 
-func perfValue(r check.Result, label string) (float64, bool) {
+func perfValue(r checks.Result, label string) (float64, bool) {
 	for _, m := range r.Perf {
 		if m.Label == label {
 			return m.Value, true
@@ -54,7 +54,7 @@ func perfValue(r check.Result, label string) (float64, bool) {
 	return 0, false
 }
 
-func has(r check.Result, sub string) bool {
+func has(r checks.Result, sub string) bool {
 	if strings.Contains(r.Summary, sub) {
 		return true
 	}

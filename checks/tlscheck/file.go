@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/smallfile"
@@ -132,19 +132,19 @@ func keyFileProblems(path, flag string, certOwner int) []problem {
 	return out
 }
 
-func runFile(env check.Env, cfg Config) check.Result {
+func runFile(env checks.Env, cfg Config) checks.Result {
 	start := time.Now()
 	pf, err := readPEM(cfg.CertFile, "--cert-file")
 	if err != nil {
-		return check.Unknownf("%v", err)
+		return checks.Unknownf("%v", err)
 	}
 	certs := pf.certs
 	if len(certs) == 0 {
-		return check.Unknownf("--cert-file %s holds no certificate: give the PEM that socat's cert= names", sanitize.Text(cfg.CertFile, 120))
+		return checks.Unknownf("--cert-file %s holds no certificate: give the PEM that socat's cert= names", sanitize.Text(cfg.CertFile, 120))
 	}
 	roots, _, err := loadTrust(&Config{CAFile: cfg.CAFile})
 	if err != nil {
-		return check.Unknownf("%v", err)
+		return checks.Unknownf("%v", err)
 	}
 	var problems []problem
 	owner := -1
@@ -162,10 +162,10 @@ func runFile(env check.Env, cfg Config) check.Result {
 	if cfg.KeyFile != "" {
 		kf, kerr := readPEM(cfg.KeyFile, "--key-file")
 		if kerr != nil {
-			return check.Unknownf("%v", kerr)
+			return checks.Unknownf("%v", kerr)
 		}
 		if !kf.keyBlock {
-			return check.Unknownf("--key-file %s holds no private key: give the file socat's key= names", sanitize.Text(cfg.KeyFile, 120))
+			return checks.Unknownf("--key-file %s holds no private key: give the file socat's key= names", sanitize.Text(cfg.KeyFile, 120))
 		}
 		if !sameFile(cfg.CertFile, cfg.KeyFile) || !pf.keyBlock { // cert=X,key=X: one file, said once
 			problems = append(problems, keyFileProblems(cfg.KeyFile, "--key-file", owner)...)
@@ -183,7 +183,7 @@ func runFile(env check.Env, cfg Config) check.Result {
 	cr := analyzeChain(certs, &cfg, roots, cfg.Hostname, time.Now())
 	problems = append(problems, cr.problems...)
 
-	res := check.Result{}
+	res := checks.Result{}
 	sortProblems(problems)
 	for _, p := range problems {
 		res.State = state.Worst(res.State, p.state)

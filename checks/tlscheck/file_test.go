@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/tlswire"
 )
@@ -58,7 +58,7 @@ func FuzzCertFile(f *testing.F) {
 		}
 		cfg := Config{CertFile: path, WarningDays: 30, CriticalDays: 7, MinProtocol: tlswire.VersionTLS12, MinKeyBits: 2048,
 			TimeoutState: state.Critical, Parallel: 4, AllowCiphers: map[uint16]bool{}}
-		r := Run(t.Context(), check.Env{Stage: &check.Stage{}}, cfg)
+		r := Run(t.Context(), checks.Env{Stage: &checks.Stage{}}, cfg)
 		if r.Summary == "" || strings.ContainsAny(r.Summary, "\n|") {
 			t.Fatalf("%q: summary %q is empty or breaks the output line", data, r.Summary)
 		}

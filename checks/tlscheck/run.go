@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/state"
@@ -24,9 +24,9 @@ import (
 )
 
 // Run performs the check.
-func Run(ctx context.Context, env check.Env, cfg Config) check.Result {
+func Run(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if err := cfg.Validate(); err != nil {
-		return check.Unknownf("%v", err)
+		return checks.Unknownf("%v", err)
 	}
 	if cfg.CertFile != "" {
 		return runFile(env, cfg)
@@ -68,11 +68,11 @@ func weakness(cfg *Config, s *tlswire.Suite) (state.State, string) {
 	return state.OK, ""
 }
 
-func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
+func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	start := time.Now()
 	roots, clientCert, err := loadTrust(&cfg)
 	if err != nil {
-		return check.Unknownf("%v", err)
+		return checks.Unknownf("%v", err)
 	}
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	target := "tls://" + sanitize.Text(addr, 120)
@@ -108,7 +108,7 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 			if errors.As(err, &dnsErr) {
 				why = dnsErr.Err
 			}
-			return check.Result{State: st, Summary: fmt.Sprintf("%s: %s does not resolve (%s)", target, sanitize.Text(cfg.Host, 80), sanitize.Text(why, 80)),
+			return checks.Result{State: st, Summary: fmt.Sprintf("%s: %s does not resolve (%s)", target, sanitize.Text(cfg.Host, 80), sanitize.Text(why, 80)),
 				Perf: []perfdata.Metric{perfdata.Seconds("time", time.Since(start).Seconds()).WithMin(0)}}
 		}
 	}
@@ -138,7 +138,7 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := check.Safely(func() error { scan = tlsscan.Scan(ctx, dial, sni, cfg.Parallel); return nil }); err != nil {
+			if err := checks.Safely(func() error { scan = tlsscan.Scan(ctx, dial, sni, cfg.Parallel); return nil }); err != nil {
 				scan = &tlsscan.Result{Protocols: map[uint16]bool{}, Suites: map[uint16][]uint16{}, Errors: map[uint16]error{0: err}}
 			}
 		}()
@@ -162,7 +162,7 @@ func runLive(ctx context.Context, env check.Env, cfg Config) check.Result {
 		env.SetStage("suite scan")
 	}
 	wg.Wait()
-	res := check.Result{}
+	res := checks.Result{}
 	perf := []perfdata.Metric{}
 	elapsed := func() perfdata.Metric { return perfdata.Seconds("time", time.Since(start).Seconds()).WithMin(0) }
 

@@ -8,8 +8,8 @@ import (
 	"os"
 	"regexp"
 
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/checks/endpoint"
-	"github.com/check-socat/check-socat/internal/check"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
@@ -154,10 +154,10 @@ func (c *cli) Validate() error {
 	return err
 }
 
-func (c *cli) Run(ctx context.Context, env check.Env) check.Result {
+func (c *cli) Run(ctx context.Context, env checks.Env) checks.Result {
 	if c.cfg == nil {
 		if err := c.Validate(); err != nil {
-			return check.Unknownf("%v", err)
+			return checks.Unknownf("%v", err)
 		}
 	}
 	return endpoint.Run(ctx, env, *c.cfg)

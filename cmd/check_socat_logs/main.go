@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/checks/logs"
-	"github.com/check-socat/check-socat/internal/check"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/socatlog"
 	"github.com/check-socat/check-socat/internal/state"
@@ -144,10 +144,10 @@ func (c *cli) Validate() error {
 	return err
 }
 
-func (c *cli) Run(ctx context.Context, env check.Env) check.Result {
+func (c *cli) Run(ctx context.Context, env checks.Env) checks.Result {
 	if c.cfg == nil {
 		if err := c.Validate(); err != nil {
-			return check.Unknownf("%v", err)
+			return checks.Unknownf("%v", err)
 		}
 	}
 	return logs.Run(ctx, env, *c.cfg, os.Stdin)

@@ -11,8 +11,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/checks/procs"
-	"github.com/check-socat/check-socat/internal/check"
 	"github.com/check-socat/check-socat/internal/flagval"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/state"
@@ -121,10 +121,10 @@ func (c *cli) Validate() error {
 	return err
 }
 
-func (c *cli) Run(ctx context.Context, env check.Env) check.Result {
+func (c *cli) Run(ctx context.Context, env checks.Env) checks.Result {
 	if c.cfg == nil {
 		if err := c.Validate(); err != nil {
-			return check.Unknownf("%v", err)
+			return checks.Unknownf("%v", err)
 		}
 	}
 	return procs.Run(ctx, env, *c.cfg)

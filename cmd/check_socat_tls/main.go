@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/checks/tlscheck"
-	"github.com/check-socat/check-socat/internal/check"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
@@ -109,10 +109,10 @@ func (c *cli) Validate() error {
 	return err
 }
 
-func (c *cli) Run(ctx context.Context, env check.Env) check.Result {
+func (c *cli) Run(ctx context.Context, env checks.Env) checks.Result {
 	if c.cfg == nil {
 		if err := c.Validate(); err != nil {
-			return check.Unknownf("%v", err)
+			return checks.Unknownf("%v", err)
 		}
 	}
 	return tlscheck.Run(ctx, env, *c.cfg)

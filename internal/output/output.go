@@ -1,4 +1,4 @@
-// Package output renders a check.Result as Nagios plugin output:
+// Package output renders a checks.Result as Nagios plugin output:
 //
 //	STATE: summary | perfdata
 //	long output line
@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
 )
@@ -24,7 +24,7 @@ const MinSize = 256
 
 // Render returns the plugin output for r, at most max bytes (0: no bound),
 // ending in a newline.
-func Render(r check.Result, max int) string {
+func Render(r checks.Result, max int) string {
 	if max <= 0 {
 		max = int(^uint(0) >> 1)
 	}

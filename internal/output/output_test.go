@@ -5,13 +5,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/state"
 )
 
 func TestRenderShape(t *testing.T) {
-	r := check.Result{
+	r := checks.Result{
 		State:   state.Warning,
 		Summary: "tcp://127.0.0.1:1 answered",
 		Details: []string{"first", "second"},
@@ -21,7 +21,7 @@ func TestRenderShape(t *testing.T) {
 	if got := Render(r, 8000); got != want {
 		t.Errorf("Render =\n%q\nwant\n%q", got, want)
 	}
-	if got := Render(check.Result{State: state.OK, Summary: "fine"}, 0); got != "OK: fine\n" {
+	if got := Render(checks.Result{State: state.OK, Summary: "fine"}, 0); got != "OK: fine\n" {
 		t.Errorf("no perfdata: %q", got)
 	}
 }
@@ -29,7 +29,7 @@ func TestRenderShape(t *testing.T) {
 // Outside text carrying '|' and newlines must not create perfdata or lines;
 // go-nagios writes ServiceOutput and LongServiceOutput as given.
 func TestRenderNeutralisesPipes(t *testing.T) {
-	r := check.Result{
+	r := checks.Result{
 		State:   state.Critical,
 		Summary: "banner was 'a|b=1'\nsecond line",
 		Details: []string{"x|y", "multi\nline|z"},
@@ -48,7 +48,7 @@ func TestRenderNeutralisesPipes(t *testing.T) {
 // A newline inside a detail or the summary (from outside text that was not
 // sanitized at its source) is escaped: it never starts a line of output.
 func TestRenderNewlinesNeverSplit(t *testing.T) {
-	r := check.Result{State: state.OK, Summary: "x\nCRITICAL: fake", Details: []string{"a\nCRITICAL: injected"}}
+	r := checks.Result{State: state.OK, Summary: "x\nCRITICAL: fake", Details: []string{"a\nCRITICAL: injected"}}
 	out := Render(r, 8000)
 	want := "OK: x\\nCRITICAL: fake\na\\nCRITICAL: injected\n"
 	if out != want {
@@ -82,7 +82,7 @@ func TestRenderBoundsAndKeepsPerfdata(t *testing.T) {
 	for i := 0; i < 500; i++ {
 		details = append(details, fmt.Sprintf("finding number %d with some words to make it long", i))
 	}
-	r := check.Result{
+	r := checks.Result{
 		State:   state.Critical,
 		Summary: strings.Repeat("very long summary ", 50),
 		Details: details,
@@ -101,7 +101,7 @@ func TestRenderBoundsAndKeepsPerfdata(t *testing.T) {
 		}
 	}
 	// Nothing is cut when it fits.
-	small := check.Result{State: state.OK, Summary: "s", Details: details[:3]}
+	small := checks.Result{State: state.OK, Summary: "s", Details: details[:3]}
 	if out := Render(small, 8000); strings.Contains(out, "more") {
 		t.Errorf("cut without need:\n%s", out)
 	}
@@ -112,7 +112,7 @@ func TestRenderCutsPerfdataLast(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		perf = append(perf, perfdata.New(fmt.Sprintf("i%d_children", 1000+i), float64(i), ""))
 	}
-	out := Render(check.Result{State: state.OK, Summary: "many", Perf: perf}, 500)
+	out := Render(checks.Result{State: state.OK, Summary: "many", Perf: perf}, 500)
 	if len(out) > 500 {
 		t.Fatalf("%d bytes", len(out))
 	}

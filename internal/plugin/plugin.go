@@ -22,7 +22,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/output"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/version"
@@ -69,7 +69,7 @@ func (c *Common) Flags() *Common { return c }
 type Command interface {
 	Flags() *Common
 	// Run performs the check. ctx carries the run's deadline.
-	Run(ctx context.Context, env check.Env) check.Result
+	Run(ctx context.Context, env checks.Env) checks.Result
 }
 
 type versionFlag bool
@@ -106,7 +106,7 @@ func Main(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (c
 	verbose := 0
 	defer func() {
 		if v := recover(); v != nil {
-			r := panicResult(&check.PanicError{Value: v, Stack: debug.Stack()}, verbose, stderr)
+			r := panicResult(&checks.PanicError{Value: v, Stack: debug.Stack()}, verbose, stderr)
 			code = write(stdout, r, output.MinSize*4)
 		}
 	}()
@@ -116,12 +116,12 @@ func Main(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (c
 		if errors.As(err, &req) {
 			return int(state.Unknown) // --help and --version
 		}
-		return write(stdout, check.Unknownf("%s", usageLine(err, opts.Name)), 0)
+		return write(stdout, checks.Unknownf("%s", usageLine(err, opts.Name)), 0)
 	}
 	flags := cmd.Flags()
 	verbose = flags.Verbose
 	if flags.MaxOutput < output.MinSize {
-		return write(stdout, check.Unknownf("--max-output %d is too small: give at least %d bytes", flags.MaxOutput, output.MinSize), 0)
+		return write(stdout, checks.Unknownf("--max-output %d is too small: give at least %d bytes", flags.MaxOutput, output.MinSize), 0)
 	}
 
 	deadline := start.Add(flags.Timeout.D())
@@ -132,13 +132,13 @@ func Main(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (c
 	if flags.Verbose >= 3 {
 		debugOut = stderr
 	}
-	env := check.Env{Verbose: flags.Verbose, Debug: debugOut, Stage: &check.Stage{}}
+	env := checks.Env{Verbose: flags.Verbose, Debug: debugOut, Stage: &checks.Stage{}}
 	env.Debugf("%s: deadline %s (in %s)", opts.Name, deadline.Format(time.RFC3339Nano), flags.Timeout.D())
 
-	done := make(chan check.Result, 1)
+	done := make(chan checks.Result, 1)
 	go func() {
-		var r check.Result
-		if err := check.Safely(func() error { r = cmd.Run(ctx, env); return nil }); err != nil {
+		var r checks.Result
+		if err := checks.Safely(func() error { r = cmd.Run(ctx, env); return nil }); err != nil {
 			r = panicResult(err, flags.Verbose, stderr)
 		}
 		done <- r
@@ -146,11 +146,11 @@ func Main(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (c
 
 	watchdog := time.NewTimer(time.Until(deadline) + Grace)
 	defer watchdog.Stop()
-	var r check.Result
+	var r checks.Result
 	select {
 	case r = <-done:
 	case <-watchdog.C:
-		r = check.Result{
+		r = checks.Result{
 			State: flags.TimeoutState,
 			Summary: fmt.Sprintf("%s timed out after %s at stage %s (--timeout)",
 				opts.Name, flags.Timeout.D(), env.Stage.Get()),
@@ -273,15 +273,15 @@ func usageLine(err error, name string) string {
 
 var missingValue = regexp.MustCompile(`^(--?[\w-]+): expected .* but got "EOL".*$`)
 
-func panicResult(err error, verbose int, stderr io.Writer) check.Result {
-	var pe *check.PanicError
+func panicResult(err error, verbose int, stderr io.Writer) checks.Result {
+	var pe *checks.PanicError
 	if errors.As(err, &pe) && verbose >= 3 && len(pe.Stack) > 0 {
 		fmt.Fprintf(stderr, "panic: %v\n%s", pe.Value, pe.Stack)
 	}
-	return check.Unknownf("%v; this is a bug, please report it (-vvv prints the stack on stderr)", err)
+	return checks.Unknownf("%v; this is a bug, please report it (-vvv prints the stack on stderr)", err)
 }
 
-func write(w io.Writer, r check.Result, max int) int {
+func write(w io.Writer, r checks.Result, max int) int {
 	io.WriteString(w, output.Render(r, max))
 	return r.State.ExitCode()
 }

@@ -9,7 +9,7 @@ import (
 
 	nagios "github.com/atc0005/go-nagios"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
@@ -28,7 +28,7 @@ type fake struct {
 	gotTimeout time.Duration
 }
 
-func (f *fake) Run(ctx context.Context, env check.Env) check.Result {
+func (f *fake) Run(ctx context.Context, env checks.Env) checks.Result {
 	f.gotTimeout = f.Timeout.D()
 	switch f.Mode {
 	case "panic":
@@ -37,18 +37,18 @@ func (f *fake) Run(ctx context.Context, env check.Env) check.Result {
 		m["boom"] = 1
 	case "goroutine-panic":
 		errc := make(chan error, 1)
-		go func() { errc <- check.Safely(func() error { panic("in a goroutine") }) }()
-		return check.Unknownf("worker: %v", <-errc)
+		go func() { errc <- checks.Safely(func() error { panic("in a goroutine") }) }()
+		return checks.Unknownf("worker: %v", <-errc)
 	case "ignore-deadline":
 		env.SetStage("first byte")
 		time.Sleep(time.Hour)
 	case "respect-deadline":
 		env.SetStage("connect")
 		<-ctx.Done()
-		return check.Result{State: f.TimeoutState, Summary: "timed out at connect"}
+		return checks.Result{State: f.TimeoutState, Summary: "timed out at connect"}
 	}
 	st := threshold.Evaluate(f.Value, f.Warning, f.Critical)
-	return check.Result{State: st, Summary: "value checked",
+	return checks.Result{State: st, Summary: "value checked",
 		Perf: []perfdata.Metric{perfdata.New("value", f.Value, "").WithRanges(f.Warning, f.Critical)}}
 }
 
@@ -210,8 +210,8 @@ func (e errTest) Error() string { return string(e) }
 
 type multi struct{ Common }
 
-func (m *multi) Run(context.Context, check.Env) check.Result {
-	return check.Result{State: state.Critical, Summary: "2 of 2 connections failed",
+func (m *multi) Run(context.Context, checks.Env) checks.Result {
+	return checks.Result{State: state.Critical, Summary: "2 of 2 connections failed",
 		Details: []string{"connection 1: refused", "connection 2: reset"}}
 }
 

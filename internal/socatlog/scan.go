@@ -11,7 +11,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/check-socat/check-socat/internal/check"
+	"github.com/check-socat/check-socat/checks"
 )
 
 // Options say how lines are counted.
@@ -478,7 +478,7 @@ func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker
 				for c := range work {
 					// A panic is the run's error, not a crash: the block
 					// is still handed on, so that nothing waits for it.
-					c.err = check.Safely(func() error { w.chunk(c); return nil })
+					c.err = checks.Safely(func() error { w.chunk(c); return nil })
 					c.done <- struct{}{}
 				}
 			}()
@@ -489,7 +489,7 @@ func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker
 			for c := range order {
 				<-c.done
 				if c.err == nil && failed == nil {
-					c.err = check.Safely(func() error { c.apply(&t, tr, o.Show); return nil })
+					c.err = checks.Safely(func() error { c.apply(&t, tr, o.Show); return nil })
 				}
 				if c.err != nil && failed == nil {
 					failed = c.err

@@ -1,7 +1,7 @@
-// Package check is the interface between the plugin runtime and the checks:
+// Package checks is the interface between the plugin runtime and the checks:
 // what a check is given (Env) and what it returns (Result). Checks never
 // print and never exit; the runtime renders the Result.
-package check
+package checks
 
 import (
 	"fmt"

@@ -1,8 +1,8 @@
-// Package statefile keeps what a check remembers between runs: one small
-// JSON file per source, read and replaced under an exclusive lock, and
-// written atomically (a temporary file renamed over the old one), so that
+// Package checkpoint keeps what a check remembers of one source between
+// runs (how far it read, what it was tracking): one small JSON file per
+// source, read and replaced under an exclusive lock, and written atomically (a temporary file renamed over the old one), so that
 // concurrent runs serialise and a crash never leaves half a file.
-package statefile
+package checkpoint
 
 import (
 	"context"
