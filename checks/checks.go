@@ -8,25 +8,7 @@ import (
 	"io"
 	"runtime/debug"
 	"sync/atomic"
-
-	"github.com/check-socat/check-socat/internal/perfdata"
-	"github.com/check-socat/check-socat/internal/state"
 )
-
-// Result is the outcome of one run.
-type Result struct {
-	State   state.State
-	Summary string   // first line, after "STATE: "
-	Details []string // long output, one item per line, worst first
-	Perf    []perfdata.Metric
-}
-
-// Unknownf is a Result for a run that could not determine anything:
-// bad input, an unreadable file, a missing permission. The message says
-// what is wrong and what to do.
-func Unknownf(format string, args ...any) Result {
-	return Result{State: state.Unknown, Summary: fmt.Sprintf(format, args...)}
-}
 
 // Env is what the runtime gives a check besides its own configuration.
 type Env struct {

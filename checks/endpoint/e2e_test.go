@@ -70,7 +70,7 @@ func runCheck(t *testing.T, timeout time.Duration, cfg Config) checks.Result {
 }
 
 func perf(r checks.Result, label string) (float64, bool) {
-	for _, m := range r.Perf {
+	for _, m := range r.Perf() {
 		if m.Label == label {
 			return m.Value, true
 		}
@@ -81,9 +81,9 @@ func perf(r checks.Result, label string) (float64, bool) {
 func expect(t *testing.T, r checks.Result, st state.State, summary string) {
 	t.Helper()
 	if r.State != st || !strings.Contains(r.Summary, summary) {
-		t.Fatalf("got %s: %s\n%s\nwant %s with %q", r.State, r.Summary, strings.Join(r.Details, "\n"), st, summary)
+		t.Fatalf("got %s: %s\n%s\nwant %s with %q", r.State, r.Summary, strings.Join(output.LongOutput(r), "\n"), st, summary)
 	}
-	for _, m := range r.Perf {
+	for _, m := range r.Perf() {
 		if err := m.Validate(); err != nil {
 			t.Errorf("perfdata: %v", err)
 		}
@@ -94,7 +94,7 @@ func expectPerf(t *testing.T, r checks.Result, label string, want float64) {
 	t.Helper()
 	got, ok := perf(r, label)
 	if !ok || got != want {
-		t.Errorf("perfdata %s = %v (present %v), want %v; all: %s", label, got, ok, want, perfdata.Join(r.Perf))
+		t.Errorf("perfdata %s = %v (present %v), want %v; all: %s", label, got, ok, want, perfdata.Join(r.Perf()))
 	}
 }
 

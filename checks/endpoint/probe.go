@@ -44,6 +44,9 @@ type probe struct {
 	outcome outcome
 	stage   string // where it failed, or the last stage reached
 	reason  string // what went wrong, for the output
+	// closed: the peer closed before any byte, as socat does when its
+	// backend is down.
+	closed bool
 
 	connect, handshake, firstByte, echo time.Duration
 	// total is the probe's time from the start of the attempt to the end
@@ -335,6 +338,7 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, "the whole response (the peer closed)"))
 			}
 			if errors.Is(err, io.EOF) && !p.gotFirst {
+				p.closed = true
 				return p.fail(outcomeFailed, stageFirstByte, "closed by the peer before any byte (backend down?)")
 			}
 			if errors.Is(err, io.EOF) {
@@ -413,6 +417,7 @@ func (pr *prober) settle(ctx context.Context, p *probe) *probe {
 		after = "the TLS handshake"
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		p.closed = true
 		return p.fail(outcomeFailed, stageConnect, "closed by the peer right after %s (socat's backend down?)", after)
 	}
 	return pr.ioFailure(ctx, p, stageConnect, err)

@@ -360,17 +360,18 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 		timeState = threshold.Evaluate(elapsed, c.Warn, c.Crit)
 	}
 
-	perf := []perfdata.Metric{perfdata.Seconds("time", elapsed).WithRanges(c.Warn, c.Crit).WithMin(0)}
+	const stageHelp = "Duration of the probe by stage: connect, tls (handshake), first_byte, total (the last attempt's slowest connection)."
+	perf := []checks.Metric{checks.NewMetric("duration_seconds", stageHelp, perfdata.Seconds("time", elapsed).WithRanges(c.Warn, c.Crit).WithMin(0), "stage", "total")}
 	if worst.stage != stageResolve || len(last.probes) > 1 || worst.outcome == outcomeOK {
-		perf = append(perf, perfdata.Seconds("connect_time", connect.Seconds()).WithMin(0))
+		perf = append(perf, checks.NewMetric("duration_seconds", stageHelp, perfdata.Seconds("connect_time", connect.Seconds()).WithMin(0), "stage", "connect"))
 	}
 	if c.TLS != nil && handshake > 0 {
-		perf = append(perf, perfdata.Seconds("tls_time", handshake.Seconds()).WithMin(0))
+		perf = append(perf, checks.NewMetric("duration_seconds", stageHelp, perfdata.Seconds("tls_time", handshake.Seconds()).WithMin(0), "stage", "tls"))
 	}
 	if gotFirst {
-		perf = append(perf, perfdata.Seconds("first_byte_time", first.Seconds()).WithMin(0))
+		perf = append(perf, checks.NewMetric("duration_seconds", stageHelp, perfdata.Seconds("first_byte_time", first.Seconds()).WithMin(0), "stage", "first_byte"))
 	}
-	perf = append(perf, perfdata.New("bytes_received", float64(nrecv), "B").WithMin(0))
+	perf = append(perf, checks.NewMetric("received_bytes", "Bytes received from the endpoint in the last attempt.", perfdata.New("bytes_received", float64(nrecv), "B").WithMin(0)))
 	var throughput float64
 	if c.EchoBytes > 0 {
 		var echoed int64
@@ -386,15 +387,19 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 		}
 		m := perfdata.New("throughput", throughput, "").WithMin(0)
 		m.Decimals = 0
-		perf = append(perf, m)
+		perf = append(perf, checks.NewMetric("echo_throughput_bytes_per_second", "Bytes per second echoed back intact (--echo-bytes).", m))
 	}
 	if c.Connections > 1 || c.ReportConnections {
-		perf = append(perf, perfdata.New("connections_ok", float64(ok), "").WithMin(0).WithMax(float64(c.Connections)))
+		perf = append(perf, checks.NewMetric("connections_ok", "Connections of the last attempt that did the whole probe (--connections).", perfdata.New("connections_ok", float64(ok), "").WithMin(0).WithMax(float64(c.Connections))))
 	}
 	if c.Retries > 0 {
-		perf = append(perf, perfdata.New("attempts", float64(len(attempts)), "").WithMin(1).WithMax(float64(c.Retries+1)))
+		perf = append(perf, checks.NewMetric("attempts", "Attempts made (--retries).", perfdata.New("attempts", float64(len(attempts)), "").WithMin(1).WithMax(float64(c.Retries+1))))
 	}
-	res.Perf = perf
+	up := 0.0
+	if last.allOK() {
+		up = 1
+	}
+	res.Metrics = append([]checks.Metric{checks.Only("up", "Whether the last attempt proved the endpoint (1) or not (0), whatever the states make of it.", up)}, perf...)
 
 	// Summary: the worst problem first.
 	var summary string
@@ -434,7 +439,34 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 	res.State = state.Worst(res.State, timeState)
 	res.Summary = summary
 	res.Details = r.details(attempts, probes)
+	if res.State != state.OK || !last.allOK() {
+		// The summary says it; the finding carries it to JSON and
+		// OpenMetrics.
+		res.Findings = []checks.Finding{{ID: r.findingID(worst, last, len(attempts), timeState), State: res.State,
+			Subject: r.target, Text: strings.TrimLeft(strings.TrimPrefix(summary, r.target), ": "), Quiet: true}}
+	}
 	return res
+}
+
+// findingID names what went wrong, for machines: one ID per outcome.
+func (r *runner) findingID(worst *probe, last *attempt, attempts int, timeState state.State) string {
+	switch {
+	case worst.outcome == outcomeOK && r.cfg.RefusedState == state.OK:
+		return "port-open"
+	case last.allOK() && attempts > 1:
+		return "retried"
+	case last.allOK() && timeState != state.OK:
+		return "slow"
+	case worst.outcome == outcomeRefused:
+		return "refused"
+	case worst.outcome == outcomeTimeout:
+		return "timeout"
+	case worst.outcome == outcomeMismatch:
+		return "mismatch"
+	case worst.closed:
+		return "backend-down"
+	}
+	return "connect-failed"
 }
 
 // stateFlag names the flag that chose the state of an outcome.

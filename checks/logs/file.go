@@ -36,6 +36,7 @@ type fileCheckpoint struct {
 	FPLen int    `json:"fp_len"`
 	// The listeners and children known at the end of the last run.
 	socatlog.Memory
+	Counters
 	// EmptySeen: the log was empty when this state was saved, and
 	// RotatedSeen holds the first bytes (hash and length) of each rotated
 	// copy that existed then. A copy not among them holds only lines
@@ -63,6 +64,9 @@ type sourceResult struct {
 	lastNew time.Time
 	// timedOut says where the deadline stopped the reading.
 	timedOut string
+	// totals are the source's cumulative counts after this run; nil
+	// when no state is kept.
+	totals map[string]int64
 }
 
 // fingerprint hashes the first n bytes of r (fewer if shorter).
@@ -194,6 +198,7 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 	}
 	save := func() error {
 		cp.Memory = tr.Memory()
+		res.totals = cp.Counters.add(&res.tally)
 		if err := lock.Save(&cp); err != nil {
 			return stateError(ctx, cfg, err)
 		}

@@ -22,6 +22,7 @@ type journalCheckpoint struct {
 	Cursor string `json:"cursor"`
 	Micros int64  `json:"micros"` // realtime of the last record read
 	socatlog.Memory
+	Counters
 }
 
 // journalKey names a journal source: the unit, the file, or both.
@@ -176,6 +177,7 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 		cp.Cursor, cp.Micros = t.Cursor, t.Micros
 	}
 	cp.Memory = tr.Memory()
+	res.totals = cp.Counters.add(&res.tally)
 	if err := lock.Save(&cp); err != nil {
 		return nil, stateError(ctx, cfg, err)
 	}

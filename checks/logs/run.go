@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -176,16 +175,24 @@ func failure(ctx context.Context, cfg Config, err error) checks.Result {
 	return checks.Unknownf("%v", err)
 }
 
-type problem struct {
-	st    state.State
-	text  string
-	lines []string // the last lines behind it
-	tag   string   // what the lines are prefixed with
-	// rank orders problems of one state in the summary: specific
-	// categories first, then the level ones (error, warning), then
-	// notes about the sources; by count within a rank.
-	rank  int
-	count int64
+// problem is a finding of this check. Its rank orders problems of one
+// state in the summary: specific categories first (0), then the level
+// ones (error, warning: 1), then notes about the sources (2); by count
+// within a rank. Evidence holds the last lines behind a count.
+type problem = checks.Finding
+
+// sourceNote is a problem about a source rather than a count.
+func sourceNote(id string, st state.State, text string) problem {
+	return checks.Finding{ID: id, State: st, Text: text, Rank: 2}
+}
+
+// evidence prefixes the last lines behind a count with its tag.
+func evidence(tag string, lines []string) []string {
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, "  "+tag+": "+sanitize.Text(l, 300))
+	}
+	return out
 }
 
 // rankOf puts the level categories after the specific ones: "3 TLS
@@ -219,13 +226,16 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []checks.
 		if st == state.OK {
 			continue
 		}
-		problems = append(problems, problem{st: st, text: phrase(c, n), lines: total.Last[c].Lines(), tag: c.String(), rank: rankOf(c), count: n})
+		problems = append(problems, problem{ID: "category-threshold", State: st, Subject: c.String(), Text: phrase(c, n),
+			Evidence: evidence(c.String(), total.Last[c].Lines()), Rank: rankOf(c), Count: n})
 	}
 	if total.PatternCrit > 0 {
-		problems = append(problems, problem{st: state.Critical, text: fmt.Sprintf("%s matching --critical-pattern", lines(total.PatternCrit)), lines: total.LastCrit.Lines(), tag: "critical-pattern"})
+		problems = append(problems, problem{ID: "critical-pattern", State: state.Critical, Subject: "critical-pattern", Text: fmt.Sprintf("%s matching --critical-pattern", lines(total.PatternCrit)),
+			Evidence: evidence("critical-pattern", total.LastCrit.Lines())})
 	}
 	if total.PatternWarn > 0 {
-		problems = append(problems, problem{st: state.Warning, text: fmt.Sprintf("%s matching --warning-pattern", lines(total.PatternWarn)), lines: total.LastWarn.Lines(), tag: "warning-pattern"})
+		problems = append(problems, problem{ID: "warning-pattern", State: state.Warning, Subject: "warning-pattern", Text: fmt.Sprintf("%s matching --warning-pattern", lines(total.PatternWarn)),
+			Evidence: evidence("warning-pattern", total.LastWarn.Lines())})
 	}
 	if cfg.MaxAge > 0 {
 		for _, r := range results {
@@ -234,9 +244,9 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []checks.
 			}
 			switch age := now.Sub(r.lastNew); {
 			case r.lastNew.IsZero():
-				problems = append(problems, problem{st: state.Critical, text: fmt.Sprintf("%s has no line at all (--max-age %s)", sanitize.Text(r.name, 80), cfg.MaxAge)})
+				problems = append(problems, problem{ID: "source-stale", State: state.Critical, Subject: sanitize.Text(r.name, 200), Text: fmt.Sprintf("%s has no line at all (--max-age %s)", sanitize.Text(r.name, 80), cfg.MaxAge)})
 			case age > cfg.MaxAge:
-				problems = append(problems, problem{st: state.Critical, text: fmt.Sprintf("no new line in %s for %s (--max-age %s)", sanitize.Text(r.name, 80), age.Round(time.Second), cfg.MaxAge)})
+				problems = append(problems, problem{ID: "source-stale", State: state.Critical, Subject: sanitize.Text(r.name, 200), Text: fmt.Sprintf("no new line in %s for %s (--max-age %s)", sanitize.Text(r.name, 80), age.Round(time.Second), cfg.MaxAge)})
 			}
 		}
 	}
@@ -246,10 +256,10 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []checks.
 		}
 	}
 	for _, w := range warns {
-		problems = append(problems, problem{st: state.Warning, text: w, rank: 2})
+		problems = append(problems, sourceNote("source-warning", state.Warning, w))
 	}
 	for _, f := range failed {
-		problems = append(problems, problem{st: f.State, text: f.Summary, rank: 2})
+		problems = append(problems, sourceNote("source-failed", f.State, f.Summary))
 	}
 	var stopped []string
 	for _, r := range results {
@@ -258,27 +268,11 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []checks.
 		}
 	}
 	if len(stopped) > 0 {
-		problems = append(problems, problem{st: cfg.TimeoutState, text: "timed out at stage " + strings.Join(stopped, "; "), rank: 2})
+		problems = append(problems, sourceNote("timeout", cfg.TimeoutState, "timed out at stage "+strings.Join(stopped, "; ")))
 	}
-	sort.SliceStable(problems, func(i, j int) bool {
-		a, b := problems[i], problems[j]
-		switch {
-		case a.st != b.st:
-			return a.st.Worse(b.st)
-		case a.rank != b.rank:
-			return a.rank < b.rank
-		}
-		return a.count > b.count
-	})
+	checks.Sort(problems)
 
-	res := checks.Result{}
-	for _, p := range problems {
-		res.State = state.Worst(res.State, p.st)
-		res.Details = append(res.Details, p.st.String()+": "+p.text)
-		for _, l := range p.lines {
-			res.Details = append(res.Details, "  "+p.tag+": "+sanitize.Text(l, 300))
-		}
-	}
+	res := checks.Result{Findings: problems, State: checks.Worst(state.OK, problems)}
 	res.Details = append(res.Details, notes...)
 	if total.Cut > 0 {
 		res.Details = append(res.Details, fmt.Sprintf("note: %s over 64 KiB cut and skipped", lines(total.Cut)))
@@ -307,25 +301,18 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []checks.
 		var parts []string
 		counted := 0
 		for _, p := range problems {
-			if p.rank < 2 {
+			if p.Rank < 2 {
 				counted++
 				if len(parts) < 3 {
-					parts = append(parts, p.text)
+					parts = append(parts, p.Text)
 				}
 			}
 		}
 		if counted == 0 {
-			res.Summary = problems[0].text
-			if len(problems) > 1 {
-				res.Summary += fmt.Sprintf(" (+%d more)", len(problems)-1)
-			}
+			res.Summary = problems[0].Text + checks.More(len(problems)-1, "")
 			break
 		}
-		more := ""
-		if len(problems) > len(parts) {
-			more = fmt.Sprintf(" (+%d more)", len(problems)-len(parts))
-		}
-		res.Summary = fmt.Sprintf("%s%s in %s of %s", strings.Join(parts, ", "), more, newLines(total.Lines), where)
+		res.Summary = fmt.Sprintf("%s%s in %s of %s", strings.Join(parts, ", "), checks.More(len(problems)-len(parts), ""), newLines(total.Lines), where)
 	case first:
 		res.Summary = fmt.Sprintf("first run on %s: position recorded, nothing counted", where)
 	default:
@@ -335,17 +322,38 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []checks.
 		}
 	}
 
-	for c := socatlog.Category(0); c < socatlog.NumCategories; c++ {
-		res.Perf = append(res.Perf, perfdata.New(c.String(), float64(total.Count[c]), "").WithRanges(cfg.Warn[c], cfg.Crit[c]).WithMin(0))
-	}
-	res.Perf = append(res.Perf,
-		perfdata.New("lines", float64(total.Lines), "").WithMin(0),
-		perfdata.New("bytes_read", float64(total.Bytes), "B").WithMin(0),
-		perfdata.New("unparsed", float64(total.Unparsed), "").WithMin(0),
-		perfdata.New("transferred", float64(total.Transferred), "B").WithMin(0),
-		perfdata.New("ignored", float64(total.Peer), "").WithMin(0),
-	)
+	res.Metrics = metrics(cfg, &total, results)
 	return res
+}
+
+// metrics are this run's counts (the perfdata, gauges in OpenMetrics)
+// and, for each source whose state is kept, the cumulative counters.
+func metrics(cfg Config, total *socatlog.Tally, results []*sourceResult) []checks.Metric {
+	var out []checks.Metric
+	for c := socatlog.Category(0); c < socatlog.NumCategories; c++ {
+		out = append(out, checks.NewMetric("run_lines", "Lines of this run by category.",
+			perfdata.New(c.String(), float64(total.Count[c]), "").WithRanges(cfg.Warn[c], cfg.Crit[c]).WithMin(0), "category", c.String()))
+	}
+	out = append(out,
+		checks.NewMetric("run_read_lines", "Lines read by this run.", perfdata.New("lines", float64(total.Lines), "").WithMin(0)),
+		checks.NewMetric("run_read_bytes", "Bytes read by this run.", perfdata.New("bytes_read", float64(total.Bytes), "B").WithMin(0)),
+		checks.NewMetric("run_unparsed_lines", "Lines of this run that are not socat's.", perfdata.New("unparsed", float64(total.Unparsed), "").WithMin(0)),
+		checks.NewMetric("run_transferred_bytes", "Bytes socat logged as transferred, in this run's lines.", perfdata.New("transferred", float64(total.Transferred), "B").WithMin(0)),
+		checks.NewMetric("run_ignored_lines", "Lines of this run from --ignore-peer connections.", perfdata.New("ignored", float64(total.Peer), "").WithMin(0)),
+	)
+	for _, r := range results {
+		if r.totals == nil {
+			continue
+		}
+		src := sanitize.Text(r.name, 200)
+		for c := socatlog.Category(0); c < socatlog.NumCategories; c++ {
+			out = append(out, checks.Only("lines_total", "Lines by category since the source's state began (it resets only with the state).",
+				float64(r.totals[c.String()]), "source", src, "category", c.String()).AsCounter())
+		}
+		out = append(out, checks.Only("read_lines_total", "Lines read since the source's state began.",
+			float64(r.totals[totalLines]), "source", src).AsCounter())
+	}
+	return out
 }
 
 func lines(n int64) string {

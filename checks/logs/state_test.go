@@ -37,7 +37,7 @@ func run(t *testing.T, cfg Config) checks.Result {
 }
 
 func perf(r checks.Result, label string) float64 {
-	for _, m := range r.Perf {
+	for _, m := range r.Perf() {
 		if m.Label == label {
 			return m.Value
 		}
@@ -46,7 +46,7 @@ func perf(r checks.Result, label string) float64 {
 }
 
 func dump(r checks.Result) string {
-	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf), strings.Join(r.Details, "\n"))
+	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf()), strings.Join(output.LongOutput(r), "\n"))
 }
 
 // errLines writes n socat E lines (each a failed backend connect).
@@ -367,7 +367,7 @@ func TestFailingSourceKeepsTheOthersCounts(t *testing.T) {
 	}
 	r := run(t, cfg)
 	expectErrors(t, r, 2, "a grew, b is gone")
-	if r.State == state.OK || !strings.Contains(strings.Join(r.Details, "\n"), "UNKNOWN: log "+b+" does not exist") {
+	if r.State == state.OK || !strings.Contains(strings.Join(output.LongOutput(r), "\n"), "UNKNOWN: log "+b+" does not exist") {
 		t.Errorf("the missing source is not said:\n%s", dump(r))
 	}
 	appendFile(t, b, errLines(1, "b2"))
@@ -440,7 +440,7 @@ func TestDeadlineSkippingAGzip(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("the run took %v past a 5 ms deadline", took)
 	}
-	if !strings.Contains(r.Summary+strings.Join(r.Details, "\n"), "did not fit in the deadline: raise -t") {
+	if !strings.Contains(r.Summary+strings.Join(output.LongOutput(r), "\n"), "did not fit in the deadline: raise -t") {
 		t.Errorf("a deadline while decompressing:\n%s", dump(r))
 	}
 	expectErrors(t, run(t, cfg), 3, "with time enough")
@@ -507,7 +507,7 @@ func TestTruncatedAndGrownPast(t *testing.T) {
 		appendFile(t, log, "\n"+errLines(8, "new")) // past the old size
 		r := run(t, cfg)
 		expectErrors(t, r, 8, fmt.Sprintf("kept %d lines and a part (the cut line is no error any more)", keep))
-		if !strings.Contains(strings.Join(r.Details, "\n"), "was truncated and written again since the last run") {
+		if !strings.Contains(strings.Join(output.LongOutput(r), "\n"), "was truncated and written again since the last run") {
 			t.Errorf("kept %d: the rewrite is not said:\n%s", keep, dump(r))
 		}
 		expectErrors(t, run(t, cfg), 0, "the run after")

@@ -111,7 +111,7 @@ type IgnoreRule struct {
 func ParseIgnore(s string) (IgnoreRule, error) {
 	id, sel, hasSel := strings.Cut(s, "@")
 	r := IgnoreRule{ID: id}
-	if _, ok := Catalogue[id]; !ok {
+	if _, _, ok := rule(id); !ok {
 		return r, fmt.Errorf("%q: unknown finding ID %q; the IDs are %s", s, id, strings.Join(catalogueIDs(), ", "))
 	}
 	if !hasSel {
@@ -158,9 +158,9 @@ func (r IgnoreRule) Matches(f Finding) bool {
 }
 
 func catalogueIDs() []string {
-	ids := make([]string, 0, len(Catalogue))
-	for id := range Catalogue {
-		ids = append(ids, id)
+	ids := make([]string, 0, len(Rules))
+	for _, r := range Rules {
+		ids = append(ids, r.ID)
 	}
 	sort.Strings(ids)
 	return ids

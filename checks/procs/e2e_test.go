@@ -42,7 +42,7 @@ func audit(t *testing.T, mark string, mutate ...func(*Config)) checks.Result {
 }
 
 func perfValue(r checks.Result, label string) (float64, bool) {
-	for _, m := range r.Perf {
+	for _, m := range r.Perf() {
 		if m.Label == label {
 			return m.Value, true
 		}
@@ -51,7 +51,7 @@ func perfValue(r checks.Result, label string) (float64, bool) {
 }
 
 func hasDetail(r checks.Result, sub string) bool {
-	for _, d := range r.Details {
+	for _, d := range output.LongOutput(r) {
 		if strings.Contains(d, sub) {
 			return true
 		}
@@ -60,7 +60,7 @@ func hasDetail(r checks.Result, sub string) bool {
 }
 
 func dump(r checks.Result) string {
-	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf), strings.Join(r.Details, "\n"))
+	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf()), strings.Join(output.LongOutput(r), "\n"))
 }
 
 // The instance, its children while connections are held open, its

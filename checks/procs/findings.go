@@ -40,15 +40,60 @@ const (
 	IDUnparsable          = "unparsable"
 )
 
-// Catalogue lists every finding ID with its default state.
-var Catalogue = map[string]state.State{
-	IDPlaintextListener: state.Critical, IDNoAccessControl: state.Warning, IDRemoteExec: state.Critical,
-	IDDockerSocket: state.Critical, IDTLSVerifyOff: state.Critical, IDTLSNoCA: state.Warning,
-	IDTLSWeakProtocol: state.Critical, IDTLSWeakCipher: state.Critical, IDTLSNameCheckOff: state.Critical,
-	IDKeyFileExposed: state.Critical, IDFileMissing: state.Critical, IDWorldWritableSocket: state.Critical,
-	IDUnlimitedChildren: state.Warning, IDRunsAsRoot: state.Warning, IDNoLogging: state.Warning,
-	IDNoIdleTimeout: state.Warning, IDNoRetry: state.Warning, IDPlaintextForward: state.Warning,
-	IDReuseport: state.Warning, IDUnparsable: state.Warning,
+// Rule is one row of the finding catalogue.
+type Rule struct {
+	ID    string
+	State state.State // the default state of its findings
+	About string      // what it flags, in a few words
+}
+
+// Rules is the catalogue, in rank order: among findings of one state,
+// what gives an attacker most comes first. Every ID has exactly one row
+// (TestRulesCoverEveryID).
+var Rules = []Rule{
+	{IDRemoteExec, state.Critical, "a listener hands connections to a program (EXEC, SYSTEM)"},
+	{IDDockerSocket, state.Critical, "the Docker API socket is exposed over the network"},
+	{IDTLSVerifyOff, state.Critical, "a TLS listener accepts any client (verify=0)"},
+	{IDPlaintextListener, state.Critical, "a plaintext listener on a non-loopback address relays to a sensitive or TLS service"},
+	{IDWorldWritableSocket, state.Critical, "a UNIX socket anyone may connect to"},
+	{IDKeyFileExposed, state.Critical, "a private key readable by others"},
+	{IDTLSWeakProtocol, state.Critical, "TLS below 1.2 allowed"},
+	{IDTLSWeakCipher, state.Critical, "weak cipher suites enabled"},
+	{IDTLSNameCheckOff, state.Critical, "a TLS client that does not check the server's name"},
+	{IDFileMissing, state.Critical, "a certificate, key or CA file that does not exist"},
+	{IDRunsAsRoot, state.Warning, "runs as root without dropping privileges"},
+	{IDNoAccessControl, state.Warning, "a listener without range=, tcpwrap= or client certificates"},
+	{IDTLSNoCA, state.Warning, "a TLS client or listener without cafile="},
+	{IDPlaintextForward, state.Warning, "forwards in plaintext to a remote host"},
+	{IDReuseport, state.Warning, "reuseport lets another process share the port"},
+	{IDUnlimitedChildren, state.Warning, "a forking listener without max-children"},
+	{IDNoIdleTimeout, state.Warning, "a forking listener without -T"},
+	{IDNoRetry, state.Warning, "a connector without retry="},
+	{IDNoLogging, state.Warning, "connections are not logged (no -d -d)"},
+	{IDUnparsable, state.Warning, "a command line that cannot be read"},
+}
+
+// rule is the catalogue row of id and its rank; ok is false for an ID
+// that is not in the catalogue.
+func rule(id string) (r Rule, rank int, ok bool) {
+	for i, r := range Rules {
+		if r.ID == id {
+			return r, i, true
+		}
+	}
+	return Rule{ID: id, State: state.Unknown}, len(Rules), false
+}
+
+// DefaultState is the catalogue's state for id.
+func DefaultState(id string) state.State {
+	r, _, _ := rule(id)
+	return r.State
+}
+
+// rank orders findings of one state (see Rules).
+func rank(id string) int {
+	_, i, _ := rule(id)
+	return i
 }
 
 // Finding is one risky setting of one instance.
@@ -86,7 +131,7 @@ type Subject struct {
 
 // f records a finding with the catalogue's default state.
 func (s *Subject) f(out *[]Finding, id, reason, remedy string) {
-	*out = append(*out, Finding{ID: id, State: Catalogue[id], Where: s.Where, PID: s.PID, Port: s.Port, Reason: reason, Remedy: remedy})
+	*out = append(*out, Finding{ID: id, State: DefaultState(id), Where: s.Where, PID: s.PID, Port: s.Port, Reason: reason, Remedy: remedy})
 }
 
 // rootSockets are UNIX sockets whose peer has root's powers: a network
@@ -334,7 +379,7 @@ func Audit(sub Subject) []Finding {
 	}
 	if sub.UID == 0 && !dropsPrivileges(singles) {
 		id := IDRunsAsRoot
-		st := Catalogue[id]
+		st := DefaultState(id)
 		reason := "runs as root without su= or setuid="
 		if len(programs) > 0 {
 			st = state.Critical

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"flag"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -86,7 +87,8 @@ func TestCatalogueCovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	byFiles := map[string]bool{IDKeyFileExposed: true, IDFileMissing: true, IDRunsAsRoot: true}
-	for id, st := range Catalogue {
+	for _, r := range Rules {
+		id, st := r.ID, r.State
 		if byFiles[id] {
 			continue
 		}
@@ -117,4 +119,34 @@ func TestWeakCiphers(t *testing.T) {
 		}
 	}
 	_ = state.OK
+}
+
+// Every ID constant has exactly one row in Rules, and no row lacks a
+// constant: a finding whose ID has no row would have no rank and a
+// default state of UNKNOWN.
+func TestRulesCoverEveryID(t *testing.T) {
+	src, err := os.ReadFile("findings.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consts := regexp.MustCompile(`(?m)^\s+(ID\w+)\s+= "([a-z-]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(consts) < 20 {
+		t.Fatalf("found only %d ID constants in findings.go", len(consts))
+	}
+	rows := map[string]int{}
+	for _, r := range Rules {
+		rows[r.ID]++
+		if r.About == "" || (r.State != state.Critical && r.State != state.Warning) {
+			t.Errorf("rule %s: about %q, state %s", r.ID, r.About, r.State)
+		}
+	}
+	for _, c := range consts {
+		if rows[c[2]] != 1 {
+			t.Errorf("%s (%s) has %d rows in Rules, want 1", c[1], c[2], rows[c[2]])
+		}
+		delete(rows, c[2])
+	}
+	for id := range rows {
+		t.Errorf("rule %s has no ID constant", id)
+	}
 }

@@ -24,12 +24,24 @@ import (
 	"github.com/check-socat/check-socat/internal/threshold"
 )
 
-// problem is one line of the result: a finding, or a check of the flags
-// (--expect-listen, --allowed-ports, ...).
-type problem struct {
-	state state.State
-	text  string
-	short string // for the summary
+// problem is one line of the result: a catalogue finding, or a check of
+// the flags (--expect-listen, --allowed-ports, ...), which is said as its
+// text alone and comes first among the findings of its state.
+type problem = checks.Finding
+
+// flagProblem is a check of the flags that failed.
+func flagProblem(id string, st state.State, subject, text string) problem {
+	return checks.Finding{ID: id, State: st, Rank: -1, Subject: subject, Text: text, Line: text}
+}
+
+// result is the finding as the result model carries it.
+func (f Finding) result() checks.Finding {
+	inst := f.Where
+	if f.Port > 0 {
+		inst = strconv.Itoa(f.Port)
+	}
+	return checks.Finding{ID: f.ID, State: f.State, Rank: rank(f.ID), Subject: f.Where, Text: f.Reason,
+		Remedy: f.Remedy, Line: f.Line(), Labels: []checks.Label{{Name: "instance", Value: inst}}}
 }
 
 // Run performs the check in the mode the configuration asks for.
@@ -66,7 +78,7 @@ func filter(cfg Config, fs []Finding) (kept []Finding, ignored int) {
 }
 
 func unparsable(where string, pid, port int, err error) Finding {
-	return Finding{ID: IDUnparsable, State: Catalogue[IDUnparsable], Where: where, PID: pid, Port: port,
+	return Finding{ID: IDUnparsable, State: DefaultState(IDUnparsable), Where: where, PID: pid, Port: port,
 		Reason: "the command line cannot be read: " + sanitize.Text(err.Error(), 160),
 		Remedy: "check it with socat itself; nothing else about this instance is audited"}
 }
@@ -76,11 +88,10 @@ func unparsable(where string, pid, port int, err error) Finding {
 func staticResult(cfg Config, what string, fs []Finding, notes []string) checks.Result {
 	kept, ignored := filter(cfg, fs)
 	sortFindings(kept)
-	res := checks.Result{}
+	res := checks.Result{SubjectLabel: "instance"}
 	crit, warn := 0, 0
 	for _, f := range kept {
-		res.State = state.Worst(res.State, f.State)
-		res.Details = append(res.Details, f.Line())
+		res.Findings = append(res.Findings, f.result())
 		switch f.State {
 		case state.Critical:
 			crit++
@@ -92,12 +103,19 @@ func staticResult(cfg Config, what string, fs []Finding, notes []string) checks.
 	if len(kept) > 0 {
 		res.Summary += ": " + kept[0].ID + " (" + shortReason(kept[0].Reason) + ")"
 	}
+	res.State = checks.Worst(res.State, res.Findings)
 	res.Details = append(res.Details, notes...)
-	res.Perf = []perfdata.Metric{
-		perfdata.New("findings_critical", float64(crit), "").WithMin(0),
-		perfdata.New("findings_warning", float64(warn), "").WithMin(0),
-	}
+	res.Metrics = findingCounts(crit, warn)
 	return res
+}
+
+// findingCounts are the metrics of how many findings there are.
+func findingCounts(crit, warn int) []checks.Metric {
+	const help = "Findings of the audit by severity (after --ignore)."
+	return []checks.Metric{
+		checks.NewMetric("findings", help, perfdata.New("findings_critical", float64(crit), "").WithMin(0), "severity", "critical"),
+		checks.NewMetric("findings", help, perfdata.New("findings_warning", float64(warn), "").WithMin(0), "severity", "warning"),
+	}
 }
 
 func shortReason(s string) string {
@@ -120,22 +138,6 @@ func countText(crit, warn, ignored int) string {
 		s += fmt.Sprintf(" (%d ignored)", ignored)
 	}
 	return s
-}
-
-// priority orders findings of the same state: what gives an attacker
-// most comes first.
-var priority = []string{IDRemoteExec, IDDockerSocket, IDTLSVerifyOff, IDPlaintextListener, IDWorldWritableSocket,
-	IDKeyFileExposed, IDTLSWeakProtocol, IDTLSWeakCipher, IDTLSNameCheckOff, IDFileMissing, IDRunsAsRoot,
-	IDNoAccessControl, IDTLSNoCA, IDPlaintextForward, IDReuseport, IDUnlimitedChildren, IDNoIdleTimeout,
-	IDNoRetry, IDNoLogging, IDUnparsable}
-
-func rank(id string) int {
-	for i, p := range priority {
-		if p == id {
-			return i
-		}
-	}
-	return len(priority)
 }
 
 func sortFindings(fs []Finding) {
@@ -341,24 +343,24 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 				Files: ProcFiles{PID: l.PID, UID: l.UID, GIDs: l.GIDs, Path: l.Path}})...)
 		}
 		if st := threshold.Evaluate(float64(len(l.Children)), cfg.WarnChildren, cfg.CritChildren); st != state.OK {
-			problems = append(problems, problem{state: st, text: fmt.Sprintf("%s has %d children (--%s-children %s)", l.where, len(l.Children),
-				strings.ToLower(st.String()), rangeFor(st, cfg.WarnChildren, cfg.CritChildren))})
+			problems = append(problems, flagProblem("children", st, l.where, fmt.Sprintf("%s has %d children (--%s-children %s)", l.where, len(l.Children),
+				strings.ToLower(st.String()), rangeFor(st, cfg.WarnChildren, cfg.CritChildren))))
 		}
 		if cfg.MinUptime > 0 && !l.Start.IsZero() && now.Sub(l.Start) < cfg.MinUptime {
-			problems = append(problems, problem{state: state.Warning, text: fmt.Sprintf("%s started %s ago, less than --min-uptime %s: restarted recently?",
-				l.where, now.Sub(l.Start).Round(time.Second), cfg.MinUptime)})
+			problems = append(problems, flagProblem("restarted", state.Warning, l.where, fmt.Sprintf("%s started %s ago, less than --min-uptime %s: restarted recently?",
+				l.where, now.Sub(l.Start).Round(time.Second), cfg.MinUptime)))
 		}
 		if cfg.AllowedPorts != nil {
 			for _, a := range l.listens {
 				if !cfg.AllowedPorts.Has(int(a.Port())) {
-					problems = append(problems, problem{state: state.Critical, text: fmt.Sprintf("%s listens on %s, not in --allowed-ports %s", l.where, a, cfg.AllowedPorts)})
+					problems = append(problems, flagProblem("port-not-allowed", state.Critical, l.where, fmt.Sprintf("%s listens on %s, not in --allowed-ports %s", l.where, a, cfg.AllowedPorts)))
 				}
 			}
 		}
 		if len(cfg.AllowPeers) > 0 {
 			for _, p := range l.peers {
 				if !inPrefixes(p.Addr(), cfg.AllowPeers) {
-					problems = append(problems, problem{state: state.Critical, text: fmt.Sprintf("%s has a connection from %s, outside every --allow-peer", l.where, p.Addr())})
+					problems = append(problems, flagProblem("peer-not-allowed", state.Critical, l.where, fmt.Sprintf("%s has a connection from %s, outside every --allow-peer", l.where, p.Addr())))
 				}
 			}
 		}
@@ -373,7 +375,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	}
 	for _, spec := range cfg.ExpectListen {
 		if !anyListens(insts, spec) {
-			problems = append(problems, problem{state: state.Critical, text: fmt.Sprintf("no socat instance listens on %s (--expect-listen)", spec.Raw)})
+			problems = append(problems, flagProblem("listen-missing", state.Critical, spec.Raw, fmt.Sprintf("no socat instance listens on %s (--expect-listen)", spec.Raw)))
 		}
 	}
 	notes = append(notes, orphanNotes...)
@@ -386,7 +388,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	sortFindings(kept)
 	crit, warn := 0, 0
 	for _, f := range kept {
-		problems = append(problems, problem{f.State, f.Line(), f.ID + " on " + f.Where})
+		problems = append(problems, f.result())
 		switch f.State {
 		case state.Critical:
 			crit++
@@ -396,16 +398,14 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	}
 	instState := threshold.Evaluate(float64(len(insts)), cfg.Warn, cfg.Crit)
 	if instState != state.OK {
-		problems = append(problems, problem{state: instState, text: fmt.Sprintf("%d socat instances (--%s %s)", len(insts),
-			strings.ToLower(instState.String()), rangeFor(instState, cfg.Warn, cfg.Crit))})
+		p := flagProblem("instance-count", instState, "", fmt.Sprintf("%d socat instances (--%s %s)", len(insts),
+			strings.ToLower(instState.String()), rangeFor(instState, cfg.Warn, cfg.Crit)))
+		p.Rank = len(Rules) + 1
+		problems = append(problems, p)
 	}
-	sort.SliceStable(problems, func(i, j int) bool { return problems[i].state.Worse(problems[j].state) })
+	checks.Sort(problems)
 
-	res := checks.Result{}
-	for _, p := range problems {
-		res.State = state.Worst(res.State, p.state)
-		res.Details = append(res.Details, p.text)
-	}
+	res := checks.Result{SubjectLabel: "instance", Findings: problems, State: checks.Worst(state.OK, problems)}
 	for _, l := range insts {
 		res.Details = append(res.Details, instanceLine(l, now, env.Verbose))
 	}
@@ -420,53 +420,44 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		res.Summary += " (" + joinMax(ports, 4) + ")"
 	}
 	res.Summary += ", " + countText(crit, warn, ignored)
-	if len(problems) > 0 && problems[0].state != state.OK {
-		first := problems[0].short
-		if first == "" {
-			first = problems[0].text
+	if len(problems) > 0 && problems[0].State != state.OK {
+		first := problems[0].Text
+		if problems[0].Rank >= 0 && problems[0].Rank < len(Rules) {
+			first = problems[0].ID + " on " + problems[0].Subject // a catalogue finding
 		}
 		res.Summary += "; " + shortProblem(first)
 	}
 
-	perf := []perfdata.Metric{
-		perfdata.New("instances", float64(len(insts)), "").WithRanges(cfg.Warn, cfg.Crit).WithMin(0),
-		perfdata.New("children", float64(totalChildren), "").WithMin(0),
-		perfdata.New("findings_critical", float64(crit), "").WithMin(0),
-		perfdata.New("findings_warning", float64(warn), "").WithMin(0),
+	metrics := []checks.Metric{
+		checks.NewMetric("instances", "socat instances selected.", perfdata.New("instances", float64(len(insts)), "").WithRanges(cfg.Warn, cfg.Crit).WithMin(0)),
+		checks.NewMetric("children", "Children (one per connection) of all selected instances.", perfdata.New("children", float64(totalChildren), "").WithMin(0)),
 	}
+	metrics = append(metrics, findingCounts(crit, warn)...)
 	for _, l := range insts {
+		inst := strings.TrimPrefix(l.label, "i")
 		fds := float64(l.FDs)
 		if l.FDs < 0 {
-			fds = math.NaN() // not visible: "U"
+			fds = math.NaN() // not visible: left out, and said by the instance line
 		}
 		uptime := 0.0
 		if !l.Start.IsZero() {
 			uptime = math.Round(now.Sub(l.Start).Seconds())
 		}
-		perf = append(perf,
-			perfdata.New(l.label+"_children", float64(len(l.Children)), "").WithRanges(cfg.WarnChildren, cfg.CritChildren).WithMin(0),
-			perfdata.New(l.label+"_rss", float64(l.RSS), "B").WithMin(0),
-			perfdata.New(l.label+"_fds", fds, "").WithMin(0),
-			perfdata.New(l.label+"_uptime", uptime, "s").WithMin(0),
+		metrics = append(metrics,
+			checks.NewMetric("instance_children", "Children of the instance (one per connection).", perfdata.New(l.label+"_children", float64(len(l.Children)), "").WithRanges(cfg.WarnChildren, cfg.CritChildren).WithMin(0), "instance", inst),
+			checks.NewMetric("instance_resident_memory_bytes", "Resident memory of the instance and its children.", perfdata.New(l.label+"_rss", float64(l.RSS), "B").WithMin(0), "instance", inst),
+			checks.NewMetric("instance_open_fds", "Open file descriptors of the instance.", perfdata.New(l.label+"_fds", fds, "").WithMin(0), "instance", inst),
+			checks.NewMetric("instance_uptime_seconds", "Time since the instance started.", perfdata.New(l.label+"_uptime", uptime, "s").WithMin(0), "instance", inst),
 		)
 	}
-	res.Perf = perf
+	res.Metrics = metrics
 	return res
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
-func joinMax(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, ", ")
-	}
-	return strings.Join(items[:n], ", ") + fmt.Sprintf(", +%d", len(items)-n)
-}
+var (
+	plural  = checks.Plural
+	joinMax = checks.JoinMax
+)
 
 func shortProblem(s string) string {
 	if len(s) > 90 {

@@ -1,6 +1,7 @@
 package tlscheck
 
 import (
+	"github.com/check-socat/check-socat/checks"
 	"bytes"
 	"crypto"
 	"crypto/dsa" //lint:ignore SA1019 identifying DSA keys is the point
@@ -21,16 +22,19 @@ import (
 	"github.com/check-socat/check-socat/internal/state"
 )
 
-// problem is one line of the result.
-type problem struct {
-	state state.State
-	text  string
+// problem is a finding of this check.
+type problem = checks.Finding
+
+// finding is a problem with its stable ID.
+func finding(id string, st state.State, text string) problem {
+	return checks.Finding{ID: id, State: st, Text: text}
 }
 
 // certReport is what the certificate checks found.
 type certReport struct {
 	problems []problem
 	daysLeft float64 // the first expiry in the chain, fractional days
+	notAfter time.Time // that expiry
 	chainLen int
 	keyBits  int
 	lines    []string // details for -v
@@ -118,7 +122,7 @@ func keyInfo(c *x509.Certificate) (string, int) {
 func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, name string, now time.Time) certReport {
 	r := certReport{chainLen: len(chain), daysLeft: math.Inf(1)}
 	if len(chain) == 0 {
-		r.problems = append(r.problems, problem{state.Critical, "no certificate was presented"})
+		r.problems = append(r.problems, finding("no-certificate", state.Critical, "no certificate was presented"))
 		r.daysLeft = 0
 		return r
 	}
@@ -138,28 +142,28 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 		}
 		days := c.NotAfter.Sub(now).Hours() / 24
 		if days < r.daysLeft {
-			r.daysLeft = days
+			r.daysLeft, r.notAfter = days, c.NotAfter
 			first = subjectOf(c)
 			if i > 0 {
 				first = "intermediate " + first
 			}
 		}
 		if now.Before(c.NotBefore) {
-			r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("certificate %s is not valid before %s", subjectOf(c), c.NotBefore.UTC().Format(time.RFC3339))})
+			r.problems = append(r.problems, finding("cert-not-yet-valid", state.Critical, fmt.Sprintf("certificate %s is not valid before %s", subjectOf(c), c.NotBefore.UTC().Format(time.RFC3339))))
 		}
 		if i == 0 || !isSelfSigned(c) {
 			if weakSignature(c) {
-				r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("certificate %s is signed with %s", subjectOf(c), c.SignatureAlgorithm)})
+				r.problems = append(r.problems, finding("weak-signature", state.Critical, fmt.Sprintf("certificate %s is signed with %s", subjectOf(c), c.SignatureAlgorithm)))
 			}
 		}
 	}
 	switch {
 	case r.daysLeft < 0:
-		r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("certificate %s expired %.1f days ago", first, -r.daysLeft)})
+		r.problems = append(r.problems, finding("cert-expired", state.Critical, fmt.Sprintf("certificate %s expired %.1f days ago", first, -r.daysLeft)))
 	case r.daysLeft < cfg.CriticalDays:
-		r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("certificate %s expires in %.1f days (--critical-days %g)", first, r.daysLeft, cfg.CriticalDays)})
+		r.problems = append(r.problems, finding("cert-expiring", state.Critical, fmt.Sprintf("certificate %s expires in %.1f days (--critical-days %g)", first, r.daysLeft, cfg.CriticalDays)))
 	case r.daysLeft < cfg.WarningDays:
-		r.problems = append(r.problems, problem{state.Warning, fmt.Sprintf("certificate %s expires in %.1f days (--warning-days %g)", first, r.daysLeft, cfg.WarningDays)})
+		r.problems = append(r.problems, finding("cert-expiring", state.Warning, fmt.Sprintf("certificate %s expires in %.1f days (--warning-days %g)", first, r.daysLeft, cfg.WarningDays)))
 	}
 
 	// Key.
@@ -167,11 +171,11 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 	r.keyBits = bits
 	switch {
 	case kt == "DSA":
-		r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("the key is DSA %d bits: DSA is obsolete", bits)})
+		r.problems = append(r.problems, finding("weak-key", state.Critical, fmt.Sprintf("the key is DSA %d bits: DSA is obsolete", bits)))
 	case kt == "RSA" && bits < cfg.MinKeyBits:
-		r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("the key is RSA %d bits, below --min-key-bits %d", bits, cfg.MinKeyBits)})
+		r.problems = append(r.problems, finding("weak-key", state.Critical, fmt.Sprintf("the key is RSA %d bits, below --min-key-bits %d", bits, cfg.MinKeyBits)))
 	case strings.HasPrefix(kt, "EC") && bits < 256:
-		r.problems = append(r.problems, problem{state.Critical, fmt.Sprintf("the key is %s (%d bits), below 256", kt, bits)})
+		r.problems = append(r.problems, finding("weak-key", state.Critical, fmt.Sprintf("the key is %s (%d bits), below 256", kt, bits)))
 	}
 
 	// Trust.
@@ -193,7 +197,7 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 			if isSelfSigned(leaf) {
 				what = "it is self-signed and not in the trusted roots"
 			}
-			r.problems = append(r.problems, problem{chainState, "the chain does not verify: " + what})
+			r.problems = append(r.problems, finding("chain-untrusted", chainState, "the chain does not verify: " + what))
 		}
 	}
 	if name != "" {
@@ -202,7 +206,7 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 			if net.ParseIP(name) != nil {
 				ipNote = " (an IP is checked against IP SANs)"
 			}
-			r.problems = append(r.problems, problem{chainState, fmt.Sprintf("the certificate is not valid for %s%s: it names %s", sanitize.Text(name, 80), ipNote, names(leaf))})
+			r.problems = append(r.problems, finding("name-mismatch", chainState, fmt.Sprintf("the certificate is not valid for %s%s: it names %s", sanitize.Text(name, 80), ipNote, names(leaf))))
 		}
 	}
 	if math.IsInf(r.daysLeft, 1) {

@@ -42,11 +42,11 @@ func audit(t *testing.T, timeout time.Duration, cfg Config) checks.Result {
 }
 
 func dump(r checks.Result) string {
-	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf), strings.Join(r.Details, "\n"))
+	return fmt.Sprintf("%s: %s | %s\n%s", r.State, r.Summary, perfdata.Join(r.Perf()), strings.Join(output.LongOutput(r), "\n"))
 }
 
 func perfValue(r checks.Result, label string) (float64, bool) {
-	for _, m := range r.Perf {
+	for _, m := range r.Perf() {
 		if m.Label == label {
 			return m.Value, true
 		}
@@ -58,7 +58,7 @@ func has(r checks.Result, sub string) bool {
 	if strings.Contains(r.Summary, sub) {
 		return true
 	}
-	for _, d := range r.Details {
+	for _, d := range output.LongOutput(r) {
 		if strings.Contains(d, sub) {
 			return true
 		}

@@ -120,14 +120,14 @@ func keyFileProblems(path, flag string, certOwner int) []problem {
 		} else if m&0o040 != 0 {
 			who = "its group"
 		}
-		out = append(out, problem{state.Critical, fmt.Sprintf("%s %s holds a private key and is readable by %s (mode %04o)", flag, sanitize.Text(path, 120), who, m)})
+		out = append(out, fileFinding(path, "key-file-exposed", state.Critical, fmt.Sprintf("%s %s holds a private key and is readable by %s (mode %04o)", flag, sanitize.Text(path, 120), who, m)))
 	}
 	if st, ok := info.Sys().(*syscall.Stat_t); ok && certOwner >= 0 && int(st.Uid) != certOwner && st.Uid != 0 {
 		owner := strconv.Itoa(int(st.Uid))
 		if u, err := user.LookupId(owner); err == nil {
 			owner = u.Username
 		}
-		out = append(out, problem{state.Warning, fmt.Sprintf("%s %s is owned by %s, not by the owner of the certificate", flag, sanitize.Text(path, 120), sanitize.Text(owner, 32))})
+		out = append(out, fileFinding(path, "key-file-owner", state.Warning, fmt.Sprintf("%s %s is owned by %s, not by the owner of the certificate", flag, sanitize.Text(path, 120), sanitize.Text(owner, 32))))
 	}
 	return out
 }
@@ -175,41 +175,32 @@ func runFile(env checks.Env, cfg Config) checks.Result {
 	switch {
 	case pf.key != nil:
 		if !keyMatches(certs[0], pf.key) {
-			problems = append(problems, problem{state.Critical, fmt.Sprintf("the private key in %s does not match the certificate %s", keyFlag, subjectOf(certs[0]))})
+			problems = append(problems, finding("key-mismatch", state.Critical, fmt.Sprintf("the private key in %s does not match the certificate %s", keyFlag, subjectOf(certs[0]))))
 		}
 	case pf.encrypted:
-		problems = append(problems, problem{state.Warning, fmt.Sprintf("the private key in %s is encrypted: socat asks for its passphrase on a terminal at start, which a service has not (and whether it matches is not checked)", keyFlag)})
+		problems = append(problems, finding("key-encrypted", state.Warning, fmt.Sprintf("the private key in %s is encrypted: socat asks for its passphrase on a terminal at start, which a service has not (and whether it matches is not checked)", keyFlag)))
 	}
 	cr := analyzeChain(certs, &cfg, roots, cfg.Hostname, time.Now())
 	problems = append(problems, cr.problems...)
 
 	res := checks.Result{}
-	sortProblems(problems)
-	for _, p := range problems {
-		res.State = state.Worst(res.State, p.state)
-		res.Details = append(res.Details, p.state.String()+": "+p.text)
-	}
+	checks.Sort(problems)
+	setSubject(problems, sanitize.Text(cfg.CertFile, 200))
+	res.Findings = problems
+	res.State = checks.Worst(res.State, problems)
 	if env.Verbose >= 1 {
 		res.Details = append(res.Details, cr.lines...)
 	}
 	what := "file " + sanitize.Text(cfg.CertFile, 100)
 	if len(problems) > 0 {
-		res.Summary = fmt.Sprintf("%s: %s", what, problems[0].text)
-		if len(problems) > 1 {
-			res.Summary += fmt.Sprintf(" (+%d more problem%s)", len(problems)-1, plural(len(problems)-1))
-		}
+		res.Summary = fmt.Sprintf("%s: %s", what, problems[0].Text) + checks.More(len(problems)-1, "problem")
 	} else {
 		res.Summary = fmt.Sprintf("%s: certificate %s valid %.1f days, chain of %d", what, subjectOf(certs[0]), cr.daysLeft, len(certs))
 	}
 	warnDays := threshold.MustParse(perfdata.FormatNumber(cfg.WarningDays, -1) + ":")
 	critDays := threshold.MustParse(perfdata.FormatNumber(cfg.CriticalDays, -1) + ":")
-	days := perfdata.New("days_left", cr.daysLeft, "").WithRanges(warnDays, critDays)
-	days.Decimals = 2
-	res.Perf = []perfdata.Metric{days,
-		perfdata.New("chain_length", float64(cr.chainLen), "").WithMin(0),
-		perfdata.New("key_bits", float64(cr.keyBits), "").WithMin(0),
-		perfdata.Seconds("time", time.Since(start).Seconds()).WithMin(0),
-	}
+	res.Metrics = append(certMetrics(cr, warnDays, critDays),
+		chainMetric(cr), keyMetric(cr), durationMetric(start))
 	return res
 }
 
@@ -219,10 +210,19 @@ func sameFile(a, b string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(ia, ib)
 }
 
-func sortProblems(ps []problem) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].state.Worse(ps[j-1].state); j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
+// fileFinding is a finding about a file (its subject).
+func fileFinding(path, id string, st state.State, text string) problem {
+	f := finding(id, st, text)
+	f.Subject = sanitize.Text(path, 200)
+	return f
+}
+
+// setSubject gives the findings that name no subject of their own the
+// audited one.
+func setSubject(ps []problem, subject string) {
+	for i := range ps {
+		if ps[i].Subject == "" {
+			ps[i].Subject = subject
 		}
 	}
 }

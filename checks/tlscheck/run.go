@@ -108,8 +108,10 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			if errors.As(err, &dnsErr) {
 				why = dnsErr.Err
 			}
-			return checks.Result{State: st, Summary: fmt.Sprintf("%s: %s does not resolve (%s)", target, sanitize.Text(cfg.Host, 80), sanitize.Text(why, 80)),
-				Perf: []perfdata.Metric{perfdata.Seconds("time", time.Since(start).Seconds()).WithMin(0)}}
+			text := fmt.Sprintf("%s does not resolve (%s)", sanitize.Text(cfg.Host, 80), sanitize.Text(why, 80))
+			return checks.Result{State: st, Summary: target + ": " + text,
+				Findings: []checks.Finding{{ID: "unresolvable", State: st, Subject: target, Text: text, Quiet: true}},
+				Metrics:  []checks.Metric{durationMetric(start)}}
 		}
 	}
 	// Every connection of the run, handshakes and scan, shares the
@@ -163,27 +165,23 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	}
 	wg.Wait()
 	res := checks.Result{}
-	perf := []perfdata.Metric{}
-	elapsed := func() perfdata.Metric { return perfdata.Seconds("time", time.Since(start).Seconds()).WithMin(0) }
+	// failed is a run that ends before any certificate: the summary says
+	// it, the finding carries it to JSON and OpenMetrics.
+	failed := func(id string, st state.State, sep, text string) checks.Result {
+		return checks.Result{State: st, Summary: target + sep + text,
+			Findings: []checks.Finding{{ID: id, State: st, Subject: target, Text: text, Quiet: true}},
+			Metrics:  []checks.Metric{durationMetric(start)}}
+	}
 
 	switch {
 	case h.refused:
-		res.State, res.Summary = state.Critical, target+": connection refused"
-		res.Perf = []perfdata.Metric{elapsed()}
-		return res
+		return failed("refused", state.Critical, ": ", "connection refused")
 	case h.notTLS && h.echo:
-		res.State, res.Summary = state.Critical, target+" does not speak TLS (it sent our ClientHello back: a plaintext relay or an echo)"
-		res.Perf = []perfdata.Metric{elapsed()}
-		return res
+		return failed("not-tls", state.Critical, " ", "does not speak TLS (it sent our ClientHello back: a plaintext relay or an echo)")
 	case h.notTLS:
-		res.State, res.Summary = state.Critical, target+" does not speak TLS (it answered in plaintext)"
-		res.Perf = []perfdata.Metric{elapsed()}
-		return res
+		return failed("not-tls", state.Critical, " ", "does not speak TLS (it answered in plaintext)")
 	case h.timeout && (scan == nil || countPairs(scan) == 0):
-		res.State = cfg.TimeoutState
-		res.Summary = fmt.Sprintf("%s timed out at stage TLS handshake: no handshake completed before the deadline", target)
-		res.Perf = []perfdata.Metric{elapsed()}
-		return res
+		return failed("timeout", cfg.TimeoutState, " ", "timed out at stage TLS handshake: no handshake completed before the deadline")
 	}
 
 	var problems []problem
@@ -195,10 +193,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		raw, req, rerr := rawChain(ctx, dial, sni, scan)
 		chain, requested = raw, requested || req
 		if len(raw) == 0 && rerr != nil && h.err != nil {
-			res.State = state.Critical
-			res.Summary = fmt.Sprintf("%s: no TLS handshake succeeds: %s", target, sanitize.Text(h.err.Error(), 120))
-			res.Perf = []perfdata.Metric{elapsed()}
-			return res
+			return failed("handshake-failed", state.Critical, ": ", "no TLS handshake succeeds: "+sanitize.Text(h.err.Error(), 120))
 		}
 	}
 	cr := analyzeChain(chain, &cfg, roots, name, time.Now())
@@ -210,14 +205,14 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		// We presented a certificate and the server turned us away: the
 		// certificate is not one it trusts (or has expired, or is for
 		// another purpose). The endpoint serves nobody with it.
-		problems = append(problems, problem{state.Critical, fmt.Sprintf("the server rejected our client certificate (--client-cert): %s", h.reason)})
+		problems = append(problems, finding("client-cert-rejected", state.Critical, fmt.Sprintf("the server rejected our client certificate (--client-cert): %s", h.reason)))
 		rejects = true
 	}
 	switch {
 	case cfg.RequireClientAuth && !requested:
-		problems = append(problems, problem{state.Critical, "the server does not ask for a client certificate (--require-client-auth)"})
+		problems = append(problems, finding("client-auth-not-requested", state.Critical, "the server does not ask for a client certificate (--require-client-auth)"))
 	case cfg.RequireClientAuth && !rejects:
-		problems = append(problems, problem{state.Critical, "the server asks for a client certificate but accepts clients without one (--require-client-auth)"})
+		problems = append(problems, finding("client-auth-optional", state.Critical, "the server asks for a client certificate but accepts clients without one (--require-client-auth)"))
 	}
 
 	// Protocols and suites.
@@ -237,7 +232,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			}
 		}
 		if len(below) > 0 {
-			problems = append(problems, problem{state.Critical, fmt.Sprintf("accepts %s, below --min-protocol %s", strings.Join(below, ", "), tlswire.VersionName(cfg.MinProtocol))})
+			problems = append(problems, finding("weak-protocol", state.Critical, fmt.Sprintf("accepts %s, below --min-protocol %s", strings.Join(below, ", "), tlswire.VersionName(cfg.MinProtocol))))
 		}
 		weakBy := map[string][]string{}
 		worst := map[string]state.State{}
@@ -269,7 +264,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			return keys[i] < keys[j]
 		})
 		for _, k := range keys {
-			problems = append(problems, problem{worst[k], fmt.Sprintf("accepts %d %s suite%s: %s", len(weakBy[k]), k, plural(len(weakBy[k])), joinMax(weakBy[k], 6))})
+			problems = append(problems, finding("weak-cipher", worst[k], fmt.Sprintf("accepts %d %s suite%s: %s", len(weakBy[k]), k, plural(len(weakBy[k])), joinMax(weakBy[k], 6))))
 		}
 		// An incomplete scan must not pass as a clean one: a deadline is
 		// --timeout-state, any other failure UNKNOWN, naming what failed.
@@ -292,15 +287,15 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		}
 		switch {
 		case deadlineHit:
-			problems = append(problems, problem{cfg.TimeoutState, fmt.Sprintf("timed out at stage suite scan: %d protocols and %d suites seen before the deadline, the counts are incomplete (raise -t)", accepted, pairs)})
+			problems = append(problems, finding("timeout", cfg.TimeoutState, fmt.Sprintf("timed out at stage suite scan: %d protocols and %d suites seen before the deadline, the counts are incomplete (raise -t)", accepted, pairs)))
 		case len(failed) > 0:
 			hint := ""
 			if h.ok {
 				hint = "; a socat without fork serves one connection: audit it with --cert-only"
 			}
-			problems = append(problems, problem{state.Unknown, fmt.Sprintf("the suite scan is incomplete: probing %s failed%s", joinMax(failed, 3), hint)})
+			problems = append(problems, finding("scan-incomplete", state.Unknown, fmt.Sprintf("the suite scan is incomplete: probing %s failed%s", joinMax(failed, 3), hint)))
 		case accepted == 0 && h.ok:
-			problems = append(problems, problem{state.Unknown, "the suite scan found no protocol, though a handshake succeeded"})
+			problems = append(problems, finding("scan-incomplete", state.Unknown, "the suite scan found no protocol, though a handshake succeeded"))
 		}
 		if scan.UnrecognizedName {
 			details = append(details, fmt.Sprintf("the server warned unrecognized_name: it does not know the SNI name %s and answered with its default certificate", sanitize.Text(sni, 80)))
@@ -331,15 +326,14 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if timed {
 		hsState = threshold.Evaluate(h.duration.Seconds(), cfg.Warn, cfg.Crit)
 		if hsState != state.OK {
-			problems = append(problems, problem{hsState, fmt.Sprintf("the handshake took %.3f s", h.duration.Seconds())})
+			problems = append(problems, finding("slow-handshake", hsState, fmt.Sprintf("the handshake took %.3f s", h.duration.Seconds())))
 		}
 	}
 
-	sort.SliceStable(problems, func(i, j int) bool { return problems[i].state.Worse(problems[j].state) })
-	for _, p := range problems {
-		res.State = state.Worst(res.State, p.state)
-		res.Details = append(res.Details, p.state.String()+": "+p.text)
-	}
+	checks.Sort(problems)
+	setSubject(problems, target)
+	res.Findings = problems
+	res.State = checks.Worst(res.State, problems)
 	if env.Verbose >= 1 {
 		res.Details = append(res.Details, cr.lines...)
 		if h.ok {
@@ -366,10 +360,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		clientAuth = "client certificate optional"
 	}
 	if len(problems) > 0 {
-		res.Summary = fmt.Sprintf("%s: %s", target, problems[0].text)
-		if len(problems) > 1 {
-			res.Summary += fmt.Sprintf(" (+%d more problem%s)", len(problems)-1, plural(len(problems)-1))
-		}
+		res.Summary = fmt.Sprintf("%s: %s", target, problems[0].Text) + checks.More(len(problems)-1, "problem")
 	} else {
 		proto := "no handshake"
 		if h.ok || (timed && h.state.Version != 0) {
@@ -387,26 +378,14 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 
 	warnDays := threshold.MustParse(perfdata.FormatNumber(cfg.WarningDays, -1) + ":")
 	critDays := threshold.MustParse(perfdata.FormatNumber(cfg.CriticalDays, -1) + ":")
-	days := perfdata.New("days_left", cr.daysLeft, "").WithRanges(warnDays, critDays)
-	days.Decimals = 2
-	perf = append(perf, days)
+	metrics := certMetrics(cr, warnDays, critDays)
 	if timed {
-		perf = append(perf, perfdata.Seconds("handshake_time", h.duration.Seconds()).WithRanges(cfg.Warn, cfg.Crit).WithMin(0))
+		metrics = append(metrics, handshakeMetric(h.duration, cfg.Warn, cfg.Crit))
 	}
 	if scan != nil {
-		perf = append(perf,
-			perfdata.New("protocols_accepted", float64(accepted), "").WithMin(0),
-			perfdata.New("protocols_weak", float64(weakProtocols), "").WithMin(0),
-			perfdata.New("ciphers_accepted", float64(pairs), "").WithMin(0),
-			perfdata.New("ciphers_weak", float64(weakPairs), "").WithMin(0),
-		)
+		metrics = append(metrics, scanMetrics(accepted, weakProtocols, pairs, weakPairs, scan.Protocols)...)
 	}
-	perf = append(perf,
-		perfdata.New("chain_length", float64(cr.chainLen), "").WithMin(0),
-		perfdata.New("key_bits", float64(cr.keyBits), "").WithMin(0),
-		elapsed(),
-	)
-	res.Perf = perf
+	res.Metrics = append(metrics, chainMetric(cr), keyMetric(cr), durationMetric(start))
 	return res
 }
 
@@ -429,16 +408,7 @@ func appendUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
-func joinMax(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, ", ")
-	}
-	return strings.Join(items[:n], ", ") + fmt.Sprintf(", +%d", len(items)-n)
-}
+var (
+	plural  = checks.Plural
+	joinMax = checks.JoinMax
+)

@@ -35,7 +35,7 @@ func Render(r checks.Result, max int) string {
 	// is left after the state word, a short summary and the note that says
 	// what was cut.
 	const perfNote = "... %d more performance data items cut by --max-output\n"
-	perf, cutPerf := fitPerf(r.Perf, max-len(head)-len(" | ")-40-len(perfNote)-1)
+	perf, cutPerf := fitPerf(r.Perf(), max-len(head)-len(" | ")-40-len(perfNote)-1)
 	tail := ""
 	if perf != "" {
 		tail = " | " + perf
@@ -46,7 +46,7 @@ func Render(r checks.Result, max int) string {
 	}
 	// One detail is one line: a newline inside it (text from outside that
 	// escaped sanitizing) is escaped, never a new line of output.
-	lines := r.Details
+	lines := LongOutput(r)
 
 	// The summary gets what is left after perfdata, the note, and room to
 	// say that long output was cut.
@@ -78,6 +78,20 @@ func Render(r checks.Result, max int) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// LongOutput is the lines under the first one: each finding (and the
+// evidence under it), then the details.
+func LongOutput(r checks.Result) []string {
+	var lines []string
+	for _, f := range r.Findings {
+		if f.Quiet {
+			continue
+		}
+		lines = append(lines, f.NagiosLine())
+		lines = append(lines, f.Evidence...)
+	}
+	return append(lines, r.Details...)
 }
 
 func moreLine(n int) string { return fmt.Sprintf("... %d more\n", n) }

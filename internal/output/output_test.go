@@ -15,7 +15,7 @@ func TestRenderShape(t *testing.T) {
 		State:   state.Warning,
 		Summary: "tcp://127.0.0.1:1 answered",
 		Details: []string{"first", "second"},
-		Perf:    []perfdata.Metric{perfdata.Seconds("time", 0.5), perfdata.New("bytes_received", 3, "B")},
+		Metrics: checks.FromPerf([]perfdata.Metric{perfdata.Seconds("time", 0.5), perfdata.New("bytes_received", 3, "B")}),
 	}
 	want := "WARNING: tcp://127.0.0.1:1 answered | 'time'=0.5s;;;; 'bytes_received'=3B;;;;\nfirst\nsecond\n"
 	if got := Render(r, 8000); got != want {
@@ -33,7 +33,7 @@ func TestRenderNeutralisesPipes(t *testing.T) {
 		State:   state.Critical,
 		Summary: "banner was 'a|b=1'\nsecond line",
 		Details: []string{"x|y", "multi\nline|z"},
-		Perf:    []perfdata.Metric{perfdata.New("time", 1, "s")},
+		Metrics: checks.FromPerf([]perfdata.Metric{perfdata.New("time", 1, "s")}),
 	}
 	out := Render(r, 8000)
 	if n := strings.Count(out, "|"); n != 1 {
@@ -86,7 +86,7 @@ func TestRenderBoundsAndKeepsPerfdata(t *testing.T) {
 		State:   state.Critical,
 		Summary: strings.Repeat("very long summary ", 50),
 		Details: details,
-		Perf:    []perfdata.Metric{perfdata.Seconds("time", 1.25), perfdata.New("connections_ok", 2, "").WithMin(0).WithMax(3)},
+		Metrics: checks.FromPerf([]perfdata.Metric{perfdata.Seconds("time", 1.25), perfdata.New("connections_ok", 2, "").WithMin(0).WithMax(3)}),
 	}
 	for _, max := range []int{MinSize, 300, 1000, 8000} {
 		out := Render(r, max)
@@ -112,7 +112,7 @@ func TestRenderCutsPerfdataLast(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		perf = append(perf, perfdata.New(fmt.Sprintf("i%d_children", 1000+i), float64(i), ""))
 	}
-	out := Render(checks.Result{State: state.OK, Summary: "many", Perf: perf}, 500)
+	out := Render(checks.Result{State: state.OK, Summary: "many", Metrics: checks.FromPerf(perf)}, 500)
 	if len(out) > 500 {
 		t.Fatalf("%d bytes", len(out))
 	}

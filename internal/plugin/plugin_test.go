@@ -49,7 +49,7 @@ func (f *fake) Run(ctx context.Context, env checks.Env) checks.Result {
 	}
 	st := threshold.Evaluate(f.Value, f.Warning, f.Critical)
 	return checks.Result{State: st, Summary: "value checked",
-		Perf: []perfdata.Metric{perfdata.New("value", f.Value, "").WithRanges(f.Warning, f.Critical)}}
+		Metrics: checks.FromPerf([]perfdata.Metric{perfdata.New("value", f.Value, "").WithRanges(f.Warning, f.Critical)})}
 }
 
 func run(t *testing.T, args ...string) (int, string, *fake) {
