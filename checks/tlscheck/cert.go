@@ -1,7 +1,6 @@
 package tlscheck
 
 import (
-	"github.com/check-socat/check-socat/checks"
 	"bytes"
 	"crypto"
 	"crypto/dsa" //lint:ignore SA1019 identifying DSA keys is the point
@@ -13,6 +12,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/check-socat/check-socat/checks"
 	"math"
 	"net"
 	"strings"
@@ -33,7 +33,7 @@ func finding(id string, st state.State, text string) problem {
 // certReport is what the certificate checks found.
 type certReport struct {
 	problems []problem
-	daysLeft float64 // the first expiry in the chain, fractional days
+	daysLeft float64   // the first expiry in the chain, fractional days
 	notAfter time.Time // that expiry
 	chainLen int
 	keyBits  int
@@ -197,7 +197,7 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 			if isSelfSigned(leaf) {
 				what = "it is self-signed and not in the trusted roots"
 			}
-			r.problems = append(r.problems, finding("chain-untrusted", chainState, "the chain does not verify: " + what))
+			r.problems = append(r.problems, finding("chain-untrusted", chainState, "the chain does not verify: "+what))
 		}
 	}
 	if name != "" {
