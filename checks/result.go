@@ -195,7 +195,7 @@ func (r Result) PerfValue(label string) (float64, bool) {
 func FromPerf(ms []perfdata.Metric) []Metric {
 	out := make([]Metric, len(ms))
 	for i, m := range ms {
-		out[i] = Metric{Metric: m, Name: m.Label}
+		out[i] = Metric{Metric: m, Name: m.Label, Help: "The perfdata item " + m.Label + "."}
 	}
 	return out
 }

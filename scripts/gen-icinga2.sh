@@ -8,7 +8,8 @@ cat <<'HEAD'
  * Template Library. Installed in /usr/share/icinga2/include/plugins-contrib.d/, read by
  * `include <plugins-contrib>`. Generated from the plugins' flags (make packaging-files); do not
  * edit. Every flag is a custom variable vars.socat_<check>_<flag>; the flags every check shares are
- * vars.socat_timeout, vars.socat_timeout_state, vars.socat_verbose and vars.socat_max_output.
+ * vars.socat_timeout, vars.socat_timeout_state, vars.socat_verbose, vars.socat_max_output,
+ * vars.socat_output and vars.socat_textfile (give each service its own textfile path).
  * Repeatable flags take an array; switches are booleans.
  */
 HEAD

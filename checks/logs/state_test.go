@@ -32,7 +32,7 @@ func run(t *testing.T, cfg Config) checks.Result {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg, strings.NewReader(""))
-	golden.Check(t, output.Render(r, 8000))
+	golden.Result(t, r, "logs")
 	return r
 }
 

@@ -29,7 +29,7 @@ var builtIn = map[string]bool{"help": true, "version": true, "man-page": true, "
 // commonVar names the variables of the flags every binary shares: set
 // once (on a host, a template), they apply to every socat check.
 var commonVar = map[string]string{"timeout": "socat_timeout", "timeout-state": "socat_timeout_state",
-	"verbose": "socat_verbose", "max-output": "socat_max_output"}
+	"verbose": "socat_verbose", "max-output": "socat_max_output", "output": "socat_output", "textfile": "socat_textfile"}
 
 // IcingaVar is the custom variable of a flag of a binary.
 func IcingaVar(binary, flag string) string {

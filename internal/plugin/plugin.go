@@ -45,6 +45,8 @@ type Common struct {
 	TimeoutState state.State `default:"${timeout_state}" placeholder:"STATE"`
 	Verbose      int         `short:"v" type:"counter"`
 	MaxOutput    int         `default:"8000" placeholder:"BYTES"`
+	Output       string      `default:"nagios" enum:"nagios,openmetrics,json" placeholder:"FORMAT"`
+	Textfile     string      `placeholder:"PATH"`
 	Version      versionFlag `short:"V"`
 	ManPage      manFlag     `name:"man-page" hidden:""`
 	Icinga2      icingaFlag  `name:"icinga2-command" hidden:""`
@@ -56,7 +58,9 @@ var CommonHelp = map[string]string{
 	"timeout":         "Whole-run deadline: seconds (10, 2.5) or with a unit (500ms, 1m). The run ends by this plus one second whatever the peer does, naming the stage that timed out.",
 	"timeout-state":   "State to return when the deadline is reached: ok, warning, critical or unknown.",
 	"verbose":         "Repeat for more output: -v adds detail per item, -vv configuration and decisions, -vvv debug lines on stderr.",
-	"max-output":      "Bound the whole output to BYTES (at least 256; NRPE 4 takes 65536, NRPE 2 1024). What is cut is said; perfdata is kept.",
+	"max-output":      "Bound the whole output to BYTES (at least 256; NRPE 4 takes 65536, NRPE 2 1024). What is cut is said; perfdata is kept. Nagios output only.",
+	"output":          "Output format: nagios (plugin output with perfdata), openmetrics (OpenMetrics 1.0 text, for a Prometheus scrape) or json (packaging/json/result.schema.json). The exit code is the same whatever the format.",
+	"textfile":        "Also write the metrics to PATH for node_exporter's textfile collector (in the Prometheus text format it reads, ending in # EOF), atomically: a temporary file in its directory, then rename; mode 0644. stdout and the exit code stay those of --output.",
 	"version":         "Print '<binary> <version> (<commit>, <go version>)' and exit 3, like --help.",
 	"man-page":        "Print the manual page (roff) and exit 3; the packages are built with it.",
 	"icinga2-command": "Print the Icinga 2 CheckCommand object and exit 3; packaging/icinga2 is built with it.",
@@ -123,6 +127,20 @@ func Main(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (c
 	if flags.MaxOutput < output.MinSize {
 		return write(stdout, checks.Unknownf("--max-output %d is too small: give at least %d bytes", flags.MaxOutput, output.MinSize), 0)
 	}
+	check := strings.TrimPrefix(opts.Name, "check_socat_")
+	if flags.Textfile != "" {
+		if err := textfileDirOK(flags.Textfile); err != nil {
+			return write(stdout, checks.Unknownf("%v", err), 0)
+		}
+	}
+	out := func(r checks.Result) int {
+		if flags.Textfile != "" {
+			if err := writeTextfile(flags.Textfile, r, check); err != nil {
+				return write(stdout, checks.Unknownf("%v", err), 0)
+			}
+		}
+		return render(stdout, r, check, flags.Output, flags.MaxOutput)
+	}
 
 	deadline := start.Add(flags.Timeout.D())
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -156,7 +174,7 @@ func Main(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (c
 				opts.Name, flags.Timeout.D(), env.Stage.Get()),
 		}
 	}
-	return write(stdout, r, flags.MaxOutput)
+	return out(r)
 }
 
 func parse(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (err error) {
