@@ -173,7 +173,10 @@ func (m Metric) Known() bool { return !math.IsNaN(m.Value) && !math.IsInf(m.Valu
 func (r Result) Perf() []perfdata.Metric {
 	var out []perfdata.Metric
 	for _, m := range r.Metrics {
-		if m.Label != "" {
+		// A value that was not measured is left out (Icinga logs
+		// "Ignoring invalid perfdata" for each "U"); the check says why
+		// in its long output.
+		if m.Label != "" && m.Known() {
 			out = append(out, m.Metric)
 		}
 	}

@@ -181,7 +181,7 @@ type expectation struct {
 	icinga string            // CheckCommand
 	vars   map[string]string // Icinga 2 custom variables (values as Icinga 2 syntax)
 	state  string
-	perf   string // a perfdata item that must arrive, e.g. 'backend_failure'=2
+	perf   string // a perfdata item that must arrive, e.g. backend_failure=2
 }
 
 func expectations(l lab) []expectation {
@@ -189,29 +189,29 @@ func expectations(l lab) []expectation {
 	return []expectation{
 		{name: "relay-ok", nagios: fmt.Sprintf("check_socat_endpoint!%d!-s ping -e ping", l.relay),
 			icinga: "socat_endpoint", vars: map[string]string{"socat_endpoint_port": strconv.Itoa(l.relay), "socat_endpoint_send": q("ping"), "socat_endpoint_expect": "[ " + q("ping") + " ]"},
-			state: "OK", perf: "'time'="},
+			state: "OK", perf: "time="},
 		{name: "relay-dead-backend", nagios: fmt.Sprintf("check_socat_endpoint!%d", l.dead),
 			icinga: "socat_endpoint", vars: map[string]string{"socat_endpoint_port": strconv.Itoa(l.dead)},
-			state: "CRITICAL", perf: "'connect_time'="},
+			state: "CRITICAL", perf: "connect_time="},
 		{name: "tls-relay", nagios: fmt.Sprintf("check_socat_endpoint_tls!%d!--ca-file %s -s hello -e hello", l.tls, l.ca),
 			icinga: "socat_endpoint", vars: map[string]string{"socat_endpoint_port": strconv.Itoa(l.tls), "socat_endpoint_tls": "true", "socat_endpoint_ca_file": q(l.ca),
 				"socat_endpoint_send": q("hello"), "socat_endpoint_expect": "[ " + q("hello") + " ]"},
-			state: "OK", perf: "'tls_time'="},
+			state: "OK", perf: "tls_time="},
 		{name: "tls-cert-only", nagios: fmt.Sprintf("check_socat_tls_cert_only!%d!--ca-file %s", l.tls, l.ca),
 			icinga: "socat_tls", vars: map[string]string{"socat_tls_port": strconv.Itoa(l.tls), "socat_tls_ca_file": q(l.ca), "socat_tls_cert_only": "true"},
-			state: "OK", perf: "'days_left'="},
+			state: "OK", perf: "days_left="},
 		{name: "tls-full-audit", nagios: fmt.Sprintf("check_socat_tls!%d!--ca-file %s", l.tls, l.ca),
 			icinga: "socat_tls", vars: map[string]string{"socat_tls_port": strconv.Itoa(l.tls), "socat_tls_ca_file": q(l.ca)},
-			state: "OK", perf: "'protocols_weak'=0"},
+			state: "OK", perf: "protocols_weak=0"},
 		{name: "tls-cert-file", nagios: fmt.Sprintf("check_socat_tls_file!%s!--ca-file %s --hostname localhost", l.certOnly, l.ca),
 			icinga: "socat_tls", vars: map[string]string{"socat_tls_host": q(""), "socat_tls_cert_file": q(l.certOnly), "socat_tls_ca_file": q(l.ca), "socat_tls_hostname": q("localhost")},
-			state: "OK", perf: "'chain_length'=1"},
+			state: "OK", perf: "chain_length=1"},
 		{name: "procs-risky", nagios: "check_socat_procs!--match socat-integration-risky",
 			icinga: "socat_procs", vars: map[string]string{"socat_procs_match": q("socat-integration-risky")},
-			state: "CRITICAL", perf: "'findings_critical'="},
+			state: "CRITICAL", perf: "findings_critical="},
 		{name: "logs", nagios: fmt.Sprintf("check_socat_logs!%s!--no-state", l.log),
 			icinga: "socat_logs", vars: map[string]string{"socat_logs_file": "[ " + q(l.log) + " ]", "socat_logs_no_state": "true"},
-			state: "WARNING", perf: "'backend_failure'=2"},
+			state: "WARNING", perf: "backend_failure=2"},
 	}
 }
 
@@ -608,7 +608,7 @@ include=/usr/share/doc/check-socat/examples/nrpe-args.cfg
 	failed := regexp.MustCompile(`E connect\(`)
 	testlab.Eventually(t, 10*time.Second, "two more failed connects", func() bool { return testlab.CountLines(packagedLog, failed) >= 4 })
 	code, out = nrpe("-c", "check_socat_logs")
-	if code != 1 || !strings.Contains(out, "'backend_failure'=2;") || !strings.HasPrefix(out, "WARNING: 2 backend failures, 2 errors in ") {
+	if code != 1 || !strings.Contains(out, "backend_failure=2;") || !strings.HasPrefix(out, "WARNING: 2 backend failures, 2 errors in ") {
 		t.Errorf("check_socat_logs, second run: exit %d\n%s", code, out)
 	}
 

@@ -282,7 +282,7 @@ func TestThresholdsAndPatterns(t *testing.T) {
 		perf(r, "refused") != 3 || perf(r, "error") != 0 {
 		t.Errorf("patterns:\n%s", dump(r))
 	}
-	if !strings.Contains(dump(r), "'refused'=3;5;;0;") {
+	if !strings.Contains(dump(r), "refused=3;5;;0;") {
 		t.Errorf("the refused range is not in the perfdata:\n%s", dump(r))
 	}
 }

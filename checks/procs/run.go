@@ -714,6 +714,8 @@ func instanceLine(l *live, now time.Time, verbose int) string {
 	fmt.Fprintf(&b, " rss %.1f MiB", float64(l.RSS)/(1<<20))
 	if l.FDs >= 0 {
 		fmt.Fprintf(&b, " fds %d", l.FDs)
+	} else {
+		b.WriteString(" fds not visible to this user (left out of the perfdata)")
 	}
 	fmt.Fprintf(&b, " children %d", len(l.Children))
 	if len(l.listens) > 0 || len(l.unixes) > 0 {

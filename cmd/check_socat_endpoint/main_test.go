@@ -125,7 +125,7 @@ func TestOKOutput(t *testing.T) {
 	echo := testlab.Start(t, listen, "PIPE")
 	relay := testlab.Start(t, listen, "TCP:"+echo.Addr())
 	r := run(t, "-H", "127.0.0.1", "-p", port(relay), "-s", `ping\r\n`, "-e", "ping", "-w", "1", "-c", "2", "-t", "10")
-	re := regexp.MustCompile(`^OK: tcp://127\.0\.0\.1:\d+ answered in [0-9.]+ s, 1 of 1 expectations met \(6 B\) \| 'time'=[0-9.]+s;1;2;0; 'connect_time'=[0-9.]+s;;;0; 'first_byte_time'=[0-9.]+s;;;0; 'bytes_received'=6B;;;0;$`)
+	re := regexp.MustCompile(`^OK: tcp://127\.0\.0\.1:\d+ answered in [0-9.]+ s, 1 of 1 expectations met \(6 B\) \| time=[0-9.]+s;1;2;0; connect_time=[0-9.]+s;;;0; first_byte_time=[0-9.]+s;;;0; bytes_received=6B;;;0;$`)
 	if r.code != 0 || !re.MatchString(r.first()) {
 		t.Errorf("exit %d:\n%s", r.code, r.out)
 	}
@@ -186,7 +186,7 @@ func TestTimeoutStateWinsOverThresholds(t *testing.T) {
 func TestSettleIsNotResponseTime(t *testing.T) {
 	echo := testlab.Start(t, listen, "EXEC:cat")
 	r := run(t, "-H", "127.0.0.1", "-p", port(echo), "--settle", "800ms", "-w", "0.5")
-	m := regexp.MustCompile(`'time'=([0-9.]+)s`).FindStringSubmatch(r.first())
+	m := regexp.MustCompile(`time=([0-9.]+)s`).FindStringSubmatch(r.first())
 	if r.code != 0 || m == nil || m[1] >= "0.5" || r.took < 800*time.Millisecond {
 		t.Errorf("exit %d after %v:\n%s", r.code, r.took, r.out)
 	}
@@ -207,7 +207,7 @@ func TestTLS12ClientCertificateHint(t *testing.T) {
 func TestExplicitOneConnectionIsReported(t *testing.T) {
 	echo := testlab.Start(t, listen, "EXEC:cat")
 	r := run(t, "-H", "127.0.0.1", "-p", port(echo), "-s", "x", "--connections", "1", "--retry-delay", "0", "--max-bytes", "1K")
-	if r.code != 0 || !strings.Contains(r.first(), "'connections_ok'=1;;;0;1") {
+	if r.code != 0 || !strings.Contains(r.first(), "connections_ok=1;;;0;1") {
 		t.Errorf("exit %d:\n%s", r.code, r.out)
 	}
 }
@@ -321,7 +321,7 @@ func TestMaxOutput(t *testing.T) {
 	p := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	r := run(t, "-H", "127.0.0.1", "-p", fmt.Sprint(p), "--connections", "100", "--max-output", "600", "-v")
-	if r.code != 2 || len(r.out) > 600 || !strings.Contains(r.first(), "'connections_ok'=0;;;0;100") || !strings.Contains(r.out, " more\n") {
+	if r.code != 2 || len(r.out) > 600 || !strings.Contains(r.first(), "connections_ok=0;;;0;100") || !strings.Contains(r.out, " more\n") {
 		t.Errorf("exit %d, %d bytes:\n%s", r.code, len(r.out), r.out)
 	}
 }

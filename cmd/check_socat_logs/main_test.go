@@ -356,7 +356,7 @@ func TestThresholdReplacesBothDefaults(t *testing.T) {
 		t.Errorf("default: exit %d\n%s", r.code, r.out)
 	}
 	if r := run(t, "--no-state", "-f", log, "-w", "exit=0"); r.code != 1 || !strings.HasPrefix(r.out, "WARNING: 1 service exit") ||
-		!strings.Contains(r.first(), "'exit'=1;0;;0;") {
+		!strings.Contains(r.first(), "exit=1;0;;0;") {
 		t.Errorf("-w exit=0: exit %d\n%s", r.code, r.out)
 	}
 }

@@ -62,7 +62,7 @@ func TestFileMode(t *testing.T) {
 	good := ca.Issue(t, testlab.Leaf{CN: "relay.example", SAN: "DNS:relay.example"})
 	r := run(t, "--cert-file", good, "--ca-file", ca.Cert, "--hostname", "relay.example")
 	if r.code != 0 || !strings.HasPrefix(r.first(), "OK: file "+good+": certificate relay.example valid") ||
-		!strings.Contains(r.first(), "'chain_length'=1;;;0; 'key_bits'=2048;;;0;") {
+		!strings.Contains(r.first(), "chain_length=1;;;0; key_bits=2048;;;0;") {
 		t.Errorf("exit %d:\n%s", r.code, r.out)
 	}
 	// The same file readable by everyone.
@@ -162,7 +162,7 @@ func TestFileMode(t *testing.T) {
 		}
 	}
 	r = run(t, "--cert-file", withRoot, "--ca-file", sha1CA.Cert, "--hostname", "relay.example")
-	if r.code != 0 || !strings.Contains(r.first(), "'days_left'=36") || !strings.Contains(r.first(), "'chain_length'=2;;;0;") {
+	if r.code != 0 || !strings.Contains(r.first(), "days_left=36") || !strings.Contains(r.first(), "chain_length=2;;;0;") {
 		t.Errorf("a SHA-1 self-signed root in the chain: exit %d:\n%s", r.code, r.out)
 	}
 	// A self-signed SHA-1 certificate that is no CA (CA:FALSE) after the
@@ -195,7 +195,7 @@ func TestLiveOutputAndDeadline(t *testing.T) {
 	srv := testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+cert, "PIPE")
 	r := run(t, "-H", "127.0.0.1", "-p", fmt.Sprint(srv.Port), "--ca-file", ca.Cert, "-w", "1", "-c", "2")
 	if r.code != 0 || !strings.HasPrefix(r.first(), fmt.Sprintf("OK: tls://127.0.0.1:%d TLS1.3, certificate localhost valid", srv.Port)) ||
-		!strings.Contains(r.first(), "'handshake_time'=") || !strings.Contains(r.first(), ";1;2;0;") {
+		!strings.Contains(r.first(), "handshake_time=") || !strings.Contains(r.first(), ";1;2;0;") {
 		t.Errorf("exit %d:\n%s", r.code, r.out)
 	}
 	r = run(t, "-H", "127.0.0.1", "-p", fmt.Sprint(srv.Port), "--ca-file", ca.Cert, "--cert-only")

@@ -79,3 +79,11 @@ func TestJSONLeavesUnknownValuesNull(t *testing.T) {
 		}
 	}
 }
+
+// A value that was not measured never reaches the perfdata as "U".
+func TestUnknownValueLeftOutOfPerfdata(t *testing.T) {
+	out := Render(sample(), 8000)
+	if strings.Contains(out, "=U") || strings.Contains(out, "i8443_fds") || !strings.Contains(out, "| instances=2;;;;\n") {
+		t.Errorf("perfdata: %q", out)
+	}
+}

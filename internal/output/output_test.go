@@ -17,7 +17,7 @@ func TestRenderShape(t *testing.T) {
 		Details: []string{"first", "second"},
 		Metrics: checks.FromPerf([]perfdata.Metric{perfdata.Seconds("time", 0.5), perfdata.New("bytes_received", 3, "B")}),
 	}
-	want := "WARNING: tcp://127.0.0.1:1 answered | 'time'=0.5s;;;; 'bytes_received'=3B;;;;\nfirst\nsecond\n"
+	want := "WARNING: tcp://127.0.0.1:1 answered | time=0.5s;;;; bytes_received=3B;;;;\nfirst\nsecond\n"
 	if got := Render(r, 8000); got != want {
 		t.Errorf("Render =\n%q\nwant\n%q", got, want)
 	}
@@ -40,7 +40,7 @@ func TestRenderNeutralisesPipes(t *testing.T) {
 		t.Fatalf("%d pipes in output:\n%s", n, out)
 	}
 	first := strings.SplitN(out, "\n", 2)[0]
-	if !strings.HasSuffix(first, "| 'time'=1s;;;;") {
+	if !strings.HasSuffix(first, "| time=1s;;;;") {
 		t.Fatalf("perfdata is not the end of the first line: %q", first)
 	}
 }
@@ -93,7 +93,7 @@ func TestRenderBoundsAndKeepsPerfdata(t *testing.T) {
 		if len(out) > max {
 			t.Errorf("max %d: output is %d bytes", max, len(out))
 		}
-		if !strings.Contains(out, "'time'=1.25s;;;; 'connections_ok'=2;;;0;3") {
+		if !strings.Contains(out, "time=1.25s;;;; connections_ok=2;;;0;3") {
 			t.Errorf("max %d: perfdata lost:\n%s", max, out)
 		}
 		if !strings.Contains(out, " more\n") {
@@ -116,7 +116,7 @@ func TestRenderCutsPerfdataLast(t *testing.T) {
 	if len(out) > 500 {
 		t.Fatalf("%d bytes", len(out))
 	}
-	if !strings.Contains(out, "'i1000_children'=0") || !strings.Contains(out, "more performance data items cut") {
+	if !strings.Contains(out, "i1000_children=0") || !strings.Contains(out, "more performance data items cut") {
 		t.Fatalf("perfdata not cut from the end with a note:\n%s", out)
 	}
 }

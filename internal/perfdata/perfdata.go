@@ -60,7 +60,8 @@ func (m Metric) WithMax(v float64) Metric { m.Max = &v; return m }
 
 // FormatNumber renders v as a plain decimal with at most decimals fraction
 // digits (trailing zeros removed); -1 for the shortest exact form. NaN and
-// infinities, which no grapher understands, become "U" (unknown).
+// infinities, which no grapher understands, become "U" here; the result
+// model never hands such a value to the perfdata (checks.Result.Perf).
 func FormatNumber(v float64, decimals int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "U"
@@ -103,10 +104,19 @@ func (m Metric) nagios() nagios.PerformanceData {
 	return pd
 }
 
-// String renders the metric as 'label'=value[unit];warn;crit;min;max.
+// String renders the metric as label=value[unit];warn;crit;min;max. The
+// label is quoted only when it needs quotes (a space, a quote or an
+// equals sign): Sensu's and Telegraf's Nagios parsers keep the quotes of
+// a quoted label as part of its name.
 func (m Metric) String() string {
-	return strings.TrimSpace(m.nagios().String())
+	s := strings.TrimSpace(m.nagios().String())
+	if plainLabel.MatchString(m.Label) {
+		s = strings.Replace(s, "'"+m.Label+"'=", m.Label+"=", 1)
+	}
+	return s
 }
+
+var plainLabel = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
 
 // Join renders metrics separated by single spaces.
 func Join(ms []Metric) string {

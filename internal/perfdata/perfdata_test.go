@@ -11,12 +11,17 @@ func TestString(t *testing.T) {
 		m    Metric
 		want string
 	}{
-		{Seconds("time", 0.0012345678), "'time'=0.001235s;;;;"},
-		{Seconds("time", 2).WithRanges(threshold.MustParse("1"), threshold.MustParse("@~:-0.5")), "'time'=2s;1;@~:-0.5;;"},
-		{New("bytes_received", 123456789012, "B").WithMin(0), "'bytes_received'=123456789012B;;;0;"},
-		{New("throughput", 1.5e12, ""), "'throughput'=1500000000000;;;;"},
-		{New("connections_ok", 3, "").WithMin(0).WithMax(8), "'connections_ok'=3;;;0;8"},
-		{New("tiny", 1e-9, ""), "'tiny'=0.000000001;;;;"},
+		{Seconds("time", 0.0012345678), "time=0.001235s;;;;"},
+		{Seconds("time", 2).WithRanges(threshold.MustParse("1"), threshold.MustParse("@~:-0.5")), "time=2s;1;@~:-0.5;;"},
+		{New("bytes_received", 123456789012, "B").WithMin(0), "bytes_received=123456789012B;;;0;"},
+		{New("throughput", 1.5e12, ""), "throughput=1500000000000;;;;"},
+		{New("connections_ok", 3, "").WithMin(0).WithMax(8), "connections_ok=3;;;0;8"},
+		{New("tiny", 1e-9, ""), "tiny=0.000000001;;;;"},
+	}
+	// A label that needs quotes keeps them (Validate rejects it for our
+	// own metrics, but the renderer must not break it).
+	if got := New("a b", 1, "").String(); got != "'a b'=1;;;;" {
+		t.Errorf("a label with a space: %q", got)
 	}
 	for _, tt := range tests {
 		if got := tt.m.String(); got != tt.want {

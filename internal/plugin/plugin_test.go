@@ -67,10 +67,10 @@ func TestExitCodesAndFirstLine(t *testing.T) {
 		code   int
 		prefix string
 	}{
-		{"ok", nil, 0, "OK: value checked | 'value'=1;;;;"},
-		{"warning", []string{"-w", "0.5", "-c", "2"}, 1, "WARNING: value checked | 'value'=1;0.5;2;;"},
+		{"ok", nil, 0, "OK: value checked | value=1;;;;"},
+		{"warning", []string{"-w", "0.5", "-c", "2"}, 1, "WARNING: value checked | value=1;0.5;2;;"},
 		{"critical", []string{"--value", "3", "-w", "1", "-c", "2"}, 2, "CRITICAL:"},
-		{"negative range with a space", []string{"--value", "-3", "-w", "-5:-1"}, 0, "OK: value checked | 'value'=-3;-5:-1;;;"},
+		{"negative range with a space", []string{"--value", "-3", "-w", "-5:-1"}, 0, "OK: value checked | value=-3;-5:-1;;;"},
 		{"negative range with =", []string{"--value", "-7", "--warning=-5:-1"}, 1, "WARNING:"},
 		{"inside range", []string{"--value", "5", "-c", "@~:10"}, 2, "CRITICAL:"},
 		{"bad range", []string{"-w", "1.2.3"}, 3, "UNKNOWN: --warning: \"1.2.3\" is not a Nagios range"},

@@ -43,7 +43,7 @@ func TestTextfile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "fake.prom")
 	code, out, _ := run(t, "--value", "5", "-w", "4", "--textfile", path)
-	if code != 1 || !strings.HasPrefix(out, "WARNING: value checked | value=5;4;;;") && !strings.HasPrefix(out, "WARNING: value checked | 'value'=5;4;;;") {
+	if code != 1 || !strings.HasPrefix(out, "WARNING: value checked | value=5;4;;;") {
 		t.Errorf("stdout is not the Nagios output: exit %d, %q", code, out)
 	}
 	b, err := os.ReadFile(path)
