@@ -16,7 +16,8 @@ FUZZTIME    ?= 5s
 TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan journalctl=systemd \
                /lib/systemd/systemd-journal-remote=systemd-journal-remote gzip=gzip /usr/bin/time=time ip=iproute2
 INTEGRATION_DEPS := $(TEST_DEPS) nagios4=nagios4-core icinga2=icinga2-bin /usr/share/icinga2/include/itl=icinga2-common \
-               nrpe=nagios-nrpe-server /usr/lib/nagios/plugins/check_nrpe=nagios-nrpe-plugin dpkg-deb=dpkg
+               nrpe=nagios-nrpe-server /usr/lib/nagios/plugins/check_nrpe=nagios-nrpe-plugin dpkg-deb=dpkg \
+               prometheus-node-exporter=prometheus-node-exporter prometheus=prometheus promtool=prometheus
 BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time \
                /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib host=bind9-host
 
@@ -50,13 +51,13 @@ demo: build deps ## Start a small socat lab on loopback and run the checks again
 
 bench: build ## Compare with the standard peers (check_tcp, check_procs, sslscan, check_ssl_cert): median time, peak RSS, ratio
 	@scripts/deps.sh $(BENCH_DEPS)
-	$(GO) run ./tools/bench -bin bin
+	$(GO) run ./tools/bench -bin bin -binaries "$(BINARIES)"
 
 packaging-files: build ## Regenerate packaging/icinga2/check_socat.conf from the binaries' flags
-	scripts/gen-icinga2.sh > packaging/icinga2/check_socat.conf
+	BINARIES="$(BINARIES)" scripts/gen-icinga2.sh > packaging/icinga2/check_socat.conf
 
 package: build ## Build the .deb and .rpm into dist/ (nfpm; man pages from the flags)
-	NFPM="$(GO) run $(NFPM)" scripts/package.sh
+	BINARIES="$(BINARIES)" NFPM="$(GO) run $(NFPM)" scripts/package.sh
 
 integration: package ## Install the .deb and run the checks inside Nagios 4, Icinga 2 and NRPE (root; installs them)
 	@scripts/deps.sh $(INTEGRATION_DEPS)

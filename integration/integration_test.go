@@ -584,7 +584,8 @@ include=/usr/share/doc/check-socat/examples/nrpe-args.cfg
 	}
 	summary := func(out string) string { return strings.SplitN(strings.SplitN(out, "\n", 2)[0], " | ", 2)[0] }
 	labels := func(out string) string {
-		return fmt.Sprint(regexp.MustCompile(`'([a-z0-9_]+)'=`).FindAllString(strings.SplitN(out, "\n", 2)[0], -1))
+		perf := strings.SplitN(strings.SplitN(out, "\n", 2)[0], " | ", 2)
+		return fmt.Sprint(regexp.MustCompile(`(?:^| )[a-z0-9_]+=`).FindAllString(perf[len(perf)-1], -1))
 	}
 
 	// The packaged procs command: the whole host's socat, with findings

@@ -13,7 +13,8 @@ cat <<'HEAD'
  * Repeatable flags take an array; switches are booleans.
  */
 HEAD
-for b in check_socat_endpoint check_socat_tls check_socat_procs check_socat_logs; do
+read -r -a binaries <<< "${BINARIES:?set BINARIES to the list of binaries (make packaging-files does)}"
+for b in "${binaries[@]}"; do
   echo
   bin/$b --icinga2-command || [[ $? -eq 3 ]]
 done

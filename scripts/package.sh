@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${NFPM:?set NFPM to the nfpm command}"
-binaries=(check_socat_endpoint check_socat_tls check_socat_procs check_socat_logs)
+# The binaries: the Makefile's list (BINARIES, one per cmd/ directory).
+read -r -a binaries <<< "${BINARIES:?set BINARIES to the list of binaries (make package does)}"
 for b in "${binaries[@]}"; do
   [[ -x bin/$b ]] || { echo "package: bin/$b is missing: run make build" >&2; exit 1; }
 done

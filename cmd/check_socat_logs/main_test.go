@@ -58,10 +58,11 @@ func runWith(t *testing.T, cred *syscall.Credential, stdin string, args ...strin
 
 func run(t *testing.T, args ...string) result { return runWith(t, nil, "", args...) }
 
-var perfRe = regexp.MustCompile(`'([a-z_]+)'=(\d+)`)
+var perfRe = regexp.MustCompile(`(?:^| )([a-z_]+)=(\d+)`)
 
 func (r result) perf(label string) int {
-	for _, m := range perfRe.FindAllStringSubmatch(r.first(), -1) {
+	parts := strings.SplitN(r.first(), " | ", 2)
+	for _, m := range perfRe.FindAllStringSubmatch(parts[len(parts)-1], -1) {
 		if m[1] == label {
 			n, _ := strconv.Atoi(m[2])
 			return n

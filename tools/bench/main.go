@@ -230,15 +230,16 @@ func main() {
 	n := flag.Int("n", 200, "runs of each program per comparison")
 	out := flag.String("out", "", "also write the Markdown table to this file")
 	only := flag.String("only", "", "run only these groups, comma-separated: binaries, endpoint, procs, tls, logs")
+	binaries := flag.String("binaries", "check_socat_endpoint check_socat_tls check_socat_procs check_socat_logs", "the binaries, space-separated (make bench passes the Makefile's BINARIES)")
 	flag.Parse()
 
-	if err := run(*bin, *plugins, *n, *out, *only); err != nil {
+	if err := run(*bin, *plugins, strings.Fields(*binaries), *n, *out, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, plugins string, n int, out, only string) error {
+func run(bin, plugins string, names []string, n int, out, only string) error {
 	want := func(group string) bool {
 		return only == "" || strings.Contains(","+only+",", ","+group+",")
 	}
@@ -299,7 +300,7 @@ func run(bin, plugins string, n int, out, only string) error {
 	fmt.Fprintf(&b, "Measured %s on %s, %d runs each, alternating, against the same local socat lab.\n\n",
 		time.Now().UTC().Format("2006-01-02"), hostInfo(), n)
 	if want("binaries") {
-		b.WriteString(binaryTable(bin, n))
+		b.WriteString(binaryTable(bin, names, n))
 	}
 	b.WriteString("| comparison | ours (median) | peer (median) | ratio | ours peak RSS | peer peak RSS | target |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
@@ -680,10 +681,10 @@ func socatLogChunk(size int) []byte {
 
 // binaryTable is each binary's size and start-up time (--version: the
 // runtime, flag parsing, nothing else), median of n runs.
-func binaryTable(bin string, n int) string {
+func binaryTable(bin string, names []string, n int) string {
 	var b strings.Builder
 	b.WriteString("| binary | size | start-up (`--version`, median) | peak RSS |\n|---|---|---|---|\n")
-	for _, name := range []string{"check_socat_endpoint", "check_socat_tls", "check_socat_procs", "check_socat_logs"} {
+	for _, name := range names {
 		path := filepath.Join(bin, name)
 		info, err := os.Stat(path)
 		if err != nil {
