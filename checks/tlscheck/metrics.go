@@ -15,7 +15,13 @@ import (
 func certMetrics(cr certReport, warnDays, critDays threshold.Range) []checks.Metric {
 	days := perfdata.New("days_left", cr.daysLeft, "").WithRanges(warnDays, critDays)
 	days.Decimals = 2
-	out := []checks.Metric{checks.NewMetric("cert_days_left", "Days until the first certificate of the chain expires (negative: expired).", days)}
+	// days_left is the perfdata's (with the --*-days ranges); Prometheus
+	// gets the time in its base unit, seconds, and the expiry itself.
+	out := []checks.Metric{{Metric: days}}
+	if !cr.notAfter.IsZero() {
+		out = append(out, checks.Only("cert_expires_in_seconds",
+			"Time until the first certificate of the chain expires (negative: expired).", cr.daysLeft*86400))
+	}
 	if !cr.notAfter.IsZero() {
 		out = append(out, checks.Only("cert_not_after_timestamp_seconds",
 			"When the first certificate of the chain expires, as a Unix time.", float64(cr.notAfter.Unix())))
@@ -29,7 +35,7 @@ func chainMetric(cr certReport) checks.Metric {
 }
 
 func keyMetric(cr certReport) checks.Metric {
-	return checks.NewMetric("key_bits", "Size of the leaf certificate's key in bits.",
+	return checks.NewMetric("key_size", "Size of the leaf certificate's key, in bits.",
 		perfdata.New("key_bits", float64(cr.keyBits), "").WithMin(0))
 }
 

@@ -3,6 +3,8 @@ package golden
 import (
 	"bytes"
 	"encoding/json"
+	"os/exec"
+	"sort"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -98,5 +101,40 @@ func Machine(t testing.TB, r checks.Result, check string) {
 	}
 	if fams[prefix+"last_run_timestamp_seconds"] == nil {
 		t.Errorf("%slast_run_timestamp_seconds is missing", prefix)
+	}
+	promtool(t, fams, tf)
+}
+
+var (
+	linted   = map[string]bool{}
+	lintedMu sync.Mutex
+)
+
+// promtool runs `promtool check metrics` (Prometheus' own linter: base
+// units, counter names, HELP) on the textfile, once per set of family
+// names and types: the lints are about those, not the values.
+func promtool(t testing.TB, fams map[string]*dto.MetricFamily, tf []byte) {
+	t.Helper()
+	var sig []string
+	for name, fam := range fams {
+		sig = append(sig, name+":"+fam.GetType().String())
+	}
+	sort.Strings(sig)
+	key := strings.Join(sig, ",")
+	lintedMu.Lock()
+	done := linted[key]
+	linted[key] = true
+	lintedMu.Unlock()
+	if done {
+		return
+	}
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatalf("promtool is not installed: make test installs it (apt-get install prometheus)")
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(tf)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s\n%s", err, out, tf)
 	}
 }
