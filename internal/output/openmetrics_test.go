@@ -11,7 +11,7 @@ import (
 	"github.com/check-socat/check-socat/internal/state"
 )
 
-func sample() checks.Result {
+func sampleResult() checks.Result {
 	return checks.Result{
 		State: state.Critical, Summary: "two problems",
 		Findings: []checks.Finding{
@@ -31,11 +31,11 @@ func sample() checks.Result {
 
 func TestOpenMetricsAndTextfile(t *testing.T) {
 	now := time.Unix(1700000000, 500e6)
-	om, err := OpenMetrics(sample(), "procs", now)
+	om, err := OpenMetrics(sampleResult(), "procs", now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tf, err := Textfile(sample(), "procs", now)
+	tf, err := Textfile(sampleResult(), "procs", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestOpenMetricsAndTextfile(t *testing.T) {
 }
 
 func TestJSONLeavesUnknownValuesNull(t *testing.T) {
-	b, err := JSON(sample(), "procs")
+	b, err := JSON(sampleResult(), "procs")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestJSONLeavesUnknownValuesNull(t *testing.T) {
 
 // A value that was not measured never reaches the perfdata as "U".
 func TestUnknownValueLeftOutOfPerfdata(t *testing.T) {
-	out := Render(sample(), 8000)
+	out := Render(sampleResult(), 8000)
 	if strings.Contains(out, "=U") || strings.Contains(out, "i8443_fds") || !strings.Contains(out, "| instances=2;;;;\n") {
 		t.Errorf("perfdata: %q", out)
 	}

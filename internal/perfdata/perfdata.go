@@ -110,13 +110,22 @@ func (m Metric) nagios() nagios.PerformanceData {
 // a quoted label as part of its name.
 func (m Metric) String() string {
 	s := strings.TrimSpace(m.nagios().String())
-	if plainLabel.MatchString(m.Label) {
+	if plainLabel(m.Label) {
 		s = strings.Replace(s, "'"+m.Label+"'=", m.Label+"=", 1)
 	}
 	return s
 }
 
-var plainLabel = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+// plainLabel reports whether a label can go without quotes.
+func plainLabel(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_.:-", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // Join renders metrics separated by single spaces.
 func Join(ms []Metric) string {
