@@ -8,6 +8,8 @@ import (
 	"io"
 	"runtime/debug"
 	"sync/atomic"
+
+	"github.com/check-socat/check-socat/internal/state"
 )
 
 // Env is what the runtime gives a check besides its own configuration.
@@ -20,6 +22,12 @@ type Env struct {
 	// Stage records what the check is doing, so that a run stopped by the
 	// deadline can say where it was.
 	Stage *Stage
+	// Stdin is the process's standard input (check_socat_logs reads a log
+	// from it with -f -); nil reads nothing.
+	Stdin io.Reader
+	// TimeoutState is --timeout-state: the state of a run that the
+	// deadline cut short.
+	TimeoutState state.State
 }
 
 // Debugf writes a debug line when -vvv is set.

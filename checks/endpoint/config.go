@@ -67,7 +67,6 @@ type Config struct {
 
 	RefusedState  state.State
 	MismatchState state.State
-	TimeoutState  state.State
 	Warn, Crit    threshold.Range
 }
 

@@ -49,19 +49,29 @@ func closedPort(t *testing.T) int {
 
 func cfgFor(port int, mutate ...func(*Config)) Config {
 	c := Config{Host: "127.0.0.1", Port: port, MaxBytes: 65536, Connections: 1, Settle: 50 * time.Millisecond,
-		RefusedState: state.Critical, MismatchState: state.Critical, TimeoutState: state.Critical, RetryDelay: time.Second}
+		RefusedState: state.Critical, MismatchState: state.Critical, RetryDelay: time.Second}
 	for _, m := range mutate {
 		m(&c)
 	}
 	return c
 }
 
-func runCheck(t *testing.T, timeout time.Duration, cfg Config) checks.Result {
+// timeoutState sets --timeout-state, which the runtime gives every check
+// in its environment.
+func timeoutState(st state.State) func(*checks.Env) {
+	return func(e *checks.Env) { e.TimeoutState = st }
+}
+
+func runCheck(t *testing.T, timeout time.Duration, cfg Config, opts ...func(*checks.Env)) checks.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
-	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg)
+	env := checks.Env{Stage: &checks.Stage{}, TimeoutState: state.Critical}
+	for _, o := range opts {
+		o(&env)
+	}
+	r := Run(ctx, env, cfg)
 	if took := time.Since(start); took > timeout+time.Second {
 		t.Errorf("the run took %v, beyond the deadline %v + 1 s", took, timeout)
 	}
@@ -191,8 +201,8 @@ func TestMaxChildrenAgainstConnections(t *testing.T) {
 func TestConnectionsOKCountsSuccesses(t *testing.T) {
 	relay := relayTo(t, echoServer(t).Addr(), ",max-children=1")
 	r := runCheck(t, 2*time.Second, cfgFor(relay.Port, send("hi"), expectText("hi"), func(c *Config) {
-		c.Connections, c.TimeoutState = 3, state.OK
-	}))
+		c.Connections = 3
+	}), timeoutState(state.OK))
 	expectPerf(t, r, "connections_ok", 1)
 	closed := closedPort(t)
 	r = runCheck(t, 2*time.Second, cfgFor(closed, func(c *Config) { c.Connections, c.RefusedState = 2, state.OK }))
@@ -207,7 +217,7 @@ func TestUnixBacklogFull(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mc.sock")
 	testlab.Start(t, "UNIX-LISTEN:"+path+",fork,max-children=1,backlog=1", "EXEC:"+testlab.Script(t, t.TempDir(), "hold", "exec sleep 600"))
 	r := runCheck(t, 3*time.Second, Config{Unix: path, MaxBytes: 100, Connections: 6, RefusedState: state.Critical,
-		MismatchState: state.Critical, TimeoutState: state.OK, Settle: 50 * time.Millisecond})
+		MismatchState: state.Critical, Settle: 50 * time.Millisecond}, timeoutState(state.OK))
 	expect(t, r, state.Critical, "the listener's backlog is full")
 }
 
@@ -255,10 +265,10 @@ func TestUnixSocket(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "echo.sock")
 	testlab.Start(t, "UNIX-LISTEN:"+path+",fork", "PIPE")
 	r := runCheck(t, 5*time.Second, Config{Unix: path, Send: []byte("over unix"), Expect: [][]byte{[]byte("unix")},
-		MaxBytes: 100, Connections: 1, RefusedState: state.Critical, MismatchState: state.Critical, TimeoutState: state.Critical})
+		MaxBytes: 100, Connections: 1, RefusedState: state.Critical, MismatchState: state.Critical})
 	expect(t, r, state.OK, "unix:"+path+" answered")
 
-	r = runCheck(t, 5*time.Second, Config{Unix: path + ".missing", MaxBytes: 100, Connections: 1, RefusedState: state.Critical, TimeoutState: state.Critical})
+	r = runCheck(t, 5*time.Second, Config{Unix: path + ".missing", MaxBytes: 100, Connections: 1, RefusedState: state.Critical})
 	expect(t, r, state.Critical, "failed at connect: no socket at")
 }
 
@@ -368,7 +378,7 @@ var parseRange = threshold.Parse
 func TestAddressFamilyAndSource(t *testing.T) {
 	v6 := testlab.Start(t, "TCP6-LISTEN:0,bind=[::1],fork,reuseaddr", "EXEC:cat")
 	r := runCheck(t, 5*time.Second, Config{Host: "::1", Port: v6.Port, Family: 6, Send: []byte("six"), Expect: [][]byte{[]byte("six")},
-		MaxBytes: 100, Connections: 1, RefusedState: state.Critical, MismatchState: state.Critical, TimeoutState: state.Critical})
+		MaxBytes: 100, Connections: 1, RefusedState: state.Critical, MismatchState: state.Critical})
 	expect(t, r, state.OK, fmt.Sprintf("tcp://[::1]:%d answered", v6.Port))
 
 	// localhost has no AAAA record here: -6 must not fall back to IPv4.

@@ -111,7 +111,7 @@ func TestMatcherRegexWorkIsLinear(t *testing.T) {
 }
 
 func validConfig() Config {
-	return Config{Host: "127.0.0.1", Port: 1, MaxBytes: 65536, Connections: 1, RefusedState: state.Critical, MismatchState: state.Critical, TimeoutState: state.Critical}
+	return Config{Host: "127.0.0.1", Port: 1, MaxBytes: 65536, Connections: 1, RefusedState: state.Critical, MismatchState: state.Critical}
 }
 
 func TestValidate(t *testing.T) {

@@ -290,7 +290,7 @@ func (r *runner) probeState(p *probe) state.State {
 	case outcomeRefused:
 		return c.RefusedState
 	case outcomeTimeout:
-		return c.TimeoutState
+		return r.env.TimeoutState
 	case outcomeMismatch:
 		return c.MismatchState
 	case outcomeConfig:
@@ -568,7 +568,7 @@ func (r *runner) configLines() []string {
 	c := r.cfg
 	lines := []string{fmt.Sprintf("config: target %s, connections %d, retries %d every %s, max-bytes %d, settle %s", r.target, c.Connections, c.Retries, c.RetryDelay, c.MaxBytes, c.Settle)}
 	lines = append(lines, fmt.Sprintf("config: states refused=%s mismatch=%s timeout=%s, time warning %q critical %q",
-		strings.ToLower(c.RefusedState.String()), strings.ToLower(c.MismatchState.String()), strings.ToLower(c.TimeoutState.String()), c.Warn.String(), c.Crit.String()))
+		strings.ToLower(c.RefusedState.String()), strings.ToLower(c.MismatchState.String()), strings.ToLower(r.env.TimeoutState.String()), c.Warn.String(), c.Crit.String()))
 	switch {
 	case c.EchoBytes > 0:
 		lines = append(lines, fmt.Sprintf("decision: echo %d pseudo-random bytes and compare them", c.EchoBytes))

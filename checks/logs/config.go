@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/check-socat/check-socat/internal/socatlog"
-	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
 )
 
@@ -45,8 +44,7 @@ type Config struct {
 	IgnorePeers []netip.Prefix
 	Show        int
 
-	TimeoutState state.State
-	Workers      int
+	Workers int
 	// Now is the time of the run (tests set it).
 	Now func() time.Time
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -101,7 +100,11 @@ func ensureStateDir(dir string) error {
 }
 
 // Run performs the check. stdin is read for -f -.
-func Run(ctx context.Context, env checks.Env, cfg Config, stdin io.Reader) checks.Result {
+func Run(ctx context.Context, env checks.Env, cfg Config) checks.Result {
+	stdin := env.Stdin
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
 	if err := cfg.Validate(); err != nil {
 		return checks.Unknownf("%v", err)
 	}
@@ -139,7 +142,7 @@ func Run(ctx context.Context, env checks.Env, cfg Config, stdin io.Reader) check
 			r, err = readFile(ctx, &cfg, o, path)
 		}
 		if err != nil {
-			failed = append(failed, failure(ctx, cfg, err))
+			failed = append(failed, failure(ctx, env.TimeoutState, err))
 			continue
 		}
 		results = append(results, r)
@@ -148,7 +151,7 @@ func Run(ctx context.Context, env checks.Env, cfg Config, stdin io.Reader) check
 		env.SetStage("reading the journal")
 		r, err := readJournal(ctx, &cfg, o)
 		if err != nil {
-			failed = append(failed, failure(ctx, cfg, err))
+			failed = append(failed, failure(ctx, env.TimeoutState, err))
 		} else {
 			results = append(results, r)
 		}
@@ -156,7 +159,7 @@ func Run(ctx context.Context, env checks.Env, cfg Config, stdin io.Reader) check
 	if len(results) == 0 && len(failed) > 0 {
 		return failed[0]
 	}
-	return report(cfg, now, results, failed)
+	return report(cfg, env.TimeoutState, now, results, failed)
 }
 
 func unwrapPath(err error) error {
@@ -167,10 +170,10 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func failure(ctx context.Context, cfg Config, err error) checks.Result {
+func failure(ctx context.Context, timeoutState state.State, err error) checks.Result {
 	var u errUnknown
 	if !errors.As(err, &u) && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
-		return checks.Result{State: cfg.TimeoutState, Summary: "timed out: " + sanitize.Text(err.Error(), 200)}
+		return checks.Result{State: timeoutState, Summary: "timed out: " + sanitize.Text(err.Error(), 200)}
 	}
 	return checks.Unknownf("%v", err)
 }
@@ -206,7 +209,7 @@ func rankOf(c socatlog.Category) int {
 }
 
 // report judges the counts and renders the result.
-func report(cfg Config, now time.Time, results []*sourceResult, failed []checks.Result) checks.Result {
+func report(cfg Config, timeoutState state.State, now time.Time, results []*sourceResult, failed []checks.Result) checks.Result {
 	var total socatlog.Tally
 	var names, notes, warns []string
 	first := true
@@ -268,7 +271,7 @@ func report(cfg Config, now time.Time, results []*sourceResult, failed []checks.
 		}
 	}
 	if len(stopped) > 0 {
-		problems = append(problems, sourceNote("timeout", cfg.TimeoutState, "timed out at stage "+strings.Join(stopped, "; ")))
+		problems = append(problems, sourceNote("timeout", timeoutState, "timed out at stage "+strings.Join(stopped, "; ")))
 	}
 	checks.Sort(problems)
 

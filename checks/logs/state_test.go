@@ -24,14 +24,14 @@ import (
 func baseConfig(t *testing.T, files ...string) Config {
 	warn, crit := DefaultRanges()
 	return Config{Files: files, StateDir: filepath.Join(t.TempDir(), "state"), FirstRun: "end", Rotated: "PATH.1",
-		Warn: warn, Crit: crit, Show: 5, TimeoutState: state.Unknown}
+		Warn: warn, Crit: crit, Show: 5}
 }
 
 func run(t *testing.T, cfg Config) checks.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg, strings.NewReader(""))
+	r := Run(ctx, checks.Env{Stage: &checks.Stage{}, TimeoutState: state.Unknown}, cfg)
 	golden.Result(t, r, "logs")
 	return r
 }
@@ -338,7 +338,7 @@ func TestDeadlineDuringRotation(t *testing.T) {
 		}
 		appendFile(t, log, errLines(10, "new"))
 		ctx, cancel := context.WithTimeout(context.Background(), d)
-		r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg, strings.NewReader(""))
+		r := Run(ctx, checks.Env{Stage: &checks.Stage{}, TimeoutState: state.Unknown}, cfg)
 		cancel()
 		if d == 0 && (r.State != state.Unknown || !strings.Contains(r.Summary, "timed out at stage reading the rotated "+log+".1")) {
 			t.Fatalf("a run that meets its deadline:\n%s", dump(r))
@@ -435,7 +435,7 @@ func TestDeadlineSkippingAGzip(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
 	start := time.Now()
-	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg, strings.NewReader(""))
+	r := Run(ctx, checks.Env{Stage: &checks.Stage{}, TimeoutState: state.Unknown}, cfg)
 	cancel()
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("the run took %v past a 5 ms deadline", took)

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
 )
 
@@ -31,7 +30,6 @@ type Config struct {
 	Cmdline  string // audit this command line instead of processes
 	UnitFile string // audit this systemd unit instead of processes
 
-	TimeoutState state.State
 }
 
 // ListenSpec is one --expect-listen: [ADDR:]PORT.

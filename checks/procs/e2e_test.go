@@ -30,13 +30,13 @@ func marker(t *testing.T) string {
 
 func audit(t *testing.T, mark string, mutate ...func(*Config)) checks.Result {
 	t.Helper()
-	cfg := Config{Match: regexp.MustCompile(regexp.QuoteMeta(mark) + `\b`), TimeoutState: state.Unknown}
+	cfg := Config{Match: regexp.MustCompile(regexp.QuoteMeta(mark) + `\b`)}
 	for _, m := range mutate {
 		m(&cfg)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg)
+	r := Run(ctx, checks.Env{Stage: &checks.Stage{}, TimeoutState: state.Unknown}, cfg)
 	golden.Result(t, r, "procs")
 	return r
 }

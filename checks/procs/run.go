@@ -306,7 +306,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	snap, err := Discover(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return checks.Result{State: cfg.TimeoutState, Summary: "timed out scanning /proc at stage process scan"}
+			return checks.Result{State: env.TimeoutState, Summary: "timed out scanning /proc at stage process scan"}
 		}
 		return checks.Unknownf("%v", err)
 	}

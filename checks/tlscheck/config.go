@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/check-socat/check-socat/internal/flagval"
-	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
 	"github.com/check-socat/check-socat/internal/tlswire"
 )
@@ -80,7 +79,6 @@ type Config struct {
 	CertOnly                  bool
 	Warn, Crit                threshold.Range // handshake time
 
-	TimeoutState state.State
 	// Parallel bounds the connections at once during the scan.
 	Parallel int
 	// Settle is how long to wait after a TLS 1.3 handshake for the

@@ -25,15 +25,25 @@ const tlsListen = "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr"
 
 func baseConfig(port int) Config {
 	return Config{Host: "127.0.0.1", Port: port, WarningDays: 30, CriticalDays: 7, MinProtocol: tlswire.VersionTLS12,
-		MinKeyBits: 2048, TimeoutState: state.Critical, Parallel: 4, Settle: 100 * time.Millisecond, AllowCiphers: map[uint16]bool{}}
+		MinKeyBits: 2048, Parallel: 4, Settle: 100 * time.Millisecond, AllowCiphers: map[uint16]bool{}}
 }
 
-func audit(t *testing.T, timeout time.Duration, cfg Config) checks.Result {
+// timeoutState sets --timeout-state, which the runtime gives every check
+// in its environment.
+func timeoutState(st state.State) func(*checks.Env) {
+	return func(e *checks.Env) { e.TimeoutState = st }
+}
+
+func audit(t *testing.T, timeout time.Duration, cfg Config, opts ...func(*checks.Env)) checks.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
-	r := Run(ctx, checks.Env{Stage: &checks.Stage{}}, cfg)
+	env := checks.Env{Stage: &checks.Stage{}, TimeoutState: state.Critical}
+	for _, o := range opts {
+		o(&env)
+	}
+	r := Run(ctx, env, cfg)
 	if took := time.Since(start); took > timeout+time.Second {
 		t.Errorf("the audit took %v, past the deadline %v + 1 s", took, timeout)
 	}
@@ -232,8 +242,7 @@ func TestNotTLSAndSilent(t *testing.T) {
 	}
 	silent := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:"+testlab.Script(t, t.TempDir(), "silent", "exec sleep 600"))
 	cfg := baseConfig(silent.Port)
-	cfg.TimeoutState = state.Warning
-	r = audit(t, 1500*time.Millisecond, cfg)
+	r = audit(t, 1500*time.Millisecond, cfg, timeoutState(state.Warning))
 	if r.State != state.Warning || !strings.Contains(r.Summary, "timed out at stage TLS handshake") {
 		t.Errorf("silent port:\n%s", dump(r))
 	}
@@ -251,8 +260,7 @@ func TestIncompleteScan(t *testing.T) {
 		"EXEC:"+testlab.Script(t, t.TempDir(), "slow", "sleep 0.1; exec socat - TCP:"+legacy.Addr()))
 	cfg := baseConfig(slow.Port)
 	cfg.InsecureChain = true
-	cfg.TimeoutState = state.Warning
-	r := audit(t, 1500*time.Millisecond, cfg)
+	r := audit(t, 1500*time.Millisecond, cfg, timeoutState(state.Warning))
 	if !has(r, "WARNING: timed out at stage suite scan") {
 		t.Errorf("a scan cut by the deadline:\n%s", dump(r))
 	}

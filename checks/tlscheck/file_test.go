@@ -57,7 +57,7 @@ func FuzzCertFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		cfg := Config{CertFile: path, WarningDays: 30, CriticalDays: 7, MinProtocol: tlswire.VersionTLS12, MinKeyBits: 2048,
-			TimeoutState: state.Critical, Parallel: 4, AllowCiphers: map[uint16]bool{}}
+			Parallel: 4, AllowCiphers: map[uint16]bool{}}
 		r := Run(t.Context(), checks.Env{Stage: &checks.Stage{}}, cfg)
 		if r.Summary == "" || strings.ContainsAny(r.Summary, "\n|") {
 			t.Fatalf("%q: summary %q is empty or breaks the output line", data, r.Summary)

@@ -101,7 +101,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		if err != nil || len(addrs) == 0 {
 			st := state.Critical
 			if ctx.Err() != nil {
-				st = cfg.TimeoutState
+				st = env.TimeoutState
 			}
 			why := "no address"
 			var dnsErr *net.DNSError
@@ -181,7 +181,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	case h.notTLS:
 		return failed("not-tls", state.Critical, " ", "does not speak TLS (it answered in plaintext)")
 	case h.timeout && (scan == nil || countPairs(scan) == 0):
-		return failed("timeout", cfg.TimeoutState, " ", "timed out at stage TLS handshake: no handshake completed before the deadline")
+		return failed("timeout", env.TimeoutState, " ", "timed out at stage TLS handshake: no handshake completed before the deadline")
 	}
 
 	var problems []problem
@@ -287,7 +287,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		}
 		switch {
 		case deadlineHit:
-			problems = append(problems, finding("timeout", cfg.TimeoutState, fmt.Sprintf("timed out at stage suite scan: %d protocols and %d suites seen before the deadline, the counts are incomplete (raise -t)", accepted, pairs)))
+			problems = append(problems, finding("timeout", env.TimeoutState, fmt.Sprintf("timed out at stage suite scan: %d protocols and %d suites seen before the deadline, the counts are incomplete (raise -t)", accepted, pairs)))
 		case len(failed) > 0:
 			hint := ""
 			if h.ok {

@@ -3,12 +3,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"regexp"
 
-	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/checks/endpoint"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/state"
@@ -21,8 +18,6 @@ A bare connect (no --send, --expect or --echo-bytes) proves little behind socat,
 
 type cli struct {
 	plugin.Common
-
-	cfg *endpoint.Config // built once by Validate
 
 	Host   string `short:"H" placeholder:"HOST" group:"Target"`
 	Port   int    `short:"p" placeholder:"PORT" group:"Target"`
@@ -92,7 +87,9 @@ var help = map[string]string{
 
 // config turns the flags into the check's configuration; errors name the
 // flag.
-func (c *cli) config() (endpoint.Config, error) {
+// Config turns the flags into the check's configuration; errors name the
+// flag (the runtime says them as UNKNOWN).
+func (c *cli) Config() (endpoint.Config, error) {
 	if c.MaxBytes > endpoint.MaxReadBytes { // said here: the Config field is an int, clamped below
 		return endpoint.Config{}, fmt.Errorf("--max-bytes %d is out of range: give 1 to %d (8M)", int64(c.MaxBytes), endpoint.MaxReadBytes)
 	}
@@ -100,7 +97,7 @@ func (c *cli) config() (endpoint.Config, error) {
 		Host: c.Host, Port: c.Port, Unix: c.Unix, UDP: c.UDP, Source: c.Source,
 		MaxBytes: int(min(int64(c.MaxBytes), endpoint.MaxReadBytes+1)), EchoBytes: int64(c.EchoBytes), Connections: 1,
 		Retries: c.Retries, RetryDelay: c.RetryDelay.D(), Settle: c.Settle.D(), ReadTimeout: c.ReadTimeout.D(),
-		RefusedState: c.RefusedState, MismatchState: c.MismatchState, TimeoutState: c.TimeoutState,
+		RefusedState: c.RefusedState, MismatchState: c.MismatchState,
 		Warn: c.Warning, Crit: c.Critical,
 	}
 	if c.Connections != nil {
@@ -146,31 +143,12 @@ func (c *cli) config() (endpoint.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// Validate is called by kong after parsing: bad combinations are usage
-// errors (exit 3) before anything is sent.
-func (c *cli) Validate() error {
-	cfg, err := c.config()
-	c.cfg = &cfg
-	return err
-}
+func main() { program.Run(&cli{}) }
 
-func (c *cli) Run(ctx context.Context, env checks.Env) checks.Result {
-	if c.cfg == nil {
-		if err := c.Validate(); err != nil {
-			return checks.Unknownf("%v", err)
-		}
-	}
-	return endpoint.Run(ctx, env, *c.cfg)
-}
-
-func main() {
-	os.Exit(plugin.Main(options, &cli{}, os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// options describe the binary to the runtime (and to the tests).
-var options = plugin.Options{
+// program describes the binary to the runtime (and to the tests).
+var program = plugin.Binary[endpoint.Config]{Check: endpoint.Run, Options: plugin.Options{
 	Name:         "check_socat_endpoint",
 	Description:  description,
 	TimeoutState: state.Critical,
 	Help:         help,
-}
+}}

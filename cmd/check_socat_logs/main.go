@@ -4,13 +4,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 
-	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/checks/logs"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/socatlog"
@@ -43,8 +40,6 @@ type cli struct {
 	IgnorePeer      []string            `placeholder:"CIDR" sep:"none" group:"Thresholds"`
 	MaxAge          plugin.ZeroDuration `placeholder:"DURATION" group:"Thresholds"`
 	Show            int                 `default:"5" placeholder:"N" group:"Thresholds"`
-
-	cfg *logs.Config
 }
 
 // help is the --help text of each flag; defaults are added when printed.
@@ -67,7 +62,9 @@ var help = map[string]string{
 	"show":             "Show the last N lines of each alerting category in the long output (0 to 100).",
 }
 
-func (c *cli) config() (logs.Config, error) {
+// Config turns the flags into the check's configuration; errors name the
+// flag (the runtime says them as UNKNOWN).
+func (c *cli) Config() (logs.Config, error) {
 	// Absolute paths: the state of a log must not depend on the directory
 	// the check runs in (NRPE's is not the shell's).
 	files := make([]string, len(c.File))
@@ -87,7 +84,7 @@ func (c *cli) config() (logs.Config, error) {
 	}
 	cfg := logs.Config{Files: files, JournalUnit: c.JournalUnit, JournalFile: journalFile, StateDir: c.StateDir,
 		NoState: c.NoState, FirstRun: c.FirstRun, Rotated: c.Rotated, Since: c.Since.D(), MaxAge: c.MaxAge.D(),
-		Show: c.Show, TimeoutState: c.TimeoutState}
+		Show: c.Show}
 	cfg.Warn, cfg.Crit = logs.DefaultRanges()
 	// A category given with -w or -c loses both its defaults: -w exit=0
 	// makes exits WARNING, not WARNING and still the default CRITICAL.
@@ -137,30 +134,12 @@ func (c *cli) config() (logs.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// Validate is called by kong after parsing.
-func (c *cli) Validate() error {
-	cfg, err := c.config()
-	c.cfg = &cfg
-	return err
-}
+func main() { program.Run(&cli{}) }
 
-func (c *cli) Run(ctx context.Context, env checks.Env) checks.Result {
-	if c.cfg == nil {
-		if err := c.Validate(); err != nil {
-			return checks.Unknownf("%v", err)
-		}
-	}
-	return logs.Run(ctx, env, *c.cfg, os.Stdin)
-}
-
-func main() {
-	os.Exit(plugin.Main(options, &cli{}, os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// options describe the binary to the runtime (and to the tests).
-var options = plugin.Options{
+// program describes the binary to the runtime (and to the tests).
+var program = plugin.Binary[logs.Config]{Check: logs.Run, Options: plugin.Options{
 	Name:         "check_socat_logs",
 	Description:  description,
 	TimeoutState: state.Unknown,
 	Help:         help,
-}
+}}

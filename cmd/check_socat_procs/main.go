@@ -4,14 +4,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"regexp"
 	"strings"
 
-	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/checks/procs"
 	"github.com/check-socat/check-socat/internal/flagval"
 	"github.com/check-socat/check-socat/internal/plugin"
@@ -43,8 +40,6 @@ type cli struct {
 
 	Cmdline  flagval.Text `placeholder:"'socat ...'" group:"Configuration review"`
 	UnitFile flagval.Text `placeholder:"PATH" group:"Configuration review"`
-
-	cfg *procs.Config
 }
 
 // help is the --help text of each flag; defaults are added when printed.
@@ -66,10 +61,11 @@ var help = map[string]string{
 }
 
 // config turns the flags into the check's configuration.
-func (c *cli) config() (procs.Config, error) {
+// Config turns the flags into the check's configuration; errors name the
+// flag (the runtime says them as UNKNOWN).
+func (c *cli) Config() (procs.Config, error) {
 	cfg := procs.Config{User: c.User, Warn: c.Warning, Crit: c.Critical, WarnChildren: c.WarningChildren,
-		CritChildren: c.CriticalChildren, MinUptime: c.MinUptime.D(), Cmdline: string(c.Cmdline), UnitFile: string(c.UnitFile),
-		TimeoutState: c.TimeoutState}
+		CritChildren: c.CriticalChildren, MinUptime: c.MinUptime.D(), Cmdline: string(c.Cmdline), UnitFile: string(c.UnitFile)}
 	var err error
 	if c.Match != "" {
 		if cfg.Match, err = regexp.Compile(c.Match); err != nil {
@@ -114,30 +110,12 @@ func (c *cli) config() (procs.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// Validate is called by kong after parsing.
-func (c *cli) Validate() error {
-	cfg, err := c.config()
-	c.cfg = &cfg
-	return err
-}
+func main() { program.Run(&cli{}) }
 
-func (c *cli) Run(ctx context.Context, env checks.Env) checks.Result {
-	if c.cfg == nil {
-		if err := c.Validate(); err != nil {
-			return checks.Unknownf("%v", err)
-		}
-	}
-	return procs.Run(ctx, env, *c.cfg)
-}
-
-func main() {
-	os.Exit(plugin.Main(options, &cli{}, os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// options describe the binary to the runtime (and to the tests).
-var options = plugin.Options{
+// program describes the binary to the runtime (and to the tests).
+var program = plugin.Binary[procs.Config]{Check: procs.Run, Options: plugin.Options{
 	Name:         "check_socat_procs",
 	Description:  description,
 	TimeoutState: state.Unknown,
 	Help:         help,
-}
+}}

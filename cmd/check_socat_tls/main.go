@@ -4,13 +4,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
-	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/checks/tlscheck"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/state"
@@ -46,8 +43,6 @@ type cli struct {
 	Parallel          int             `default:"4" placeholder:"N" group:"Policy"`
 	Warning           threshold.Range `short:"w" placeholder:"RANGE" group:"Policy"`
 	Critical          threshold.Range `short:"c" placeholder:"RANGE" group:"Policy"`
-
-	cfg *tlscheck.Config
 }
 
 // help is the --help text of each flag; defaults are added when printed.
@@ -75,11 +70,13 @@ var help = map[string]string{
 	"critical":            "Nagios range on the handshake time in seconds, e.g. 2.",
 }
 
-func (c *cli) config() (tlscheck.Config, error) {
+// Config turns the flags into the check's configuration; errors name the
+// flag (the runtime says them as UNKNOWN).
+func (c *cli) Config() (tlscheck.Config, error) {
 	cfg := tlscheck.Config{Host: c.Host, Port: c.Port, CertFile: c.CertFile, KeyFile: c.KeyFile, SNI: c.SNI, Hostname: c.Hostname,
 		CAFile: c.CAFile, ClientCert: c.ClientCert, ClientKey: c.ClientKey, WarningDays: c.WarningDays, CriticalDays: c.CriticalDays,
 		RequireClientAuth: c.RequireClientAuth, MinKeyBits: c.MinKeyBits, InsecureChain: c.InsecureChain, CertOnly: c.CertOnly,
-		Warn: c.Warning, Crit: c.Critical, TimeoutState: c.TimeoutState, Parallel: c.Parallel, Settle: 100 * time.Millisecond,
+		Warn: c.Warning, Crit: c.Critical, Parallel: c.Parallel, Settle: 100 * time.Millisecond,
 		AllowCiphers: map[uint16]bool{}}
 	var err error
 	if cfg.MinProtocol, err = tlscheck.ParseProtocol(c.MinProtocol); err != nil {
@@ -102,30 +99,12 @@ func (c *cli) config() (tlscheck.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// Validate is called by kong after parsing.
-func (c *cli) Validate() error {
-	cfg, err := c.config()
-	c.cfg = &cfg
-	return err
-}
+func main() { program.Run(&cli{}) }
 
-func (c *cli) Run(ctx context.Context, env checks.Env) checks.Result {
-	if c.cfg == nil {
-		if err := c.Validate(); err != nil {
-			return checks.Unknownf("%v", err)
-		}
-	}
-	return tlscheck.Run(ctx, env, *c.cfg)
-}
-
-func main() {
-	os.Exit(plugin.Main(options, &cli{}, os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// options describe the binary to the runtime (and to the tests).
-var options = plugin.Options{
+// program describes the binary to the runtime (and to the tests).
+var program = plugin.Binary[tlscheck.Config]{Check: tlscheck.Run, Options: plugin.Options{
 	Name:         "check_socat_tls",
 	Description:  description,
 	TimeoutState: state.Critical,
 	Help:         help,
-}
+}}

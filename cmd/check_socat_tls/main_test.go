@@ -290,7 +290,7 @@ func TestBadInput(t *testing.T) {
 // packaging-files regenerates it).
 func TestIcinga2CommandIsPackaged(t *testing.T) {
 	var out bytes.Buffer
-	if code := plugin.Main(options, &cli{}, []string{"--icinga2-command"}, &out, io.Discard); code != 3 {
+	if code := program.Main(&cli{}, []string{"--icinga2-command"}, nil, &out, io.Discard); code != 3 {
 		t.Fatalf("exit %d", code)
 	}
 	testlab.CheckIcinga2Packaged(t, out.Bytes())

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"runtime/debug"
 	"strings"
@@ -69,12 +70,43 @@ var CommonHelp = map[string]string{
 // Flags returns the common flags; promoted to the embedding command.
 func (c *Common) Flags() *Common { return c }
 
-// Command is a binary's flag struct: it embeds Common and runs the check.
-type Command interface {
+// Command is a binary's flag struct: it embeds Common, and turns its own
+// flags into the check's configuration C. Config's error names the flag
+// and says what to do; it is the run's UNKNOWN line.
+type Command[C any] interface {
 	Flags() *Common
-	// Run performs the check. ctx carries the run's deadline.
-	Run(ctx context.Context, env checks.Env) checks.Result
+	Config() (C, error)
 }
+
+// Binary is one check_socat binary: how the runtime describes it, and
+// its check, which every binary calls with the same signature.
+type Binary[C any] struct {
+	Options
+	// Check performs the check. ctx carries the run's deadline; env the
+	// verbosity, the stage, stdin and the --timeout-state.
+	Check func(ctx context.Context, env checks.Env, cfg C) checks.Result
+}
+
+// Run is the binary's main: it never returns.
+func (b Binary[C]) Run(cmd Command[C]) {
+	os.Exit(b.Main(cmd, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Main parses args into cmd, builds the configuration, runs the check
+// under the deadline, writes the output and returns the exit code (0-3,
+// nothing else).
+func (b Binary[C]) Main(cmd Command[C], args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runMain(b.Options, cmd, cmd.Flags, func() (runner, error) {
+		cfg, err := cmd.Config()
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, env checks.Env) checks.Result { return b.Check(ctx, env, cfg) }, nil
+	}, args, stdin, stdout, stderr)
+}
+
+// runner is a check with its configuration.
+type runner func(ctx context.Context, env checks.Env) checks.Result
 
 type versionFlag bool
 
@@ -103,9 +135,9 @@ type Options struct {
 	Help map[string]string
 }
 
-// Main runs a binary: parse args into cmd, run it under the deadline,
-// write the output to stdout and return the exit code (0-3, nothing else).
-func Main(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (code int) {
+// runMain is Main without the type parameter: flags is the struct kong parses
+// into, common its common flags, prepare builds the check from them.
+func runMain(opts Options, flags any, common func() *Common, prepare func() (runner, error), args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	start := time.Now()
 	verbose := 0
 	defer func() {
@@ -115,49 +147,53 @@ func Main(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (c
 		}
 	}()
 
-	if err := parse(opts, cmd, args, stdout, stderr); err != nil {
+	if err := parse(opts, flags, args, stdout, stderr); err != nil {
 		var req *exitRequest
 		if errors.As(err, &req) {
 			return int(state.Unknown) // --help and --version
 		}
 		return write(stdout, checks.Unknownf("%s", usageLine(err, opts.Name)), 0)
 	}
-	flags := cmd.Flags()
-	verbose = flags.Verbose
-	if flags.MaxOutput < output.MinSize {
-		return write(stdout, checks.Unknownf("--max-output %d is too small: give at least %d bytes", flags.MaxOutput, output.MinSize), 0)
+	check, err := prepare()
+	if err != nil {
+		return write(stdout, checks.Unknownf("%s", usageLine(err, opts.Name)), 0)
 	}
-	check := strings.TrimPrefix(opts.Name, "check_socat_")
-	if flags.Textfile != "" {
-		if err := textfileDirOK(flags.Textfile); err != nil {
+	cf := common()
+	verbose = cf.Verbose
+	if cf.MaxOutput < output.MinSize {
+		return write(stdout, checks.Unknownf("--max-output %d is too small: give at least %d bytes", cf.MaxOutput, output.MinSize), 0)
+	}
+	short := strings.TrimPrefix(opts.Name, "check_socat_")
+	if cf.Textfile != "" {
+		if err := textfileDirOK(cf.Textfile); err != nil {
 			return write(stdout, checks.Unknownf("%v", err), 0)
 		}
 	}
 	out := func(r checks.Result) int {
-		if flags.Textfile != "" {
-			if err := writeTextfile(flags.Textfile, r, check); err != nil {
+		if cf.Textfile != "" {
+			if err := writeTextfile(cf.Textfile, r, short); err != nil {
 				return write(stdout, checks.Unknownf("%v", err), 0)
 			}
 		}
-		return render(stdout, r, check, flags.Output, flags.MaxOutput)
+		return render(stdout, r, short, cf.Output, cf.MaxOutput)
 	}
 
-	deadline := start.Add(flags.Timeout.D())
+	deadline := start.Add(cf.Timeout.D())
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 
 	debugOut := io.Discard
-	if flags.Verbose >= 3 {
+	if cf.Verbose >= 3 {
 		debugOut = stderr
 	}
-	env := checks.Env{Verbose: flags.Verbose, Debug: debugOut, Stage: &checks.Stage{}}
-	env.Debugf("%s: deadline %s (in %s)", opts.Name, deadline.Format(time.RFC3339Nano), flags.Timeout.D())
+	env := checks.Env{Verbose: cf.Verbose, Debug: debugOut, Stage: &checks.Stage{}, Stdin: stdin, TimeoutState: cf.TimeoutState}
+	env.Debugf("%s: deadline %s (in %s)", opts.Name, deadline.Format(time.RFC3339Nano), cf.Timeout.D())
 
 	done := make(chan checks.Result, 1)
 	go func() {
 		var r checks.Result
-		if err := checks.Safely(func() error { r = cmd.Run(ctx, env); return nil }); err != nil {
-			r = panicResult(err, flags.Verbose, stderr)
+		if err := checks.Safely(func() error { r = check(ctx, env); return nil }); err != nil {
+			r = panicResult(err, cf.Verbose, stderr)
 		}
 		done <- r
 	}()
@@ -169,15 +205,15 @@ func Main(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (c
 	case r = <-done:
 	case <-watchdog.C:
 		r = checks.Result{
-			State: flags.TimeoutState,
+			State: cf.TimeoutState,
 			Summary: fmt.Sprintf("%s timed out after %s at stage %s (--timeout)",
-				opts.Name, flags.Timeout.D(), env.Stage.Get()),
+				opts.Name, cf.Timeout.D(), env.Stage.Get()),
 		}
 	}
 	return out(r)
 }
 
-func parse(opts Options, cmd Command, args []string, stdout, stderr io.Writer) (err error) {
+func parse(opts Options, cmd any, args []string, stdout, stderr io.Writer) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			if req, ok := v.(*exitRequest); ok {
@@ -257,7 +293,7 @@ func applyHelp(node *kong.Node, own map[string]string) {
 
 // MissingHelp lists the flags of cmd that have no help text, and the help
 // texts that name no flag; both should be empty.
-func MissingHelp(cmd Command, own map[string]string) (missing, stale []string, err error) {
+func MissingHelp(cmd any, own map[string]string) (missing, stale []string, err error) {
 	parser, err := kong.New(cmd, kong.Vars{"timeout_state": "critical"})
 	if err != nil {
 		return nil, nil, err

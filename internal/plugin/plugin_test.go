@@ -28,7 +28,10 @@ type fake struct {
 	gotTimeout time.Duration
 }
 
-func (f *fake) Run(ctx context.Context, env checks.Env) checks.Result {
+// Config hands the fake itself to its check.
+func (f *fake) Config() (*fake, error) { return f, nil }
+
+func fakeCheck(ctx context.Context, env checks.Env, f *fake) checks.Result {
 	f.gotTimeout = f.Timeout.D()
 	switch f.Mode {
 	case "panic":
@@ -56,7 +59,8 @@ func run(t *testing.T, args ...string) (int, string, *fake) {
 	t.Helper()
 	f := &fake{}
 	var out, errb bytes.Buffer
-	code := Main(Options{Name: "check_fake", Description: "A fake.", TimeoutState: state.Critical}, f, args, &out, &errb)
+	b := Binary[*fake]{Options: Options{Name: "check_fake", Description: "A fake.", TimeoutState: state.Critical}, Check: fakeCheck}
+	code := b.Main(f, args, nil, &out, &errb)
 	return code, out.String(), f
 }
 
@@ -198,7 +202,8 @@ func TestSeveralErrorsAllReported(t *testing.T) {
 	}()
 	var out bytes.Buffer
 	f := &multi{}
-	code := Main(Options{Name: "check_fake"}, f, nil, &out, &out)
+	b := Binary[*multi]{Options: Options{Name: "check_fake"}, Check: multiCheck}
+	code := b.Main(f, nil, nil, &out, &out)
 	if code != 2 || !strings.Contains(out.String(), "\nconnection 1: refused\nconnection 2: reset\n") {
 		t.Fatalf("exit %d:\n%s", code, out.String())
 	}
@@ -210,7 +215,9 @@ func (e errTest) Error() string { return string(e) }
 
 type multi struct{ Common }
 
-func (m *multi) Run(context.Context, checks.Env) checks.Result {
+func (m *multi) Config() (*multi, error) { return m, nil }
+
+func multiCheck(context.Context, checks.Env, *multi) checks.Result {
 	return checks.Result{State: state.Critical, Summary: "2 of 2 connections failed",
 		Details: []string{"connection 1: refused", "connection 2: reset"}}
 }
@@ -234,7 +241,8 @@ func TestManPage(t *testing.T) {
 	f := &fake{}
 	var out, errb bytes.Buffer
 	help := map[string]string{"warning": "Warn above this -x.", "critical": "Crit.", "value": "The value.", "mode": "How.", "port": "Port.", "name": ".Starts with a dot."}
-	code := Main(Options{Name: "check_fake", Description: "Check a fake: nothing real.", TimeoutState: state.Critical, Help: help}, f, []string{"--man-page"}, &out, &errb)
+	b := Binary[*fake]{Options: Options{Name: "check_fake", Description: "Check a fake: nothing real.", TimeoutState: state.Critical, Help: help}, Check: fakeCheck}
+	code := b.Main(f, []string{"--man-page"}, nil, &out, &errb)
 	page := out.String()
 	if code != 3 || !strings.HasPrefix(page, ".TH CHECK_FAKE 1") || !strings.Contains(page, "check_fake \\- check a fake\n") {
 		t.Fatalf("exit %d:\n%s", code, page)
