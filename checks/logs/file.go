@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/checkpoint"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/smallfile"
@@ -100,6 +101,9 @@ func openLog(path string) (*os.File, fs.FileInfo, error) {
 			return nil, nil, fmt.Errorf("log %s does not exist (deleted, or not created yet): check the path and socat's -lf", sanitize.Text(path, 120))
 		case errors.Is(err, fs.ErrPermission):
 			return nil, nil, fmt.Errorf("log %s is not readable by this user: run as a user that may read it (e.g. in group adm)", sanitize.Text(path, 120))
+		}
+		if checks.OutOfFDs(err) {
+			return nil, nil, errors.New(checks.OutOfFDsText(" opening log " + sanitize.Text(path, 120)))
 		}
 		return nil, nil, fmt.Errorf("cannot open log %s: %v", sanitize.Text(path, 120), err)
 	}
@@ -251,26 +255,26 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 			from = intactAt
 			res.notes = append(res.notes, fmt.Sprintf("%s was truncated and written again since the last run: counted from byte %d, after its last line that is unchanged", sanitize.Text(path, 80), from))
 		}
-		switch {
-		case rotatedRead:
+		facts := logFacts{emptyBefore: cp.FPLen == 0 && cp.Offset == 0 && cp.EmptySeen, rotatedCopy: rotatedRead,
+			sameFile: sameFile, prefixSame: prefixSame, size: size, offset: cp.Offset,
+			hasTail: len(cp.Tail) > 0, tailIntact: tailIntact, intactAt: intactAt}
+		switch decide(facts) {
+		case rotatedWhileEmpty:
 			from = 0
-		case sameFile && size >= cp.Offset && prefixSame:
+		case grew:
 			from = cp.Offset
-			if len(cp.Tail) > 0 && !tailIntact {
-				if intactAt > 0 {
-					rewritten()
-				} else {
-					res.warns = append(res.warns, fmt.Sprintf("%s was truncated before its last %d lines and written again since the last run: what was written after the cut and before byte %d is not counted",
-						sanitize.Text(path, 80), len(cp.Tail), cp.Offset))
-				}
-			}
-		default:
+		case rewrittenKept:
+			rewritten()
+		case rewrittenLost:
+			from = cp.Offset
+			res.warns = append(res.warns, fmt.Sprintf("%s was truncated before its last %d lines and written again since the last run: what was written after the cut and before byte %d is not counted",
+				sanitize.Text(path, 80), len(cp.Tail), cp.Offset))
+		case search:
 			// Rotated by rename, copied and truncated, truncated, or
 			// replaced: read the rest of the old content first, wherever
 			// it is now, then the current file from its start.
 			rest, where, used, rerr := readRotated(ctx, cfg, o, path, &cp, sameFile, !sameFile && prefixSame && size >= cp.Offset, tr)
-			switch {
-			case errors.Is(rerr, socatlog.ErrCanceled):
+			if errors.Is(rerr, socatlog.ErrCanceled) {
 				// The deadline came while reading the old content: count
 				// what was read, and remember the old file and how far,
 				// so that the next run reads the rest of it first.
@@ -285,24 +289,28 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 				cp.Tail = nil // the marks are of the current log, the offset of the old one
 				cp.EmptySeen, cp.RotatedSeen = false, nil
 				return res, save()
-			case rerr != nil:
+			}
+			if rerr != nil {
 				res.warns = append(res.warns, rerr.Error())
-			case where == path:
+				break
+			}
+			switch settle(facts, where, where == path) {
+			case copyOfSelf:
 				// The same content under a new inode (cp and mv, sed -i):
 				// go on from where the last run stopped.
 				from = cp.Offset
 				res.notes = append(res.notes, fmt.Sprintf("%s was replaced by a file with the same beginning: continued at byte %d", sanitize.Text(path, 80), from))
-			case where != "":
+			case rotated:
 				total.Merge(&rest, o.Show)
 				res.notes = append(res.notes, fmt.Sprintf("%s was rotated: read the rest of %s (%d lines)", sanitize.Text(path, 80), sanitize.Text(where, 80), rest.Lines))
-			case sameFile && intactAt > 0:
+			case truncatedKept:
 				// Truncated within its first bytes, but not below all its
 				// marked lines: those are counted already.
 				rewritten()
-			case sameFile:
+			case truncatedLost:
 				res.warns = append(res.warns, fmt.Sprintf("%s was truncated and no copy of it is at %s: what was written between the last run and the truncation is not counted (give --rotated)",
 					sanitize.Text(path, 80), sanitize.Text(rotatedWhere(cfg.Rotated, path), 120)))
-			default:
+			default: // replacedLost
 				res.warns = append(res.warns, fmt.Sprintf("%s was replaced by another file and the old one is not at %s: what it got since the last run is not counted",
 					sanitize.Text(path, 80), sanitize.Text(rotatedWhere(cfg.Rotated, path), 120)))
 			}
