@@ -18,8 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/shirou/gopsutil/v3/process"
-
 	"github.com/check-socat/check-socat/internal/socktable"
 )
 
@@ -143,7 +141,7 @@ func (k *knownBinaries) isSocat(pid int) bool {
 // process), the executable's identity only for the rest, and everything
 // else only for socat processes.
 func Discover(ctx context.Context) (*Snapshot, error) {
-	pids, err := process.PidsWithContext(ctx)
+	pids, err := listPIDs()
 	if err != nil {
 		return nil, fmt.Errorf("cannot list processes in /proc: %w", err)
 	}
@@ -275,11 +273,10 @@ func bootTime() time.Time {
 }
 
 // readDetails reads what the audit needs of an instance: its command
-// line (gopsutil), user, groups and umask (one read of status), network
+// line, user, groups and umask (one read of status), network
 // namespace and PATH.
 func readDetails(ctx context.Context, sp *Proc) {
-	p := &process.Process{Pid: int32(sp.PID)}
-	sp.Argv, _ = p.CmdlineSliceWithContext(ctx)
+	sp.Argv, _ = readCmdline(sp.PID)
 	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", sp.PID)); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
 			key, val, ok := strings.Cut(line, ":")
@@ -325,7 +322,7 @@ func readDetails(ctx context.Context, sp *Proc) {
 		// process's own table rather than guess that it shares one.
 		sp.NetNS = fmt.Sprintf("pid:%d", sp.PID)
 	}
-	if env, err := p.EnvironWithContext(ctx); err == nil {
+	if env, err := readEnviron(sp.PID); err == nil {
 		for _, e := range env {
 			if v, ok := strings.CutPrefix(e, "PATH="); ok {
 				sp.Path = strings.Split(v, ":")
