@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 
 	"github.com/check-socat/check-socat/internal/state"
@@ -44,8 +45,48 @@ func (e Env) SetStage(name string) {
 	}
 }
 
-// Stage is the name of what a check is doing now; safe for concurrent use.
-type Stage struct{ v atomic.Pointer[string] }
+// Publish records metrics measured so far (Stage.Publish); safe on a zero Env.
+func (e Env) Publish(ms ...Metric) { e.Stage.Publish(ms...) }
+
+// Stage is the name of what a check is doing now, and the metrics it has
+// measured so far; safe for concurrent use.
+type Stage struct {
+	v     atomic.Pointer[string]
+	mu    sync.Mutex
+	ms    map[string]Metric // by perfdata label: the latest value wins
+	order []string
+}
+
+// Publish records metrics measured so far: a run that the deadline or a
+// signal ends reports them with its timeout line. A later value of the
+// same perfdata label replaces the earlier one.
+func (s *Stage) Publish(ms ...Metric) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ms == nil {
+		s.ms = map[string]Metric{}
+	}
+	for _, m := range ms {
+		if _, ok := s.ms[m.Label]; !ok {
+			s.order = append(s.order, m.Label)
+		}
+		s.ms[m.Label] = m
+	}
+}
+
+// Published is what Publish recorded, in the order first published.
+func (s *Stage) Published() []Metric {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Metric, 0, len(s.order))
+	for _, l := range s.order {
+		out = append(out, s.ms[l])
+	}
+	return out
+}
 
 // Set records the stage.
 func (s *Stage) Set(name string) { s.v.Store(&name) }

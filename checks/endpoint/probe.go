@@ -119,6 +119,7 @@ func (pr *prober) work(ctx context.Context) *probe {
 	if err != nil {
 		return pr.dialFailure(ctx, p, dialed, err)
 	}
+	pr.env.Publish(stageMetric("connect_time", "connect", p.connect))
 	p.conn = conn
 	if d, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(d)
@@ -145,6 +146,7 @@ func (pr *prober) work(ctx context.Context) *probe {
 		if err != nil {
 			return pr.ioFailure(ctx, p, stageTLS, err)
 		}
+		pr.env.Publish(stageMetric("tls_time", "tls", p.handshake))
 		st := tc.ConnectionState()
 		p.tlsState = &st
 		p.conn = tc
@@ -176,8 +178,8 @@ func (pr *prober) dialFailure(ctx context.Context, p *probe, t target, err error
 		return p.fail(outcomeConfig, stageConnect, "--source %s is not an address of this host: give a local address", pr.cfg.Source)
 	case errors.Is(err, syscall.ENOENT) && pr.cfg.Unix != "":
 		return p.fail(outcomeFailed, stageConnect, "no socket at %s", pr.cfg.Unix)
-	case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE):
-		return p.fail(outcomeConfig, stageConnect, "this check ran out of file descriptors: lower --connections or raise its open file limit")
+	case checks.OutOfFDs(err):
+		return p.fail(outcomeConfig, stageConnect, "%s", checks.OutOfFDsText(" at connect, or lower --connections"))
 	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
 		return p.fail(outcomeConfig, stageConnect, "permission denied connecting to %s: run as a user that may", t.addr)
 	}

@@ -360,16 +360,15 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 		timeState = threshold.Evaluate(elapsed, c.Warn, c.Crit)
 	}
 
-	const stageHelp = "Duration of the probe by stage: connect, tls (handshake), first_byte, total (the last attempt's slowest connection)."
 	perf := []checks.Metric{checks.NewMetric("duration_seconds", stageHelp, perfdata.Seconds("time", elapsed).WithRanges(c.Warn, c.Crit).WithMin(0), "stage", "total")}
 	if worst.stage != stageResolve || len(last.probes) > 1 || worst.outcome == outcomeOK {
-		perf = append(perf, checks.NewMetric("duration_seconds", stageHelp, perfdata.Seconds("connect_time", connect.Seconds()).WithMin(0), "stage", "connect"))
+		perf = append(perf, stageMetric("connect_time", "connect", connect))
 	}
 	if c.TLS != nil && handshake > 0 {
-		perf = append(perf, checks.NewMetric("duration_seconds", stageHelp, perfdata.Seconds("tls_time", handshake.Seconds()).WithMin(0), "stage", "tls"))
+		perf = append(perf, stageMetric("tls_time", "tls", handshake))
 	}
 	if gotFirst {
-		perf = append(perf, checks.NewMetric("duration_seconds", stageHelp, perfdata.Seconds("first_byte_time", first.Seconds()).WithMin(0), "stage", "first_byte"))
+		perf = append(perf, stageMetric("first_byte_time", "first_byte", first))
 	}
 	perf = append(perf, checks.NewMetric("received_bytes", "Bytes received from the endpoint in the last attempt.", perfdata.New("bytes_received", float64(nrecv), "B").WithMin(0)))
 	var throughput float64
@@ -467,6 +466,13 @@ func (r *runner) findingID(worst *probe, last *attempt, attempts int, timeState 
 		return "backend-down"
 	}
 	return "connect-failed"
+}
+
+const stageHelp = "Duration of the probe by stage: connect, tls (handshake), first_byte, total (the last attempt's slowest connection)."
+
+// stageMetric is the duration of one stage, perfdata label label.
+func stageMetric(label, stage string, d time.Duration) checks.Metric {
+	return checks.NewMetric("duration_seconds", stageHelp, perfdata.Seconds(label, d.Seconds()).WithMin(0), "stage", stage)
 }
 
 // stateFlag names the flag that chose the state of an outcome.

@@ -26,8 +26,13 @@ func (e errUnknown) Error() string { return e.err.Error() }
 func (e errUnknown) Unwrap() error { return e.err }
 
 func stateError(ctx context.Context, cfg *Config, err error) error {
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		return err
+	case checks.OutOfFDs(err):
+		// Not a problem of the directory: saying so would send the
+		// operator to the wrong place.
+		return errUnknown{errors.New(checks.OutOfFDsText(" at the state of --state-dir " + sanitize.Text(cfg.StateDir, 100)))}
 	}
 	return errUnknown{fmt.Errorf("--state-dir %s: %v; give a directory this user can write, or --no-state", sanitize.Text(cfg.StateDir, 100), err)}
 }

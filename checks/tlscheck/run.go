@@ -190,10 +190,11 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if len(chain) == 0 {
 		// crypto/tls could not complete a handshake (NULL or anonymous
 		// suites only, SSLv3): the certificates from our own hello.
+		env.SetStage("TLS handshake") // our own hello, after the scan
 		raw, req, rerr := rawChain(ctx, dial, sni, scan)
 		chain, requested = raw, requested || req
 		if len(raw) == 0 && rerr != nil && h.err != nil {
-			return failed("handshake-failed", state.Critical, ": ", "no TLS handshake succeeds: "+sanitize.Text(h.err.Error(), 120))
+			return failed("handshake-failed", state.Critical, ": ", "no TLS handshake succeeds ("+checks.NetFailure("TLS handshake", h.err)+")")
 		}
 	}
 	cr := analyzeChain(chain, &cfg, roots, name, time.Now())
@@ -271,11 +272,11 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		var failed []string
 		for _, v := range versions {
 			if err := scan.Errors[v]; err != nil {
-				failed = append(failed, fmt.Sprintf("%s (%s)", tlswire.VersionName(v), sanitize.Text(err.Error(), 80)))
+				failed = append(failed, fmt.Sprintf("%s (%s)", tlswire.VersionName(v), checks.NetFailure("suite scan", err)))
 			}
 		}
 		if err := scan.Errors[0]; err != nil {
-			failed = append(failed, sanitize.Text(err.Error(), 80))
+			failed = append(failed, checks.NetFailure("suite scan", err))
 		}
 		// The deadline shows as the context's error, or (a moment before
 		// its timer fires) as connections that timed out at it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -444,4 +445,27 @@ func TestIgnorePeerOfAFullAudit(t *testing.T) {
 	if r.code != 1 || r.perf("tls_failure") != 1 || r.perf("accepted") != 1 || !strings.Contains(r.out, "1 TLS failure") {
 		t.Errorf("a refusal of %s with --ignore-peer 127.0.0.1/32: exit %d:\n%s", cliAddr, r.code, r.out)
 	}
+}
+
+// SIGTERM (Icinga's and NRPE's own timeout) ends a run that is reading
+// with the timeout line and --timeout-state's code (UNKNOWN by default
+// here); a low open-file limit is exit 3 in words.
+func TestRuntimeFaults(t *testing.T) {
+	// A pipe whose writer stays open: the check blocks reading its stdin.
+	stdin, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	defer stdin.Close()
+	r := testlab.RunPlugin(t, binary, testlab.PluginOptions{Stdin: stdin, Signal: syscall.SIGTERM,
+		When: testlab.BlockedInPipeRead}, "-f", "-", "-t", "20")
+	if r.Code != 3 || !strings.Contains(r.First(), "check_socat_logs was stopped by SIGTERM after ") || r.Err != "" {
+		t.Errorf("SIGTERM: exit %d in %v:\n%s\nstderr: %s", r.Code, r.Took, r.Out, r.Err)
+	}
+	log := filepath.Join(t.TempDir(), "socat.log")
+	if err := os.WriteFile(log, []byte("2026/11/26 06:24:49 socat[7] N accepting connection from AF=2 127.0.0.1:4 on AF=2 127.0.0.1:5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testlab.LowFDLimits(t, binary, "-f", log, "--state-dir", t.TempDir())
 }

@@ -348,3 +348,9 @@ func TestConcurrentRuns(t *testing.T) {
 	runs := testlab.Concurrently(t, 200, testlab.Nobody(), binary, "--match", mark, "-t", "10")
 	testlab.ExpectAll(t, runs, 2, "1 socat instance", "CRITICAL remote-exec")
 }
+
+// A low open-file limit is exit 3 in words, never the Go runtime's exit
+// 2 (gopsutil's package initialisation opened files before main).
+func TestRuntimeFaults(t *testing.T) {
+	testlab.LowFDLimits(t, binary)
+}

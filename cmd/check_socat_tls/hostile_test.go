@@ -67,7 +67,7 @@ func TestHostilePeers(t *testing.T) {
 			readHello(c)
 			_, _ = c.Write(serverHello()[:20])
 			testlab.Reset(c)
-		}, "connection reset by peer"},
+		}, "at TLS handshake: the connection was reset by the peer"},
 		{"a malformed ServerHello", func(c net.Conn) {
 			readHello(c)
 			h := serverHello()
@@ -78,7 +78,7 @@ func TestHostilePeers(t *testing.T) {
 			readHello(c)
 			_, _ = c.Write([]byte{0x16, 0x03, 0x03, 0xff, 0xff})
 			endless(c, bytes.Repeat([]byte{0}, 1<<16))
-		}, "oversized record"},
+		}, "at TLS handshake: the peer sent an oversized TLS record"},
 		{"an endless certificate chain", func(c net.Conn) {
 			readHello(c)
 			_, _ = c.Write(serverHello())
@@ -90,7 +90,7 @@ func TestHostilePeers(t *testing.T) {
 		{"closes after 20 bytes", func(c net.Conn) {
 			readHello(c)
 			_, _ = c.Write(serverHello()[:20])
-		}, "unexpected EOF"},
+		}, "at TLS handshake: the peer closed the connection"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -294,4 +295,17 @@ func TestIcinga2CommandIsPackaged(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	testlab.CheckIcinga2Packaged(t, out.Bytes())
+}
+
+// SIGTERM (Icinga's and NRPE's own timeout) ends a run with the timeout
+// line naming the stage and --timeout-state's code; a low open-file
+// limit is exit 3 in words.
+func TestRuntimeFaults(t *testing.T) {
+	silent := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:"+testlab.Script(t, t.TempDir(), "silent", "exec sleep 600"))
+	r := testlab.RunPlugin(t, binary, testlab.PluginOptions{Signal: syscall.SIGTERM,
+		When: func(pid int) bool { return testlab.HoldsFile(pid, "socket:") }}, "-H", "127.0.0.1", "-p", fmt.Sprint(silent.Port), "-t", "20")
+	if r.Code != 2 || !strings.Contains(r.First(), "check_socat_tls was stopped by SIGTERM after ") || !strings.Contains(r.First(), " at stage ") || r.Err != "" {
+		t.Errorf("SIGTERM: exit %d in %v:\n%s\nstderr: %s", r.Code, r.Took, r.Out, r.Err)
+	}
+	testlab.LowFDLimits(t, binary, "-H", "127.0.0.1", "-p", fmt.Sprint(silent.Port))
 }

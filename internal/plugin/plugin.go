@@ -16,9 +16,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -147,6 +150,12 @@ func runMain(opts Options, flags any, common func() *Common, prepare func() (run
 		}
 	}()
 
+	// First of all: the Go runtime opens its poller (two descriptors) at
+	// the first timer or file, and dies with exit 2 and a goroutine dump
+	// when it cannot.
+	if need := minFDs + pollerFDs(); reserveFDs(need) != nil {
+		return write(stdout, checks.Unknownf("%s", checks.OutOfFDsText(fmt.Sprintf(": %s needs %d more", opts.Name, need))), 0)
+	}
 	if err := parse(opts, flags, args, stdout, stderr); err != nil {
 		var req *exitRequest
 		if errors.As(err, &req) {
@@ -178,6 +187,13 @@ func runMain(opts Options, flags any, common func() *Common, prepare func() (run
 		return render(stdout, r, short, cf.Output, cf.MaxOutput)
 	}
 
+	// SIGTERM is what Icinga, NRPE and Nagios send at their own timeout,
+	// SIGINT a user's ^C: either ends the run as the deadline would, with
+	// the timeout line, the stage, and the perfdata measured so far.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+
 	deadline := start.Add(cf.Timeout.D())
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
@@ -208,9 +224,71 @@ func runMain(opts Options, flags any, common func() *Common, prepare func() (run
 			State: cf.TimeoutState,
 			Summary: fmt.Sprintf("%s timed out after %s at stage %s (--timeout)",
 				opts.Name, cf.Timeout.D(), env.Stage.Get()),
+			Metrics: env.Stage.Published(),
+		}
+	case sig := <-sigs:
+		cancel()
+		r = checks.Result{
+			State: cf.TimeoutState,
+			Summary: fmt.Sprintf("%s was stopped by %s after %s at stage %s (the caller's timeout is shorter than -t %s? keep -t below it)",
+				opts.Name, signalName(sig), time.Since(start).Round(time.Millisecond), env.Stage.Get(), cf.Timeout.D()),
+			Metrics: env.Stage.Published(),
 		}
 	}
 	return out(r)
+}
+
+// minFDs is how many free file descriptors a run needs at least, beside
+// the runtime's own: a socket or a log. What a check needs beyond it
+// (a state file and its lock, parallel connections) ends in the check's
+// own "out of file descriptors" when it is not there.
+const minFDs = 1
+
+// pollerFDs is 2 when the runtime has not opened its poller yet (an
+// epoll and an eventfd), 0 when it has: read from /proc/self/fd with
+// readlink, which opens nothing. The runtime also keeps the cgroup files
+// it reads the CPU quota from open; those are already counted as used.
+func pollerFDs() int {
+	buf := make([]byte, 64)
+	for fd := 3; fd < 256; fd++ {
+		n, err := syscall.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf)
+		if err == nil && string(buf[:n]) == "anon_inode:[eventpoll]" {
+			return 0
+		}
+	}
+	return 2
+}
+
+// reserveFDs checks that n descriptors can be opened, with raw system
+// calls (no poller), and closes them again.
+func reserveFDs(n int) error {
+	var fds []int
+	defer func() {
+		for _, fd := range fds {
+			syscall.Close(fd)
+		}
+	}()
+	for range n {
+		fd, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			if checks.OutOfFDs(err) {
+				return err
+			}
+			return nil // no /dev/null (a chroot): nothing to learn here
+		}
+		fds = append(fds, fd)
+	}
+	return nil
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGINT:
+		return "SIGINT"
+	}
+	return s.String()
 }
 
 func parse(opts Options, cmd any, args []string, stdout, stderr io.Writer) (err error) {
