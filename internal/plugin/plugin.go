@@ -153,8 +153,8 @@ func runMain(opts Options, flags any, common func() *Common, prepare func() (run
 	// First of all: the Go runtime opens its poller (two descriptors) at
 	// the first timer or file, and dies with exit 2 and a goroutine dump
 	// when it cannot.
-	if need := minFDs + pollerFDs(); reserveFDs(need) != nil {
-		return write(stdout, checks.Unknownf("%s", checks.OutOfFDsText(fmt.Sprintf(": %s needs %d more", opts.Name, need))), 0)
+	if !enoughFDs() {
+		return write(stdout, checks.Unknownf("%s", checks.OutOfFDsText(fmt.Sprintf(": %s needs %d more", opts.Name, minFDs+2))), 0)
 	}
 	if err := parse(opts, flags, args, stdout, stderr); err != nil {
 		var req *exitRequest
@@ -244,19 +244,34 @@ func runMain(opts Options, flags any, common func() *Common, prepare func() (run
 // own "out of file descriptors" when it is not there.
 const minFDs = 1
 
-// pollerFDs is 2 when the runtime has not opened its poller yet (an
-// epoll and an eventfd), 0 when it has: read from /proc/self/fd with
-// readlink, which opens nothing. The runtime also keeps the cgroup files
-// it reads the CPU quota from open; those are already counted as used.
-func pollerFDs() int {
+// enoughFDs reports whether a run can go on: minFDs free descriptors,
+// and two more for the runtime's poller (an epoll and an eventfd) unless
+// it is open already. The usual case costs three opens; only when they
+// fail is /proc/self/fd searched for the poller (with readlink, which
+// opens nothing; a millisecond or two).
+func enoughFDs() bool {
+	if reserveFDs(minFDs+2) == nil {
+		return true
+	}
+	return pollerOpen() && reserveFDs(minFDs) == nil
+}
+
+// pollerOpen reports whether the runtime has opened its epoll descriptor.
+// The runtime also keeps the cgroup files it reads the CPU quota from
+// open; those count as used either way.
+func pollerOpen() bool {
+	limit := checks.FDLimit()
+	if limit < 0 || limit > 1024 {
+		limit = 1024
+	}
 	buf := make([]byte, 64)
-	for fd := 3; fd < 256; fd++ {
+	for fd := 3; fd < int(limit); fd++ {
 		n, err := syscall.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf)
 		if err == nil && string(buf[:n]) == "anon_inode:[eventpoll]" {
-			return 0
+			return true
 		}
 	}
-	return 2
+	return false
 }
 
 // reserveFDs checks that n descriptors can be opened, with raw system
