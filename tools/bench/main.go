@@ -229,7 +229,7 @@ func main() {
 	plugins := flag.String("plugins", "/usr/lib/nagios/plugins", "directory of the monitoring-plugins peers")
 	n := flag.Int("n", 200, "runs of each program per comparison")
 	out := flag.String("out", "", "also write the Markdown table to this file")
-	only := flag.String("only", "", "run only these groups, comma-separated: binaries, endpoint, procs, tls, logs")
+	only := flag.String("only", "", "run only these groups, comma-separated: binaries, startup, endpoint, procs, tls, logs")
 	binaries := flag.String("binaries", "check_socat_endpoint check_socat_tls check_socat_procs check_socat_logs", "the binaries, space-separated (make bench passes the Makefile's BINARIES)")
 	flag.Parse()
 
@@ -272,10 +272,23 @@ func run(bin, plugins string, names []string, n int, out, only string) error {
 		rows = append(rows, row{name: name, ours: o, peer: p, peerName: peerName, timeTarget: timeTarget, rssTargetMiB: rss})
 		fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", o.firstOut, p.firstOut)
 	}
+	if want("startup") {
+		hello, cleanup, err := buildHello()
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		// Issue 12: a run's start-up is package initialisation and flag
+		// parsing before any work; a static Go hello world is the floor.
+		for _, name := range names {
+			add("start-up: "+name+" --version", "Go hello world", 1.3, 0,
+				[]string{filepath.Join(bin, name), "--version"}, []string{hello})
+		}
+	}
 	if want("endpoint") {
-		add("endpoint: send/expect through a socat relay", "check_tcp", 1.5, 15,
+		add("endpoint: send/expect through a socat relay", "check_tcp", 1.0, 15,
 			with(endpoint, "-s", "ping", "-e", "ping"), with(checkTCP, "-s", "ping", "-e", "ping"))
-		add("endpoint: bare connect, --settle 0", "check_tcp", 1.5, 15,
+		add("endpoint: bare connect, --settle 0", "check_tcp", 1.0, 15,
 			with(endpoint, "--settle", "0"), with(checkTCP))
 		add("endpoint: bare connect, default --settle 50ms", "check_tcp", 0, 15,
 			with(endpoint), with(checkTCP))
@@ -373,7 +386,7 @@ func benchTLS(bin, plugins string, n int, rows *[]row, notes *[]string) error {
 	bench("tls: full audit of a legacy endpoint", "sslscan", 0.5, 0, full(legacy),
 		[]string{"sslscan", "--no-colour", "127.0.0.1:" + legacy.port})
 	vsCert := bench("tls: full audit of a legacy endpoint", sslCertName, sslCertTarget, 0, full(legacy), sslCert(legacy))
-	bench("tls: --cert-only", "check_tcp -S -D 1", 2.0, 0, append(full(legacy), "--cert-only"),
+	bench("tls: --cert-only", "check_tcp -S -D 1", 1.0, 0, append(full(legacy), "--cert-only"),
 		[]string{checkTCP, "-S", "-D", "1", "-H", "127.0.0.1", "-p", legacy.port})
 
 	fmt.Fprintln(os.Stderr, "bench: the floor socat's CPU sets for a full TLS audit...")
@@ -701,4 +714,28 @@ func binaryTable(bin string, names []string, n int) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// buildHello builds a static Go hello world (CGO_ENABLED=0, stripped like
+// the plugins) in a temporary directory: the start-up floor of any Go
+// binary on this machine.
+func buildHello() (string, func(), error) {
+	dir, err := os.MkdirTemp("", "bench-hello")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	src := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(src, []byte("package main\n\nimport \"os\"\n\nfunc main() { os.Stdout.WriteString(\"hello\\n\") }\n"), 0o644); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	bin := filepath.Join(dir, "hello")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, src)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("building the hello world: %v\n%s", err, out)
+	}
+	return bin, cleanup, nil
 }
