@@ -4,6 +4,8 @@
 package checks
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -53,13 +55,13 @@ func (e Env) Publish(ms ...Metric) { e.Stage.Publish(ms...) }
 type Stage struct {
 	v     atomic.Pointer[string]
 	mu    sync.Mutex
-	ms    map[string]Metric // by perfdata label: the latest value wins
+	ms    map[string]Metric // by name, labels and perfdata label: the latest value wins
 	order []string
 }
 
 // Publish records metrics measured so far: a run that the deadline or a
 // signal ends reports them with its timeout line. A later value of the
-// same perfdata label replaces the earlier one.
+// same metric (name, labels, perfdata label) replaces the earlier one.
 func (s *Stage) Publish(ms ...Metric) {
 	if s == nil {
 		return
@@ -70,10 +72,11 @@ func (s *Stage) Publish(ms ...Metric) {
 		s.ms = map[string]Metric{}
 	}
 	for _, m := range ms {
-		if _, ok := s.ms[m.Label]; !ok {
-			s.order = append(s.order, m.Label)
+		key := fmt.Sprint(m.Name, m.Labels, m.Label)
+		if _, ok := s.ms[key]; !ok {
+			s.order = append(s.order, key)
 		}
-		s.ms[m.Label] = m
+		s.ms[key] = m
 	}
 }
 
@@ -98,6 +101,14 @@ func (s *Stage) Get() string {
 	}
 	return "start"
 }
+
+// ErrStopped is the cause of a run's context when a signal (SIGTERM,
+// SIGINT) stopped it: a check keeps no partial state then, so that the
+// next run reads again what this one could not report.
+var ErrStopped = errors.New("stopped by a signal")
+
+// Stopped reports whether ctx ended because a signal stopped the run.
+func Stopped(ctx context.Context) bool { return errors.Is(context.Cause(ctx), ErrStopped) }
 
 // PanicError is a panic recovered by Safely.
 type PanicError struct {

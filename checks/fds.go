@@ -21,8 +21,12 @@ func FDLimit() int64 {
 	return int64(rl.Cur)
 }
 
-// OutOfFDsText is what a check says when it ran out of file descriptors:
-// the limit, and what to do.
-func OutOfFDsText(what string) string {
+// OutOfFDsText is what a check says when it (err EMFILE, or nil) or the
+// whole system (err ENFILE) ran out of file descriptors: the limit, where,
+// and what to do.
+func OutOfFDsText(err error, what string) string {
+	if errors.Is(err, syscall.ENFILE) {
+		return fmt.Sprintf("the system is out of file descriptors%s: its table (sysctl fs.file-max) is full; find the process that holds them", what)
+	}
 	return fmt.Sprintf("out of file descriptors (ulimit -n %d)%s: raise the open file limit of the user or service that runs the check", FDLimit(), what)
 }

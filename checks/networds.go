@@ -21,11 +21,12 @@ func NetWords(err error) string {
 	var alert tls.AlertError
 	var rhe tls.RecordHeaderError
 	var dns *net.DNSError
+	var op *net.OpError
 	switch {
 	case err == nil:
 		return "no error"
 	case OutOfFDs(err):
-		return OutOfFDsText("")
+		return OutOfFDsText(err, "")
 	case errors.Is(err, os.ErrDeadlineExceeded), isTimeout(err):
 		return "no answer before the deadline"
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -38,6 +39,10 @@ func NetWords(err error) string {
 		return "no route to the host"
 	case errors.Is(err, syscall.EADDRNOTAVAIL):
 		return "no local address to connect from (ports exhausted?)"
+	case errors.As(err, &op) && op.Op == "remote error" && op.Err != nil:
+		// crypto/tls over TCP: the peer's alert, wrapped as a "remote
+		// error" around an unexported alert type.
+		return "the peer sent the TLS alert " + sanitize.Text(strings.TrimPrefix(op.Err.Error(), "tls: "), 80)
 	case errors.As(err, &alert):
 		return "the peer sent the TLS alert " + strings.TrimPrefix(alert.Error(), "tls: ")
 	case errors.As(err, &rhe) && strings.Contains(rhe.Msg, "oversized"):
@@ -47,7 +52,6 @@ func NetWords(err error) string {
 	case errors.As(err, &dns):
 		return "the name does not resolve (" + sanitize.Text(dns.Err, 80) + ")"
 	}
-	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
 		err = op.Err
 	}

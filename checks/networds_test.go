@@ -1,15 +1,22 @@
 package checks
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The errors a starved or overloaded TLS audit met (issue 12's soak:
@@ -38,5 +45,44 @@ func TestNetWords(t *testing.T) {
 		if !strings.HasPrefix(got, tt.want) || strings.Contains(got, "127.0.0.1") || strings.Contains(got, "dial tcp") {
 			t.Errorf("NetFailure(%q, %v) = %q, want %q", tt.stage, tt.err, got, tt.want)
 		}
+	}
+}
+
+// The alert a real TLS 1.3 server sends a client without the certificate
+// it requires, as crypto/tls over TCP reports it: a "remote error".
+func TestNetWordsOfARealAlert(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			_ = c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	c, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a test peer
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	_, err = c.Read(make([]byte, 1))
+	got := NetFailure("TLS handshake", err)
+	if want := "at TLS handshake: the peer sent the TLS alert certificate required"; got != want {
+		t.Errorf("NetFailure = %q (from %v), want %q", got, err, want)
 	}
 }

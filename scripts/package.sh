@@ -10,6 +10,11 @@ read -r -a binaries <<< "${BINARIES:?set BINARIES to the list of binaries (make 
 for b in "${binaries[@]}"; do
   [[ -x bin/$b ]] || { echo "package: bin/$b is missing: run make build" >&2; exit 1; }
 done
+# nfpm takes bin/check_socat_* by glob: a stale binary (a command since
+# removed or renamed) must not ship.
+for f in bin/check_socat_*; do
+  [[ " ${binaries[*]} " == *" $(basename "$f") "* ]] || { echo "package: $f is not one of the binaries ($BINARIES): remove it (make clean build)" >&2; exit 1; }
+done
 
 # The packaged Icinga 2 file must be what the binaries say today.
 tmp=$(mktemp)

@@ -179,7 +179,7 @@ func (pr *prober) dialFailure(ctx context.Context, p *probe, t target, err error
 	case errors.Is(err, syscall.ENOENT) && pr.cfg.Unix != "":
 		return p.fail(outcomeFailed, stageConnect, "no socket at %s", pr.cfg.Unix)
 	case checks.OutOfFDs(err):
-		return p.fail(outcomeConfig, stageConnect, "%s", checks.OutOfFDsText(" at connect, or lower --connections"))
+		return p.fail(outcomeConfig, stageConnect, "%s", checks.OutOfFDsText(err, " at connect, or lower --connections"))
 	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
 		return p.fail(outcomeConfig, stageConnect, "permission denied connecting to %s: run as a user that may", t.addr)
 	}

@@ -103,7 +103,7 @@ func openLog(path string) (*os.File, fs.FileInfo, error) {
 			return nil, nil, fmt.Errorf("log %s is not readable by this user: run as a user that may read it (e.g. in group adm)", sanitize.Text(path, 120))
 		}
 		if checks.OutOfFDs(err) {
-			return nil, nil, errors.New(checks.OutOfFDsText(" opening log " + sanitize.Text(path, 120)))
+			return nil, nil, errors.New(checks.OutOfFDsText(err, " opening log "+sanitize.Text(path, 120)))
 		}
 		return nil, nil, fmt.Errorf("cannot open log %s: %v", sanitize.Text(path, 120), err)
 	}
@@ -201,6 +201,9 @@ func readFile(ctx context.Context, cfg *Config, o *socatlog.Options, path string
 		return nil, errUnknown{fmt.Errorf("cannot read log %s: %v", sanitize.Text(path, 120), err)}
 	}
 	save := func() error {
+		if checks.Stopped(ctx) {
+			return nil // a signal stopped the run: the next one reads this again
+		}
 		cp.Memory = tr.Memory()
 		res.totals = cp.Counters.add(&res.tally)
 		if err := lock.Save(&cp); err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/checkpoint"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/socatlog"
@@ -133,6 +134,11 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 	case loadErr != nil:
 		return nil, stateError(ctx, cfg, loadErr)
 	}
+	if fresh {
+		// Nothing of a distrusted or foreign state is kept: not its
+		// cursor, its listeners, nor its counters.
+		cp = journalCheckpoint{}
+	}
 	tr := socatlog.NewTracker(cfg.IgnorePeers, cp.Memory)
 	var t socatlog.Tally
 	switch {
@@ -175,6 +181,9 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 	cp.Key = key
 	if t.Cursor != "" {
 		cp.Cursor, cp.Micros = t.Cursor, t.Micros
+	}
+	if checks.Stopped(ctx) {
+		return res, nil // a signal stopped the run: the next one reads this again
 	}
 	cp.Memory = tr.Memory()
 	res.totals = cp.Counters.add(&res.tally)

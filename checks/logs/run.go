@@ -2,6 +2,8 @@ package logs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -32,7 +34,7 @@ func stateError(ctx context.Context, cfg *Config, err error) error {
 	case checks.OutOfFDs(err):
 		// Not a problem of the directory: saying so would send the
 		// operator to the wrong place.
-		return errUnknown{errors.New(checks.OutOfFDsText(" at the state of --state-dir " + sanitize.Text(cfg.StateDir, 100)))}
+		return errUnknown{errors.New(checks.OutOfFDsText(err, " at the state of --state-dir "+sanitize.Text(cfg.StateDir, 100)))}
 	}
 	return errUnknown{fmt.Errorf("--state-dir %s: %v; give a directory this user can write, or --no-state", sanitize.Text(cfg.StateDir, 100), err)}
 }
@@ -353,7 +355,7 @@ func metrics(cfg Config, total *socatlog.Tally, results []*sourceResult) []check
 		if r.totals == nil {
 			continue
 		}
-		src := sanitize.Text(r.name, 200)
+		src := sourceLabel(r.name)
 		for c := socatlog.Category(0); c < socatlog.NumCategories; c++ {
 			out = append(out, checks.Only("lines_total", "Lines by category since the source's state began (it resets only with the state).",
 				float64(r.totals[c.String()]), "source", src, "category", c.String()).AsCounter())
@@ -392,4 +394,16 @@ func formatDoubt(r *sourceResult) string {
 	}
 	return fmt.Sprintf("%s: %s of %s are not socat's: wrong file or format? (--ignore-pattern drops a program's own lines)",
 		name, thousands(t.Unparsed), newLines(t.Unparsed+t.Socat))
+}
+
+// sourceLabel is a source's OpenMetrics label: its name, sanitized; a name
+// longer than 200 characters (Kubernetes pod log paths get there) is cut
+// and keeps a hash of the whole, so that two long names never become one
+// series.
+func sourceLabel(name string) string {
+	if len(name) <= 200 {
+		return sanitize.Text(name, 200)
+	}
+	sum := sha256.Sum256([]byte(name))
+	return sanitize.Text(name, 180) + "#" + hex.EncodeToString(sum[:6])
 }

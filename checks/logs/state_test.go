@@ -606,3 +606,53 @@ func TestStateFileBounded(t *testing.T) {
 		t.Errorf("next run:\n%s", dump(r))
 	}
 }
+
+// counter is the value of the cumulative lines_total{category} of the
+// run's only source, and whether there is one.
+func counter(r checks.Result, category string) (float64, bool) {
+	for _, m := range r.Metrics {
+		if m.Name == "lines_total" && len(m.Labels) == 2 && m.Labels[1].Value == category {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+// The counters are cumulative across runs and count each line once; a
+// run a signal stopped keeps no state, so the next run counts (and
+// reports) what it had read; without a state there are no counters.
+func TestCountersAcrossRuns(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "socat.log")
+	failure := "2026/11/26 06:24:49 socat[7] E connect(5, AF=2 10.0.0.1:80, 16): Connection refused\n"
+	appendFile(t, log, strings.Repeat(failure, 5))
+	cfg := baseConfig(t, log)
+	cfg.FirstRun = "start"
+
+	ctx, stop := context.WithCancelCause(context.Background())
+	stop(checks.ErrStopped)
+	Run(ctx, checks.Env{Stage: &checks.Stage{}, TimeoutState: state.Unknown}, cfg)
+	if saved, _ := filepath.Glob(filepath.Join(cfg.StateDir, "*.json")); len(saved) > 0 {
+		t.Fatalf("a run a signal stopped saved its state: %v", saved)
+	}
+
+	r := run(t, cfg)
+	if perf(r, "backend_failure") != 5 {
+		t.Fatalf("after a stopped run, the next one counted %v backend failures, want 5:\n%s", perf(r, "backend_failure"), dump(r))
+	}
+	if v, ok := counter(r, "backend_failure"); !ok || v != 5 {
+		t.Errorf("counter after run 1: %v (%v), want 5", v, ok)
+	}
+	appendFile(t, log, strings.Repeat(failure, 2))
+	r = run(t, cfg)
+	if v, _ := counter(r, "backend_failure"); perf(r, "backend_failure") != 2 || v != 7 {
+		t.Errorf("run 2: %v new, counter %v; want 2 and 7", perf(r, "backend_failure"), v)
+	}
+	r = run(t, cfg)
+	if v, _ := counter(r, "backend_failure"); perf(r, "backend_failure") != 0 || v != 7 {
+		t.Errorf("run 3, nothing new: %v new, counter %v; want 0 and 7", perf(r, "backend_failure"), v)
+	}
+	cfg.NoState = true
+	if _, ok := counter(run(t, cfg), "backend_failure"); ok {
+		t.Errorf("--no-state has counters: they would reset every run")
+	}
+}

@@ -29,19 +29,37 @@ import (
 // text alone and comes first among the findings of its state.
 type problem = checks.Finding
 
+// onInstance gives a problem the socat_instance label of its instance.
+func onInstance(inst string, p problem) problem {
+	p.Labels = []checks.Label{{Name: instanceLabel, Value: inst}}
+	return p
+}
+
 // flagProblem is a check of the flags that failed.
 func flagProblem(id string, st state.State, subject, text string) problem {
 	return checks.Finding{ID: id, State: st, Rank: -1, Subject: subject, Text: text, Line: text}
 }
 
-// result is the finding as the result model carries it.
-func (f Finding) result() checks.Finding {
-	inst := f.Where
-	if f.Port > 0 {
-		inst = strconv.Itoa(f.Port)
-	}
+// instanceLabel names the label that carries a socat instance in
+// OpenMetrics. Not "instance": Prometheus renames a scraped "instance" to
+// "exported_instance" (its own "instance" is the scrape target, the
+// host), seen with a real node_exporter and Prometheus.
+const instanceLabel = "socat_instance"
+
+// result is the finding as the result model carries it; inst is the
+// value of its socat_instance label, the same as its instance's metrics.
+func (f Finding) result(inst string) checks.Finding {
 	return checks.Finding{ID: f.ID, State: f.State, Rank: rank(f.ID), Subject: f.Where, Text: f.Reason,
-		Remedy: f.Remedy, Line: f.Line(), Labels: []checks.Label{{Name: "instance", Value: inst}}}
+		Remedy: f.Remedy, Line: f.Line(), Labels: []checks.Label{{Name: instanceLabel, Value: inst}}}
+}
+
+// staticInstance is the socat_instance of a command line or unit audit:
+// its listen port, or where it is.
+func staticInstance(f Finding) string {
+	if f.Port > 0 {
+		return strconv.Itoa(f.Port)
+	}
+	return f.Where
 }
 
 // Run performs the check in the mode the configuration asks for.
@@ -88,10 +106,10 @@ func unparsable(where string, pid, port int, err error) Finding {
 func staticResult(cfg Config, what string, fs []Finding, notes []string) checks.Result {
 	kept, ignored := filter(cfg, fs)
 	sortFindings(kept)
-	res := checks.Result{SubjectLabel: "instance"}
+	res := checks.Result{SubjectLabel: instanceLabel}
 	crit, warn := 0, 0
 	for _, f := range kept {
-		res.Findings = append(res.Findings, f.result())
+		res.Findings = append(res.Findings, f.result(staticInstance(f)))
 		switch f.State {
 		case state.Critical:
 			crit++
@@ -328,6 +346,13 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	}
 	insts, orphanNotes := adoptOrphans(insts)
 	assignLabels(insts)
+	// One socat_instance value per instance, for its metrics and its
+	// findings alike: its perfdata label without the "i" (8080, 8080u for
+	// UDP beside TCP, pid1234 without a port or for a shared one).
+	instOf := map[int]string{}
+	for _, l := range insts {
+		instOf[l.PID] = strings.TrimPrefix(l.label, "i")
+	}
 
 	var problems []problem
 	var findings []Finding
@@ -343,24 +368,24 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 				Files: ProcFiles{PID: l.PID, UID: l.UID, GIDs: l.GIDs, Path: l.Path}})...)
 		}
 		if st := threshold.Evaluate(float64(len(l.Children)), cfg.WarnChildren, cfg.CritChildren); st != state.OK {
-			problems = append(problems, flagProblem("children", st, l.where, fmt.Sprintf("%s has %d children (--%s-children %s)", l.where, len(l.Children),
-				strings.ToLower(st.String()), rangeFor(st, cfg.WarnChildren, cfg.CritChildren))))
+			problems = append(problems, onInstance(instOf[l.PID], flagProblem("children", st, l.where, fmt.Sprintf("%s has %d children (--%s-children %s)", l.where, len(l.Children),
+				strings.ToLower(st.String()), rangeFor(st, cfg.WarnChildren, cfg.CritChildren)))))
 		}
 		if cfg.MinUptime > 0 && !l.Start.IsZero() && now.Sub(l.Start) < cfg.MinUptime {
-			problems = append(problems, flagProblem("restarted", state.Warning, l.where, fmt.Sprintf("%s started %s ago, less than --min-uptime %s: restarted recently?",
-				l.where, now.Sub(l.Start).Round(time.Second), cfg.MinUptime)))
+			problems = append(problems, onInstance(instOf[l.PID], flagProblem("restarted", state.Warning, l.where, fmt.Sprintf("%s started %s ago, less than --min-uptime %s: restarted recently?",
+				l.where, now.Sub(l.Start).Round(time.Second), cfg.MinUptime))))
 		}
 		if cfg.AllowedPorts != nil {
 			for _, a := range l.listens {
 				if !cfg.AllowedPorts.Has(int(a.Port())) {
-					problems = append(problems, flagProblem("port-not-allowed", state.Critical, l.where, fmt.Sprintf("%s listens on %s, not in --allowed-ports %s", l.where, a, cfg.AllowedPorts)))
+					problems = append(problems, onInstance(instOf[l.PID], flagProblem("port-not-allowed", state.Critical, l.where, fmt.Sprintf("%s listens on %s, not in --allowed-ports %s", l.where, a, cfg.AllowedPorts))))
 				}
 			}
 		}
 		if len(cfg.AllowPeers) > 0 {
 			for _, p := range l.peers {
 				if !inPrefixes(p.Addr(), cfg.AllowPeers) {
-					problems = append(problems, flagProblem("peer-not-allowed", state.Critical, l.where, fmt.Sprintf("%s has a connection from %s, outside every --allow-peer", l.where, p.Addr())))
+					problems = append(problems, onInstance(instOf[l.PID], flagProblem("peer-not-allowed", state.Critical, l.where, fmt.Sprintf("%s has a connection from %s, outside every --allow-peer", l.where, p.Addr()))))
 				}
 			}
 		}
@@ -388,7 +413,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	sortFindings(kept)
 	crit, warn := 0, 0
 	for _, f := range kept {
-		problems = append(problems, f.result())
+		problems = append(problems, f.result(instOf[f.PID]))
 		switch f.State {
 		case state.Critical:
 			crit++
@@ -405,7 +430,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	}
 	checks.Sort(problems)
 
-	res := checks.Result{SubjectLabel: "instance", Findings: problems, State: checks.Worst(state.OK, problems)}
+	res := checks.Result{SubjectLabel: instanceLabel, Findings: problems, State: checks.Worst(state.OK, problems)}
 	for _, l := range insts {
 		res.Details = append(res.Details, instanceLine(l, now, env.Verbose))
 	}
@@ -434,7 +459,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	}
 	metrics = append(metrics, findingCounts(crit, warn)...)
 	for _, l := range insts {
-		inst := strings.TrimPrefix(l.label, "i")
+		inst := instOf[l.PID]
 		fds := float64(l.FDs)
 		if l.FDs < 0 {
 			fds = math.NaN() // not visible: left out, and said by the instance line
@@ -444,10 +469,10 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			uptime = math.Round(now.Sub(l.Start).Seconds())
 		}
 		metrics = append(metrics,
-			checks.NewMetric("instance_children", "Children of the instance (one per connection).", perfdata.New(l.label+"_children", float64(len(l.Children)), "").WithRanges(cfg.WarnChildren, cfg.CritChildren).WithMin(0), "instance", inst),
-			checks.NewMetric("instance_resident_memory_bytes", "Resident memory of the instance and its children.", perfdata.New(l.label+"_rss", float64(l.RSS), "B").WithMin(0), "instance", inst),
-			checks.NewMetric("instance_open_fds", "Open file descriptors of the instance.", perfdata.New(l.label+"_fds", fds, "").WithMin(0), "instance", inst),
-			checks.NewMetric("instance_uptime_seconds", "Time since the instance started.", perfdata.New(l.label+"_uptime", uptime, "s").WithMin(0), "instance", inst),
+			checks.NewMetric("instance_children", "Children of the instance (one per connection).", perfdata.New(l.label+"_children", float64(len(l.Children)), "").WithRanges(cfg.WarnChildren, cfg.CritChildren).WithMin(0), instanceLabel, inst),
+			checks.NewMetric("instance_resident_memory_bytes", "Resident memory of the instance and its children.", perfdata.New(l.label+"_rss", float64(l.RSS), "B").WithMin(0), instanceLabel, inst),
+			checks.NewMetric("instance_open_fds", "Open file descriptors of the instance.", perfdata.New(l.label+"_fds", fds, "").WithMin(0), instanceLabel, inst),
+			checks.NewMetric("instance_uptime_seconds", "Time since the instance started.", perfdata.New(l.label+"_uptime", uptime, "s").WithMin(0), instanceLabel, inst),
 		)
 	}
 	res.Metrics = metrics

@@ -20,11 +20,9 @@ func certMetrics(cr certReport, warnDays, critDays threshold.Range) []checks.Met
 	out := []checks.Metric{{Metric: days}}
 	if !cr.notAfter.IsZero() {
 		out = append(out, checks.Only("cert_expires_in_seconds",
-			"Time until the first certificate of the chain expires (negative: expired).", cr.daysLeft*86400))
-	}
-	if !cr.notAfter.IsZero() {
-		out = append(out, checks.Only("cert_not_after_timestamp_seconds",
-			"When the first certificate of the chain expires, as a Unix time.", float64(cr.notAfter.Unix())))
+			"Time until the first certificate of the chain expires (negative: expired).", cr.daysLeft*86400),
+			checks.Only("cert_not_after_timestamp_seconds",
+				"When the first certificate of the chain expires, as a Unix time.", float64(cr.notAfter.Unix())))
 	}
 	return out
 }
@@ -50,8 +48,9 @@ func handshakeMetric(d time.Duration, warn, crit threshold.Range) checks.Metric 
 }
 
 // scanMetrics are the protocol and suite counts, and which protocol the
-// server accepts.
-func scanMetrics(accepted, weakProtocols, pairs, weakPairs int, protocols map[uint16]bool) []checks.Metric {
+// server accepts; a version whose probe failed is left out (unknown, not
+// "refused").
+func scanMetrics(accepted, weakProtocols, pairs, weakPairs int, protocols map[uint16]bool, failed map[uint16]error) []checks.Metric {
 	out := []checks.Metric{
 		checks.NewMetric("protocols_accepted", "Protocol versions the server accepts.", perfdata.New("protocols_accepted", float64(accepted), "").WithMin(0)),
 		checks.NewMetric("protocols_weak", "Accepted protocol versions below --min-protocol.", perfdata.New("protocols_weak", float64(weakProtocols), "").WithMin(0)),
@@ -59,6 +58,9 @@ func scanMetrics(accepted, weakProtocols, pairs, weakPairs int, protocols map[ui
 		checks.NewMetric("suites_weak", "Accepted protocol and cipher suite pairs that are weak.", perfdata.New("ciphers_weak", float64(weakPairs), "").WithMin(0)),
 	}
 	for _, v := range []uint16{tlswire.VersionSSL2, tlswire.VersionSSL3, tlswire.VersionTLS10, tlswire.VersionTLS11, tlswire.VersionTLS12, tlswire.VersionTLS13} {
+		if failed[v] != nil && !protocols[v] {
+			continue
+		}
 		on := 0.0
 		if protocols[v] {
 			on = 1

@@ -146,6 +146,9 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		}()
 	}
 	h := goHandshake(ctx, dial, sni, clientCert, cfg.Settle)
+	if h.ok || h.rejected {
+		env.Publish(handshakeMetric(h.duration, cfg.Warn, cfg.Crit))
+	}
 	// Whether a client without a certificate is turned away: asked only
 	// when we presented one (the main handshake answered it otherwise),
 	// and with --cert-only only when --require-client-auth wants to know:
@@ -384,7 +387,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		metrics = append(metrics, handshakeMetric(h.duration, cfg.Warn, cfg.Crit))
 	}
 	if scan != nil {
-		metrics = append(metrics, scanMetrics(accepted, weakProtocols, pairs, weakPairs, scan.Protocols)...)
+		metrics = append(metrics, scanMetrics(accepted, weakProtocols, pairs, weakPairs, scan.Protocols, scan.Errors)...)
 	}
 	res.Metrics = append(metrics, chainMetric(cr), keyMetric(cr), durationMetric(start))
 	return res

@@ -307,5 +307,5 @@ func TestRuntimeFaults(t *testing.T) {
 	if r.Code != 2 || !strings.Contains(r.First(), "check_socat_tls was stopped by SIGTERM after ") || !strings.Contains(r.First(), " at stage ") || r.Err != "" {
 		t.Errorf("SIGTERM: exit %d in %v:\n%s\nstderr: %s", r.Code, r.Took, r.Out, r.Err)
 	}
-	testlab.LowFDLimits(t, binary, "-H", "127.0.0.1", "-p", fmt.Sprint(silent.Port))
+	testlab.LowFDLimits(t, binary, "-H", "127.0.0.1", "-p", fmt.Sprint(silent.Port), "-t", "1")
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/check-socat/check-socat/checks"
+	"github.com/check-socat/check-socat/internal/sanitize"
 )
 
 // jsonResult is the JSON form of a result (packaging/json/result.schema.json).
@@ -40,19 +41,19 @@ type jsonMetric struct {
 }
 
 // JSON renders r as one JSON object with a newline: state, exit_code,
-// summary, findings, metrics (full OpenMetrics names), details. Text is
-// as the checks wrote it (outside text already sanitized); JSON's own
-// escaping keeps it one value.
+// summary, findings, metrics, details. Every text passes sanitize.Line,
+// as in the Nagios output (outside text that a check did not escape, a
+// newline from a flag, is escaped here too); JSON's own escaping keeps
+// each one value. A metric's name is its OpenMetrics name, or for a
+// perfdata-only metric (days_left) socat_<check>_<perfdata label>.
 func JSON(r checks.Result, check string) ([]byte, error) {
 	out := jsonResult{
 		Check: "check_socat_" + check, State: r.State.String(), ExitCode: r.State.ExitCode(),
-		Summary: strings.TrimSpace(r.Summary), Findings: []jsonFinding{}, Metrics: []jsonMetric{}, Details: r.Details,
-	}
-	if out.Details == nil {
-		out.Details = []string{}
+		Summary: sanitize.Line(strings.TrimSpace(r.Summary)), Findings: []jsonFinding{}, Metrics: []jsonMetric{}, Details: lines(r.Details),
 	}
 	for _, f := range r.Findings {
-		out.Findings = append(out.Findings, jsonFinding{ID: f.ID, State: f.State.String(), Subject: f.Subject, Text: f.Text, Remedy: f.Remedy, Evidence: f.Evidence})
+		out.Findings = append(out.Findings, jsonFinding{ID: f.ID, State: f.State.String(), Subject: sanitize.Line(f.Subject),
+			Text: sanitize.Line(f.Text), Remedy: sanitize.Line(f.Remedy), Evidence: lines(f.Evidence)})
 	}
 	for _, m := range r.Metrics {
 		name := m.Name
@@ -80,4 +81,13 @@ func JSON(r checks.Result, check string) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// lines sanitizes each line; never nil, so that JSON says [] not null.
+func lines(ls []string) []string {
+	out := make([]string, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, sanitize.Line(l))
+	}
+	return out
 }

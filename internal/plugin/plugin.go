@@ -153,8 +153,8 @@ func runMain(opts Options, flags any, common func() *Common, prepare func() (run
 	// First of all: the Go runtime opens its poller (two descriptors) at
 	// the first timer or file, and dies with exit 2 and a goroutine dump
 	// when it cannot.
-	if !enoughFDs() {
-		return write(stdout, checks.Unknownf("%s", checks.OutOfFDsText(fmt.Sprintf(": %s needs %d more", opts.Name, minFDs+2))), 0)
+	if err := enoughFDs(); err != nil {
+		return write(stdout, checks.Unknownf("%s", checks.OutOfFDsText(err, fmt.Sprintf(": %s needs %d free", opts.Name, minFDs+2))), 0)
 	}
 	if err := parse(opts, flags, args, stdout, stderr); err != nil {
 		var req *exitRequest
@@ -163,25 +163,30 @@ func runMain(opts Options, flags any, common func() *Common, prepare func() (run
 		}
 		return write(stdout, checks.Unknownf("%s", usageLine(err, opts.Name)), 0)
 	}
-	check, err := prepare()
-	if err != nil {
-		return write(stdout, checks.Unknownf("%s", usageLine(err, opts.Name)), 0)
-	}
+	// From here the flags are parsed: every result, errors too, is in
+	// the format --output asks for (a JSON consumer gets JSON).
 	cf := common()
 	verbose = cf.Verbose
-	if cf.MaxOutput < output.MinSize {
-		return write(stdout, checks.Unknownf("--max-output %d is too small: give at least %d bytes", cf.MaxOutput, output.MinSize), 0)
-	}
 	short := strings.TrimPrefix(opts.Name, "check_socat_")
+	unknown := func(format string, args ...any) int {
+		return render(stdout, checks.Unknownf(format, args...), short, cf.Output, 0)
+	}
+	check, err := prepare()
+	if err != nil {
+		return unknown("%s", usageLine(err, opts.Name))
+	}
+	if cf.MaxOutput < output.MinSize {
+		return unknown("--max-output %d is too small: give at least %d bytes", cf.MaxOutput, output.MinSize)
+	}
 	if cf.Textfile != "" {
 		if err := textfileDirOK(cf.Textfile); err != nil {
-			return write(stdout, checks.Unknownf("%v", err), 0)
+			return unknown("%v", err)
 		}
 	}
 	out := func(r checks.Result) int {
 		if cf.Textfile != "" {
 			if err := writeTextfile(cf.Textfile, r, short); err != nil {
-				return write(stdout, checks.Unknownf("%v", err), 0)
+				return unknown("%v", err)
 			}
 		}
 		return render(stdout, r, short, cf.Output, cf.MaxOutput)
@@ -195,7 +200,9 @@ func runMain(opts Options, flags any, common func() *Common, prepare func() (run
 	defer signal.Stop(sigs)
 
 	deadline := start.Add(cf.Timeout.D())
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	stopCtx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	ctx, cancel := context.WithDeadline(stopCtx, deadline)
 	defer cancel()
 
 	debugOut := io.Discard
@@ -216,24 +223,36 @@ func runMain(opts Options, flags any, common func() *Common, prepare func() (run
 
 	watchdog := time.NewTimer(time.Until(deadline) + Grace)
 	defer watchdog.Stop()
+	// stopped is the result of a run cut short: the summary, a finding
+	// for the machines, and what the check measured so far.
+	stopped := func(id, summary string) checks.Result {
+		stage := env.Stage.Get()
+		return checks.Result{State: cf.TimeoutState, Summary: summary, Metrics: env.Stage.Published(),
+			Findings: []checks.Finding{{ID: id, State: cf.TimeoutState, Subject: stage, Text: summary, Quiet: true}}}
+	}
 	var r checks.Result
 	select {
 	case r = <-done:
 	case <-watchdog.C:
-		r = checks.Result{
-			State: cf.TimeoutState,
-			Summary: fmt.Sprintf("%s timed out after %s at stage %s (--timeout)",
-				opts.Name, cf.Timeout.D(), env.Stage.Get()),
-			Metrics: env.Stage.Published(),
-		}
+		r = stopped("timeout", fmt.Sprintf("%s timed out after %s at stage %s (--timeout)",
+			opts.Name, cf.Timeout.D(), env.Stage.Get()))
 	case sig := <-sigs:
-		cancel()
-		r = checks.Result{
-			State: cf.TimeoutState,
-			Summary: fmt.Sprintf("%s was stopped by %s after %s at stage %s (the caller's timeout is shorter than -t %s? keep -t below it)",
-				opts.Name, signalName(sig), time.Since(start).Round(time.Millisecond), env.Stage.Get(), cf.Timeout.D()),
-			Metrics: env.Stage.Published(),
+		select {
+		case r = <-done: // finished as the signal came: its result stands
+			return out(r)
+		default:
 		}
+		stage := env.Stage.Get()
+		// The check sees checks.ErrStopped as its context's cause: it
+		// keeps no partial state (what it read is read again next time,
+		// not counted now and lost), and ends within the grace period.
+		stop(checks.ErrStopped)
+		select {
+		case <-done:
+		case <-time.After(Grace):
+		}
+		r = stopped("stopped", fmt.Sprintf("%s was stopped by %s after %s at stage %s (the caller's timeout is shorter than -t %s? keep -t below it)",
+			opts.Name, signalName(sig), time.Since(start).Round(time.Millisecond), stage, cf.Timeout.D()))
 	}
 	return out(r)
 }
@@ -249,11 +268,12 @@ const minFDs = 1
 // it is open already. The usual case costs three opens; only when they
 // fail is /proc/self/fd searched for the poller (with readlink, which
 // opens nothing; a millisecond or two).
-func enoughFDs() bool {
-	if reserveFDs(minFDs+2) == nil {
-		return true
+func enoughFDs() error {
+	err := reserveFDs(minFDs + 2)
+	if err == nil || pollerOpen() && reserveFDs(minFDs) == nil {
+		return nil
 	}
-	return pollerOpen() && reserveFDs(minFDs) == nil
+	return err
 }
 
 // pollerOpen reports whether the runtime has opened its epoll descriptor.

@@ -1,10 +1,12 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/check-socat/check-socat/checks"
@@ -32,8 +34,9 @@ func render(w io.Writer, r checks.Result, check, format string, max int) int {
 	return r.State.ExitCode()
 }
 
-// textfileDirOK says early (before a long run) when --textfile cannot be
-// written: its directory must exist.
+// textfileDirOK says early (before a long run, whose result would be
+// lost) when --textfile cannot be written: its directory must exist and
+// be writable by this user, and the path must not be a directory.
 func textfileDirOK(path string) error {
 	dir := filepath.Dir(path)
 	info, err := os.Stat(dir)
@@ -42,11 +45,17 @@ func textfileDirOK(path string) error {
 		return fmt.Errorf("--textfile %s: its directory cannot be used (%v): give a path in an existing, writable directory (node_exporter's --collector.textfile.directory)", path, unwrap(err))
 	case !info.IsDir():
 		return fmt.Errorf("--textfile %s: %s is not a directory", path, dir)
+	case syscall.Access(dir, 0x2|0x1) != nil: // W_OK|X_OK: create and rename in it
+		return fmt.Errorf("--textfile %s: this user may not write in %s: give a directory it may write, or run the check as its owner", path, dir)
+	}
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("--textfile %s is a directory: give the path of the file to write in it, e.g. %s", path, filepath.Join(path, "socat.prom"))
 	}
 	return nil
 }
 
-// writeTextfile writes r as OpenMetrics to path atomically: a temporary
+// writeTextfile writes r in the Prometheus text format (Textfile) to path
+// atomically: a temporary
 // file in the same directory, synced, mode 0644, renamed over path. A
 // reader (node_exporter) sees the old file or the new one, never half.
 func writeTextfile(path string, r checks.Result, check string) error {
@@ -83,10 +92,16 @@ func writeTextfile(path string, r checks.Result, check string) error {
 	return nil
 }
 
-// unwrap drops the path an *os.PathError repeats.
+// unwrap drops the paths an *os.PathError or *os.LinkError repeats (the
+// temporary file's name means nothing to the user).
 func unwrap(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
 		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
 	}
 	return err
 }

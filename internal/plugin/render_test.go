@@ -62,7 +62,7 @@ func TestTextfile(t *testing.T) {
 		t.Errorf("temporary files left: %v", entries)
 	}
 
-	for _, bad := range []string{filepath.Join(dir, "missing", "x.prom"), filepath.Join(path, "x.prom")} {
+	for _, bad := range []string{filepath.Join(dir, "missing", "x.prom"), filepath.Join(path, "x.prom"), dir} {
 		code, out, _ := run(t, "--textfile", bad)
 		if code != 3 || !strings.HasPrefix(out, "UNKNOWN: --textfile "+bad) || strings.Count(out, "\n") != 1 {
 			t.Errorf("--textfile %s: exit %d, %q", bad, code, out)
@@ -74,6 +74,26 @@ func TestTextfile(t *testing.T) {
 		code, out, _ := run(t, "--textfile", filepath.Join(ro, "x.prom"))
 		if code != 3 || !strings.Contains(out, "cannot write --textfile") {
 			t.Errorf("read-only directory: exit %d, %q", code, out)
+		}
+	}
+}
+
+// After the flags are parsed, every result is in the --output format, a
+// bad configuration or an unwritable --textfile too: a JSON consumer
+// always gets JSON.
+func TestErrorsInTheOutputFormat(t *testing.T) {
+	for _, args := range [][]string{
+		{"--output", "json", "--max-output", "10"},
+		{"--output", "json", "--textfile", t.TempDir()},
+	} {
+		code, out, _ := run(t, args...)
+		var got struct {
+			State    string `json:"state"`
+			ExitCode int    `json:"exit_code"`
+			Summary  string `json:"summary"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil || code != 3 || got.ExitCode != 3 || got.State != "UNKNOWN" || got.Summary == "" {
+			t.Errorf("%v: exit %d, %q (%v)", args, code, out, err)
 		}
 	}
 }
