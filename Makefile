@@ -23,7 +23,7 @@ BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins
                /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib host=bind9-host
 
 .DEFAULT_GOAL := help
-.PHONY: help build test fuzz lint demo bench clean deps package packaging-files integration
+.PHONY: help build test test-short fuzz lint demo bench clean deps package packaging-files integration
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,9 @@ deps: ## Install socat, openssl, perl and sslscan if missing (apt-get)
 test: deps ## Unit tests and end-to-end tests against real socat, then a short fuzz run
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 15m ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+test-short: ## The quick tier: unit tests and the binaries on their own, no real socat or engines (go test -short)
+	CGO_ENABLED=0 $(GO) test -short -count=1 ./...
 
 fuzz: ## Run every fuzz target for FUZZTIME each (default 5s)
 	@GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh

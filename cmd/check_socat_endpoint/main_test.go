@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -36,24 +34,8 @@ func (r result) first() string { return strings.SplitN(r.out, "\n", 2)[0] }
 
 func run(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	start := time.Now()
-	err := cmd.Run()
-	r := result{out: out.String(), took: time.Since(start)}
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exitErr):
-		r.code = exitErr.ExitCode()
-	default:
-		t.Fatalf("run %v: %v", args, err)
-	}
-	if r.code < 0 || r.code > 3 {
-		t.Fatalf("exit %d is not a plugin exit code:\n%s", r.code, r.out)
-	}
-	return r
+	r := testlab.RunPlugin(t, binary, testlab.PluginOptions{}, args...)
+	return result{code: r.Code, out: r.Out, took: r.Took}
 }
 
 const listen = "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr"

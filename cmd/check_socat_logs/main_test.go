@@ -34,27 +34,8 @@ func (r result) first() string { return strings.SplitN(r.out, "\n", 2)[0] }
 
 func runWith(t *testing.T, cred *syscall.Credential, stdin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	if cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	}
-	cmd.Stdin = strings.NewReader(stdin)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	err := cmd.Run()
-	r := result{out: out.String()}
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exitErr):
-		r.code = exitErr.ExitCode()
-	default:
-		t.Fatalf("run %v: %v", args, err)
-	}
-	if r.code < 0 || r.code > 3 {
-		t.Fatalf("exit %d:\n%s", r.code, r.out)
-	}
-	return r
+	r := testlab.RunPlugin(t, binary, testlab.PluginOptions{Credential: cred, Stdin: strings.NewReader(stdin)}, args...)
+	return result{code: r.Code, out: r.Out}
 }
 
 func run(t *testing.T, args ...string) result { return runWith(t, nil, "", args...) }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,26 +29,8 @@ func (r result) first() string { return strings.SplitN(r.out, "\n", 2)[0] }
 
 func runAs(t *testing.T, cred *syscall.Credential, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	if cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	}
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	err := cmd.Run()
-	r := result{out: out.String()}
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exitErr):
-		r.code = exitErr.ExitCode()
-	default:
-		t.Fatalf("run %v: %v", args, err)
-	}
-	if r.code < 0 || r.code > 3 {
-		t.Fatalf("exit %d:\n%s", r.code, r.out)
-	}
-	return r
+	r := testlab.RunPlugin(t, binary, testlab.PluginOptions{Credential: cred}, args...)
+	return result{code: r.Code, out: r.Out}
 }
 
 func run(t *testing.T, args ...string) result { return runAs(t, nil, args...) }

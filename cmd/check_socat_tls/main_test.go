@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,24 +30,8 @@ func (r result) first() string { return strings.SplitN(r.out, "\n", 2)[0] }
 
 func run(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	start := time.Now()
-	err := cmd.Run()
-	r := result{out: out.String(), took: time.Since(start)}
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exitErr):
-		r.code = exitErr.ExitCode()
-	default:
-		t.Fatalf("run %v: %v", args, err)
-	}
-	if r.code < 0 || r.code > 3 {
-		t.Fatalf("exit %d:\n%s", r.code, r.out)
-	}
-	return r
+	r := testlab.RunPlugin(t, binary, testlab.PluginOptions{}, args...)
+	return result{code: r.Code, out: r.Out, took: r.Took}
 }
 
 func TestEveryFlagHasHelp(t *testing.T) {

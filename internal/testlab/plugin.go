@@ -46,6 +46,8 @@ func (r PluginRun) Perf(label string) (float64, bool) {
 // PluginOptions change how RunPlugin runs the binary.
 type PluginOptions struct {
 	Stdin io.Reader
+	// Credential runs the binary as another user (the test runs as root).
+	Credential *syscall.Credential
 	// FDLimit runs the binary under ulimit -n FDLimit (through bash).
 	FDLimit int
 	// Signal is sent to the binary as soon as When(pid) holds (polled;
@@ -68,6 +70,9 @@ func RunPlugin(t testing.TB, bin string, o PluginOptions, args ...string) Plugin
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &errb, o.Stdin
+	if o.Credential != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: o.Credential}
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)

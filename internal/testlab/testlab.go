@@ -24,6 +24,11 @@ import (
 // `make test` installs them; a missing one is a broken setup, not a skip.
 func Need(t testing.TB, programs ...string) {
 	t.Helper()
+	if testing.Short() {
+		// The -short tier (make test-short): unit tests and the binaries
+		// on their own, no real socat, openssl or engines.
+		t.Skipf("needs %v: not in the -short tier", programs)
+	}
 	for _, p := range programs {
 		if _, err := exec.LookPath(p); err != nil {
 			t.Fatalf("%s is not installed: run `make test`, which installs it, or apt-get install %s", p, p)
@@ -268,6 +273,7 @@ func MustRun(t testing.TB, args ...string) {
 // the program itself (ip netns exec execs it).
 func StartInNetns(t testing.TB, ns string, args ...string) int {
 	t.Helper()
+	Need(t, "ip")
 	cmd := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
