@@ -234,6 +234,11 @@ func runMain(opts Options, flags any, common func() *Common, prepare func() (run
 	select {
 	case r = <-done:
 	case <-watchdog.C:
+		select {
+		case r = <-done: // finished as the watchdog fired: its result stands
+			return out(r)
+		default:
+		}
 		r = stopped("timeout", fmt.Sprintf("%s timed out after %s at stage %s (--timeout)",
 			opts.Name, cf.Timeout.D(), env.Stage.Get()))
 	case sig := <-sigs:
