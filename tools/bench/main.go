@@ -650,11 +650,14 @@ func sizeName(n int64) string {
 	return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
 }
 
-var perfRe = regexp.MustCompile(`'([a-z_]+)'=(\d+)`)
+// perfRe is one perfdata item; the label is quoted or not (the plugins
+// stopped quoting in issue 12, and the bench read -1 for every count).
+var perfRe = regexp.MustCompile(`(?:^| )'?([a-z_]+)'?=(\d+)`)
 
 // perfInt reads a perfdata value of a plugin's first line (-1 if absent).
 func perfInt(line, label string) int64 {
-	for _, m := range perfRe.FindAllStringSubmatch(line, -1) {
+	parts := strings.SplitN(line, " | ", 2)
+	for _, m := range perfRe.FindAllStringSubmatch(parts[len(parts)-1], -1) {
 		if m[1] == label {
 			var v int64
 			_, _ = fmt.Sscan(m[2], &v)
