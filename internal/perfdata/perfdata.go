@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	nagios "github.com/atc0005/go-nagios"
 
@@ -19,7 +20,9 @@ import (
 // Units allowed by the contract; "" means a plain number.
 var units = map[string]bool{"": true, "s": true, "ms": true, "us": true, "%": true, "B": true, "KB": true, "MB": true, "TB": true, "c": true}
 
-var labelRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+// labelRE is compiled when a metric is first validated (tests), not at
+// every start.
+var labelRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]*$`) })
 
 // Metric is one performance data item.
 type Metric struct {
@@ -78,7 +81,7 @@ func FormatNumber(v float64, decimals int) string {
 
 // Validate checks the label and unit against the contract.
 func (m Metric) Validate() error {
-	if !labelRE.MatchString(m.Label) {
+	if !labelRE().MatchString(m.Label) {
 		return fmt.Errorf("perfdata label %q is not lower_snake", m.Label)
 	}
 	if !units[m.Unit] {

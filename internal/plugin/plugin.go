@@ -21,6 +21,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -449,11 +450,14 @@ func usageLine(err error, name string) string {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
 	// kong's own mappers say `expected an int but got "EOL" (<nil>)` for a
 	// flag that is last on the line.
-	msg = missingValue.ReplaceAllString(msg, "$1: needs a value")
+	msg = missingValue().ReplaceAllString(msg, "$1: needs a value")
 	return fmt.Sprintf("%s (see %s --help)", msg, name)
 }
 
-var missingValue = regexp.MustCompile(`^(--?[\w-]+): expected .* but got "EOL".*$`)
+// missingValue is compiled on the error path only, not at every start.
+var missingValue = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(--?[\w-]+): expected .* but got "EOL".*$`)
+})
 
 func panicResult(err error, verbose int, stderr io.Writer) checks.Result {
 	var pe *checks.PanicError

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/kong"
 
@@ -31,10 +32,13 @@ type Range struct {
 	end    float64 // +Inf when omitted after ':'
 }
 
-var number = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$`)
+// number is compiled when a range is first parsed, not at every start.
+var number = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$`)
+})
 
 func parseNumber(s string) (float64, error) {
-	if !number.MatchString(s) {
+	if !number().MatchString(s) {
 		return 0, fmt.Errorf("%q is not a decimal number", s)
 	}
 	return strconv.ParseFloat(s, 64)
