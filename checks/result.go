@@ -22,7 +22,7 @@ type Result struct {
 	Details []string
 	Metrics []Metric
 	// SubjectLabel names the label that carries a finding's subject in
-	// OpenMetrics ("instance" for procs); "subject" when empty.
+	// OpenMetrics ("socat_instance" for procs); "subject" when empty.
 	SubjectLabel string
 }
 

@@ -38,7 +38,30 @@ func audit(t *testing.T, mark string, mutate ...func(*Config)) checks.Result {
 	defer cancel()
 	r := Run(ctx, checks.Env{Stage: &checks.Stage{}, TimeoutState: state.Unknown}, cfg)
 	golden.Result(t, r, "procs")
+	sameInstances(t, r)
 	return r
+}
+
+// sameInstances checks that a live audit's findings name their instance
+// with the socat_instance value its metrics carry, so that the two join
+// in Prometheus.
+func sameInstances(t *testing.T, r checks.Result) {
+	t.Helper()
+	metrics := map[string]bool{}
+	for _, m := range r.Metrics {
+		for _, l := range m.Labels {
+			if l.Name == instanceLabel {
+				metrics[l.Value] = true
+			}
+		}
+	}
+	for _, f := range r.Findings {
+		for _, l := range f.Labels {
+			if l.Name == instanceLabel && !metrics[l.Value] {
+				t.Errorf("finding %s names socat_instance %q, which no metric carries (%v)", f.ID, l.Value, metrics)
+			}
+		}
+	}
 }
 
 func perfValue(r checks.Result, label string) (float64, bool) {
