@@ -4,22 +4,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/alecthomas/kong"
-
-	"github.com/check-socat/check-socat/internal/flagval"
 )
 
 // Size is a byte count with an optional K, M or G suffix (powers of 1024).
 type Size int64
 
-// Decode lets kong parse a Size flag.
-func (s *Size) Decode(ctx *kong.DecodeContext) error {
-	raw, err := flagval.Pop(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := parseSize(raw)
+// UnmarshalText parses a Size flag.
+func (s *Size) UnmarshalText(text []byte) error {
+	v, err := parseSize(string(text))
 	if err != nil {
 		return err
 	}

@@ -42,24 +42,27 @@ type cli struct {
 	Show            int                 `default:"5" placeholder:"N" group:"Thresholds"`
 }
 
-// help is the --help text of each flag; defaults are added when printed.
-var help = map[string]string{
-	"file":             "socat's log file (socat -lf PATH, or its redirected stderr); - reads stdin once, without state. Repeatable.",
-	"journal-unit":     "Read the journal of this systemd unit (journalctl -u UNIT -o json), after the cursor of the last run.",
-	"journal-file":     "Read this journal file (journalctl --file); with --journal-unit, that unit's records in it.",
-	"state-dir":        "Where to remember each source's position (one file per source and user). Created sticky like /tmp when it is the default.",
-	"no-state":         "Read each source whole, remember nothing (for a one-off look).",
-	"first-run":        "What a run without state counts: end (nothing; record the position) or start (everything the log holds).",
-	"rotated":          "Where a rotated log is, PATH standing for the log's path (also tried with .gz); with wildcards (PATH.*, as Kubernetes and dateext name them) the newest 8 matches are tried. Its unread rest is counted first.",
-	"since":            "Count only lines whose own timestamp is this recent (e.g. 15m); older lines are read and skipped.",
-	"warning":          "WARNING when a category's count is outside RANGE, e.g. refused=10 or error=0 (any). Repeatable; a category given with -w or -c loses both its default ranges.",
-	"critical":         "CRITICAL when a category's count is outside RANGE, e.g. backend_failure=5. Repeatable; a category given with -w or -c loses both its default ranges.",
-	"critical-pattern": "Lines matching this Go regular expression are CRITICAL. Repeatable.",
-	"warning-pattern":  "Lines matching this Go regular expression are WARNING. Repeatable.",
-	"ignore-pattern":   "Lines matching this Go regular expression count nowhere (socat's still tell which processes listen and end). Repeatable.",
-	"ignore-peer":      "Connections from these peers (ADDR/BITS or ADDR; e.g. the host that runs check_socat_tls) and all that their fork children log count in no category, only in lines and ignored. Needs socat -d -d (the accept line names the peer, the fork line the child); lines that cannot be tied to a listener or its child are said. Repeatable.",
-	"max-age":          "CRITICAL when a source has had no new line for this long (e.g. 1h): socat stopped logging, or stopped.",
-	"show":             "Show the last N lines of each alerting category in the long output (0 to 100).",
+// help returns the --help text of each flag, built only when help is
+// printed; defaults are added then.
+func help() map[string]string {
+	return map[string]string{
+		"file":             "socat's log file (socat -lf PATH, or its redirected stderr); - reads stdin once, without state. Repeatable.",
+		"journal-unit":     "Read the journal of this systemd unit (journalctl -u UNIT -o json), after the cursor of the last run.",
+		"journal-file":     "Read this journal file (journalctl --file); with --journal-unit, that unit's records in it.",
+		"state-dir":        "Where to remember each source's position (one file per source and user). Created sticky like /tmp when it is the default.",
+		"no-state":         "Read each source whole, remember nothing (for a one-off look).",
+		"first-run":        "What a run without state counts: end (nothing; record the position) or start (everything the log holds).",
+		"rotated":          "Where a rotated log is, PATH standing for the log's path (also tried with .gz); with wildcards (PATH.*, as Kubernetes and dateext name them) the newest 8 matches are tried. Its unread rest is counted first.",
+		"since":            "Count only lines whose own timestamp is this recent (e.g. 15m); older lines are read and skipped.",
+		"warning":          "WARNING when a category's count is outside RANGE, e.g. refused=10 or error=0 (any). Repeatable; a category given with -w or -c loses both its default ranges.",
+		"critical":         "CRITICAL when a category's count is outside RANGE, e.g. backend_failure=5. Repeatable; a category given with -w or -c loses both its default ranges.",
+		"critical-pattern": "Lines matching this Go regular expression are CRITICAL. Repeatable.",
+		"warning-pattern":  "Lines matching this Go regular expression are WARNING. Repeatable.",
+		"ignore-pattern":   "Lines matching this Go regular expression count nowhere (socat's still tell which processes listen and end). Repeatable.",
+		"ignore-peer":      "Connections from these peers (ADDR/BITS or ADDR; e.g. the host that runs check_socat_tls) and all that their fork children log count in no category, only in lines and ignored. Needs socat -d -d (the accept line names the peer, the fork line the child); lines that cannot be tied to a listener or its child are said. Repeatable.",
+		"max-age":          "CRITICAL when a source has had no new line for this long (e.g. 1h): socat stopped logging, or stopped.",
+		"show":             "Show the last N lines of each alerting category in the long output (0 to 100).",
+	}
 }
 
 // Config turns the flags into the check's configuration; errors name the

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/check-socat/check-socat/internal/flags/flagstest"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/testlab"
 )
@@ -449,4 +450,13 @@ func TestRuntimeFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	testlab.LowFDLimits(t, binary, "-f", log, "--state-dir", t.TempDir())
+}
+
+// The flags parse as kong parsed them (the binaries used kong until
+// start-up time had it replaced): every flag in every form, and the
+// mistakes both refuse.
+func TestFlagsAgreeWithKong(t *testing.T) {
+	newCmd := func() any { return &cli{} }
+	vars := program.Options.Vars()
+	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"since": "1h", "max-age": "0", "show": "7", "warning": "refused=1:", "timeout": "2.5"}))
 }

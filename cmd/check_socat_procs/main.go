@@ -42,22 +42,25 @@ type cli struct {
 	UnitFile flagval.Text `placeholder:"PATH" group:"Configuration review"`
 }
 
-// help is the --help text of each flag; defaults are added when printed.
-var help = map[string]string{
-	"match":             "Keep only instances whose command line matches this Go regular expression.",
-	"exclude":           "Drop instances whose command line matches this Go regular expression.",
-	"user":              "Keep only instances running as this user (name or UID).",
-	"warning":           "Nagios range on the number of instances, e.g. 1: (WARNING below one).",
-	"critical":          "Nagios range on the number of instances, e.g. 1: (CRITICAL when none runs).",
-	"expect-listen":     "A socat instance must listen on [ADDR:]PORT (8080, 127.0.0.1:8080, [::1]:8443); a wildcard listener counts for any ADDR. Repeatable.",
-	"allowed-ports":     "socat listening on any other port is CRITICAL: ports and ranges, e.g. 443,8443,5000-5010.",
-	"allow-peer":        "Connections from peers outside every CIDR given are CRITICAL (e.g. 10.0.0.0/8). Repeatable.",
-	"warning-children":  "Nagios range on the children (forked connections) of each instance, e.g. 50.",
-	"critical-children": "Nagios range on the children of each instance, e.g. 200 (near max-children).",
-	"min-uptime":        "An instance younger than this was (re)started recently: WARNING (e.g. 10m).",
-	"ignore":            "Silence a finding: ID everywhere, ID@PORT or ID@PID for one instance (also @port:N, @pid:N). Repeatable.",
-	"cmdline":           "Audit this socat command line instead of running processes (config review before deploy). Shell quoting, sh -c, env/sudo/exec wrappers and docker run of a socat image are understood.",
-	"unit-file":         "Audit the ExecStart= of this systemd service unit, as the User= it names, with the files it uses and its .socket unit if there is one.",
+// help returns the --help text of each flag, built only when help is
+// printed; defaults are added then.
+func help() map[string]string {
+	return map[string]string{
+		"match":             "Keep only instances whose command line matches this Go regular expression.",
+		"exclude":           "Drop instances whose command line matches this Go regular expression.",
+		"user":              "Keep only instances running as this user (name or UID).",
+		"warning":           "Nagios range on the number of instances, e.g. 1: (WARNING below one).",
+		"critical":          "Nagios range on the number of instances, e.g. 1: (CRITICAL when none runs).",
+		"expect-listen":     "A socat instance must listen on [ADDR:]PORT (8080, 127.0.0.1:8080, [::1]:8443); a wildcard listener counts for any ADDR. Repeatable.",
+		"allowed-ports":     "socat listening on any other port is CRITICAL: ports and ranges, e.g. 443,8443,5000-5010.",
+		"allow-peer":        "Connections from peers outside every CIDR given are CRITICAL (e.g. 10.0.0.0/8). Repeatable.",
+		"warning-children":  "Nagios range on the children (forked connections) of each instance, e.g. 50.",
+		"critical-children": "Nagios range on the children of each instance, e.g. 200 (near max-children).",
+		"min-uptime":        "An instance younger than this was (re)started recently: WARNING (e.g. 10m).",
+		"ignore":            "Silence a finding: ID everywhere, ID@PORT or ID@PID for one instance (also @port:N, @pid:N). Repeatable.",
+		"cmdline":           "Audit this socat command line instead of running processes (config review before deploy). Shell quoting, sh -c, env/sudo/exec wrappers and docker run of a socat image are understood.",
+		"unit-file":         "Audit the ExecStart= of this systemd service unit, as the User= it names, with the files it uses and its .socket unit if there is one.",
+	}
 }
 
 // config turns the flags into the check's configuration.

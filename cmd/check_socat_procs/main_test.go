@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/check-socat/check-socat/internal/flags/flagstest"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/testlab"
 )
@@ -334,4 +335,13 @@ func TestConcurrentRuns(t *testing.T) {
 // 2 (gopsutil's package initialisation opened files before main).
 func TestRuntimeFaults(t *testing.T) {
 	testlab.LowFDLimits(t, binary)
+}
+
+// The flags parse as kong parsed them (the binaries used kong until
+// start-up time had it replaced): every flag in every form, and the
+// mistakes both refuse.
+func TestFlagsAgreeWithKong(t *testing.T) {
+	newCmd := func() any { return &cli{} }
+	vars := program.Options.Vars()
+	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"warning": "-5:-1", "critical": "@1:", "warning-children": "10", "critical-children": "20", "cmdline": "socat TCP-LISTEN:80 TCP:db:80", "unit-file": "/x.service", "min-uptime": "1m", "timeout": "2.5"}))
 }

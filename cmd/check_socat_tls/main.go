@@ -45,29 +45,32 @@ type cli struct {
 	Critical          threshold.Range `short:"c" placeholder:"RANGE" group:"Policy"`
 }
 
-// help is the --help text of each flag; defaults are added when printed.
-var help = map[string]string{
-	"host":                "Host name or IP address of the OPENSSL-LISTEN endpoint.",
-	"port":                "Port of the endpoint (1-65535).",
-	"cert-file":           "Audit this PEM file instead of a live endpoint: the file socat's cert= names, with its chain (and key, if it holds one).",
-	"key-file":            "The private key of --cert-file when it is a separate file (socat's key=): its permissions and that it matches.",
-	"sni":                 "Server name to send (default: -H when it is a name; none for an IP).",
-	"hostname":            "Name the certificate must be valid for (default: --sni, else -H; an IP is checked against IP SANs).",
-	"ca-file":             "Trust the CA certificates in this PEM file instead of the system store.",
-	"client-cert":         "Client certificate (PEM) to present: socat's OPENSSL-LISTEN asks for one by default (verify=1). May hold the key too.",
-	"client-key":          "Private key of --client-cert when it is a separate file.",
-	"warning-days":        "WARNING when the leaf or an intermediate expires within this many days.",
-	"critical-days":       "CRITICAL when the leaf or an intermediate expires within this many days (or has expired).",
-	"min-protocol":        "Lowest acceptable version: TLS1.0, TLS1.1, TLS1.2 or TLS1.3. Every version the endpoint accepts below it is CRITICAL.",
-	"cipher-policy":       "Which accepted suites are weak: default (NULL, anonymous, EXPORT, RC4, DES, 3DES, MD5 are CRITICAL), strict (also CBC with SHA-1 and no forward secrecy as WARNING) or legacy (only NULL, anonymous, EXPORT).",
-	"allow-cipher":        "Do not count this suite as weak: an IANA (TLS_RSA_WITH_NULL_SHA) or OpenSSL (NULL-SHA) name. Repeatable.",
-	"require-client-auth": "CRITICAL unless the endpoint rejects clients that present no certificate.",
-	"min-key-bits":        "Smallest acceptable RSA key (EC keys need 256 bits).",
-	"insecure-chain":      "Report chain and name problems as WARNING instead of CRITICAL (self-signed or private CAs you accept).",
-	"cert-only":           "One handshake: certificate, chain, name and client-auth checks, without protocol and suite enumeration. With --client-cert, whether clients without a certificate are turned away is tried (a second handshake, which socat logs as an SSL_accept error) only with --require-client-auth.",
-	"parallel":            "Connections open at once during the scan (1-5). socat listens with a backlog of 5 and a forking listener with max-children=N accepts N at a time: give at most N, or connections wait a second for a TCP retransmit.",
-	"warning":             "Nagios range on the handshake time in seconds, e.g. 0.5.",
-	"critical":            "Nagios range on the handshake time in seconds, e.g. 2.",
+// help returns the --help text of each flag, built only when help is
+// printed; defaults are added then.
+func help() map[string]string {
+	return map[string]string{
+		"host":                "Host name or IP address of the OPENSSL-LISTEN endpoint.",
+		"port":                "Port of the endpoint (1-65535).",
+		"cert-file":           "Audit this PEM file instead of a live endpoint: the file socat's cert= names, with its chain (and key, if it holds one).",
+		"key-file":            "The private key of --cert-file when it is a separate file (socat's key=): its permissions and that it matches.",
+		"sni":                 "Server name to send (default: -H when it is a name; none for an IP).",
+		"hostname":            "Name the certificate must be valid for (default: --sni, else -H; an IP is checked against IP SANs).",
+		"ca-file":             "Trust the CA certificates in this PEM file instead of the system store.",
+		"client-cert":         "Client certificate (PEM) to present: socat's OPENSSL-LISTEN asks for one by default (verify=1). May hold the key too.",
+		"client-key":          "Private key of --client-cert when it is a separate file.",
+		"warning-days":        "WARNING when the leaf or an intermediate expires within this many days.",
+		"critical-days":       "CRITICAL when the leaf or an intermediate expires within this many days (or has expired).",
+		"min-protocol":        "Lowest acceptable version: TLS1.0, TLS1.1, TLS1.2 or TLS1.3. Every version the endpoint accepts below it is CRITICAL.",
+		"cipher-policy":       "Which accepted suites are weak: default (NULL, anonymous, EXPORT, RC4, DES, 3DES, MD5 are CRITICAL), strict (also CBC with SHA-1 and no forward secrecy as WARNING) or legacy (only NULL, anonymous, EXPORT).",
+		"allow-cipher":        "Do not count this suite as weak: an IANA (TLS_RSA_WITH_NULL_SHA) or OpenSSL (NULL-SHA) name. Repeatable.",
+		"require-client-auth": "CRITICAL unless the endpoint rejects clients that present no certificate.",
+		"min-key-bits":        "Smallest acceptable RSA key (EC keys need 256 bits).",
+		"insecure-chain":      "Report chain and name problems as WARNING instead of CRITICAL (self-signed or private CAs you accept).",
+		"cert-only":           "One handshake: certificate, chain, name and client-auth checks, without protocol and suite enumeration. With --client-cert, whether clients without a certificate are turned away is tried (a second handshake, which socat logs as an SSL_accept error) only with --require-client-auth.",
+		"parallel":            "Connections open at once during the scan (1-5). socat listens with a backlog of 5 and a forking listener with max-children=N accepts N at a time: give at most N, or connections wait a second for a TCP retransmit.",
+		"warning":             "Nagios range on the handshake time in seconds, e.g. 0.5.",
+		"critical":            "Nagios range on the handshake time in seconds, e.g. 2.",
+	}
 }
 
 // Config turns the flags into the check's configuration; errors name the

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/check-socat/check-socat/internal/flags/flagstest"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/testlab"
 )
@@ -291,4 +292,13 @@ func TestRuntimeFaults(t *testing.T) {
 		t.Errorf("SIGTERM: exit %d in %v:\n%s\nstderr: %s", r.Code, r.Took, r.Out, r.Err)
 	}
 	testlab.LowFDLimits(t, binary, "-H", "127.0.0.1", "-p", fmt.Sprint(silent.Port), "-t", "1")
+}
+
+// The flags parse as kong parsed them (the binaries used kong until
+// start-up time had it replaced): every flag in every form, and the
+// mistakes both refuse.
+func TestFlagsAgreeWithKong(t *testing.T) {
+	newCmd := func() any { return &cli{} }
+	vars := program.Options.Vars()
+	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"warning": "-5:-1", "critical": "@0.5:2", "port": "8443", "warning-days": "-1.5", "timeout": "2.5"}))
 }

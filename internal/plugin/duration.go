@@ -5,15 +5,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/alecthomas/kong"
-
-	"github.com/check-socat/check-socat/internal/flagval"
 )
 
 // Duration is a flag value that takes plain seconds ("10", "2.5") as
-// monitoring-plugins do, or a Go duration ("500ms", "1m30s"). kong's own
-// time.Duration mapper rejects a bare "10".
+// monitoring-plugins do, or a Go duration ("500ms", "1m30s"); Go's
+// time.ParseDuration rejects a bare "10".
 type Duration time.Duration
 
 // maxDuration bounds every duration flag: nothing a check waits for
@@ -63,13 +59,9 @@ func isPlainDecimal(s string) bool {
 	return s != "." && s != "+"
 }
 
-// Decode lets kong parse a Duration flag.
-func (d *Duration) Decode(ctx *kong.DecodeContext) error {
-	raw, err := flagval.Pop(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := ParseDuration(raw)
+// UnmarshalText parses a Duration flag.
+func (d *Duration) UnmarshalText(text []byte) error {
+	v, err := ParseDuration(string(text))
 	if err != nil {
 		return err
 	}
@@ -83,12 +75,9 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // ZeroDuration is like Duration but also accepts 0 (to switch a wait off).
 type ZeroDuration time.Duration
 
-// Decode lets kong parse a ZeroDuration flag.
-func (d *ZeroDuration) Decode(ctx *kong.DecodeContext) error {
-	raw, err := flagval.Pop(ctx)
-	if err != nil {
-		return err
-	}
+// UnmarshalText parses a ZeroDuration flag.
+func (d *ZeroDuration) UnmarshalText(text []byte) error {
+	raw := string(text)
 	if isZero(raw) {
 		*d = 0
 		return nil

@@ -5,23 +5,14 @@ import (
 	"io"
 	"strings"
 
-	"github.com/alecthomas/kong"
+	"github.com/check-socat/check-socat/internal/flags"
 )
 
-// icingaFlag is the hidden --icinga2-command: it prints the binary's
-// Icinga 2 CheckCommand (in the style of the Icinga Template Library)
-// from the same flag definitions as --help, and exits 3. The packaged
+// The hidden --icinga2-command prints the binary's Icinga 2 CheckCommand
+// (in the style of the Icinga Template Library) from the same flag
+// definitions as --help, and exits 3. The packaged
 // packaging/icinga2/check_socat.conf is these four objects; a test keeps
 // them equal.
-type icingaFlag bool
-
-// BeforeReset writes the object and ends the run.
-func (icingaFlag) BeforeReset(app *kong.Kong, o *Options) error {
-	applyHelp(app.Model.Node, o.Help)
-	WriteIcinga2(app.Stdout, app.Model.Node, *o)
-	app.Exit(3)
-	return nil
-}
 
 // builtIn are flags that are not check options.
 var builtIn = map[string]bool{"help": true, "version": true, "man-page": true, "icinga2-command": true}
@@ -46,10 +37,10 @@ func icingaString(s string) string {
 }
 
 // WriteIcinga2 writes the CheckCommand of a binary.
-func WriteIcinga2(w io.Writer, node *kong.Node, o Options) {
+func WriteIcinga2(w io.Writer, set *flags.Set, o Options) {
 	name := strings.TrimPrefix(o.Name, "check_")
 	hasHost := false
-	for _, f := range node.Flags {
+	for _, f := range set.Flags {
 		if f.Name == "host" {
 			hasHost = true
 		}
@@ -62,7 +53,7 @@ func WriteIcinga2(w io.Writer, node *kong.Node, o Options) {
 	fmt.Fprintf(w, "\tcommand = [ PluginDir + \"/%s\" ]\n\n", o.Name)
 	fmt.Fprintf(w, "\targuments = {\n")
 	var hostVar string
-	for _, f := range node.Flags {
+	for _, f := range set.Flags {
 		if f.Hidden || builtIn[f.Name] {
 			continue
 		}
@@ -70,9 +61,9 @@ func WriteIcinga2(w io.Writer, node *kong.Node, o Options) {
 		desc := icingaString(strings.Join(strings.Fields(f.Help), " "))
 		key := "--" + f.Name
 		switch {
-		case f.IsBool() || f.IsCounter():
+		case !f.TakesValue():
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tset_if = \"$%s$\"\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
-		case f.IsSlice():
+		case f.Kind == flags.Repeated:
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"$%s$\"\n\t\t\trepeat_key = true\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
 		default:
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"$%s$\"\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)

@@ -3,26 +3,15 @@ package plugin
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
-	"github.com/alecthomas/kong"
-
+	"github.com/check-socat/check-socat/internal/flags"
 	"github.com/check-socat/check-socat/internal/version"
 )
 
-// manFlag is the hidden --man-page: it prints the binary's manual page
-// (roff) from the same flag definitions and help texts as --help, so the
-// two cannot drift, and exits 3 like --help. `make package` uses it.
-type manFlag bool
-
-// BeforeReset writes the page and ends the run.
-func (manFlag) BeforeReset(app *kong.Kong, o *Options) error {
-	applyHelp(app.Model.Node, o.Help)
-	writeMan(app.Stdout, app.Model.Node, *o)
-	app.Exit(3)
-	return nil
-}
+// The hidden --man-page prints the binary's manual page (roff) from the
+// same flag definitions and help texts as --help, so the two cannot
+// drift, and exits 3 like --help. `make package` uses it.
 
 // roff escapes text for a man page: backslashes, hyphens, and a dot or
 // quote at the start of a line.
@@ -42,7 +31,7 @@ func roff(s string) string {
 	return b.String()
 }
 
-func writeMan(w io.Writer, node *kong.Node, o Options) {
+func writeMan(w io.Writer, set *flags.Set, o Options) {
 	name := o.Name
 	desc := strings.TrimSpace(o.Description)
 	summary := desc
@@ -59,37 +48,27 @@ func writeMan(w io.Writer, node *kong.Node, o Options) {
 		fmt.Fprintf(w, ".PP\n%s\n", roff(strings.Join(strings.Fields(p), " ")))
 	}
 	fmt.Fprintf(w, ".SH OPTIONS\n")
-	groups := map[string][]*kong.Flag{}
-	var order []string
-	for _, f := range node.Flags {
-		if f.Hidden || f.Name == "help" {
-			continue
-		}
-		g := "General"
-		if f.Group != nil {
-			g = f.Group.Title
-		}
-		if _, ok := groups[g]; !ok {
-			order = append(order, g)
-		}
-		groups[g] = append(groups[g], f)
+	order, groups := set.Groups()
+	// The common flags last, as "General": a reader looks for the
+	// binary's own first.
+	if len(order) > 0 && order[0] == "Flags" {
+		order = append(order[1:], "General")
+		groups["General"] = groups["Flags"]
 	}
-	sort.SliceStable(order, func(i, j int) bool { return order[i] != "General" && order[j] == "General" })
 	for _, g := range order {
 		fmt.Fprintf(w, ".SS \"%s\"\n", roff(g))
 		for _, f := range groups[g] {
+			if f.Name == flags.HelpFlag {
+				continue
+			}
 			fmt.Fprintf(w, ".TP\n")
 			var head []string
 			if f.Short != 0 {
 				head = append(head, fmt.Sprintf("\\fB\\-%c\\fR", f.Short))
 			}
 			long := fmt.Sprintf("\\fB\\-\\-%s\\fR", roff(f.Name))
-			if !f.IsBool() && !f.IsCounter() {
-				ph := f.PlaceHolder
-				if ph == "" {
-					ph = strings.ToUpper(f.Name)
-				}
-				long += fmt.Sprintf(" \\fI%s\\fR", roff(ph))
+			if f.TakesValue() {
+				long += fmt.Sprintf(" \\fI%s\\fR", roff(f.ValueName()))
 			}
 			head = append(head, long)
 			fmt.Fprintf(w, "%s\n%s\n", strings.Join(head, ", "), roff(f.Help))

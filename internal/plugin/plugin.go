@@ -1,13 +1,14 @@
 // Package plugin is the runtime every check_socat binary shares: command
-// line parsing with kong, the common flags, one deadline per run, a
+// line parsing (internal/flags), the common flags, one deadline per run, a
 // watchdog that ends the run by the deadline whatever the check does, panic
 // recovery, rendering and the exit code.
 //
-// The libraries' defaults are wrong for a monitoring plugin in ways this
-// package owns: kong exits 80 on usage errors and 0 on --help, rejects
-// "-w -5:-1" and a bare "-t 10"; go-nagios reports a panic as CRITICAL
-// (and a deferred wrapper swallows it as OK). Here every one of those is
-// exit 3 with a one-line "UNKNOWN: ..." or the result the user asked for.
+// Argument parsers' and plugin libraries' usual defaults are wrong for a
+// monitoring plugin in ways this package owns: exit 80 or 2 on usage
+// errors and 0 on --help, "-w -5:-1" and a bare "-t 10" rejected, a panic
+// reported as CRITICAL (or swallowed as OK by a deferred wrapper). Here
+// every one of those is exit 3 with a one-line "UNKNOWN: ..." or the
+// result the user asked for.
 package plugin
 
 import (
@@ -17,17 +18,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/alecthomas/kong"
-
 	"github.com/check-socat/check-socat/checks"
+	"github.com/check-socat/check-socat/internal/flags"
 	"github.com/check-socat/check-socat/internal/output"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/version"
@@ -40,11 +38,10 @@ const Grace = 500 * time.Millisecond
 
 // Common holds the flags of every binary. Embed it in a command struct.
 //
-// Help texts are not in the struct tags but in a map (CommonHelp, and
-// Options.Help for each binary), applied only when help is printed: kong
-// parses every tag character by character and interpolates every help
-// string on each start, which cost a quarter of a millisecond per run, a
-// tenth of a whole check.
+// Help texts are not in the struct tags but in functions (commonHelp,
+// and Options.Help for each binary), called only when help is printed:
+// every start pays for what it builds, and a check needs none of them.
+// Version, ManPage and Icinga2 are actions: they print and exit 3.
 type Common struct {
 	Timeout      Duration    `short:"t" default:"10s" placeholder:"DURATION"`
 	TimeoutState state.State `default:"${timeout_state}" placeholder:"STATE"`
@@ -52,23 +49,32 @@ type Common struct {
 	MaxOutput    int         `default:"8000" placeholder:"BYTES"`
 	Output       string      `default:"nagios" enum:"nagios,openmetrics,json" placeholder:"FORMAT"`
 	Textfile     string      `placeholder:"PATH"`
-	Version      versionFlag `short:"V"`
-	ManPage      manFlag     `name:"man-page" hidden:""`
-	Icinga2      icingaFlag  `name:"icinga2-command" hidden:""`
+	Version      bool        `short:"V"`
+	ManPage      bool        `name:"man-page" hidden:""`
+	Icinga2      bool        `name:"icinga2-command" hidden:""`
 }
 
-// CommonHelp is the --help text of the common flags.
-var CommonHelp = map[string]string{
-	"help":            "Print this help and exit 3 (so that a misconfigured service does not turn green).",
-	"timeout":         "Whole-run deadline: seconds (10, 2.5) or with a unit (500ms, 1m). The run ends by this plus one second whatever the peer does, naming the stage that timed out.",
-	"timeout-state":   "State to return when the deadline is reached: ok, warning, critical or unknown.",
-	"verbose":         "Repeat for more output: -v adds detail per item, -vv configuration and decisions, -vvv debug lines on stderr.",
-	"max-output":      "Bound the whole output to BYTES (at least 256; NRPE 4 takes 65536, NRPE 2 1024). What is cut is said; perfdata is kept. Nagios output only.",
-	"output":          "Output format: nagios (plugin output with perfdata), openmetrics (OpenMetrics 1.0 text, for a Prometheus scrape) or json (packaging/json/result.schema.json). The exit code is the same whatever the format.",
-	"textfile":        "Also write the metrics to PATH for node_exporter's textfile collector (in the Prometheus text format it reads, ending in # EOF), atomically: a temporary file in its directory, then rename; mode 0644. stdout and the exit code stay those of --output.",
-	"version":         "Print '<binary> <version> (<commit>, <go version>)' and exit 3, like --help.",
-	"man-page":        "Print the manual page (roff) and exit 3; the packages are built with it.",
-	"icinga2-command": "Print the Icinga 2 CheckCommand object and exit 3; packaging/icinga2 is built with it.",
+// The action flags: each prints something and ends the run with exit 3.
+const (
+	versionFlag = "version"
+	manFlag     = "man-page"
+	icingaFlag  = "icinga2-command"
+)
+
+// commonHelp is the --help text of the common flags.
+func commonHelp() map[string]string {
+	return map[string]string{
+		"help":            "Print this help and exit 3 (so that a misconfigured service does not turn green).",
+		"timeout":         "Whole-run deadline: seconds (10, 2.5) or with a unit (500ms, 1m). The run ends by this plus one second whatever the peer does, naming the stage that timed out.",
+		"timeout-state":   "State to return when the deadline is reached: ok, warning, critical or unknown.",
+		"verbose":         "Repeat for more output: -v adds detail per item, -vv configuration and decisions, -vvv debug lines on stderr.",
+		"max-output":      "Bound the whole output to BYTES (at least 256; NRPE 4 takes 65536, NRPE 2 1024). What is cut is said; perfdata is kept. Nagios output only.",
+		"output":          "Output format: nagios (plugin output with perfdata), openmetrics (OpenMetrics 1.0 text, for a Prometheus scrape) or json (packaging/json/result.schema.json). The exit code is the same whatever the format.",
+		"textfile":        "Also write the metrics to PATH for node_exporter's textfile collector (in the Prometheus text format it reads, ending in # EOF), atomically: a temporary file in its directory, then rename; mode 0644. stdout and the exit code stay those of --output.",
+		"version":         "Print '<binary> <version> (<commit>, <go version>)' and exit 3, like --help.",
+		"man-page":        "Print the manual page (roff) and exit 3; the packages are built with it.",
+		"icinga2-command": "Print the Icinga 2 CheckCommand object and exit 3; packaging/icinga2 is built with it.",
+	}
 }
 
 // Flags returns the common flags; promoted to the embedding command.
@@ -117,36 +123,20 @@ func (b Binary[C]) main(exits bool, cmd Command[C], args []string, stdin io.Read
 // runner is a check with its configuration.
 type runner func(ctx context.Context, env checks.Env) checks.Result
 
-type versionFlag bool
-
-// BeforeReset prints the version line and ends the run with exit 3.
-func (versionFlag) BeforeReset(app *kong.Kong, vars kong.Vars) error {
-	fmt.Fprintln(app.Stdout, vars["version"])
-	app.Exit(int(state.Unknown))
-	return nil
-}
-
-// exitRequest carries kong's wish to exit (after --help or --version) out
-// of the parser as a panic, so that Main decides the code and no os.Exit
-// happens inside a library.
-type exitRequest struct{ code int }
-
 // Options describe one binary to Main.
 type Options struct {
 	Name        string // binary name, e.g. check_socat_endpoint
 	Description string // one paragraph for --help
 	// TimeoutState is the default of --timeout-state for this binary.
 	TimeoutState state.State
-	// Vars are extra kong variables for defaults.
-	Vars kong.Vars
-	// Help is the --help text of each of the binary's own flags, by long
-	// name. TestHelp in each binary checks that none is missing.
-	Help map[string]string
+	// Help returns the --help text of each of the binary's own flags, by
+	// long name. TestHelp in each binary checks that none is missing.
+	Help func() map[string]string
 }
 
-// runMain is Main without the type parameter: flags is the struct kong parses
-// into, common its common flags, prepare builds the check from them.
-func runMain(opts Options, exits bool, flags any, common func() *Common, prepare func() (runner, error), args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+// runMain is Main without the type parameter: cmd is the struct of flags
+// args are parsed into, common its common flags, prepare builds the check from them.
+func runMain(opts Options, exits bool, cmd any, common func() *Common, prepare func() (runner, error), args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	start := time.Now()
 	verbose := 0
 	defer func() {
@@ -162,12 +152,10 @@ func runMain(opts Options, exits bool, flags any, common func() *Common, prepare
 	if err := enoughFDs(); err != nil {
 		return write(stdout, checks.Unknownf("%s", checks.OutOfFDsText(err, fmt.Sprintf(": %s needs %d free", opts.Name, minFDs+2))), 0)
 	}
-	if err := parse(opts, flags, args, stdout, stderr); err != nil {
-		var req *exitRequest
-		if errors.As(err, &req) {
-			return int(state.Unknown) // --help and --version
-		}
+	if done, err := parse(opts, cmd, args, stdout); err != nil {
 		return write(stdout, checks.Unknownf("%s", usageLine(err, opts.Name)), 0)
+	} else if done {
+		return int(state.Unknown) // --help, --version and the generators
 	}
 	// From here the flags are parsed: every result, errors too, is in
 	// the format --output asks for (a JSON consumer gets JSON).
@@ -221,7 +209,9 @@ func runMain(opts Options, exits bool, flags any, common func() *Common, prepare
 		debugOut = stderr
 	}
 	env := checks.Env{Verbose: cf.Verbose, Debug: debugOut, Stage: &checks.Stage{}, Stdin: stdin, TimeoutState: cf.TimeoutState}
-	env.Debugf("%s: deadline %s (in %s)", opts.Name, deadline.Format(time.RFC3339Nano), cf.Timeout.D())
+	if cf.Verbose >= 3 { // formatted only then: a local time reads the zone file
+		env.Debugf("%s: deadline %s (in %s)", opts.Name, deadline.Format(time.RFC3339Nano), cf.Timeout.D())
+	}
 
 	done := make(chan checks.Result, 1)
 	go func() {
@@ -342,77 +332,59 @@ func signalName(s os.Signal) string {
 	return s.String()
 }
 
-func parse(opts Options, cmd any, args []string, stdout, stderr io.Writer) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			if req, ok := v.(*exitRequest); ok {
-				err = req
-				return
-			}
-			panic(v)
-		}
-	}()
-	vars := kong.Vars{
-		"version":       version.String(opts.Name),
-		"timeout_state": strings.ToLower(opts.TimeoutState.String()),
-	}
-	for k, v := range opts.Vars {
-		vars[k] = v
-	}
-	parser, err := kong.New(cmd,
-		kong.Name(opts.Name),
-		kong.Description(opts.Description),
-		kong.Writers(stdout, stderr),
-		kong.Exit(func(code int) { panic(&exitRequest{code: code}) }),
-		kong.WithHyphenPrefixedParameters(true),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-		kong.Help(func(o kong.HelpOptions, ctx *kong.Context) error {
-			applyHelp(ctx.Model.Node, opts.Help)
-			return kong.DefaultHelpPrinter(o, ctx)
-		}),
-		kong.Bind(&opts),
-		vars,
-	)
-	if err != nil {
-		return fmt.Errorf("internal error building the command line: %w", err)
-	}
-	if err := missingValues(parser, args); err != nil {
-		return err
-	}
-	_, err = parser.Parse(args)
-	return err
+// Vars are the variables the flags' default tags may name.
+func (o Options) Vars() map[string]string {
+	return map[string]string{"timeout_state": strings.ToLower(o.TimeoutState.String())}
 }
 
-// missingValues catches a value flag given last without its value: kong
-// silently takes "" for string flags there, so "check --cmdline" would
-// run a different check than the user asked for.
-func missingValues(parser *kong.Kong, args []string) error {
-	if len(args) == 0 {
-		return nil
+// newSet describes the flags of cmd, defaults set.
+func newSet(opts Options, cmd any) (*flags.Set, error) {
+	set, err := flags.New(cmd, opts.Vars())
+	if err != nil {
+		return nil, fmt.Errorf("internal error building the command line: %w", err)
 	}
-	last := args[len(args)-1]
-	if len(args) >= 2 && (args[len(args)-2] == "--") {
-		return nil
+	return set, nil
+}
+
+// parse sets cmd's flags from args. done says that an action flag
+// (--help, --version, --man-page, --icinga2-command) has printed what it
+// prints: the run ends there, with exit 3.
+func parse(opts Options, cmd any, args []string, stdout io.Writer) (done bool, err error) {
+	set, err := newSet(opts, cmd)
+	if err != nil {
+		return false, err
 	}
-	for _, f := range parser.Model.Node.Flags {
-		if f.IsBool() || f.IsCounter() {
-			continue
-		}
-		if last == "--"+f.Name || (f.Short != 0 && last == "-"+string(f.Short)) {
-			return fmt.Errorf("--%s: needs a value", f.Name)
-		}
+	action, err := set.Parse(args, versionFlag, manFlag, icingaFlag)
+	if err != nil || action == "" {
+		return false, err
 	}
-	return nil
+	if action == versionFlag {
+		fmt.Fprintln(stdout, version.String(opts.Name))
+		return true, nil
+	}
+	applyHelp(set, opts.Help)
+	switch action {
+	case manFlag:
+		writeMan(stdout, set, opts)
+	case icingaFlag:
+		WriteIcinga2(stdout, set, opts)
+	default:
+		set.WriteHelp(stdout, opts.Name, opts.Description)
+	}
+	return true, nil
 }
 
 // applyHelp fills in the help texts just before help is printed, adding
 // each flag's default.
-func applyHelp(node *kong.Node, own map[string]string) {
-	for _, f := range node.Flags {
-		text, ok := own[f.Name]
-		if !ok {
-			text = CommonHelp[f.Name]
+func applyHelp(set *flags.Set, own func() map[string]string) {
+	texts := commonHelp()
+	if own != nil {
+		for k, v := range own() {
+			texts[k] = v
 		}
+	}
+	for _, f := range set.Flags {
+		text := texts[f.Name]
 		if f.Default != "" && !strings.Contains(text, "(default") {
 			text += " (default: " + f.Default + ")"
 		}
@@ -422,42 +394,32 @@ func applyHelp(node *kong.Node, own map[string]string) {
 
 // MissingHelp lists the flags of cmd that have no help text, and the help
 // texts that name no flag; both should be empty.
-func MissingHelp(cmd any, own map[string]string) (missing, stale []string, err error) {
-	parser, err := kong.New(cmd, kong.Vars{"timeout_state": "critical"})
+func MissingHelp(cmd any, own func() map[string]string) (missing, stale []string, err error) {
+	set, err := newSet(Options{TimeoutState: state.Critical}, cmd)
 	if err != nil {
 		return nil, nil, err
 	}
-	seen := map[string]bool{}
-	for _, f := range parser.Model.Node.Flags {
-		seen[f.Name] = true
-		if own[f.Name] == "" && CommonHelp[f.Name] == "" {
+	texts := own()
+	common := commonHelp()
+	for _, f := range set.Flags {
+		if texts[f.Name] == "" && common[f.Name] == "" {
 			missing = append(missing, f.Name)
 		}
 	}
-	for name := range own {
-		if !seen[name] {
+	for name := range texts {
+		if set.Lookup(name) == nil {
 			stale = append(stale, name)
 		}
 	}
 	return missing, stale, nil
 }
 
-func (e *exitRequest) Error() string { return fmt.Sprintf("exit %d", e.code) }
-
 // usageLine turns a parse or validation error into one line that names the
 // flag and says what to do.
 func usageLine(err error, name string) string {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
-	// kong's own mappers say `expected an int but got "EOL" (<nil>)` for a
-	// flag that is last on the line.
-	msg = missingValue().ReplaceAllString(msg, "$1: needs a value")
 	return fmt.Sprintf("%s (see %s --help)", msg, name)
 }
-
-// missingValue is compiled on the error path only, not at every start.
-var missingValue = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^(--?[\w-]+): expected .* but got "EOL".*$`)
-})
 
 func panicResult(err error, verbose int, stderr io.Writer) checks.Result {
 	var pe *checks.PanicError

@@ -241,7 +241,7 @@ func TestManPage(t *testing.T) {
 	f := &fake{}
 	var out, errb bytes.Buffer
 	help := map[string]string{"warning": "Warn above this -x.", "critical": "Crit.", "value": "The value.", "mode": "How.", "port": "Port.", "name": ".Starts with a dot."}
-	b := Binary[*fake]{Options: Options{Name: "check_fake", Description: "Check a fake: nothing real.", TimeoutState: state.Critical, Help: help}, Check: fakeCheck}
+	b := Binary[*fake]{Options: Options{Name: "check_fake", Description: "Check a fake: nothing real.", TimeoutState: state.Critical, Help: func() map[string]string { return help }}, Check: fakeCheck}
 	code := b.Main(f, []string{"--man-page"}, nil, &out, &errb)
 	page := out.String()
 	if code != 3 || !strings.HasPrefix(page, ".TH CHECK_FAKE 1") || !strings.Contains(page, "check_fake \\- check a fake\n") {

@@ -5,11 +5,6 @@ package state
 import (
 	"fmt"
 	"strings"
-
-	"github.com/alecthomas/kong"
-	nagios "github.com/atc0005/go-nagios"
-
-	"github.com/check-socat/check-socat/internal/flagval"
 )
 
 // State is a Nagios service state. The zero value is OK.
@@ -17,23 +12,23 @@ type State int
 
 // The four states, with their plugin exit codes as values.
 const (
-	OK       State = State(nagios.StateOKExitCode)
-	Warning  State = State(nagios.StateWARNINGExitCode)
-	Critical State = State(nagios.StateCRITICALExitCode)
-	Unknown  State = State(nagios.StateUNKNOWNExitCode)
+	OK       State = 0
+	Warning  State = 1
+	Critical State = 2
+	Unknown  State = 3
 )
 
 // String is the state word used in the first line of plugin output.
 func (s State) String() string {
 	switch s {
 	case OK:
-		return nagios.StateOKLabel
+		return "OK"
 	case Warning:
-		return nagios.StateWARNINGLabel
+		return "WARNING"
 	case Critical:
-		return nagios.StateCRITICALLabel
+		return "CRITICAL"
 	default:
-		return nagios.StateUNKNOWNLabel
+		return "UNKNOWN"
 	}
 }
 
@@ -95,13 +90,9 @@ func Parse(s string) (State, error) {
 	return OK, fmt.Errorf("%q is not a state: use ok, warning, critical or unknown", s)
 }
 
-// Decode lets kong parse a State flag.
-func (s *State) Decode(ctx *kong.DecodeContext) error {
-	raw, err := flagval.Pop(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := Parse(raw)
+// UnmarshalText parses a State flag.
+func (s *State) UnmarshalText(text []byte) error {
+	v, err := Parse(string(text))
 	if err != nil {
 		return err
 	}

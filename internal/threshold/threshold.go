@@ -16,10 +16,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/alecthomas/kong"
-
-	"github.com/check-socat/check-socat/internal/flagval"
-
 	"github.com/check-socat/check-socat/internal/state"
 )
 
@@ -158,14 +154,10 @@ func Evaluate(v float64, warn, crit Range) state.State {
 	return state.OK
 }
 
-// Decode lets kong parse a Range flag. Negative ranges such as "-5:-1"
-// need kong.WithHyphenPrefixedParameters, which the plugin runtime sets.
-func (r *Range) Decode(ctx *kong.DecodeContext) error {
-	raw, err := flagval.Pop(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := Parse(raw)
+// UnmarshalText parses a Range flag. Negative ranges such as "-5:-1"
+// arrive whole: a flag's value may start with a hyphen (internal/flags).
+func (r *Range) UnmarshalText(text []byte) error {
+	v, err := Parse(string(text))
 	if err != nil {
 		return err
 	}
