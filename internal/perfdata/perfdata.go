@@ -1,7 +1,10 @@
 // Package perfdata builds Nagios performance data. Values are rendered as
 // plain decimals (never scientific notation) and the warn/crit fields carry
 // the ranges the user gave, so graphers draw the right lines. The rendering
-// itself is go-nagios' PerformanceData, which is right about the format.
+// itself ('label'=value[UOM];[warn];[crit];[min];[max], the label quoted
+// only when it must be) is checked against go-nagios' PerformanceData in
+// the tests; the binaries do not link go-nagios, whose compress/gzip and
+// log initialisation every start would pay.
 package perfdata
 
 import (
@@ -11,8 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	nagios "github.com/atc0005/go-nagios"
 
 	"github.com/check-socat/check-socat/internal/threshold"
 )
@@ -87,24 +88,28 @@ func (m Metric) Validate() error {
 	if !units[m.Unit] {
 		return fmt.Errorf("perfdata %s: unit %q is not allowed", m.Label, m.Unit)
 	}
-	return m.nagios().Validate()
+	for _, v := range []string{m.value(), m.min(), m.max()} {
+		if v == "U" {
+			return fmt.Errorf("perfdata %s: the value is not a number", m.Label)
+		}
+	}
+	return nil
 }
 
-func (m Metric) nagios() nagios.PerformanceData {
-	pd := nagios.PerformanceData{
-		Label:             m.Label,
-		Value:             FormatNumber(m.Value, m.Decimals),
-		UnitOfMeasurement: m.Unit,
-		Warn:              m.Warn.String(),
-		Crit:              m.Crit.String(),
+func (m Metric) value() string { return FormatNumber(m.Value, m.Decimals) }
+
+func (m Metric) min() string {
+	if m.Min == nil {
+		return ""
 	}
-	if m.Min != nil {
-		pd.Min = FormatNumber(*m.Min, m.Decimals)
+	return FormatNumber(*m.Min, m.Decimals)
+}
+
+func (m Metric) max() string {
+	if m.Max == nil {
+		return ""
 	}
-	if m.Max != nil {
-		pd.Max = FormatNumber(*m.Max, m.Decimals)
-	}
-	return pd
+	return FormatNumber(*m.Max, m.Decimals)
 }
 
 // String renders the metric as label=value[unit];warn;crit;min;max. The
@@ -112,11 +117,11 @@ func (m Metric) nagios() nagios.PerformanceData {
 // equals sign): Sensu's and Telegraf's Nagios parsers keep the quotes of
 // a quoted label as part of its name.
 func (m Metric) String() string {
-	s := strings.TrimSpace(m.nagios().String())
-	if plainLabel(m.Label) {
-		s = strings.Replace(s, "'"+m.Label+"'=", m.Label+"=", 1)
+	label := m.Label
+	if !plainLabel(label) {
+		label = "'" + label + "'"
 	}
-	return s
+	return label + "=" + m.value() + m.Unit + ";" + m.Warn.String() + ";" + m.Crit.String() + ";" + m.min() + ";" + m.max()
 }
 
 // plainLabel reports whether a label can go without quotes.

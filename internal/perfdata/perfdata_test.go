@@ -1,7 +1,10 @@
 package perfdata
 
 import (
+	"strings"
 	"testing"
+
+	nagios "github.com/atc0005/go-nagios"
 
 	"github.com/check-socat/check-socat/internal/threshold"
 )
@@ -53,6 +56,44 @@ func TestValidateRejects(t *testing.T) {
 	for _, m := range []Metric{New("Time", 1, ""), New("a b", 1, ""), New("x|y", 1, ""), New("ok", 1, "sec"), New("", 1, "")} {
 		if err := m.Validate(); err == nil {
 			t.Errorf("Validate(%+v) accepted", m)
+		}
+	}
+}
+
+// go-nagios is the second opinion on the format: every metric we render
+// is what its PerformanceData renders from the same fields (but for the
+// quotes of a plain label), passes its Validate, and parses back with its
+// parser to the same fields.
+func TestAgreesWithGoNagios(t *testing.T) {
+	lo, hi := 0.0, 8.0
+	for _, m := range []Metric{
+		Seconds("time", 0.0012345678),
+		Seconds("time", 2).WithRanges(threshold.MustParse("1"), threshold.MustParse("@~:-0.5")),
+		New("bytes_received", 123456789012, "B").WithMin(0),
+		New("connections_ok", 3, "").WithMin(lo).WithMax(hi),
+		New("used", 99.5, "%").WithRanges(threshold.MustParse("80:"), threshold.MustParse("10:90")),
+		New("lines", 12, "c"),
+		New("days_left", -3.25, "").WithRanges(threshold.MustParse("30:"), threshold.MustParse("7:")),
+	} {
+		pd := nagios.PerformanceData{Label: m.Label, Value: m.value(), UnitOfMeasurement: m.Unit,
+			Warn: m.Warn.String(), Crit: m.Crit.String(), Min: m.min(), Max: m.max()}
+		if err := pd.Validate(); err != nil {
+			t.Errorf("%s: go-nagios rejects it: %v", m, err)
+		}
+		if err := m.Validate(); err != nil {
+			t.Errorf("%s: Validate: %v", m, err)
+		}
+		theirs := strings.Replace(strings.TrimSpace(pd.String()), "'"+m.Label+"'=", m.Label+"=", 1)
+		if m.String() != theirs {
+			t.Errorf("ours %q, go-nagios %q", m.String(), theirs)
+		}
+		parsed, err := nagios.ParsePerfData(m.String())
+		if err != nil || len(parsed) != 1 {
+			t.Errorf("go-nagios cannot parse %q: %v", m.String(), err)
+			continue
+		}
+		if parsed[0] != pd {
+			t.Errorf("go-nagios parses %q as %+v, want %+v", m.String(), parsed[0], pd)
 		}
 	}
 }

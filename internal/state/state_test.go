@@ -1,6 +1,29 @@
 package state
 
-import "testing"
+import (
+	"testing"
+
+	nagios "github.com/atc0005/go-nagios"
+)
+
+// The words and exit codes are the plugin API's; go-nagios' constants
+// are the second opinion.
+func TestAgreesWithGoNagios(t *testing.T) {
+	for _, tt := range []struct {
+		s     State
+		code  int
+		label string
+	}{
+		{OK, nagios.StateOKExitCode, nagios.StateOKLabel},
+		{Warning, nagios.StateWARNINGExitCode, nagios.StateWARNINGLabel},
+		{Critical, nagios.StateCRITICALExitCode, nagios.StateCRITICALLabel},
+		{Unknown, nagios.StateUNKNOWNExitCode, nagios.StateUNKNOWNLabel},
+	} {
+		if tt.s.ExitCode() != tt.code || tt.s.String() != tt.label {
+			t.Errorf("%v: exit %d, want %d %s", tt.s, tt.s.ExitCode(), tt.code, tt.label)
+		}
+	}
+}
 
 func TestWorst(t *testing.T) {
 	tests := []struct {
