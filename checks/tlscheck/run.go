@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/check-socat/check-socat/checks"
+	"github.com/check-socat/check-socat/internal/networds"
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/state"
@@ -118,7 +119,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	// --parallel bound, and goes to the first address that accepted one.
 	var good atomic.Int32
 	dial := tlsscan.Limit(func(ctx context.Context) (net.Conn, error) {
-		var d net.Dialer
+		d := net.Dialer{KeepAlive: -1} // short connections: no keepalive system calls
 		first := int(good.Load())
 		var err error
 		for i := range addrs {
@@ -197,7 +198,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		raw, req, rerr := rawChain(ctx, dial, sni, scan)
 		chain, requested = raw, requested || req
 		if len(raw) == 0 && rerr != nil && h.err != nil {
-			return failed("handshake-failed", state.Critical, ": ", "no TLS handshake succeeds ("+checks.NetFailure("TLS handshake", h.err)+")")
+			return failed("handshake-failed", state.Critical, ": ", "no TLS handshake succeeds ("+networds.Failure("TLS handshake", h.err)+")")
 		}
 	}
 	cr := analyzeChain(chain, &cfg, roots, name, time.Now())
@@ -275,11 +276,11 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		var failed []string
 		for _, v := range versions {
 			if err := scan.Errors[v]; err != nil {
-				failed = append(failed, fmt.Sprintf("%s (%s)", tlswire.VersionName(v), checks.NetFailure("suite scan", err)))
+				failed = append(failed, fmt.Sprintf("%s (%s)", tlswire.VersionName(v), networds.Failure("suite scan", err)))
 			}
 		}
 		if err := scan.Errors[0]; err != nil {
-			failed = append(failed, checks.NetFailure("suite scan", err))
+			failed = append(failed, networds.Failure("suite scan", err))
 		}
 		// The deadline shows as the context's error, or (a moment before
 		// its timer fires) as connections that timed out at it.

@@ -1,4 +1,8 @@
-package checks
+// Package networds says network and TLS errors in the checks' words,
+// with the stage they happened at. It is apart from package checks so
+// that the checks that open no connection (procs, logs) do not link
+// crypto/tls and its initialisation.
+package networds
 
 import (
 	"crypto/tls"
@@ -9,15 +13,16 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/sanitize"
 )
 
-// NetWords says a network error in the check's words: what happened, not
+// Words says a network error in the check's words: what happened, not
 // Go's "dial tcp 127.0.0.1:8443: i/o timeout" or "read tcp
 // 127.0.0.1:4711->127.0.0.1:8443: connection reset by peer", whose
 // addresses the output names already and whose wording differs between
 // Go versions. An error it does not know keeps its innermost text.
-func NetWords(err error) string {
+func Words(err error) string {
 	var alert tls.AlertError
 	var rhe tls.RecordHeaderError
 	var dns *net.DNSError
@@ -25,8 +30,8 @@ func NetWords(err error) string {
 	switch {
 	case err == nil:
 		return "no error"
-	case OutOfFDs(err):
-		return OutOfFDsText(err, "")
+	case checks.OutOfFDs(err):
+		return checks.OutOfFDsText(err, "")
 	case errors.Is(err, os.ErrDeadlineExceeded), isTimeout(err):
 		return "no answer before the deadline"
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -65,13 +70,13 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// NetFailure is a network error with the stage it happened at: "at
+// Failure is a network error with the stage it happened at: "at
 // connect: connection refused". A dial error is at connect whatever stage
 // the caller was in.
-func NetFailure(stage string, err error) string {
+func Failure(stage string, err error) string {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
 		stage = "connect"
 	}
-	return "at " + stage + ": " + NetWords(err)
+	return "at " + stage + ": " + Words(err)
 }

@@ -1,4 +1,4 @@
-package checks
+package networds
 
 import (
 	"crypto/ecdsa"
@@ -41,9 +41,9 @@ func TestNetWords(t *testing.T) {
 		{tls.AlertError(40), "TLS handshake", "at TLS handshake: the peer sent the TLS alert handshake failure"},
 		{errors.New("something new"), "TLS handshake", "at TLS handshake: something new"},
 	} {
-		got := NetFailure(tt.stage, tt.err)
+		got := Failure(tt.stage, tt.err)
 		if !strings.HasPrefix(got, tt.want) || strings.Contains(got, "127.0.0.1") || strings.Contains(got, "dial tcp") {
-			t.Errorf("NetFailure(%q, %v) = %q, want %q", tt.stage, tt.err, got, tt.want)
+			t.Errorf("Failure(%q, %v) = %q, want %q", tt.stage, tt.err, got, tt.want)
 		}
 	}
 }
@@ -81,8 +81,8 @@ func TestNetWordsOfARealAlert(t *testing.T) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	_, err = c.Read(make([]byte, 1))
-	got := NetFailure("TLS handshake", err)
+	got := Failure("TLS handshake", err)
 	if want := "at TLS handshake: the peer sent the TLS alert certificate required"; got != want {
-		t.Errorf("NetFailure = %q (from %v), want %q", got, err, want)
+		t.Errorf("Failure = %q (from %v), want %q", got, err, want)
 	}
 }
