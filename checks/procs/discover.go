@@ -11,13 +11,13 @@ import (
 	"os/exec"
 	"os/user"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/check-socat/check-socat/internal/socatcmd"
 	"github.com/check-socat/check-socat/internal/socktable"
 )
 
@@ -53,8 +53,6 @@ type Snapshot struct {
 	// HiddenPIDs: /proc hides other users' processes (hidepid).
 	HiddenPIDs bool
 }
-
-var socatComm = regexp.MustCompile(`^socat[0-9.]*$`)
 
 // knownBinaries identifies socat executables on this host by device and
 // inode, and by size and content hash, so that a renamed copy or a hard
@@ -164,7 +162,7 @@ func Discover(ctx context.Context) (*Snapshot, error) {
 			continue // gone meanwhile
 		}
 		name := strings.TrimSuffix(string(comm), "\n")
-		if !socatComm.MatchString(name) && !known.isSocat(int(pid)) {
+		if !socatcmd.IsSocatProgram(name) && !known.isSocat(int(pid)) {
 			continue
 		}
 		if sp := readStat(int(pid), name); sp != nil {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"syscall"
 )
 
@@ -32,14 +33,15 @@ type Lock struct {
 // another version, another source. The caller reports it and starts over.
 var ErrCorrupt = errors.New("the state file is corrupt or not ours")
 
-var unsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+// unsafe is compiled when first used, not at every start.
+var unsafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]+`) })
 
 // Path is the state file of a source key (a log path, "journal:UNIT"...)
 // for this user: readable names with a hash, so that two keys never share
 // a file.
 func Path(dir, key string) string {
 	sum := sha256.Sum256([]byte(key))
-	base := unsafe.ReplaceAllString(filepath.Base(key), "_")
+	base := unsafe().ReplaceAllString(filepath.Base(key), "_")
 	if len(base) > 40 {
 		base = base[:40]
 	}

@@ -289,15 +289,15 @@ func parseSingle(raw string, pos int) (*Single, int, error) {
 	}
 	s := &Single{Keyword: kw}
 	s.warn(warn)
-	if d := lookupTables.types[strings.ToUpper(kw)]; d != nil {
+	if d := lookupTables().types[strings.ToUpper(kw)]; d != nil {
 		s.def, s.Type = d, d.name
 	} else {
 		switch {
 		case len(kw) == 1 && kw[0] >= '0' && kw[0] <= '9':
-			s.def, s.Type, s.Keyword = lookupTables.types["FD"], "FD", ""
+			s.def, s.Type, s.Keyword = lookupTables().types["FD"], "FD", ""
 			s.Params = []string{kw}
 		case strings.Contains(kw, "/"):
-			s.def, s.Type, s.Keyword = lookupTables.types["GOPEN"], "GOPEN", ""
+			s.def, s.Type, s.Keyword = lookupTables().types["GOPEN"], "GOPEN", ""
 			s.Params = []string{kw}
 		case kw == "":
 			return nil, pos, errors.New("empty address")
@@ -328,7 +328,7 @@ func parseSingle(raw string, pos int) (*Single, int, error) {
 			break
 		}
 		o := Option{Name: name, Canon: strings.ToLower(name)}
-		if d := lookupTables.options[strings.ToLower(name)]; d != nil {
+		if d := lookupTables().options[strings.ToLower(name)]; d != nil {
 			o.Canon, o.Known = d.name, true
 		}
 		if pos < len(raw) && raw[pos] == '=' {

@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // SplitShell splits a command line as a POSIX shell would, without any
@@ -150,12 +151,14 @@ var optionsWithValue = map[string]bool{
 	"--exec": true, "-t": true, "--target": true, "--reuid": true, "--regid": true,
 }
 
-var socatName = regexp.MustCompile(`^socat[0-9.]*$`)
-var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+// The regular expressions are compiled when first used, not at every
+// start.
+var socatName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^socat[0-9.]*$`) })
+var assignment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`) })
 
 // IsSocatProgram reports whether a program path names socat (socat,
 // socat1, /usr/local/bin/socat...).
-func IsSocatProgram(p string) bool { return socatName.MatchString(path.Base(p)) }
+func IsSocatProgram(p string) bool { return socatName().MatchString(path.Base(p)) }
 
 // FindSocat finds the socat command in a command line as a user, a
 // Dockerfile or a unit writes it: behind wrappers (exec, env A=b, sudo -u
@@ -197,7 +200,7 @@ func FindSocat(cmds [][]string) ([]string, error) {
 
 func stripWrappers(argv []string) []string {
 	for len(argv) > 0 {
-		for len(argv) > 0 && assignment.MatchString(argv[0]) {
+		for len(argv) > 0 && assignment().MatchString(argv[0]) {
 			argv = argv[1:] // VAR=value before the command
 		}
 		if len(argv) == 0 {
@@ -223,7 +226,7 @@ func stripWrappers(argv []string) []string {
 				argv = argv[1:]
 				break
 			}
-			if assignment.MatchString(a) {
+			if assignment().MatchString(a) {
 				argv = argv[1:]
 				continue
 			}

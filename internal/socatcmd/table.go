@@ -1,5 +1,7 @@
 package socatcmd
 
+import "sync"
+
 //go:generate go run ./gentable -in testdata/socat-1.7.4.4-hhh.txt -version 1.7.4.4 -out table_gen.go
 
 // addrDef is one address type as socat lists it.
@@ -55,16 +57,18 @@ var addrTypes18 = []addrDef{
 }
 
 // Aliases added by socat 1.8.
-var addrAliases18 = map[string]string{
-	"ACCEPT": "ACCEPT-FD", "DCCP": "DCCP-CONNECT", "DCCP-L": "DCCP-LISTEN",
-	"DCCP4": "DCCP4-CONNECT", "DCCP4-L": "DCCP4-LISTEN", "DCCP6": "DCCP6-CONNECT", "DCCP6-L": "DCCP6-LISTEN",
-	"POSIXMQ": "POSIXMQ-BIDIRECTIONAL", "POSIXMQ-RECV": "POSIXMQ-RECEIVE", "POSIXMQ-WRITE": "POSIXMQ-SEND",
-	"SOCKS5": "SOCKS5-CONNECT", "SOCKS5-BIND": "SOCKS5-LISTEN",
-	"UDPLITE": "UDPLITE-CONNECT", "UDPLITE-DGRAM": "UDPLITE-DATAGRAM", "UDPLITE-L": "UDPLITE-LISTEN",
-	"UDPLITE-SEND": "UDPLITE-SENDTO", "UDPLITE4": "UDPLITE4-CONNECT", "UDPLITE4-DGRAM": "UDPLITE4-DATAGRAM",
-	"UDPLITE4-L": "UDPLITE4-LISTEN", "UDPLITE4-SEND": "UDPLITE4-SENDTO", "UDPLITE6": "UDPLITE6-CONNECT",
-	"UDPLITE6-DGRAM": "UDPLITE6-DATAGRAM", "UDPLITE6-L": "UDPLITE6-LISTEN", "UDPLITE6-SEND": "UDPLITE6-SENDTO",
-	"OPENSSL-DTLS-CONNECT": "OPENSSL-DTLS-CLIENT", "OPENSSL-DTLS-LISTEN": "OPENSSL-DTLS-SERVER",
+var addrAliases18 = [][2]string{
+	{"ACCEPT", "ACCEPT-FD"}, {"DCCP", "DCCP-CONNECT"}, {"DCCP-L", "DCCP-LISTEN"}, {"DCCP4", "DCCP4-CONNECT"},
+	{"DCCP4-L", "DCCP4-LISTEN"}, {"DCCP6", "DCCP6-CONNECT"}, {"DCCP6-L", "DCCP6-LISTEN"},
+	{"POSIXMQ", "POSIXMQ-BIDIRECTIONAL"}, {"POSIXMQ-RECV", "POSIXMQ-RECEIVE"},
+	{"POSIXMQ-WRITE", "POSIXMQ-SEND"}, {"SOCKS5", "SOCKS5-CONNECT"}, {"SOCKS5-BIND", "SOCKS5-LISTEN"},
+	{"UDPLITE", "UDPLITE-CONNECT"}, {"UDPLITE-DGRAM", "UDPLITE-DATAGRAM"}, {"UDPLITE-L", "UDPLITE-LISTEN"},
+	{"UDPLITE-SEND", "UDPLITE-SENDTO"}, {"UDPLITE4", "UDPLITE4-CONNECT"},
+	{"UDPLITE4-DGRAM", "UDPLITE4-DATAGRAM"}, {"UDPLITE4-L", "UDPLITE4-LISTEN"},
+	{"UDPLITE4-SEND", "UDPLITE4-SENDTO"}, {"UDPLITE6", "UDPLITE6-CONNECT"},
+	{"UDPLITE6-DGRAM", "UDPLITE6-DATAGRAM"}, {"UDPLITE6-L", "UDPLITE6-LISTEN"},
+	{"UDPLITE6-SEND", "UDPLITE6-SENDTO"}, {"OPENSSL-DTLS-CONNECT", "OPENSSL-DTLS-CLIENT"},
+	{"OPENSSL-DTLS-LISTEN", "OPENSSL-DTLS-SERVER"},
 }
 
 // Options and aliases of socat 1.8 and of builds with features the Debian
@@ -86,12 +90,10 @@ var options18 = []optDef{
 	{name: "prompt", groups: "READLINE", phase: "LATE", typ: "STRING"},
 }
 
-var optAliases18 = map[string]string{
-	"method":            "openssl-method",
-	"min-proto-version": "openssl-min-proto-version",
-	"max-proto-version": "openssl-max-proto-version",
-	"mq-flush":          "posixmq-flush",
-	"history":           "history-file",
+var optAliases18 = [][2]string{
+	{"method", "openssl-method"}, {"min-proto-version", "openssl-min-proto-version"},
+	{"max-proto-version", "openssl-max-proto-version"}, {"mq-flush", "posixmq-flush"},
+	{"history", "history-file"},
 }
 
 // tables is the merged lookup: upper-case address names and lower-case
@@ -112,8 +114,9 @@ func buildTables() *tables {
 	if p := t.types["PIPE"]; p != nil {
 		p.optional = 1
 	}
-	for _, aliases := range []map[string]string{genAddrAliases, addrAliases18} {
-		for alias, canon := range aliases {
+	for _, aliases := range [][][2]string{genAddrAliases, addrAliases18} {
+		for _, pair := range aliases {
+			alias, canon := pair[0], pair[1]
 			if d := t.types[canon]; d != nil {
 				t.types[alias] = d
 			}
@@ -124,8 +127,9 @@ func buildTables() *tables {
 			t.options[list[i].name] = &list[i]
 		}
 	}
-	for _, aliases := range []map[string]string{genOptAliases, optAliases18} {
-		for alias, canon := range aliases {
+	for _, aliases := range [][][2]string{genOptAliases, optAliases18} {
+		for _, pair := range aliases {
+			alias, canon := pair[0], pair[1]
 			if d := t.options[canon]; d != nil {
 				t.options[alias] = d
 			}
@@ -134,5 +138,9 @@ func buildTables() *tables {
 	return t
 }
 
-// lookupTables is built once; it is read-only afterwards.
-var lookupTables = buildTables()
+// lookupTables is built when a command line is first parsed, not at
+// every start (a third of a millisecond and 50 page faults that
+// `--version`, a logs check or an empty host would pay); read-only
+// afterwards. The tables themselves are static data: slices, not maps,
+// which Go would build at start.
+var lookupTables = sync.OnceValue(buildTables)

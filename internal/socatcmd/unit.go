@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/check-socat/check-socat/internal/smallfile"
 )
@@ -182,14 +183,16 @@ func ParseUnit(content string) (*Unit, error) {
 	return u, nil
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+var envRef = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+})
 
 // expand substitutes the unit's variables as systemd does: ${VAR} within
 // a word, and a word that is exactly $VAR split into words.
 func (u *Unit) expand(argv []string) []string {
 	var out []string
 	for _, w := range argv {
-		if m := envRef.FindStringSubmatch(w); m != nil && m[2] != "" && m[0] == w {
+		if m := envRef().FindStringSubmatch(w); m != nil && m[2] != "" && m[0] == w {
 			v, ok := u.Env[m[2]]
 			if !ok {
 				u.Unknown = appendNew(u.Unknown, m[2])
@@ -199,8 +202,8 @@ func (u *Unit) expand(argv []string) []string {
 			out = append(out, strings.Fields(v)...)
 			continue
 		}
-		out = append(out, envRef.ReplaceAllStringFunc(w, func(ref string) string {
-			m := envRef.FindStringSubmatch(ref)
+		out = append(out, envRef().ReplaceAllStringFunc(w, func(ref string) string {
+			m := envRef().FindStringSubmatch(ref)
 			name := m[1] + m[2]
 			if v, ok := u.Env[name]; ok {
 				return v

@@ -64,22 +64,22 @@ func main() {
 				}
 				addrs = append(addrs, fmt.Sprintf("{name: %q, params: %#v, optional: %d, groups: %q},", strings.ToUpper(m[1]), params, optional, m[3]))
 			} else if m := addrAlias.FindStringSubmatch(line); m != nil && !strings.HasPrefix(m[1], "<") {
-				aliases = append(aliases, fmt.Sprintf("%q: %q,", strings.ToUpper(m[1]), strings.ToUpper(m[2])))
+				aliases = append(aliases, fmt.Sprintf("{%q, %q},", strings.ToUpper(m[1]), strings.ToUpper(m[2])))
 			}
 		case "opts":
 			if m := optLine.FindStringSubmatch(line); m != nil {
 				opts = append(opts, fmt.Sprintf("{name: %q, groups: %q, phase: %q, typ: %q},", m[1], m[2], m[3], m[4]))
 			} else if m := optAlias.FindStringSubmatch(line); m != nil {
-				optAliases = append(optAliases, fmt.Sprintf("%q: %q,", m[1], m[2]))
+				optAliases = append(optAliases, fmt.Sprintf("{%q, %q},", m[1], m[2]))
 			}
 		}
 	}
 	sort.Strings(aliases)
 	sort.Strings(optAliases)
 	fmt.Fprintf(&b, "var genAddrTypes = []addrDef{\n%s\n}\n\n", strings.Join(addrs, "\n"))
-	fmt.Fprintf(&b, "var genAddrAliases = map[string]string{\n%s\n}\n\n", strings.Join(aliases, "\n"))
+	fmt.Fprintf(&b, "var genAddrAliases = [][2]string{\n%s\n}\n\n", strings.Join(aliases, "\n"))
 	fmt.Fprintf(&b, "var genOptions = []optDef{\n%s\n}\n\n", strings.Join(opts, "\n"))
-	fmt.Fprintf(&b, "var genOptAliases = map[string]string{\n%s\n}\n", strings.Join(optAliases, "\n"))
+	fmt.Fprintf(&b, "var genOptAliases = [][2]string{\n%s\n}\n", strings.Join(optAliases, "\n"))
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
