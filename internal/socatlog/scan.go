@@ -514,6 +514,7 @@ func (o *Options) scan(ctx context.Context, r io.Reader, final bool, tr *Tracker
 
 	committed, err := o.produce(ctx, r, final, maxLine, free, process)
 	finish()
+	tr.Flush(&t)
 	t.Bytes = committed
 	if panicErr != nil {
 		return t, committed, panicErr

@@ -636,6 +636,51 @@ func TestIgnorePeer(t *testing.T) {
 	}
 }
 
+// A fork child runs as soon as fork() returns and may log before its
+// parent logs "forked off child process N" (seen once in six full TLS
+// audits under load): its line is still its peer's, ignored with it,
+// and tied to a child, not counted as another peer's. A PID that never
+// turns out to be a child is settled when the scan ends, or when more
+// lines than the tracker holds wait.
+func TestChildLogsBeforeItsFork(t *testing.T) {
+	log := strings.Join([]string{
+		"2026/11/26 06:24:00 socat[10] N listening on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:01 socat[10] N accepting connection from AF=2 127.0.0.1:50000 on AF=2 127.0.0.1:443",
+		"2026/11/26 06:24:01 socat[11] E SSL_accept(): error:0A0000C1:SSL routines::no shared cipher",
+		"2026/11/26 06:24:01 socat[11] N exit(1)",
+		"2026/11/26 06:24:01 socat[10] N forked off child process 11",
+		"2026/11/26 06:24:01 socat[10] N listening on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:01 socat[10] W waitpid(): child 11 exited with status 1",
+		// Another peer's child, also early: it counts.
+		"2026/11/26 06:24:02 socat[10] N accepting connection from AF=2 192.0.2.7:50001 on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:02 socat[12] E SSL_accept(): error:0A0000C1:SSL routines::no shared cipher",
+		"2026/11/26 06:24:02 socat[10] N forked off child process 12",
+		"2026/11/26 06:24:02 socat[10] N listening on AF=2 0.0.0.0:443",
+		// A client socat of its own: never a child; untied when the scan ends.
+		"2026/11/26 06:24:05 socat[90] E connect(5, AF=2 127.0.0.1:1, 16): Connection refused",
+		"",
+	}, "\n")
+	tr := NewTracker([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Memory{})
+	got, tally := counts(t, log, tr)
+	if want := "error=2 tls_failure=1 backend_failure=1 accepted=1"; got != want {
+		t.Errorf("--ignore-peer 127.0.0.0/8: %s, want %s", got, want)
+	}
+	if tally.Peer != 5 || tally.Untied != 1 || len(tr.held) != 0 {
+		t.Errorf("ignored %d lines (want 5), untied %d (want 1), %d still held", tally.Peer, tally.Untied, len(tr.held))
+	}
+	// More unknown lines than the tracker holds: all counted, in bounded
+	// memory.
+	var many []string
+	for i := range 3 * maxHeld {
+		many = append(many, fmt.Sprintf("2026/11/26 06:25:00 socat[%d] E connect(5, AF=2 127.0.0.1:1, 16): Connection refused", 500+i))
+	}
+	tr = NewTracker(tr.ignore, Memory{})
+	got, tally = counts(t, strings.Join(many, "\n")+"\n", tr)
+	if want := fmt.Sprintf("error=%d backend_failure=%d", 3*maxHeld, 3*maxHeld); got != want || tally.Untied != 3*maxHeld {
+		t.Errorf("%d unknown PIDs: %s, untied %d", 3*maxHeld, got, tally.Untied)
+	}
+}
+
 // A container runtime splits a line longer than its buffer: the
 // fragments are one line, counted once.
 func TestContainerFragmentsJoined(t *testing.T) {

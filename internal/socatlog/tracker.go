@@ -14,6 +14,9 @@ const (
 	// maxPending bounds the listeners between the accept of an ignored
 	// peer and the fork of its child.
 	maxPending = 1024
+	// maxHeld bounds the records held back for a PID not known yet
+	// (holdBack): each keeps its line, up to MaxLine.
+	maxHeld = 32
 	// Remembered between runs: the most recent of each.
 	memoryListeners = 1024
 	memoryChildren  = 1024
@@ -31,6 +34,15 @@ type Tracker struct {
 	// pending: listeners whose current connection (accepted, not yet
 	// handed to a child) is from an ignored peer.
 	pending map[int]bool
+	// held: records of PIDs not known yet, in log order (holdBack).
+	held []heldRec
+}
+
+// heldRec is a record held back, with a copy of its line.
+type heldRec struct {
+	r    rec
+	text []byte
+	show int
 }
 
 // NewTracker starts from what an earlier run remembered; ignore are the
@@ -106,6 +118,81 @@ func (tr *Tracker) Memory() Memory {
 // connection's child (its bind is no service, its parent's waitpid() no
 // backend failure), or serves an ignored peer (nothing of it counts).
 func (tr *Tracker) apply(t *Tally, r *rec, text []byte, show int) {
+	if tr.holdBack(r) {
+		if len(tr.held) == maxHeld {
+			h := tr.held[0]
+			tr.held = tr.held[1:]
+			tr.settle(t, &h.r, h.text, h.show)
+		}
+		tr.held = append(tr.held, heldRec{r: *r, text: append([]byte(nil), text...), show: show})
+		return
+	}
+	tr.settle(t, r, text, show)
+	if r.event == EventForked && len(tr.held) > 0 {
+		tr.release(t, int(r.child))
+	}
+}
+
+// holdBack reports whether a record waits for the line that says whose
+// it is. A fork child runs as soon as fork() returns, and may log (its
+// SSL_accept() failure) before its parent logs "forked off child process
+// N": in log order the child's line comes first, from a PID nobody
+// knows, and with --ignore-peer it would count as another peer's. Such
+// a line is held until the fork line of its PID arrives (then it is the
+// child's), until maxHeld lines are held (the oldest goes on as it is),
+// or until the scan ends (Flush). Lines of a PID with lines held wait
+// too, so that a PID's lines keep their order. Only with --ignore-peer:
+// without it, whose a line is changes nothing.
+func (tr *Tracker) holdBack(r *rec) bool {
+	if len(tr.ignore) == 0 || r.flags&recSocat == 0 {
+		return false
+	}
+	pid := int(r.pid)
+	for i := range tr.held {
+		if int(tr.held[i].r.pid) == pid {
+			return true
+		}
+	}
+	switch r.event {
+	case EventForked, EventListening, EventBindFailed:
+		return false // a listener's own lines: they make PIDs known
+	}
+	if r.flags&(recAccept|recRefused) != 0 || tr.listeners.has(pid) || tr.pending[pid] {
+		return false
+	}
+	_, known := tr.children.m[pid]
+	return !known
+}
+
+// release settles the held lines of pid, in order.
+func (tr *Tracker) release(t *Tally, pid int) {
+	kept := tr.held[:0]
+	var mine []heldRec
+	for _, h := range tr.held {
+		if int(h.r.pid) == pid {
+			mine = append(mine, h)
+		} else {
+			kept = append(kept, h)
+		}
+	}
+	tr.held = kept
+	for i := range mine {
+		tr.settle(t, &mine[i].r, mine[i].text, mine[i].show)
+	}
+}
+
+// Flush settles the lines still held, as they are: the end of what is
+// read now.
+func (tr *Tracker) Flush(t *Tally) {
+	held := tr.held
+	tr.held = nil
+	for i := range held {
+		tr.settle(t, &held[i].r, held[i].text, held[i].show)
+	}
+}
+
+// settle counts one record into t with what is known now.
+func (tr *Tracker) settle(t *Tally, r *rec, text []byte, show int) {
 	if r.flags&recSocat == 0 {
 		// Not socat's: only the user's patterns matched it.
 		tr.countPatterns(t, r, text, show)
