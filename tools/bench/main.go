@@ -272,6 +272,11 @@ func run(bin, plugins string, names []string, n int, out, only string) error {
 		rows = append(rows, row{name: name, ours: o, peer: p, peerName: peerName, timeTarget: timeTarget, rssTargetMiB: rss})
 		fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", o.firstOut, p.firstOut)
 	}
+	floor, cleanupFloor, err := buildFloor()
+	if err != nil {
+		return err
+	}
+	defer cleanupFloor()
 	if want("startup") {
 		hello, cleanup, err := buildHello()
 		if err != nil {
@@ -284,6 +289,9 @@ func run(bin, plugins string, names []string, n int, out, only string) error {
 			add("start-up: "+name+" --version", "Go hello world", 1.3, 0,
 				[]string{filepath.Join(bin, name), "--version"}, []string{hello})
 		}
+		// What linking crypto/tls alone costs (the endpoint and TLS
+		// binaries must): the floor of their rows above.
+		add("floor: Go hello world linking crypto/tls", "Go hello world", 0, 0, []string{floor, "version"}, []string{hello})
 	}
 	if want("endpoint") {
 		add("endpoint: send/expect through a socat relay", "check_tcp", 1.0, 15,
@@ -292,6 +300,12 @@ func run(bin, plugins string, names []string, n int, out, only string) error {
 			with(endpoint, "--settle", "0"), with(checkTCP))
 		add("endpoint: bare connect, default --settle 50ms", "check_tcp", 0, 15,
 			with(endpoint), with(checkTCP))
+		// The least a Go TCP check can do here: crypto/tls linked and
+		// SIGTERM caught, as check_socat_endpoint must; no flags, no
+		// checks. Its ratio is the floor of the two rows with a 1.0x
+		// target.
+		add("floor: minimal Go TCP connect check", "check_tcp", 0, 0,
+			[]string{floor, "tcp", "127.0.0.1", relay.port}, with(checkTCP))
 	}
 	if want("procs") {
 		if err := benchProcs(bin, plugins, n, echo.port, add); err != nil {
@@ -299,7 +313,7 @@ func run(bin, plugins string, names []string, n int, out, only string) error {
 		}
 	}
 	if want("tls") {
-		if err := benchTLS(bin, plugins, max(10, n/10), &rows, &notes); err != nil {
+		if err := benchTLS(bin, plugins, floor, max(10, n/10), &rows, &notes); err != nil {
 			return err
 		}
 	}
@@ -338,7 +352,7 @@ func run(bin, plugins string, names []string, n int, out, only string) error {
 // the table, and on the check_ssl_cert row), and, with more than one CPU,
 // repeats the check_ssl_cert comparison with the lab and both checks on
 // one CPU: how the ratio moves with the number of CPUs.
-func benchTLS(bin, plugins string, n int, rows *[]row, notes *[]string) error {
+func benchTLS(bin, plugins, floorBin string, n int, rows *[]row, notes *[]string) error {
 	ours := filepath.Join(bin, "check_socat_tls")
 	checkTCP := filepath.Join(plugins, "check_tcp")
 	checkSSL := filepath.Join(plugins, "check_ssl_cert")
@@ -387,6 +401,8 @@ func benchTLS(bin, plugins string, n int, rows *[]row, notes *[]string) error {
 		[]string{"sslscan", "--no-colour", "127.0.0.1:" + legacy.port})
 	vsCert := bench("tls: full audit of a legacy endpoint", sslCertName, sslCertTarget, 0, full(legacy), sslCert(legacy))
 	bench("tls: --cert-only", "check_tcp -S -D 1", 1.0, 0, append(full(legacy), "--cert-only"),
+		[]string{checkTCP, "-S", "-D", "1", "-H", "127.0.0.1", "-p", legacy.port})
+	bench("floor: minimal Go TLS certificate check", "check_tcp -S -D 1", 0, 0, []string{floorBin, "tls", "127.0.0.1", legacy.port},
 		[]string{checkTCP, "-S", "-D", "1", "-H", "127.0.0.1", "-p", legacy.port})
 
 	fmt.Fprintln(os.Stderr, "bench: the floor socat's CPU sets for a full TLS audit...")
@@ -717,6 +733,24 @@ func binaryTable(bin string, names []string, n int) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// buildFloor builds tools/bench/floor (static, stripped like the
+// plugins): the least a Go check linking crypto/tls can do.
+func buildFloor() (string, func(), error) {
+	dir, err := os.MkdirTemp("", "bench-floor")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	bin := filepath.Join(dir, "floor")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./tools/bench/floor")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("building tools/bench/floor (run make bench from the repository): %v\n%s", err, out)
+	}
+	return bin, cleanup, nil
 }
 
 // buildHello builds a static Go hello world (CGO_ENABLED=0, stripped like
