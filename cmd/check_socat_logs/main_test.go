@@ -458,5 +458,5 @@ func TestRuntimeFaults(t *testing.T) {
 func TestFlagsAgreeWithKong(t *testing.T) {
 	newCmd := func() any { return &cli{} }
 	vars := program.Options.Vars()
-	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"since": "1h", "max-age": "0", "show": "7", "warning": "refused=1:", "timeout": "2.5"}))
+	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"timeout-state": "warning", "max-output": "4096", "state-dir": "/tmp/x", "first-run": "start", "rotated": "PATH.0", "since": "1h", "max-age": "0", "show": "7", "warning": "refused=1:", "timeout": "2.5"}))
 }

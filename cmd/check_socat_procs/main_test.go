@@ -343,5 +343,5 @@ func TestRuntimeFaults(t *testing.T) {
 func TestFlagsAgreeWithKong(t *testing.T) {
 	newCmd := func() any { return &cli{} }
 	vars := program.Options.Vars()
-	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"warning": "-5:-1", "critical": "@1:", "warning-children": "10", "critical-children": "20", "cmdline": "socat TCP-LISTEN:80 TCP:db:80", "unit-file": "/x.service", "min-uptime": "1m", "timeout": "2.5"}))
+	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"timeout-state": "warning", "max-output": "4096", "warning": "-5:-1", "critical": "@1:", "warning-children": "10", "critical-children": "20", "cmdline": "socat TCP-LISTEN:80 TCP:db:80", "unit-file": "/x.service", "min-uptime": "1m", "timeout": "2.5"}))
 }

@@ -300,5 +300,5 @@ func TestRuntimeFaults(t *testing.T) {
 func TestFlagsAgreeWithKong(t *testing.T) {
 	newCmd := func() any { return &cli{} }
 	vars := program.Options.Vars()
-	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"warning": "-5:-1", "critical": "@0.5:2", "port": "8443", "warning-days": "-1.5", "timeout": "2.5"}))
+	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"timeout-state": "warning", "max-output": "4096", "critical-days": "3", "min-protocol": "TLS1.3", "cipher-policy": "strict", "min-key-bits": "3072", "parallel": "2", "warning": "-5:-1", "critical": "@0.5:2", "port": "8443", "warning-days": "-1.5", "timeout": "2.5"}))
 }

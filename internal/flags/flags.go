@@ -14,9 +14,11 @@
 // stays.
 //
 // What a monitoring plugin needs and kong's defaults do not give is the
-// default here: a flag's value may start with a hyphen ("-w -5:-1"), a
-// value flag given last is an error naming it (not an empty value), and
-// every error names the flag.
+// default here: a flag's value may start with a hyphen ("-w -5:-1", also
+// of a repeated flag: "-e -ERR"), a value flag given last is an error
+// naming it (not an empty value), and every error names the flag. Whole
+// numbers are decimal: kong read "010" as 8 and "0x1bb" as 443, which no
+// port or byte count means.
 package flags
 
 import (
@@ -42,10 +44,13 @@ const (
 
 // Flag is one flag of a command.
 type Flag struct {
-	Name        string // long name, without "--"
-	Short       rune   // 0 when there is none
-	Kind        Kind
-	Default     string // as given in the tag, variables expanded
+	Name    string // long name, without "--"
+	Short   rune   // 0 when there is none
+	Kind    Kind
+	Default string // as given in the tag, variables expanded
+	// given: set on the command line (a repeated flag's first value
+	// replaces its default).
+	given       bool
 	Placeholder string // for help: --port=PORT
 	Enum        []string
 	Hidden      bool
@@ -131,7 +136,10 @@ func (s *Set) walk(v reflect.Value, vars map[string]string) error {
 		if enum := sf.Tag.Get("enum"); enum != "" {
 			f.Enum = strings.Split(enum, ",")
 		}
-		f.Default = expand(sf.Tag.Get("default"), vars)
+		var err error
+		if f.Default, err = expand(sf.Tag.Get("default"), vars); err != nil {
+			return fmt.Errorf("flags: --%s: %w", f.Name, err)
+		}
 		switch {
 		case sf.Tag.Get("type") == "counter":
 			if fv.Kind() != reflect.Int {
@@ -169,24 +177,30 @@ func settable(t reflect.Type) bool {
 	switch t.Kind() {
 	case reflect.String, reflect.Bool, reflect.Int, reflect.Int64, reflect.Float64:
 		return true
-	case reflect.Slice, reflect.Pointer:
+	case reflect.Slice:
 		return settable(t.Elem())
+	case reflect.Pointer: // *int: "given or not"; a *bool would be a switch kong reads differently
+		return t.Elem().Kind() != reflect.Bool && settable(t.Elem())
 	}
 	return false
 }
 
-// expand replaces ${name} with vars[name].
-func expand(s string, vars map[string]string) string {
+// expand replaces ${name} with vars[name]; an unknown name is an error.
+func expand(s string, vars map[string]string) (string, error) {
 	for {
 		i := strings.Index(s, "${")
 		if i < 0 {
-			return s
+			return s, nil
 		}
 		j := strings.IndexByte(s[i:], '}')
 		if j < 0 {
-			return s
+			return s, nil
 		}
-		s = s[:i] + vars[s[i+2:i+j]] + s[i+j+1:]
+		v, ok := vars[s[i+2:i+j]]
+		if !ok {
+			return "", fmt.Errorf("default %q: no variable %s", s, s[i+2:i+j])
+		}
+		s = s[:i] + v + s[i+j+1:]
 	}
 }
 
@@ -331,31 +345,32 @@ func (s *Set) Parse(args []string, actions ...string) (string, error) {
 	return "", nil
 }
 
-// unknown is the error of a flag that does not exist, with the nearest
-// one when a name is close.
+// unknown is the error of a flag that does not exist, with the flags
+// that name could mean, as kong said it: those it begins (--crit) and
+// those at most two edits away (--hots).
 func (s *Set) unknown(flag string) error {
-	if best := s.nearest(strings.TrimLeft(flag, "-")); best != "" {
-		return fmt.Errorf("unknown flag %s, did you mean --%s?", flag, best)
+	near := s.near(strings.TrimLeft(flag, "-"))
+	switch {
+	case len(near) == 1:
+		return fmt.Errorf("unknown flag %s, did you mean %s?", flag, near[0])
+	case len(near) > 1:
+		return fmt.Errorf("unknown flag %s, did you mean one of %s?", flag, strings.Join(near, ", "))
 	}
 	return fmt.Errorf("unknown flag %s", flag)
 }
 
-// nearest is the visible long name closest to name, if it is close
-// (a typo: at most two edits, at most half the name).
-func (s *Set) nearest(name string) string {
-	if len(name) < 3 {
-		return ""
-	}
-	best, bestD := "", 3
+// near lists the visible long names name may mean.
+func (s *Set) near(name string) []string {
+	var out []string
 	for _, f := range s.Flags {
-		if f.Hidden {
+		if f.Hidden || name == "" {
 			continue
 		}
-		if d := distance(name, f.Name); d < bestD && d*2 <= len(name) {
-			best, bestD = f.Name, d
+		if strings.HasPrefix(f.Name, name) || distance(name, f.Name) <= 2 {
+			out = append(out, "--"+f.Name)
 		}
 	}
-	return best
+	return out
 }
 
 // distance is the Levenshtein distance of a and b.
@@ -397,12 +412,24 @@ func (f *Flag) flag(value string, hasValue bool) error {
 		f.field.SetBool(true)
 		return nil
 	}
-	b, err := strconv.ParseBool(value)
+	b, err := parseBool(value)
 	if err != nil {
-		return fmt.Errorf("--%s=%s: a switch takes true or false, or nothing", f.Name, value)
+		return fmt.Errorf("--%s=%s: a switch takes true or false (yes, no, 1, 0), or nothing", f.Name, value)
 	}
 	f.field.SetBool(b)
 	return nil
+}
+
+// parseBool reads the words kong read: true, yes, 1, false, no, 0, in
+// any case.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "true", "yes", "1":
+		return true, nil
+	case "false", "no", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", s)
 }
 
 // setChecked sets a value given on the command line: within the enum,
@@ -411,6 +438,10 @@ func (f *Flag) setChecked(value string) error {
 	if len(f.Enum) > 0 && !contains(f.Enum, value) {
 		return fmt.Errorf("--%s must be one of %s, not %q", f.Name, strings.Join(f.Enum, ", "), value)
 	}
+	if f.Kind == Repeated && !f.given {
+		f.field.SetLen(0) // the first value given replaces the default
+	}
+	f.given = true
 	if err := f.set(value); err != nil {
 		return fmt.Errorf("--%s: %w", f.Name, err)
 	}
@@ -454,9 +485,9 @@ func store(v reflect.Value, value string) error {
 	case reflect.String:
 		v.SetString(value)
 	case reflect.Bool:
-		b, err := strconv.ParseBool(value)
+		b, err := parseBool(value)
 		if err != nil {
-			return fmt.Errorf("%q is not true or false", value)
+			return err
 		}
 		v.SetBool(b)
 	case reflect.Int, reflect.Int64:

@@ -61,7 +61,7 @@ func TestNames(t *testing.T) {
 		}
 	}
 	c := &cmd{}
-	s, err := New(c, nil)
+	s, err := New(c, map[string]string{"state": "critical"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +92,9 @@ func TestParse(t *testing.T) {
 		{[]string{"-w", "--help"}, cmd{Warning: "--HELP"}}, // a value is a value, whatever it looks like
 		{[]string{"-e", "a", "--expect=b", "-ec"}, cmd{Expect: []string{"a", "b", "c"}}},
 		{[]string{"--udp=false", "--udp", "--use-ipv4=0"}, cmd{UDP: true}},
+		{[]string{"--udp=YES", "--use-ipv4=no"}, cmd{UDP: true}},
+		{[]string{"-e", "-ERR", "-e-x"}, cmd{Expect: []string{"-ERR", "-x"}}},
+		{[]string{"-p", "010"}, cmd{Port: 10}}, // decimal, not octal
 		{[]string{"--count", "3", "--ratio=2.5"}, cmd{Count: &three, Ratio: 2.5}},
 		{[]string{"--output", "json", "--ca-file", "", "--max-bytes", "1099511627776"}, cmd{Output: "json", MaxBytes: 1 << 40}},
 		{[]string{"-H", "a", "-H", "b"}, cmd{Host: "b"}}, // the last one counts
@@ -147,6 +150,9 @@ func TestErrors(t *testing.T) {
 	}{
 		{[]string{"--bogus"}, "unknown flag --bogus"},
 		{[]string{"--hots", "x"}, "unknown flag --hots, did you mean --host?"},
+		{[]string{"--rat", "1"}, "unknown flag --rat, did you mean --ratio?"},
+		{[]string{"--u"}, "unknown flag --u, did you mean one of --udp, --use-ipv4?"},
+		{[]string{"-p", "0x1bb"}, `--port: "0x1bb" is not a whole number`},
 		{[]string{"-x"}, "unknown flag -x"},
 		{[]string{"-vx"}, "unknown flag -x"},
 		{[]string{"extra"}, "unexpected argument extra"},
@@ -160,7 +166,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"--count", "x"}, `--count: "x" is not a whole number`},
 		{[]string{"-w", ""}, "--warning: is empty"},
 		{[]string{"--output", "xml"}, `--output must be one of nagios, json, not "xml"`},
-		{[]string{"--udp=maybe"}, "--udp=maybe: a switch takes true or false, or nothing"},
+		{[]string{"--udp=maybe"}, "--udp=maybe: a switch takes true or false (yes, no, 1, 0), or nothing"},
 		{[]string{"--verbose=lots"}, "--verbose=lots: give a count"},
 		{[]string{"--man"}, "unknown flag --man"}, // hidden flags are not suggested
 	} {
@@ -194,10 +200,31 @@ func TestBadStructs(t *testing.T) {
 		"counter not int": &struct {
 			V string `type:"counter"`
 		}{},
+		"pointer to bool": &struct{ B *bool }{},
+		"unknown variable": &struct {
+			S string `default:"${nope}"`
+		}{},
 	} {
 		if _, err := New(target, nil); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// A repeated flag's default is replaced by what is given, not added to.
+func TestRepeatedDefault(t *testing.T) {
+	var c struct {
+		Peer []string `sep:"none" default:"127.0.0.1/32"`
+	}
+	s, err := New(&c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Peer, []string{"127.0.0.1/32"}) {
+		t.Fatalf("default %q", c.Peer)
+	}
+	if _, err := s.Parse([]string{"--peer", "a", "--peer", "b"}); err != nil || !reflect.DeepEqual(c.Peer, []string{"a", "b"}) {
+		t.Errorf("given a, b: %q %v", c.Peer, err)
 	}
 }
 

@@ -15,9 +15,10 @@ import (
 	"github.com/check-socat/check-socat/internal/flags"
 )
 
-// Samples are valid values by flag name, for the flags whose type has no
-// obvious one (a state, a range, a size); other flags get one from their
-// kind.
+// Samples are valid values by flag name. Every flag with a default needs
+// one that differs from it (else a parser that dropped the value would
+// pass); an enum's is chosen among its other values, a flag without a
+// default gets a word.
 type Samples map[string]string
 
 // CommandLines returns command lines that exercise every flag of the
@@ -32,11 +33,18 @@ func CommandLines(t *testing.T, newCmd func() any, vars map[string]string, sampl
 	}
 	var lines [][]string
 	var all []string
+	var switches string // short switches and counters, to combine
 	for _, f := range set.Flags {
 		if f.Name == flags.HelpFlag || f.Hidden || f.Name == "version" {
 			continue
 		}
-		v := sample(f, samples)
+		v, ok := sample(f, samples)
+		if !ok {
+			t.Errorf("--%s has the default %q: give flagstest a sample value that differs", f.Name, f.Default)
+		}
+		if f.Short != 0 && !f.TakesValue() {
+			switches += string(f.Short)
+		}
 		switch f.Kind {
 		case flags.Bool:
 			lines = append(lines, []string{"--" + f.Name}, []string{"--" + f.Name + "=false"}, []string{"--" + f.Name + "=true"})
@@ -69,21 +77,35 @@ func CommandLines(t *testing.T, newCmd func() any, vars map[string]string, sampl
 			}
 		}
 	}
+	// Short switches combined, then with a value flag last (-vvt5).
+	if switches != "" {
+		lines = append(lines, []string{"-" + switches})
+		for _, f := range set.Flags {
+			if f.Short != 0 && f.TakesValue() && !f.Hidden {
+				v, _ := sample(f, samples)
+				lines = append(lines, []string{"-" + switches + string(f.Short), v}, []string{"-" + switches + string(f.Short) + v})
+			}
+		}
+	}
 	lines = append(lines, all, nil, []string{"--bogus"}, []string{"-Z"}, []string{"stray"}, []string{"--", "stray"}, []string{"--timeout", "5", "--"})
 	return lines
 }
 
-func sample(f *flags.Flag, samples Samples) string {
+// sample is a valid value of f other than its default; false when the
+// caller must give one.
+func sample(f *flags.Flag, samples Samples) (string, bool) {
 	if v, ok := samples[f.Name]; ok {
-		return v
+		return v, v != f.Default
 	}
-	if len(f.Enum) > 0 {
-		return f.Enum[len(f.Enum)-1]
+	for _, e := range f.Enum {
+		if e != f.Default {
+			return e, true
+		}
 	}
 	if f.Default != "" {
-		return f.Default
+		return f.Default, false
 	}
-	return "value-of-" + f.Name
+	return "value-of-" + f.Name, true
 }
 
 // Agree parses each command line with kong (configured as the binaries
