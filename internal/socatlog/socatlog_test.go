@@ -656,17 +656,29 @@ func TestChildLogsBeforeItsFork(t *testing.T) {
 		"2026/11/26 06:24:02 socat[12] E SSL_accept(): error:0A0000C1:SSL routines::no shared cipher",
 		"2026/11/26 06:24:02 socat[10] N forked off child process 12",
 		"2026/11/26 06:24:02 socat[10] N listening on AF=2 0.0.0.0:443",
+		// Ours again, EXEC: the child forks its program before its own
+		// fork line, and the program fails to start.
+		"2026/11/26 06:24:03 socat[10] N accepting connection from AF=2 127.0.0.1:50003 on AF=2 127.0.0.1:443",
+		"2026/11/26 06:24:03 socat[13] N forked off child process 14",
+		"2026/11/26 06:24:03 socat[10] N forked off child process 13",
+		"2026/11/26 06:24:03 socat[10] N listening on AF=2 0.0.0.0:443",
+		`2026/11/26 06:24:03 socat[14] E execvp("nosuch", "nosuch", ...): No such file or directory`,
+		// Another peer's child with the PID of our ended child 11, early.
+		"2026/11/26 06:24:04 socat[10] N accepting connection from AF=2 192.0.2.8:50004 on AF=2 0.0.0.0:443",
+		"2026/11/26 06:24:04 socat[11] E SSL_accept(): error:0A0000C1:SSL routines::no shared cipher",
+		"2026/11/26 06:24:04 socat[10] N forked off child process 11",
+		"2026/11/26 06:24:04 socat[10] N listening on AF=2 0.0.0.0:443",
 		// A client socat of its own: never a child; untied when the scan ends.
 		"2026/11/26 06:24:05 socat[90] E connect(5, AF=2 127.0.0.1:1, 16): Connection refused",
 		"",
 	}, "\n")
 	tr := NewTracker([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Memory{})
 	got, tally := counts(t, log, tr)
-	if want := "error=2 tls_failure=1 backend_failure=1 accepted=1"; got != want {
+	if want := "error=3 tls_failure=2 backend_failure=1 accepted=2"; got != want {
 		t.Errorf("--ignore-peer 127.0.0.0/8: %s, want %s", got, want)
 	}
-	if tally.Peer != 5 || tally.Untied != 1 || len(tr.held) != 0 {
-		t.Errorf("ignored %d lines (want 5), untied %d (want 1), %d still held", tally.Peer, tally.Untied, len(tr.held))
+	if tally.Peer != 9 || tally.Untied != 1 || len(tr.held) != 0 {
+		t.Errorf("ignored %d lines (want 9), untied %d (want 1), %d still held", tally.Peer, tally.Untied, len(tr.held))
 	}
 	// More unknown lines than the tracker holds: all counted, in bounded
 	// memory.

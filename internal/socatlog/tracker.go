@@ -15,7 +15,8 @@ const (
 	// peer and the fork of its child.
 	maxPending = 1024
 	// maxHeld bounds the records held back for a PID not known yet
-	// (holdBack): each keeps its line, up to MaxLine.
+	// (holdBack): each keeps a copy of its line, cut to keepBytes as
+	// every line shown is.
 	maxHeld = 32
 	// Remembered between runs: the most recent of each.
 	memoryListeners = 1024
@@ -31,8 +32,8 @@ type Tracker struct {
 	ignore    []netip.Prefix
 	listeners listenerSet
 	children  childRing
-	// pending: listeners whose current connection (accepted, not yet
-	// handed to a child) is from an ignored peer.
+	// pending: listeners with a connection accepted and not yet handed
+	// to a child; true when its peer is ignored.
 	pending map[int]bool
 	// held: records of PIDs not known yet, in log order (holdBack).
 	held []heldRec
@@ -118,19 +119,16 @@ func (tr *Tracker) Memory() Memory {
 // connection's child (its bind is no service, its parent's waitpid() no
 // backend failure), or serves an ignored peer (nothing of it counts).
 func (tr *Tracker) apply(t *Tally, r *rec, text []byte, show int) {
-	if tr.holdBack(r) {
-		if len(tr.held) == maxHeld {
-			h := tr.held[0]
-			tr.held = tr.held[1:]
-			tr.settle(t, &h.r, h.text, h.show)
-		}
-		tr.held = append(tr.held, heldRec{r: *r, text: append([]byte(nil), text...), show: show})
+	if !tr.holdBack(r) {
+		tr.settleAll(t, r, text, show)
 		return
 	}
-	tr.settle(t, r, text, show)
-	if r.event == EventForked && len(tr.held) > 0 {
-		tr.release(t, int(r.child))
+	if len(tr.held) == maxHeld {
+		h := tr.held[0]
+		tr.held = tr.held[1:]
+		tr.settleAll(t, &h.r, h.text, h.show)
 	}
+	tr.held = append(tr.held, heldRec{r: *r, text: append([]byte(nil), text[:min(len(text), keepBytes)]...), show: show})
 }
 
 // holdBack reports whether a record waits for the line that says whose
@@ -141,8 +139,12 @@ func (tr *Tracker) apply(t *Tally, r *rec, text []byte, show int) {
 // a line is held until the fork line of its PID arrives (then it is the
 // child's), until maxHeld lines are held (the oldest goes on as it is),
 // or until the scan ends (Flush). Lines of a PID with lines held wait
-// too, so that a PID's lines keep their order. Only with --ignore-peer:
-// without it, whose a line is changes nothing.
+// too, so that a PID's lines keep their order; so do the fork lines of
+// an unknown PID (an EXEC child forking its program before its own
+// fork line) unless it is a listener with a connection in hand. Only
+// with --ignore-peer: without it, whose a line is changes nothing.
+// Settled later, a line's example may show after newer ones of other
+// PIDs; the counts are those of log order with the fork line first.
 func (tr *Tracker) holdBack(r *rec) bool {
 	if len(tr.ignore) == 0 || r.flags&recSocat == 0 {
 		return false
@@ -154,14 +156,14 @@ func (tr *Tracker) holdBack(r *rec) bool {
 		}
 	}
 	switch r.event {
-	case EventForked, EventListening, EventBindFailed:
+	case EventListening, EventBindFailed:
 		return false // a listener's own lines: they make PIDs known
 	}
-	if r.flags&(recAccept|recRefused) != 0 || tr.listeners.has(pid) || tr.pending[pid] {
+	if _, inHand := tr.pending[pid]; inHand || r.flags&(recAccept|recRefused) != 0 || tr.listeners.has(pid) {
 		return false
 	}
-	_, known := tr.children.m[pid]
-	return !known
+	c, known := tr.children.m[pid]
+	return !known || c.ended // an ended child's PID may be a new child's
 }
 
 // release settles the held lines of pid, in order.
@@ -177,17 +179,27 @@ func (tr *Tracker) release(t *Tally, pid int) {
 	}
 	tr.held = kept
 	for i := range mine {
-		tr.settle(t, &mine[i].r, mine[i].text, mine[i].show)
+		tr.settleAll(t, &mine[i].r, mine[i].text, mine[i].show)
 	}
 }
 
-// Flush settles the lines still held, as they are: the end of what is
-// read now.
+// Flush settles the lines still held, in order: the end of what is read
+// now.
 func (tr *Tracker) Flush(t *Tally) {
-	held := tr.held
+	for len(tr.held) > 0 {
+		h := tr.held[0]
+		tr.held = tr.held[1:]
+		tr.settleAll(t, &h.r, h.text, h.show)
+	}
 	tr.held = nil
-	for i := range held {
-		tr.settle(t, &held[i].r, held[i].text, held[i].show)
+}
+
+// settleAll settles a record, and after a fork line the lines its child
+// logged before it.
+func (tr *Tracker) settleAll(t *Tally, r *rec, text []byte, show int) {
+	tr.settle(t, r, text, show)
+	if r.event == EventForked && len(tr.held) > 0 {
+		tr.release(t, int(r.child))
 	}
 }
 
@@ -214,14 +226,10 @@ func (tr *Tracker) settle(t *Tally, r *rec, text []byte, show int) {
 		// A new connection: the listener's lines up to its fork, and
 		// the child's, are this peer's.
 		ignored = r.flags&recPeerIgnored != 0
-		if ignored {
-			if len(tr.pending) >= maxPending {
-				clear(tr.pending)
-			}
-			tr.pending[pid] = true
-		} else {
-			delete(tr.pending, pid)
+		if len(tr.pending) >= maxPending {
+			clear(tr.pending)
 		}
+		tr.pending[pid] = ignored
 	case r.flags&recRefused != 0 && len(tr.ignore) > 0:
 		ignored = r.flags&recPeerIgnored != 0
 	}
