@@ -272,11 +272,15 @@ func run(bin, plugins string, names []string, n int, out, only string) error {
 		rows = append(rows, row{name: name, ours: o, peer: p, peerName: peerName, timeTarget: timeTarget, rssTargetMiB: rss})
 		fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", o.firstOut, p.firstOut)
 	}
-	floor, cleanupFloor, err := buildFloor()
-	if err != nil {
-		return err
+	var floor string
+	if want("startup") || want("endpoint") || want("tls") {
+		f, cleanupFloor, err := buildFloor()
+		if err != nil {
+			return err
+		}
+		defer cleanupFloor()
+		floor = f
 	}
-	defer cleanupFloor()
 	if want("startup") {
 		hello, cleanup, err := buildHello()
 		if err != nil {
