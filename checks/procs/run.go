@@ -194,12 +194,24 @@ func runUnit(env checks.Env, cfg Config) checks.Result {
 	u, err := socatcmd.ReadUnit(cfg.UnitFile)
 	if err != nil {
 		var pe *fs.PathError
+		var te *socatcmd.TemplateError
+		if errors.As(err, &te) {
+			return checks.Unknownf("--unit-file %s", sanitize.Text(te.Error(), 240))
+		}
 		if errors.As(err, &pe) {
 			return checks.Unknownf("cannot read --unit-file %s: %v", sanitize.Text(cfg.UnitFile, 120), pe.Err)
 		}
 		return checks.Unknownf("--unit-file %s: %s", sanitize.Text(cfg.UnitFile, 120), sanitize.Text(err.Error(), 160))
 	}
 	name := filepath.Base(cfg.UnitFile)
+	if u.Invalid != "" {
+		// systemd would not load it: nothing of it runs, so its commands
+		// are not audited as if they did.
+		f := Finding{ID: IDUnparsable, State: DefaultState(IDUnparsable), Where: name,
+			Reason: "systemd refuses this unit (\"" + sanitize.Text(u.Invalid, 200) + "\"): it does not start, and its commands do not run",
+			Remedy: "fix the unit, then check it with systemd-analyze verify " + sanitize.Text(name, 60)}
+		return staticResult(cfg, "unit "+sanitize.Text(name, 60), []Finding{f}, nil)
+	}
 	cmds, err := u.SocatCommands()
 	var notSocat *socatcmd.NotSocatError
 	if errors.As(err, &notSocat) {
@@ -257,6 +269,10 @@ func runUnit(env checks.Env, cfg Config) checks.Result {
 	}
 	if u.Socket != nil {
 		notes = append(notes, fmt.Sprintf("note: connections come from %s", filepath.Base(u.Socket.Path)))
+	}
+	if u.Name.Path != "" && u.Name.Path != cfg.UnitFile {
+		notes = append(notes, fmt.Sprintf("note: %s has no file of its own; its template %s was read with instance %s, as systemd does",
+			sanitize.Text(name, 60), sanitize.Text(filepath.Base(u.Name.Path), 60), sanitize.Text(u.Name.Instance, 60)))
 	}
 	return staticResult(cfg, "unit "+sanitize.Text(name, 60), findings, notes)
 }

@@ -16,7 +16,15 @@ import (
 
 // Unit is what a systemd service unit says about the socat it runs.
 type Unit struct {
-	Path      string
+	Path string
+	// Name is the unit's name, whose instance and prefix the specifiers
+	// (%i, %n...) of the unit stand for.
+	Name UnitName
+	// Type is Type= (simple when not set); Restart is Restart= (no).
+	Type, Restart string
+	// Invalid is what systemd says when it refuses the unit (it does not
+	// run); "" for a unit it loads.
+	Invalid   string
 	ExecStart [][]string // every ExecStart= command, prefixes removed
 	// Privileged[i]: ExecStart[i] has the + or ! prefix, which runs it
 	// as root whatever User= says.
@@ -50,14 +58,33 @@ type Listen struct {
 	Addr string // as written: 8080, 127.0.0.1:8080, [::1]:8080, /run/x.sock
 }
 
+// TemplateError is a template unit (foo@.service) whose command names
+// its instance: it runs only as foo@INSTANCE.service.
+type TemplateError struct{ Name UnitName }
+
+func (e *TemplateError) Error() string {
+	return fmt.Sprintf("%s is a template and its commands use the instance (%%i): name an instance, e.g. %s@INSTANCE.service (the template is read for it, as systemd does)",
+		e.Name.Name, e.Name.Prefix)
+}
+
 // ReadUnit reads a service unit file and, if there is one next to it, the
 // socket unit that activates it (foo.service or foo@.service: foo.socket).
+// For an instance (socat@9000.service) without a file of its own the
+// template (socat@.service) is read, as systemd does, with 9000 as %i.
 func ReadUnit(path string) (*Unit, error) {
+	name := ParseUnitName(path)
 	data, err := os.ReadFile(path)
+	if err != nil && name.Instance != "" && errors.Is(err, os.ErrNotExist) {
+		tmpl := filepath.Join(filepath.Dir(path), name.Prefix+"@"+filepath.Ext(name.Name))
+		if d, terr := os.ReadFile(tmpl); terr == nil {
+			data, err = d, nil
+			name.Path = tmpl
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	u, err := ParseUnit(string(data))
+	u, err := parseUnit(string(data), name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -118,13 +145,42 @@ func unitLines(content, section string) [][2]string {
 	return out
 }
 
-// ParseUnit reads the [Service] section of a unit. EnvironmentFile= is
-// read relative to nothing: give ReadUnit the path for that.
+// ParseUnit reads the [Service] section of a unit named unit.service.
+// EnvironmentFile= is read relative to nothing: give ReadUnit the path
+// for that.
 func ParseUnit(content string) (*Unit, error) {
-	u := &Unit{Env: map[string]string{}}
+	return parseUnit(content, UnitName{Name: "unit.service", Prefix: "unit"})
+}
+
+// parseUnit reads the [Service] section of the unit called name: its
+// specifiers expanded, its variables substituted, and whether systemd
+// would refuse it.
+func parseUnit(content string, name UnitName) (*Unit, error) {
+	u := &Unit{Env: map[string]string{}, Name: name, Type: "simple", Restart: "no"}
+	refuse := func(format string, args ...any) {
+		if u.Invalid == "" {
+			u.Invalid = fmt.Sprintf(format, args...)
+		}
+	}
+	// spec expands the specifiers of a whole setting's value.
+	spec := func(v string) string {
+		out, err := name.Specifiers(v)
+		if err != nil {
+			refuse("%v", err)
+			return v
+		}
+		return out
+	}
 	var execRaw []string
 	for _, kv := range unitLines(content, "Service") {
+		if name.Template && UsesInstance(kv[1]) {
+			return nil, &TemplateError{Name: name}
+		}
 		switch kv[0] {
+		case "Type":
+			u.Type = kv[1]
+		case "Restart":
+			u.Restart = kv[1]
 		case "ExecStart":
 			if kv[1] == "" {
 				execRaw = nil // an empty assignment resets the list
@@ -132,35 +188,33 @@ func ParseUnit(content string) (*Unit, error) {
 			}
 			execRaw = append(execRaw, kv[1])
 		case "User":
-			u.User = kv[1]
+			u.User = spec(kv[1])
 		case "Group":
-			u.Group = kv[1]
+			u.Group = spec(kv[1])
 		case "DynamicUser":
 			u.DynamicUser = parseBool(kv[1])
 		case "WorkingDirectory":
-			u.WorkingDirectory = strings.TrimPrefix(kv[1], "-")
+			u.WorkingDirectory = strings.TrimPrefix(spec(kv[1]), "-")
 		case "RootDirectory":
-			u.RootDirectory = kv[1]
+			u.RootDirectory = spec(kv[1])
 		case "Environment":
-			words, err := SplitExec(kv[1])
+			// Words as on a command line, then each word's specifiers
+			// (systemd.exec(5)).
+			words, err := splitExec(kv[1], false)
 			if err == nil {
 				for _, w := range words {
-					if k, v, ok := strings.Cut(w, "="); ok {
+					if k, v, ok := strings.Cut(spec(w), "="); ok {
 						u.Env[k] = v
 					}
 				}
 			}
 		case "EnvironmentFile":
-			f := strings.TrimPrefix(kv[1], "-")
+			// The path's specifiers are expanded, the file's content is
+			// read as systemd.exec(5) says, and later files win.
+			f := strings.TrimPrefix(spec(kv[1]), "-")
 			if data, err := readEnvFile(f); err == nil {
-				for _, line := range strings.Split(string(data), "\n") {
-					line = strings.TrimSpace(line)
-					if line == "" || line[0] == '#' || line[0] == ';' {
-						continue
-					}
-					if k, v, ok := strings.Cut(line, "="); ok {
-						u.Env[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
-					}
+				for k, v := range parseEnvFile(data) {
+					u.Env[k] = v
 				}
 			}
 		}
@@ -168,10 +222,21 @@ func ParseUnit(content string) (*Unit, error) {
 	if len(execRaw) == 0 {
 		return nil, errors.New("no ExecStart= in [Service]")
 	}
+	if len(execRaw) > 1 && u.Type != "oneshot" {
+		refuse("Service has more than one ExecStart= setting, which is only allowed for Type=oneshot services")
+	}
 	for _, raw := range execRaw {
-		argv, err := SplitExec(raw)
+		argv, err := splitExec(raw, false)
 		if err != nil {
 			return nil, fmt.Errorf("ExecStart=%s: %w", clip(raw), err)
+		}
+		// systemd splits first, then expands each word's specifiers: an
+		// instance with a space stays one word.
+		for i := range argv {
+			argv[i] = spec(argv[i])
+		}
+		if exe := argv[0]; strings.Contains(exe, "/") && !strings.HasPrefix(exe, "/") {
+			refuse("Neither a valid executable name nor an absolute path: %s", clip(exe))
 		}
 		u.ExecStart = append(u.ExecStart, u.expand(argv))
 		prefix := strings.TrimLeft(raw, " \t\n\r")
@@ -199,7 +264,7 @@ func (u *Unit) expand(argv []string) []string {
 				out = append(out, w)
 				continue
 			}
-			out = append(out, strings.Fields(v)...)
+			out = append(out, splitEnvWords(v)...)
 			continue
 		}
 		out = append(out, envRef().ReplaceAllStringFunc(w, func(ref string) string {
@@ -251,7 +316,11 @@ func parseBool(v string) bool {
 // (- @ : + ! !!) come off, words split on blanks with "..." and '...'
 // quoting and C escapes, %% becomes %. Other specifiers and $VARIABLES
 // stay as written. With @ the second word is argv[0] and is dropped.
-func SplitExec(v string) ([]string, error) {
+func SplitExec(v string) ([]string, error) { return splitExec(v, true) }
+
+// splitExec is SplitExec; percent says whether %% becomes % here (a unit
+// expands every specifier of each word afterwards, %% included).
+func splitExec(v string, percent bool) ([]string, error) {
 	at := false
 	v = strings.TrimLeft(v, " \t\n\r")
 	for len(v) > 0 && strings.IndexByte("-@:+!", v[0]) >= 0 {
@@ -289,7 +358,7 @@ func SplitExec(v string) ([]string, error) {
 		case c == '\\' && i+1 < len(v):
 			i = unescape(v, i+1, &w)
 			inWord = true
-		case c == '%' && i+1 < len(v) && v[i+1] == '%':
+		case percent && c == '%' && i+1 < len(v) && v[i+1] == '%':
 			i++
 			w.WriteByte('%')
 			inWord = true
