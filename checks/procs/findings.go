@@ -399,6 +399,13 @@ func Audit(sub Subject) []Finding {
 						"fix the option's name (socat -hhh lists them)")
 				}
 			}
+			for _, o := range s.Inapplicable() {
+				sub.f(&out, IDUnparsable, fmt.Sprintf("option %s does not apply to %s: socat 1.7.4 refuses to start (\"not supported with this address type\")", sanitize.Text(o.Name, 40), s.Type),
+					"remove the option, or use an address type it applies to (socat -hhh lists each type's option groups)")
+			}
+			if p := s.PortProblem(); p != "" {
+				sub.f(&out, IDUnparsable, sanitize.Text(p, 160), "give a port number from 1 to 65535, or a service name /etc/services lists")
+			}
 		}
 	}
 	if sub.Files != nil {

@@ -1,6 +1,13 @@
 package socatcmd
 
-import "sync"
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
 
 //go:generate go run ./gentable -in testdata/socat-1.7.4.4-hhh.txt -version 1.7.4.4 -out table_gen.go
 
@@ -10,11 +17,13 @@ type addrDef struct {
 	params   []string // parameter names in order: host, port
 	optional int      // how many trailing parameters may be left out
 	groups   string   // socat's option groups for the type
+	v18      bool     // added by socat 1.8: not in the generated 1.7.4 table
 }
 
 // optDef is one address option as socat lists it.
 type optDef struct {
 	name, groups, phase, typ string
+	v18                      bool // added by socat 1.8 (see addrDef)
 }
 
 // Types added by socat 1.8 (xioopen.c addressnames[]), on top of the
@@ -105,6 +114,12 @@ type tables struct {
 
 func buildTables() *tables {
 	t := &tables{types: map[string]*addrDef{}, options: map[string]*optDef{}}
+	for i := range addrTypes18 {
+		addrTypes18[i].v18 = true
+	}
+	for i := range options18 {
+		options18[i].v18 = true
+	}
 	for _, list := range [][]addrDef{genAddrTypes, addrTypes18} {
 		for i := range list {
 			t.types[list[i].name] = &list[i]
@@ -144,3 +159,85 @@ func buildTables() *tables {
 // afterwards. The tables themselves are static data: slices, not maps,
 // which Go would build at start.
 var lookupTables = sync.OnceValue(buildTables)
+
+// processGroups are the option groups socat accepts on every address
+// (its GROUP_ANY: options of the process and of the data transfer, e.g.
+// su=, chroot=, crnl), plus the pseudo-group of socat 1.8's additions
+// that apply everywhere.
+var processGroups = []string{"PROCESS", "APPL", "ANY"}
+
+// applies reports whether an option of these groups is accepted on an
+// address of these groups: socat 1.7.4 refuses any other at start
+// ("parseopts_table(): option ... not supported with this address type").
+func applies(optGroups, addrGroups string) bool {
+	for _, g := range strings.Split(optGroups, ",") {
+		for _, p := range processGroups {
+			if g == p {
+				return true
+			}
+		}
+		for _, a := range strings.Split(addrGroups, ",") {
+			if g == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Inapplicable lists the known options of s that socat 1.7.4 refuses on
+// its address type. Types and options only socat 1.8 knows are not
+// judged (their groups are not in the 1.7.4 table).
+func (s *Single) Inapplicable() []Option {
+	if s.def == nil || s.def.groups == "" || s.def.v18 {
+		return nil
+	}
+	var out []Option
+	for _, o := range s.Options {
+		d := lookupTables().options[o.Canon]
+		if !o.Known || d == nil || d.groups == "" || d.v18 {
+			continue
+		}
+		if !applies(d.groups, s.def.groups) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// PortProblem says what socat does with a port parameter of s that is
+// not a port: a number above 65535 (socat 1.7.4 takes it modulo 65536 and
+// binds or connects that port instead) or a name /etc/services does not
+// list (socat refuses to start). "" when the ports are fine, or cannot be
+// judged (a variable, no /etc/services).
+func (s *Single) PortProblem() string {
+	if s.def == nil {
+		return ""
+	}
+	proto := "tcp"
+	if strings.Contains(s.def.groups, "UDP") {
+		proto = "udp"
+	}
+	for i, p := range s.def.params {
+		if p != "port" && !strings.HasSuffix(p, "-port") || i >= len(s.Params) {
+			continue
+		}
+		v := s.Params[i]
+		if v == "" || strings.ContainsAny(v, "$%{}") {
+			continue
+		}
+		if n, err := strconv.Atoi(v); err == nil {
+			if n > 65535 {
+				return fmt.Sprintf("port %d of %s is above 65535: socat 1.7.4 uses it modulo 65536, port %d", n, s.Type, n%65536)
+			}
+			continue
+		}
+		if _, err := os.Stat("/etc/services"); err != nil {
+			continue
+		}
+		if _, err := net.LookupPort(proto, v); err != nil {
+			return fmt.Sprintf("port %q of %s is neither a number nor a %s service in /etc/services: socat refuses to start", v, s.Type, proto)
+		}
+	}
+	return ""
+}
