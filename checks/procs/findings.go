@@ -237,15 +237,19 @@ func Audit(sub Subject) []Finding {
 		if f.Host != "" {
 			where = sanitize.Text(f.Host, 60)
 		}
-		exposed := f.Network() && !socatcmd.IsLoopback(f.Host)
+		// range= that admits loopback peers only is as good as binding
+		// to loopback: nobody else gets past the accept.
+		exposed := f.Network() && !socatcmd.IsLoopback(f.Host) && !(!l.fromUnit && rangeLoopbackOnly(s))
 		if exposed && !f.TLS {
 			sub.f(&out, IDPlaintextListener,
 				fmt.Sprintf("%s listens on %s without TLS", l.name, where),
 				"bind it to loopback (bind=127.0.0.1) or use OPENSSL-LISTEN with cert= and cafile=")
 		}
-		if exposed && !l.fromUnit && !limitsPeers(s) {
+		if exposed && !l.fromUnit && !restricted(s, f) {
+			// Verified client certificates (verify=1 with a CA) are
+			// access control as much as range= is.
 			sub.f(&out, IDNoAccessControl,
-				fmt.Sprintf("%s accepts every peer: neither range= nor tcpwrap", l.name),
+				fmt.Sprintf("%s accepts every peer: neither range=, tcpwrap nor verified client certificates", l.name),
 				"add range=10.0.0.0/8 (your clients' network) or tcpwrap=NAME")
 		}
 		if exposed && l.fromUnit {
@@ -292,6 +296,27 @@ func Audit(sub Subject) []Finding {
 					"do not expose the socket; use the daemon's TLS-authenticated API or an authorizing proxy")
 			}
 		}
+	}
+
+	// A program that opens a listener of its own (ncat -l, a socat with a
+	// listening address, python -m http.server) is where the relay is
+	// exposed, whatever socat itself listens on.
+	for _, s := range singles {
+		f := s.Facts(prefer)
+		if f.Role != socatcmd.RoleProgram {
+			continue
+		}
+		port, tls, ok := socatcmd.ProgramListener(f.Command)
+		if !ok || tls {
+			continue
+		}
+		at := "a port of its own"
+		if port != "" {
+			at = "port " + sanitize.Text(port, 20)
+		}
+		sub.f(&out, IDPlaintextListener,
+			fmt.Sprintf("%s:%s listens itself, on %s without TLS: what socat relays to it is exposed there", s.Type, sanitize.Text(f.Command, 60), at),
+			"let socat listen (OPENSSL-LISTEN with cert= and cafile=, or bind=127.0.0.1) and run the program without its listener")
 	}
 
 	// Connect-backs: a network connection out to a program is a reverse
@@ -483,6 +508,53 @@ func limitsPeers(s *socatcmd.Single) bool {
 	return ok && !admitsAll(o.Value)
 }
 
+// rangeLoopbackOnly reports a range= whose every address is loopback
+// (127.0.0.0/8, ::1): 127.0.0.1/32, 127.0.0.0:255.0.0.0, [::1]/128.
+func rangeLoopbackOnly(s *socatcmd.Single) bool {
+	o, ok := s.Option("range")
+	if !ok {
+		return false
+	}
+	v := strings.TrimSpace(o.Value)
+	addr, bits := v, -1
+	if a, m, ok := strings.Cut(v, "/"); ok {
+		addr = a
+		n, err := strconv.Atoi(m)
+		if err != nil {
+			return false
+		}
+		bits = n
+	} else if a, m, ok := strings.Cut(v, ":"); ok && !strings.Contains(m, ":") && strings.Count(v, ".") >= 3 {
+		mask, err := netip.ParseAddr(m)
+		if err != nil || !mask.Is4() {
+			return false
+		}
+		addr = a
+		b := mask.As4()
+		bits = 0
+		for _, x := range b {
+			for i := 7; i >= 0 && x&(1<<i) != 0; i-- {
+				bits++
+			}
+		}
+	}
+	ip, err := netip.ParseAddr(strings.Trim(addr, "[]"))
+	if err != nil {
+		return false
+	}
+	if bits < 0 {
+		bits = ip.BitLen()
+	}
+	p, err := ip.Prefix(bits)
+	if err != nil {
+		return false
+	}
+	if ip.Unmap().Is4() {
+		return netip.MustParsePrefix("127.0.0.0/8").Overlaps(p) && p.Bits() >= 8
+	}
+	return p.Bits() == 128 && ip == netip.IPv6Loopback()
+}
+
 func admitsAll(r string) bool {
 	r = strings.TrimSpace(r)
 	_, mask, ok := strings.Cut(r, "/")
@@ -500,22 +572,14 @@ func admitsAll(r string) bool {
 }
 
 func execReason(from string, prog *socatcmd.Single, f socatcmd.Facts) string {
-	base := socatcmd.ProgramBase(f.Command)
-	kind := "a program"
-	switch {
-	case socatcmd.IsShell(base):
-		kind = "a shell"
-	case socatcmd.IsInterpreter(base):
-		kind = "an interpreter"
-	}
-	return fmt.Sprintf("%s hands every connection to %s:%s (%s)", from, prog.Type, sanitize.Text(f.Command, 60), kind)
+	return fmt.Sprintf("%s hands every connection to %s:%s (%s)", from, prog.Type, sanitize.Text(f.Command, 60), socatcmd.ProgramKind(f.Command))
 }
 
 // execState: a shell or an interpreter is always CRITICAL; another
-// program is WARNING when only local users or restricted peers reach it.
+// program (a fixed relay too) is WARNING when only local users or
+// restricted peers reach it.
 func execState(f socatcmd.Facts, limited bool) state.State {
-	base := socatcmd.ProgramBase(f.Command)
-	if !limited || socatcmd.IsShell(base) || socatcmd.IsInterpreter(base) {
+	if k := socatcmd.ProgramKind(f.Command); !limited || k == socatcmd.KindShell || k == socatcmd.KindInterpreter {
 		return state.Critical
 	}
 	return state.Warning
@@ -532,9 +596,8 @@ func restricted(s *socatcmd.Single, f socatcmd.Facts) bool {
 }
 
 func execRemedy(f socatcmd.Facts, st state.State) string {
-	base := socatcmd.ProgramBase(f.Command)
-	switch {
-	case socatcmd.IsShell(base) || socatcmd.IsInterpreter(base):
+	switch k := socatcmd.ProgramKind(f.Command); {
+	case k == socatcmd.KindShell || k == socatcmd.KindInterpreter:
 		return "remove it: a shell or interpreter behind a socket is a remote shell"
 	case st == state.Warning:
 		return "keep the program's input strictly validated and run it as an unprivileged user (su=); --ignore remote-exec@PORT once reviewed"

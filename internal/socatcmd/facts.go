@@ -391,7 +391,7 @@ func simpleBase(argv []string) string {
 var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true,
 	"csh": true, "tcsh": true, "fish": true, "busybox": true, "toybox": true, "rbash": true, "$SHELL": true, "login": true,
 	"su": true, "yash": true, "posh": true, "oksh": true, "loksh": true, "pdksh": true, "elvish": true, "nu": true,
-	"xonsh": true}
+	"xonsh": true, "cmd": true, "powershell": true, "pwsh": true, "command.com": true}
 
 // runsShellAlone are wrappers that start a shell when no command follows.
 var runsShellAlone = map[string]bool{"unshare": true, "nsenter": true, "chroot": true, "sudo": true, "doas": true}
@@ -416,12 +416,14 @@ var containerOptionWithValue = map[string]bool{"-u": true, "--user": true, "-e":
 
 var interpreterPrefix = []string{"python", "pypy", "jython", "perl", "ruby", "jruby", "php", "node", "nodejs", "lua", "luajit",
 	"tclsh", "wish", "irb", "julia", "erl", "iex", "elixir", "ghci", "ocaml", "sbcl", "clisp", "scheme", "guile",
-	"pwsh", "powershell", "java", "jshell", "guile", "racket", "awk", "gawk", "mawk", "nawk", "expect", "R", "Rscript",
+	"java", "jshell", "guile", "racket", "awk", "gawk", "mawk", "nawk", "expect", "R", "Rscript",
 	"deno", "bun", "osascript", "nc", "ncat", "netcat", "socat", "telnet", "ssh", "gdb", "vim", "vi", "emacs"}
 
-// IsShell reports whether a program is a command shell.
+// IsShell reports whether a program is a command shell (Windows' cmd.exe
+// and PowerShell too).
 func IsShell(base string) bool {
-	return shells[base] || shells[strings.TrimRight(base, "0123456789.")] // ksh93, bash5.2
+	base = normalBase(base)
+	return shells[base] || shells[strings.ToLower(base)] || shells[strings.TrimRight(base, "0123456789.")] // ksh93, bash5.2, PowerShell.exe
 }
 
 // IsInterpreter reports whether a program runs code it is given (a

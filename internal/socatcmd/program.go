@@ -1,0 +1,171 @@
+package socatcmd
+
+import (
+	"path"
+	"strconv"
+	"strings"
+)
+
+// What a program behind EXEC, SYSTEM or SHELL is, for remote-exec's
+// words and state.
+const (
+	KindShell       = "a shell"
+	KindInterpreter = "an interpreter"
+	KindRelay       = "a relay with fixed addresses" // socat, nc or telnet to one place: no code a peer drives
+	KindProgram     = "a program"
+)
+
+// programArgv is the argv of the program ProgramBase names, through the
+// wrappers (sudo, env, ip netns exec...), or nil.
+func programArgv(command string) []string {
+	cmds, err := SplitShell(command)
+	if err != nil {
+		return nil
+	}
+	want := normalBase(ProgramBase(command))
+	for _, argv := range cmds {
+		for len(argv) > 0 && (argv[0] == "(" || argv[0] == "{" || argv[0] == "!") {
+			argv = argv[1:]
+		}
+		argv = stripWrappers(argv)
+		if len(argv) > 0 && normalBase(argv[0]) == want {
+			return argv
+		}
+	}
+	return nil
+}
+
+// normalBase is a program's name without its directory or a Windows .exe.
+func normalBase(p string) string {
+	b := path.Base(strings.ReplaceAll(p, `\`, "/"))
+	if len(b) > 4 && strings.EqualFold(b[len(b)-4:], ".exe") {
+		b = b[:len(b)-4]
+	}
+	return b
+}
+
+// ProgramKind classifies the program a command runs.
+func ProgramKind(command string) string {
+	base := ProgramBase(command)
+	switch {
+	case IsShell(base):
+		return KindShell
+	case isNetcat(base) || base == "telnet" || IsSocatProgram(base):
+		argv := programArgv(command)
+		if argv == nil {
+			return KindInterpreter
+		}
+		if IsSocatProgram(base) {
+			return socatKind(argv)
+		}
+		if base == "telnet" {
+			return KindRelay
+		}
+		for _, a := range argv[1:] {
+			if a == "-e" || a == "-c" || strings.HasPrefix(a, "--exec") || strings.HasPrefix(a, "--sh-exec") || strings.HasPrefix(a, "--lua-exec") ||
+				(len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.ContainsAny(a[1:], "ec")) {
+				return KindInterpreter // nc -e /bin/sh: it runs commands
+			}
+		}
+		return KindRelay
+	case IsInterpreter(base):
+		return KindInterpreter
+	}
+	return KindProgram
+}
+
+// socatKind: a socat run by socat is a relay when its own addresses run
+// nothing; else what they run.
+func socatKind(argv []string) string {
+	c, err := Parse(argv)
+	if err != nil {
+		return KindInterpreter // unreadable: assume the worst
+	}
+	kind := KindRelay
+	for _, s := range c.Singles() {
+		f := s.Facts(c.Globals.PreferFamily)
+		if f.Role == RoleProgram {
+			switch k := ProgramKind(f.Command); k {
+			case KindShell, KindInterpreter:
+				return k
+			case KindProgram:
+				kind = KindProgram
+			}
+		}
+	}
+	return kind
+}
+
+func isNetcat(base string) bool {
+	return base == "nc" || base == "ncat" || base == "netcat" || strings.HasPrefix(base, "nc.") || base == "pnetcat"
+}
+
+// ProgramListener reports a program that opens a listener of its own
+// (nc -l, ncat -l, a socat with a listening address, python -m
+// http.server, php -S): whatever the relay hands it is exposed there.
+// It returns the port as written ("" when it cannot be told) and whether
+// the listener speaks TLS (ncat --ssl, OPENSSL-LISTEN).
+func ProgramListener(command string) (port string, tls, ok bool) {
+	argv := programArgv(command)
+	if len(argv) == 0 {
+		return "", false, false
+	}
+	base := normalBase(argv[0])
+	args := argv[1:]
+	switch {
+	case isNetcat(base):
+		listen := false
+		for i, a := range args {
+			switch {
+			case a == "--listen" || (len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.Contains(a[1:], "l")):
+				listen = true
+			case a == "--ssl":
+				tls = true
+			}
+			if (a == "-p" || a == "--source-port") && i+1 < len(args) {
+				port = args[i+1]
+			} else if len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.HasSuffix(strings.TrimRight(a, "0123456789"), "p") && strings.TrimLeft(a[strings.LastIndexByte(a, 'p')+1:], "0123456789") == "" && a[strings.LastIndexByte(a, 'p')+1:] != "" {
+				port = a[strings.LastIndexByte(a, 'p')+1:] // -lp10000
+			}
+		}
+		if !listen {
+			return "", false, false
+		}
+		if port == "" && len(args) > 0 {
+			if _, err := strconv.Atoi(args[len(args)-1]); err == nil {
+				port = args[len(args)-1] // ncat -l 10000, nc -l 127.0.0.1 10000
+			}
+		}
+		return port, tls, true
+	case IsSocatProgram(base):
+		c, err := Parse(argv)
+		if err != nil {
+			return "", false, false
+		}
+		for _, s := range c.Singles() {
+			if f := s.Facts(c.Globals.PreferFamily); f.Role == RoleListen && f.Network() {
+				return f.Port, f.TLS, true
+			}
+		}
+	case strings.HasPrefix(base, "python"):
+		for i, a := range args {
+			if a == "-m" && i+1 < len(args) && (args[i+1] == "http.server" || args[i+1] == "SimpleHTTPServer") {
+				port = "8000"
+				for _, b := range args[i+2:] {
+					if _, err := strconv.Atoi(b); err == nil {
+						port = b
+					}
+				}
+				return port, false, true
+			}
+		}
+	case strings.HasPrefix(base, "php"):
+		for i, a := range args {
+			if a == "-S" && i+1 < len(args) {
+				_, p, _ := strings.Cut(args[i+1], ":")
+				return p, false, true
+			}
+		}
+	}
+	return "", false, false
+}

