@@ -142,6 +142,17 @@ var rootSockets = []string{
 	"kubelet.sock", "cri-dockerd.sock", "lxd/unix.socket", "incus/unix.socket",
 }
 
+// socketPowers says whose powers a runtime socket gives: root's, or for
+// a rootless runtime under /run/user/UID (podman, docker) that user's.
+func socketPowers(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/run/user/"); ok {
+		if uid, _, ok := strings.Cut(rest, "/"); ok && uid != "" && strings.Trim(uid, "0123456789") == "" && uid != "0" {
+			return "user " + uid + "'s powers and containers (a rootless runtime)"
+		}
+	}
+	return "root on this host"
+}
+
 func isRootSocket(p string) bool {
 	for _, s := range rootSockets {
 		if strings.HasSuffix(p, s) || (strings.HasPrefix(s, "/") && p == s) {
@@ -292,7 +303,7 @@ func Audit(sub Subject) []Finding {
 			}
 			if network && isRootSocket(of.Path) {
 				sub.f(&out, IDDockerSocket,
-					fmt.Sprintf("%s relays the network to %s: root on this host for anyone who connects", l.name, sanitize.Text(of.Path, 80)),
+					fmt.Sprintf("%s relays the network to %s: %s for anyone who connects", l.name, sanitize.Text(of.Path, 80), socketPowers(of.Path)),
 					"do not expose the socket; use the daemon's TLS-authenticated API or an authorizing proxy")
 			}
 		}

@@ -175,8 +175,16 @@ func FindSocat(cmds [][]string) ([]string, error) {
 			if IsSocatProgram(argv[0]) {
 				return argv, nil
 			}
-			if args, ok := containerRun(argv); ok {
-				return append([]string{"socat"}, args...), nil
+			if args, socatImage, ok := containerRun(argv); ok {
+				if socatImage {
+					return append([]string{"socat"}, args...), nil
+				}
+				if len(args) > 0 {
+					// Another image's command: "sh -c 'apk add socat &&
+					// socat ...'" installs and runs socat in it.
+					inner = append(inner, args)
+				}
+				continue
 			}
 			if script, ok := shellScript(argv); ok {
 				sub, err := SplitShell(script)
@@ -252,50 +260,65 @@ func stripWrappers(argv []string) []string {
 }
 
 // containerRun recognises `docker run [options] IMAGE ARGS...` (also
-// podman, nerdctl) with a socat image (alpine/socat, ...socat:tag), whose
-// entrypoint is socat: ARGS are socat's arguments.
-func containerRun(argv []string) ([]string, bool) {
+// podman, nerdctl). With a socat image (alpine/socat, ...socat:tag), or
+// --entrypoint socat, ARGS are socat's arguments (socatImage); with
+// another image ARGS are the container's command, which may install and
+// run socat itself.
+func containerRun(argv []string) (args []string, socatImage, ok bool) {
 	switch path.Base(argv[0]) {
 	case "docker", "podman", "nerdctl":
 	default:
-		return nil, false
+		return nil, false, false
 	}
-	args := argv[1:]
+	args = argv[1:]
 	if len(args) > 0 && args[0] == "container" {
 		args = args[1:]
 	}
 	if len(args) == 0 || (args[0] != "run" && args[0] != "create") {
-		return nil, false
+		return nil, false, false
 	}
 	args = args[1:]
+	entrypoint := ""
 	for len(args) > 0 {
 		a := args[0]
 		if !strings.HasPrefix(a, "-") {
 			break
 		}
 		args = args[1:]
+		if v, ok := strings.CutPrefix(a, "--entrypoint="); ok {
+			entrypoint = v
+		}
 		if strings.Contains(a, "=") || len(args) == 0 {
 			continue
+		}
+		if a == "--entrypoint" {
+			entrypoint = args[0]
 		}
 		if dockerFlagsWithValue[a] {
 			args = args[1:]
 		}
 	}
 	if len(args) == 0 {
-		return nil, false
+		return nil, false, false
 	}
 	image := args[0]
 	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
 		image = image[:i]
 	}
-	if !strings.Contains(path.Base(image), "socat") {
-		return nil, false
-	}
 	rest := args[1:]
+	if entrypoint != "" {
+		if IsSocatProgram(entrypoint) {
+			return rest, true, true
+		}
+		return append([]string{entrypoint}, rest...), false, true
+	}
+	if !strings.Contains(path.Base(image), "socat") {
+		return rest, false, true
+	}
 	if len(rest) > 0 && IsSocatProgram(rest[0]) {
 		rest = rest[1:]
 	}
-	return rest, true
+	return rest, true, true
 }
 
 // dockerFlagsWithValue are `docker run` options whose value is the next

@@ -187,3 +187,27 @@ func TestPrivilegedPrefixes(t *testing.T) {
 		}
 	}
 }
+
+// A container of another image that installs and runs socat, and
+// --entrypoint socat, are unwrapped; an image that runs no socat is not
+// socat.
+func TestContainerCommands(t *testing.T) {
+	for line, want := range map[string]string{
+		`docker run -d -p 8080:8080 alpine:3.19 sh -c "apk add --no-cache socat && socat TCP-LISTEN:8080,fork TCP:db:5432"`: "TCP-LISTEN:8080,fork TCP:db:5432",
+		`podman run --rm --entrypoint socat busybox -d -d TCP-LISTEN:80 TCP:x:80`:                                           "-d -d TCP-LISTEN:80 TCP:x:80",
+		`docker run --entrypoint=/bin/sh debian -c "exec socat - TCP:x:1"`:                                                  "- TCP:x:1",
+		`docker run -d alpine/socat TCP-LISTEN:1 TCP:x:1`:                                                                   "TCP-LISTEN:1 TCP:x:1",
+	} {
+		cmds, err := SplitShell(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		argv, err := FindSocat(cmds)
+		if err != nil || strings.Join(argv[1:], " ") != want {
+			t.Errorf("%s: %q %v, want socat %s", line, argv, err, want)
+		}
+	}
+	if _, err := FindSocat([][]string{{"docker", "run", "-d", "nginx"}}); err == nil {
+		t.Errorf("docker run nginx is socat")
+	}
+}
