@@ -39,6 +39,9 @@ type Proc struct {
 	NetNS     string
 	Umask     int // -1 when unknown
 	Path      []string
+	// ByCmdline: recognised as socat by its command line alone (a renamed
+	// copy whose executable this user may not look at).
+	ByCmdline bool
 
 	startTicks uint64
 }
@@ -99,24 +102,25 @@ func fileHash(p string) ([32]byte, error) {
 }
 
 // isSocat reports whether /proc/PID/exe is a socat binary under another
-// name. It costs one stat per process, and a hash only when the size
-// matches a known socat.
-func (k *knownBinaries) isSocat(pid int) bool {
-	if len(k.inodes) == 0 {
-		return false
-	}
+// name, and whether the executable could not be looked at (another
+// user's process, and we are not root). It costs one stat per process,
+// and a hash only when the size matches a known socat.
+func (k *knownBinaries) isSocat(pid int) (socat, denied bool) {
 	exe := fmt.Sprintf("/proc/%d/exe", pid)
 	st, err := os.Stat(exe)
-	if err != nil || !st.Mode().IsRegular() {
-		return false
+	if errors.Is(err, fs.ErrPermission) {
+		return false, true
+	}
+	if len(k.inodes) == 0 || err != nil || !st.Mode().IsRegular() {
+		return false, false
 	}
 	sys := st.Sys().(*syscall.Stat_t)
 	key := [2]uint64{uint64(sys.Dev), sys.Ino}
 	if k.inodes[key] {
-		return true
+		return true, false
 	}
 	if v, ok := k.seen[key]; ok {
-		return v
+		return v, false
 	}
 	v := false
 	if ref, ok := k.sizes[st.Size()]; ok {
@@ -132,7 +136,7 @@ func (k *knownBinaries) isSocat(pid int) bool {
 		}
 	}
 	k.seen[key] = v
-	return v
+	return v, false
 }
 
 // Discover finds the socat processes: comm first (one small read per
@@ -162,10 +166,22 @@ func Discover(ctx context.Context) (*Snapshot, error) {
 			continue // gone meanwhile
 		}
 		name := strings.TrimSuffix(string(comm), "\n")
-		if !socatcmd.IsSocatProgram(name) && !known.isSocat(int(pid)) {
-			continue
+		byCmdline := false
+		if !socatcmd.IsSocatProgram(name) {
+			isSocat, denied := known.isSocat(int(pid))
+			if !isSocat && denied {
+				// Another user's process whose executable we may not
+				// look at: its command line (readable by all) tells a
+				// renamed socat (cp socat relayd; ./relayd ...).
+				isSocat = socatcmd.LooksLikeSocat(readArgv(int(pid)))
+				byCmdline = isSocat
+			}
+			if !isSocat {
+				continue
+			}
 		}
 		if sp := readStat(int(pid), name); sp != nil {
+			sp.ByCmdline = byCmdline
 			snap.Procs[sp.PID] = sp
 		}
 	}
@@ -190,6 +206,15 @@ func Discover(ctx context.Context) (*Snapshot, error) {
 	}
 	for _, pid := range gone {
 		delete(snap.Procs, pid)
+	}
+	renamed := 0
+	for _, sp := range snap.Procs {
+		if sp.ByCmdline {
+			renamed++
+		}
+	}
+	if renamed > 0 {
+		snap.Notes = append(snap.Notes, fmt.Sprintf("note: %d socat process(es) recognised by their command line only: a program not named socat whose executable this user may not read (a renamed copy?); run as root to identify the executable", renamed))
 	}
 	if _, err := os.Stat("/proc/1"); err != nil && os.Geteuid() != 0 {
 		snap.HiddenPIDs = true
@@ -229,6 +254,15 @@ const clockTicks = 100
 
 // readStat reads /proc/PID/stat once: parent, start time and RSS. gopsutil
 // would read the file again for each of them.
+// readArgv reads /proc/PID/cmdline (NUL-separated), or nil.
+func readArgv(pid int) []string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(data) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
+}
+
 func readStat(pid int, name string) *Proc {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {

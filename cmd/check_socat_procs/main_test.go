@@ -345,3 +345,42 @@ func TestFlagsAgreeWithKong(t *testing.T) {
 	vars := program.Options.Vars()
 	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"timeout-state": "warning", "max-output": "4096", "warning": "-5:-1", "critical": "@1:", "warning-children": "10", "critical-children": "20", "cmdline": "socat TCP-LISTEN:80 TCP:db:80", "unit-file": "/x.service", "min-uptime": "1m", "timeout": "2.5"}))
 }
+
+// Issue 13: a root socat started from a renamed copy (cp socat relayd)
+// was dropped without a word when the check ran as nobody (its
+// /proc/PID/exe is not readable then): "OK: 0 socat instances". Its
+// command line, which every user may read, tells it is socat; the
+// output says it was recognised that way.
+func TestRenamedSocatSeenByNobody(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to start socat as root and the check as nobody; CI runs as root")
+	}
+	testlab.Need(t, "socat")
+	real, err := exec.LookPath("socat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	relayd := filepath.Join(dir, "relayd")
+	if err := os.WriteFile(relayd, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mark := fmt.Sprintf("csrenamed%d", os.Getpid())
+	port := freePort(t)
+	testlab.StartBinary(t, relayd, nil, "-lp", mark, fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,fork", port), "EXEC:/bin/sh")
+	nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
+	r := runAs(t, nobody, "--match", mark)
+	if r.code != 2 || !strings.Contains(r.out, "CRITICAL remote-exec") || !strings.Contains(r.out, "(a shell)") ||
+		!strings.Contains(r.out, "recognised by their command line only") {
+		t.Errorf("as nobody: exit %d:\n%s", r.code, r.out)
+	}
+	// As root the executable itself identifies it, and nothing is said.
+	r = runAs(t, nil, "--match", mark)
+	if r.code != 2 || !strings.Contains(r.out, "CRITICAL remote-exec") || strings.Contains(r.out, "recognised by their command line only") {
+		t.Errorf("as root: exit %d:\n%s", r.code, r.out)
+	}
+}

@@ -169,3 +169,25 @@ func ProgramListener(command string) (port string, tls, ok bool) {
 	}
 	return "", false, false
 }
+
+// LooksLikeSocat reports whether argv reads as socat's own command line,
+// whatever its program is called: socat's options, then exactly two
+// addresses that parse, at least one naming a socat address type
+// explicitly (TCP-LISTEN:..., EXEC:...; a bare word or number alone is
+// not evidence). A renamed copy of socat run by another user is
+// recognised by it when its executable cannot be read.
+func LooksLikeSocat(argv []string) bool {
+	if len(argv) < 3 {
+		return false
+	}
+	c, err := Parse(append([]string{"socat"}, argv[1:]...))
+	if err != nil {
+		return false
+	}
+	for _, s := range c.Singles() {
+		if s.Keyword != "" && s.def != nil && s.Type != "GOPEN" && s.Type != "FD" && s.Type != "STDIO" {
+			return true
+		}
+	}
+	return false
+}

@@ -53,3 +53,25 @@ func TestProgramListener(t *testing.T) {
 		}
 	}
 }
+
+// A command line is socat's by its grammar only with an explicit socat
+// address type: a renamed socat is, sleep 100 or nginx -g '...' are not.
+func TestLooksLikeSocat(t *testing.T) {
+	for _, tt := range []struct {
+		argv []string
+		want bool
+	}{
+		{[]string{"./relayd", "TCP-LISTEN:44001,fork", "EXEC:/bin/sh"}, true},
+		{[]string{"/opt/bin/fwd", "-d", "-d", "-", "TCP:db:5432"}, true},
+		{[]string{"sleep", "100"}, false},
+		{[]string{"nginx", "-g", "daemon off;"}, false},
+		{[]string{"cp", "a", "b"}, false},
+		{[]string{"tar", "-x", "-f", "x.tar"}, false},
+		{[]string{"prog", "TCP-LISTEN:80"}, false},
+		{[]string{"prog", "NOSUCHTYPE:1", "x"}, false},
+	} {
+		if got := LooksLikeSocat(tt.argv); got != tt.want {
+			t.Errorf("LooksLikeSocat(%q) = %v", tt.argv, got)
+		}
+	}
+}

@@ -63,7 +63,14 @@ func Start(t testing.TB, args ...string) *Socat {
 func StartEnv(t testing.TB, env []string, args ...string) *Socat {
 	t.Helper()
 	Need(t, "socat")
-	cmd := exec.Command("socat", append([]string{"-d", "-d"}, args...)...)
+	return StartBinary(t, "socat", env, args...)
+}
+
+// StartBinary is StartEnv with the socat executable at program: a copy
+// of socat under another name.
+func StartBinary(t testing.TB, program string, env []string, args ...string) *Socat {
+	t.Helper()
+	cmd := exec.Command(program, append([]string{"-d", "-d"}, args...)...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}
