@@ -38,6 +38,10 @@ const (
 	IDPlaintextForward    = "plaintext-forward"
 	IDReuseport           = "reuseport"
 	IDUnparsable          = "unparsable"
+	IDSensitiveSocket     = "sensitive-socket"
+	IDNoRestart           = "no-restart"
+	IDPrivilegedBinary    = "privileged-binary"
+	IDFileWritable        = "file-writable"
 )
 
 // Rule is one row of the finding catalogue.
@@ -53,6 +57,9 @@ type Rule struct {
 var Rules = []Rule{
 	{IDRemoteExec, state.Critical, "a listener hands connections to a program (EXEC, SYSTEM)"},
 	{IDDockerSocket, state.Critical, "the Docker API socket is exposed over the network"},
+	{IDPrivilegedBinary, state.Critical, "a set-uid, set-gid or capable socat executable: a root shell for any local user"},
+	{IDSensitiveSocket, state.Critical, "a credentials-bearing socket (ssh-agent, X server, systemd, D-Bus) relayed to the network"},
+	{IDFileWritable, state.Critical, "a file socat uses, or a directory above it, is writable by another user"},
 	{IDTLSVerifyOff, state.Critical, "a TLS listener accepts any client (verify=0)"},
 	{IDPlaintextListener, state.Critical, "a plaintext listener on a non-loopback address relays to a sensitive or TLS service"},
 	{IDWorldWritableSocket, state.Critical, "a UNIX socket anyone may connect to"},
@@ -69,6 +76,7 @@ var Rules = []Rule{
 	{IDUnlimitedChildren, state.Warning, "a forking listener without max-children"},
 	{IDNoIdleTimeout, state.Warning, "a forking listener without -T"},
 	{IDNoRetry, state.Warning, "a connector without retry="},
+	{IDNoRestart, state.Warning, "a unit running a long-lived socat without Restart="},
 	{IDNoLogging, state.Warning, "connections are not logged (no -d -d)"},
 	{IDUnparsable, state.Warning, "a command line that cannot be read"},
 }
@@ -138,7 +146,7 @@ func (s *Subject) f(out *[]Finding, id, reason, remedy string) {
 // address relayed to one of them is root for anyone who connects.
 var rootSockets = []string{
 	"docker.sock", "containerd.sock", "crio.sock", "podman.sock", "libvirt-sock", "libvirt-admin-sock",
-	"dockershim.sock", "buildkitd.sock", "snapd.socket", "system_bus_socket", "/run/systemd/private",
+	"dockershim.sock", "buildkitd.sock", "snapd.socket",
 	"kubelet.sock", "cri-dockerd.sock", "lxd/unix.socket", "incus/unix.socket",
 }
 
@@ -151,6 +159,33 @@ func socketPowers(p string) string {
 		}
 	}
 	return "root on this host"
+}
+
+// sensitiveSocket says what a credentials-bearing UNIX socket gives
+// whoever reaches it (container runtimes are docker-socket's), or "".
+func sensitiveSocket(p string) string {
+	base := path.Base(p)
+	switch {
+	case p == "/run/systemd/private" || p == "/var/run/systemd/private":
+		return "systemd's private manager socket: control of every service, as root"
+	case strings.HasSuffix(p, "system_bus_socket"):
+		return "the D-Bus system bus: every system service's interface, as a local user"
+	case strings.HasPrefix(p, "/run/user/") && base == "bus":
+		return "a user's D-Bus session bus: that user's desktop and secrets services"
+	case strings.Contains(p, "/ssh-") && strings.HasPrefix(base, "agent."),
+		base == "ssh-agent.socket", base == "ssh-agent.sock", strings.HasSuffix(p, "/keyring/ssh"),
+		strings.Contains(p, "/.ssh/agent"), strings.HasSuffix(p, "1password/agent.sock"):
+		return "an ssh-agent: signing with the user's SSH keys, on any server they open"
+	case strings.HasPrefix(base, "S.gpg-agent"):
+		return "a gpg-agent: the user's private keys"
+	case strings.Contains(p, "/.X11-unix/X"):
+		return "an X server: the display, its keystrokes and its windows"
+	case strings.HasPrefix(p, "/run/user/") && strings.HasPrefix(base, "wayland-"):
+		return "a Wayland compositor: the user's screen and input"
+	case strings.Contains(base, "kcm-socket") || strings.HasSuffix(p, "/sssd/kcm.socket"):
+		return "the Kerberos credential cache (KCM): the users' tickets"
+	}
+	return ""
 }
 
 func isRootSocket(p string) bool {
@@ -306,6 +341,11 @@ func Audit(sub Subject) []Finding {
 					fmt.Sprintf("%s relays the network to %s: %s for anyone who connects", l.name, sanitize.Text(of.Path, 80), socketPowers(of.Path)),
 					"do not expose the socket; use the daemon's TLS-authenticated API or an authorizing proxy")
 			}
+			if what := sensitiveSocket(of.Path); network && what != "" {
+				sub.f(&out, IDSensitiveSocket,
+					fmt.Sprintf("%s relays the network to %s, %s, for anyone who connects", l.name, sanitize.Text(of.Path, 80), what),
+					"do not relay this socket to a network address")
+			}
 		}
 	}
 
@@ -343,6 +383,11 @@ func Audit(sub Subject) []Finding {
 				st := execState(of, false)
 				out = append(out, Finding{ID: IDRemoteExec, State: st, Where: sub.Where, PID: sub.PID, Port: sub.Port,
 					Reason: execReason(desc(s)+" (a connect-back)", other, of), Remedy: execRemedy(of, st)})
+			}
+			if what := sensitiveSocket(of.Path); what != "" {
+				sub.f(&out, IDSensitiveSocket,
+					fmt.Sprintf("%s relays %s, %s, to the network", desc(s), sanitize.Text(of.Path, 80), what),
+					"do not relay this socket over the network")
 			}
 			if isRootSocket(of.Path) {
 				sub.f(&out, IDDockerSocket,

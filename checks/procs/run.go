@@ -263,6 +263,18 @@ func runUnit(env checks.Env, cfg Config) checks.Result {
 			notes = append(notes, where+" runs as "+cwho+"; parsed: "+sanitize.Text(uc.Cmd.String(), 300))
 		}
 	}
+	if f, ok := noRestart(u, cmds, name); ok {
+		findings = append(findings, f)
+	}
+	binaries := map[string]bool{}
+	for _, uc := range cmds {
+		if uc.Cmd == nil {
+			continue
+		}
+		if f, ok := privilegedBinary(instanceExecutable(-1, []string{uc.Cmd.Program}), name, 0, 0, binaries); ok {
+			findings = append(findings, f)
+		}
+	}
 	if len(u.Unknown) > 0 {
 		notes = append(notes, fmt.Sprintf("note: the unit uses variables it does not set (%s); they were audited as written",
 			sanitize.Text(joinMax(u.Unknown, 5), 120)))
@@ -275,6 +287,37 @@ func runUnit(env checks.Env, cfg Config) checks.Result {
 			sanitize.Text(name, 60), sanitize.Text(filepath.Base(u.Name.Path), 60), sanitize.Text(u.Name.Instance, 60)))
 	}
 	return staticResult(cfg, "unit "+sanitize.Text(name, 60), findings, notes)
+}
+
+// noRestart is the finding of a unit that runs a long-lived socat (a
+// listener, or a connector with forever) and lets it stay dead: Restart=
+// unset or no (systemd.service(5): the default is no). A socket-activated
+// unit is restarted by its socket; a oneshot is not long-lived.
+func noRestart(u *socatcmd.Unit, cmds []socatcmd.UnitCommand, name string) (Finding, bool) {
+	if u.Restart != "no" || u.Type == "oneshot" || u.Socket != nil {
+		return Finding{}, false
+	}
+	for _, uc := range cmds {
+		if uc.Cmd == nil || uc.Err != nil {
+			continue
+		}
+		for _, s := range uc.Cmd.Singles() {
+			f := s.Facts(uc.Cmd.Globals.PreferFamily)
+			what := ""
+			switch {
+			case f.Role == socatcmd.RoleListen:
+				what = "listens (" + desc(s) + ")"
+			case s.Has("forever"):
+				what = "reconnects forever (" + desc(s) + ")"
+			default:
+				continue
+			}
+			return Finding{ID: IDNoRestart, State: DefaultState(IDNoRestart), Where: name,
+				Reason: fmt.Sprintf("socat %s, but the unit has no Restart=: when socat exits (a crash, a signal, an error) the service stays down", what),
+				Remedy: "add Restart=on-failure (or always) and RestartSec=1 to [Service]"}, true
+		}
+	}
+	return Finding{}, false
 }
 
 type account struct {
@@ -375,8 +418,12 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	var notes []string
 	now := time.Now()
 	totalChildren := 0
+	binaries := map[string]bool{}
 	for _, l := range insts {
 		totalChildren += len(l.Children)
+		if f, ok := privilegedBinary(instanceExecutable(l.PID, l.Argv), l.where, l.PID, l.port, binaries); ok {
+			findings = append(findings, f)
+		}
 		if l.parseErr != nil {
 			findings = append(findings, unparsable(l.where, l.PID, l.port, l.parseErr))
 		} else {
@@ -417,6 +464,12 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	for _, spec := range cfg.ExpectListen {
 		if !anyListens(insts, spec) {
 			problems = append(problems, flagProblem("listen-missing", state.Critical, spec.Raw, fmt.Sprintf("no socat instance listens on %s (--expect-listen)", spec.Raw)))
+		}
+	}
+	// The socat any user gets by typing socat, running or not.
+	if p := pathSocat(); p != "" {
+		if f, ok := privilegedBinary(p, "socat on the PATH", 0, 0, binaries); ok {
+			findings = append(findings, f)
 		}
 	}
 	notes = append(notes, orphanNotes...)

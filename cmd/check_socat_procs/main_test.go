@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	le "encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -382,5 +383,106 @@ func TestRenamedSocatSeenByNobody(t *testing.T) {
 	r = runAs(t, nil, "--match", mark)
 	if r.code != 2 || !strings.Contains(r.out, "CRITICAL remote-exec") || strings.Contains(r.out, "recognised by their command line only") {
 		t.Errorf("as root: exit %d:\n%s", r.code, r.out)
+	}
+}
+
+// no-restart: a unit running a long-lived socat without Restart= stays
+// down after a crash; a oneshot, a socket-activated unit or Restart=
+// are fine.
+func TestNoRestart(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		unit string
+		want bool
+	}{
+		{"[Service]\nExecStart=/usr/bin/socat -d -d TCP-LISTEN:8080,bind=127.0.0.1,fork,max-children=2 TCP:127.0.0.1:80\n", true},
+		{"[Service]\nExecStart=/usr/bin/socat -d -d TCP-LISTEN:8080,bind=127.0.0.1,fork,max-children=2 TCP:127.0.0.1:80\nRestart=no\n", true},
+		{"[Service]\nExecStart=/usr/bin/socat -d -d UNIX-CONNECT:/run/a.sock TCP:127.0.0.1:80,forever\n", true},
+		{"[Service]\nExecStart=/usr/bin/socat -d -d TCP-LISTEN:8080,bind=127.0.0.1,fork,max-children=2 TCP:127.0.0.1:80\nRestart=on-failure\n", false},
+		{"[Service]\nType=oneshot\nExecStart=/usr/bin/socat -u OPEN:/etc/hostname TCP:127.0.0.1:80\n", false},
+		{"[Service]\nExecStart=/usr/bin/socat -d -d STDIO TCP:127.0.0.1:80\n", false},
+	} {
+		path := filepath.Join(dir, "relay.service")
+		if err := os.WriteFile(path, []byte(tt.unit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := run(t, "--unit-file", path)
+		if got := strings.Contains(r.out, "WARNING no-restart [relay.service]"); got != tt.want || r.code > 2 {
+			t.Errorf("%q: exit %d, no-restart %v, want %v:\n%s", tt.unit, r.code, got, tt.want, r.out)
+		}
+	}
+}
+
+// privileged-binary: a set-uid or set-gid copy of socat, or one with
+// capabilities beyond cap_net_bind_service, is a root shell for any local
+// user: found on the PATH, in a unit and behind a running instance.
+func TestPrivilegedBinary(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a set-uid root copy; CI runs as root")
+	}
+	testlab.Need(t, "socat")
+	real, _ := exec.LookPath("socat")
+	data, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_ = os.Chmod(dir, 0o755)
+	copyAs := func(name string, mode os.FileMode) string {
+		sub := filepath.Join(dir, name)
+		_ = os.Mkdir(sub, 0o755)
+		p := filepath.Join(sub, "socat")
+		if err := os.WriteFile(p, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// On the PATH, running or not.
+	pathDir := filepath.Join(dir, "bin")
+	_ = os.Mkdir(pathDir, 0o755)
+	if err := os.WriteFile(filepath.Join(pathDir, "socat"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(filepath.Join(pathDir, "socat"), 0o2755|os.ModeSetgid)
+	r := testlab.RunPlugin(t, binary, testlab.PluginOptions{Env: []string{"PATH=" + pathDir + ":/usr/bin:/bin"}}, "--match", "nothing-runs-with-this")
+	if r.Code != 2 || !strings.Contains(r.Out, "CRITICAL privileged-binary [socat on the PATH]") || !strings.Contains(r.Out, "set-gid") {
+		t.Errorf("set-gid socat on the PATH: exit %d:\n%s", r.Code, r.Out)
+	}
+	// A unit's socat, and a running instance's.
+	suid := copyAs("suid", 0o755|os.ModeSetuid)
+	unit := filepath.Join(dir, "relay.service")
+	if err := os.WriteFile(unit, []byte("[Service]\nExecStart="+suid+" -d -d TCP-LISTEN:8080,bind=127.0.0.1,fork,max-children=2 TCP:127.0.0.1:80\nRestart=always\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "--unit-file", unit); r.code != 2 || !strings.Contains(r.out, "CRITICAL privileged-binary [relay.service]") || !strings.Contains(r.out, "set-uid (root)") {
+		t.Errorf("unit: exit %d:\n%s", r.code, r.out)
+	}
+	mark := fmt.Sprintf("cspriv%d", os.Getpid())
+	port := freePort(t)
+	testlab.StartBinary(t, suid, nil, "-lp", mark, fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,fork,max-children=2", port), "EXEC:cat")
+	if r := run(t, "--match", mark); r.code != 2 || !strings.Contains(r.out, "CRITICAL privileged-binary") || !strings.Contains(r.out, suid) {
+		t.Errorf("running instance: exit %d:\n%s", r.code, r.out)
+	}
+	// Capabilities: cap_net_bind_service alone is fine, cap_sys_admin is not.
+	capped := copyAs("caps", 0o755)
+	setCaps := func(bits uint32) bool {
+		v := make([]byte, 20)
+		le.LittleEndian.PutUint32(v[0:], 0x02000000|1) // VFS_CAP_REVISION_2, effective
+		le.LittleEndian.PutUint32(v[4:], bits)
+		return syscall.Setxattr(capped, "security.capability", v, 0) == nil
+	}
+	if !setCaps(1 << 10) {
+		t.Skip("this file system takes no file capabilities")
+	}
+	_ = os.WriteFile(unit, []byte("[Service]\nExecStart="+capped+" -d -d TCP-LISTEN:8080,bind=127.0.0.1,fork,max-children=2 TCP:127.0.0.1:80\nRestart=always\n"), 0o644)
+	if r := run(t, "--unit-file", unit); strings.Contains(r.out, "privileged-binary") {
+		t.Errorf("cap_net_bind_service alone:\n%s", r.out)
+	}
+	setCaps(1<<10 | 1<<21)
+	if r := run(t, "--unit-file", unit); !strings.Contains(r.out, "CRITICAL privileged-binary") || !strings.Contains(r.out, "cap_sys_admin") {
+		t.Errorf("cap_sys_admin:\n%s", r.out)
 	}
 }

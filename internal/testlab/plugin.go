@@ -54,6 +54,8 @@ type PluginOptions struct {
 	// When nil: at once); 0 sends nothing.
 	Signal syscall.Signal
 	When   func(pid int) bool
+	// Env is added to the binary's environment (PATH=...).
+	Env []string
 }
 
 // RunPlugin runs bin with args and fails the test when the exit code is
@@ -67,6 +69,9 @@ func RunPlugin(t testing.TB, bin string, o PluginOptions, args ...string) Plugin
 			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
 		cmd = exec.Command("bash", "-c", fmt.Sprintf("ulimit -n %d && exec '%s' %s", o.FDLimit, bin, strings.Join(quoted, " ")))
+	}
+	if len(o.Env) > 0 {
+		cmd.Env = append(os.Environ(), o.Env...)
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &errb, o.Stdin
