@@ -443,7 +443,10 @@ func Audit(sub Subject) []Finding {
 				"use OPENSSL:host:port with cafile= for the hop, or keep the backend on loopback")
 		}
 		longLived := forkListener || allConnect(c, prefer)
-		stream := f.Proto == "tcp" || f.Proto == "unix" || f.Proto == "sctp" || f.Proto == "vsock" || f.Proto == "abstract" || f.Proto == "dccp"
+		stream := f.Proto == "tcp" || f.Proto == "unix" || f.Proto == "sctp" || f.Proto == "vsock" || f.Proto == "abstract" || f.Proto == "dccp" ||
+			// SOCKET-CONNECT is a stream socket unless so-type says otherwise
+			// (man socat: "socktype defaults to SOCK_STREAM").
+			s.Type == "SOCKET-CONNECT" && (!s.Has("so-type") || optionIs(s, "so-type", "1"))
 		if longLived && stream && !hasAny(s, "retry", "forever") {
 			sub.f(&out, IDNoRetry, fmt.Sprintf("%s is not retried: a backend restart fails every connection meanwhile", desc(s)),
 				"add retry=5,interval=1 (or forever)")
@@ -659,6 +662,12 @@ func execRemedy(f socatcmd.Facts, st state.State) string {
 		return "keep the program's input strictly validated and run it as an unprivileged user (su=); --ignore remote-exec@PORT once reviewed"
 	}
 	return "bind to loopback, restrict peers (range=, TLS client certificates) and run the program as an unprivileged user (su=)"
+}
+
+// optionIs reports whether the option's value is v.
+func optionIs(s *socatcmd.Single, name, v string) bool {
+	o, ok := s.Option(name)
+	return ok && strings.TrimSpace(o.Value) == v
 }
 
 // limitsChildren reports a max-children of at least 1 (0 is unlimited).

@@ -89,8 +89,13 @@ func ReadUnit(path string) (*Unit, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	u.Path = path
+	// foo.socket activates foo.service, and with Accept=yes the
+	// instances foo@INSTANCE.service of the template foo@.service.
 	base := strings.TrimSuffix(filepath.Base(path), ".service")
 	base = strings.TrimSuffix(base, "@")
+	if name.Instance != "" || name.Template {
+		base = name.Prefix
+	}
 	sock := filepath.Join(filepath.Dir(path), base+".socket")
 	if data, err := os.ReadFile(sock); err == nil {
 		u.Socket = parseSocketUnit(string(data))
