@@ -107,6 +107,20 @@ func (s *Subject) fileFindings(singles []*socatcmd.Single) []Finding {
 	var out []Finding
 	uid, gids := s.Files.Owner()
 	seen := map[string]bool{}
+	var acc *accounts
+	// replaceable: who else may change what the instance runs or trusts.
+	replaceable := func(what, shown, real string) {
+		if uid < 0 {
+			return // a --cmdline audit does not know the user
+		}
+		if acc == nil {
+			acc = readAccounts(s.Files.Resolve)
+		}
+		if who := whoMayReplace(real, s.Files.Resolve("/"), uid, acc); who != "" {
+			s.f(&out, IDFileWritable, fmt.Sprintf("%s %s can be changed by another user: %s", what, shown, who),
+				"give it and every directory above it to root (or the service user), without group or other write permission")
+		}
+	}
 	check := func(single *socatcmd.Single, what, name string, key bool) {
 		if name == "" || seen[what+name] {
 			return
@@ -135,6 +149,20 @@ func (s *Subject) fileFindings(singles []*socatcmd.Single) []Finding {
 			s.f(&out, IDKeyFileExposed, fmt.Sprintf("%s %s holds a private key and is readable by %s (mode %04o)", what, shown, readers(info.Mode().Perm()), info.Mode().Perm()),
 				"chmod 600 (or 640 with a dedicated group)")
 		}
+		replaceable(what, shown, real)
+	}
+	// scripts checks the files a program's command line names by absolute
+	// path (the script of sh /opt/x.sh, python3 /opt/app.py).
+	scripts := func(single *socatcmd.Single, words []string) {
+		for _, w := range words {
+			if !strings.HasPrefix(w, "/") || seen["script"+w] {
+				continue
+			}
+			seen["script"+w] = true
+			if info, err := os.Stat(s.Files.Resolve(w)); err == nil && info.Mode().IsRegular() {
+				replaceable("script", sanitize.Text(w, 80), s.Files.Resolve(w))
+			}
+		}
 	}
 	for _, single := range singles {
 		for _, o := range single.Options {
@@ -151,18 +179,24 @@ func (s *Subject) fileFindings(singles []*socatcmd.Single) []Finding {
 				check(single, "dhparam", o.Value, false)
 			}
 		}
+		if single.Type == "SYSTEM" && len(single.Params) > 0 {
+			scripts(single, strings.Fields(single.Params[0]))
+		}
 		if single.Type == "EXEC" && len(single.Params) > 0 {
 			prog := strings.Fields(single.Params[0])
 			if len(prog) == 0 {
 				continue
 			}
+			scripts(single, prog[1:])
 			name := prog[0]
 			if !strings.Contains(name, "/") {
 				found, hidden := false, false
 				for _, dir := range s.Files.SearchPath() {
-					_, err := os.Stat(s.Files.Resolve(filepath.Join(dir, name)))
+					full := filepath.Join(dir, name)
+					_, err := os.Stat(s.Files.Resolve(full))
 					if err == nil {
 						found = true
+						replaceable("program", sanitize.Text(full, 80), s.Files.Resolve(full))
 						break
 					}
 					if errors.Is(err, fs.ErrPermission) {

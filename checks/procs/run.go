@@ -266,6 +266,29 @@ func runUnit(env checks.Env, cfg Config) checks.Result {
 	if f, ok := noRestart(u, cmds, name); ok {
 		findings = append(findings, f)
 	}
+	// The unit file and its environment files decide what runs: whoever
+	// may change them runs code as the service's user.
+	if uid >= 0 {
+		acc := readAccounts(func(p string) string { return p })
+		unitPath := u.Name.Path
+		if unitPath == "" {
+			unitPath = cfg.UnitFile
+		}
+		for _, p := range append([]string{unitPath}, u.EnvFiles...) {
+			if _, err := os.Stat(p); err != nil {
+				continue
+			}
+			what := "the unit file"
+			if p != unitPath {
+				what = "the EnvironmentFile"
+			}
+			if who := whoMayReplace(p, "/", uid, acc); who != "" {
+				findings = append(findings, Finding{ID: IDFileWritable, State: DefaultState(IDFileWritable), Where: name,
+					Reason: fmt.Sprintf("%s %s can be changed by another user: %s", what, sanitize.Text(p, 80), who),
+					Remedy: "give it and every directory above it to root, without group or other write permission"})
+			}
+		}
+	}
 	binaries := map[string]bool{}
 	for _, uc := range cmds {
 		if uc.Cmd == nil {

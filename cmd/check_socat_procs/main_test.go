@@ -486,3 +486,51 @@ func TestPrivilegedBinary(t *testing.T) {
 		t.Errorf("cap_sys_admin:\n%s", r.out)
 	}
 }
+
+// file-writable end to end: a unit whose certificate belongs to nobody,
+// whose EXEC program sits in a directory everyone may write, and which
+// itself lies in such a directory, runs code and trust of other users.
+func TestFileWritable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give files to nobody; CI runs as root")
+	}
+	dir := t.TempDir()
+	_ = os.Chmod(dir, 0o755)
+	ca := testlab.NewOpenSSLCA(t)
+	cert := ca.Issue(t, testlab.Leaf{CN: "relay"})
+	certCopy := filepath.Join(dir, "relay.pem")
+	data, _ := os.ReadFile(cert)
+	if err := os.WriteFile(certCopy, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chown(certCopy, 65534, 65534)
+	open := filepath.Join(dir, "open")
+	_ = os.Mkdir(open, 0o755)
+	_ = os.Chmod(open, 0o777)
+	prog := filepath.Join(open, "handler")
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\ncat\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unit := filepath.Join(open, "relay.service")
+	body := "[Service]\nUser=root\nRestart=always\nExecStart=/usr/bin/socat -d -d -T 30 OPENSSL-LISTEN:8443,bind=127.0.0.1,fork,max-children=2,cert=" +
+		certCopy + ",cafile=" + ca.Cert + " EXEC:" + prog + "\n"
+	if err := os.WriteFile(unit, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "--unit-file", unit)
+	for _, want := range []string{
+		"CRITICAL file-writable [relay.service]: cert " + certCopy + " can be changed by another user: the file " + certCopy + " belongs to nobody",
+		"CRITICAL file-writable [relay.service]: program " + prog + " can be changed by another user: the directory " + open + " is writable by everyone (mode 0777)",
+		"CRITICAL file-writable [relay.service]: the unit file " + unit + " can be changed by another user",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("no %q in:\n%s", want, r.out)
+		}
+	}
+	// Fixed: root's files in root's directories.
+	_ = os.Chown(certCopy, 0, 0)
+	_ = os.Chmod(open, 0o755)
+	if r := run(t, "--unit-file", unit); strings.Contains(r.out, "file-writable") {
+		t.Errorf("after the fix:\n%s", r.out)
+	}
+}

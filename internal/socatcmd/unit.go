@@ -43,6 +43,8 @@ type Unit struct {
 	// Unknown lists variables the command uses that neither sets.
 	Env     map[string]string
 	Unknown []string
+	// EnvFiles are the EnvironmentFile= paths, specifiers expanded.
+	EnvFiles []string
 }
 
 // SocketUnit is the part of a .socket unit that matters here.
@@ -217,6 +219,7 @@ func parseUnit(content string, name UnitName) (*Unit, error) {
 			// The path's specifiers are expanded, the file's content is
 			// read as systemd.exec(5) says, and later files win.
 			f := strings.TrimPrefix(spec(kv[1]), "-")
+			u.EnvFiles = append(u.EnvFiles, f)
 			if data, err := readEnvFile(f); err == nil {
 				for k, v := range parseEnvFile(data) {
 					u.Env[k] = v
