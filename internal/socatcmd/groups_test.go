@@ -102,10 +102,11 @@ func TestOptionGroupsAgainstSocat(t *testing.T) {
 }
 
 // socatRefusesOption runs socat -d -d ADDR STDIO (stdin /dev/null) until
-// it exits, logs that it listens, or half a second passes, and reports
+// it exits, logs that it listens, or 3 s pass (a loaded machine starts
+// socat slowly; a refusal comes first thing), and reports
 // whether it refused an option of the address type.
 func socatRefusesOption(t *testing.T, socat, addr string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, socat, "-d", "-d", addr, "STDIO")
 	cmd.Dir = t.TempDir()
