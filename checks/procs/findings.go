@@ -42,6 +42,7 @@ const (
 	IDNoRestart           = "no-restart"
 	IDPrivilegedBinary    = "privileged-binary"
 	IDFileWritable        = "file-writable"
+	IDSudoSocat           = "sudo-socat"
 )
 
 // Rule is one row of the finding catalogue.
@@ -60,6 +61,7 @@ var Rules = []Rule{
 	{IDPrivilegedBinary, state.Critical, "a set-uid, set-gid or capable socat executable: a root shell for any local user"},
 	{IDSensitiveSocket, state.Critical, "a credentials-bearing socket (ssh-agent, X server, systemd, D-Bus) relayed to the network"},
 	{IDFileWritable, state.Critical, "a file socat uses, or a directory above it, is writable by another user"},
+	{IDSudoSocat, state.Critical, "sudo lets a user run socat with arguments of their choice (WARNING when fixed)"},
 	{IDTLSVerifyOff, state.Critical, "a TLS listener accepts any client (verify=0)"},
 	{IDPlaintextListener, state.Critical, "a plaintext listener on a non-loopback address relays to a sensitive or TLS service"},
 	{IDWorldWritableSocket, state.Critical, "a UNIX socket anyone may connect to"},

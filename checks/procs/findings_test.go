@@ -87,7 +87,7 @@ func TestCatalogueCovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	byFiles := map[string]bool{IDKeyFileExposed: true, IDFileMissing: true, IDRunsAsRoot: true,
-		IDPrivilegedBinary: true, IDFileWritable: true, IDNoRestart: true}
+		IDPrivilegedBinary: true, IDFileWritable: true, IDNoRestart: true, IDSudoSocat: true}
 	for _, r := range Rules {
 		id, st := r.ID, r.State
 		if byFiles[id] {

@@ -489,6 +489,10 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			problems = append(problems, flagProblem("listen-missing", state.Critical, spec.Raw, fmt.Sprintf("no socat instance listens on %s (--expect-listen)", spec.Raw)))
 		}
 	}
+	// Who may run socat through sudo, running or not.
+	sudo, sudoNotes := sudoFindings()
+	findings = append(findings, sudo...)
+	notes = append(notes, sudoNotes...)
 	// The socat any user gets by typing socat, running or not.
 	if p := pathSocat(); p != "" {
 		if f, ok := privilegedBinary(p, "socat on the PATH", 0, 0, binaries); ok {

@@ -534,3 +534,40 @@ func TestFileWritable(t *testing.T) {
 		t.Errorf("after the fix:\n%s", r.out)
 	}
 }
+
+// sudo-socat end to end: a sudoers drop-in the test writes (and
+// removes) lets a user run socat with any arguments (CRITICAL) and
+// another pinned to fixed ones (WARNING); as nobody, who cannot read
+// sudoers, it is said that it was not checked.
+func TestSudoSocat(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to write sudoers; CI runs as root")
+	}
+	rules := "# check_socat test, removed after the test\n" +
+		"alice ALL = (root) NOPASSWD: /usr/bin/socat\n" +
+		"bob ALL = (root) /usr/bin/socat -d -d TCP-LISTEN\\:8080\\,bind=127.0.0.1 TCP\\:127.0.0.1\\:80\n"
+	path := "/etc/sudoers"
+	if _, err := os.Stat(path); err == nil {
+		// sudo is installed: a drop-in, which Debian's sudoers includes.
+		path = fmt.Sprintf("/etc/sudoers.d/check-socat-test-%d", os.Getpid())
+	}
+	if err := os.WriteFile(path, []byte(rules), 0o440); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(path) })
+	r := run(t, "--match", "nothing-runs-with-this")
+	for _, want := range []string{
+		"CRITICAL sudo-socat [sudoers " + path + ":2]: alice may run /usr/bin/socat as root with any arguments",
+		"WARNING sudo-socat [sudoers " + path + ":3]: bob may run /usr/bin/socat as root, pinned to",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("no %q in:\n%s", want, r.out)
+		}
+	}
+	if filepath.Dir(path) == "/etc" {
+		r = runAs(t, &syscall.Credential{Uid: 65534, Gid: 65534}, "--match", "nothing-runs-with-this")
+		if strings.Contains(r.out, "sudo-socat [") || !strings.Contains(r.out, "/etc/sudoers is not readable by this user: sudo-socat was not checked") {
+			t.Errorf("as nobody:\n%s", r.out)
+		}
+	}
+}

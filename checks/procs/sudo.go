@@ -1,0 +1,85 @@
+package procs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/socatcmd"
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/sudoers"
+)
+
+// sudoersPath is where sudo's rules start; tests point it elsewhere.
+var sudoersPath = "/etc/sudoers"
+
+// sudoFindings reads the sudoers rules and reports each that lets a user
+// other than root run socat: with arguments of their choice (none given,
+// or wildcards) CRITICAL, pinned to fixed arguments WARNING. A socat run
+// by sudo opens files, runs programs and binds ports as root. notes say
+// what could not be read.
+func sudoFindings() ([]Finding, []string) {
+	if _, err := os.Stat(sudoersPath); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // no sudo on this host
+	}
+	rules, errs := sudoers.ReadFile(sudoersPath)
+	var notes []string
+	for _, err := range errs {
+		if errors.Is(err, fs.ErrPermission) {
+			notes = append(notes, fmt.Sprintf("note: %s is not readable by this user: sudo-socat was not checked there (run as root)", sanitize.Text(errPath(err), 80)))
+		}
+	}
+	var out []Finding
+	for _, r := range rules {
+		users := nonRoot(r.Users)
+		if len(users) == 0 {
+			continue
+		}
+		for _, c := range r.Commands {
+			if c.Negated || c.All || !socatcmd.IsSocatProgram(c.Path) {
+				continue
+			}
+			as := "root"
+			if r.RunAs != "" {
+				as = sanitize.Text(r.RunAs, 40)
+			}
+			who := sanitize.Text(strings.Join(users, ", "), 60)
+			f := Finding{ID: IDSudoSocat, State: state.Critical, Where: "sudoers " + sanitize.Text(r.Source, 80)}
+			if c.Wildcard() {
+				args := "any arguments"
+				if !c.AnyArgs {
+					args = "arguments matching " + sanitize.Text(c.Args, 60)
+				}
+				f.Reason = fmt.Sprintf("%s may run %s as %s with %s: socat then opens any file, runs any program and binds any port as that user (a root shell: sudo socat - EXEC:sh)", who, sanitize.Text(c.Path, 60), as, args)
+				f.Remedy = "remove the rule, or pin socat to the exact arguments the task needs (no wildcards)"
+			} else {
+				f.State = state.Warning
+				f.Reason = fmt.Sprintf("%s may run %s as %s, pinned to %q: review what those addresses give", who, sanitize.Text(c.Path, 60), as, sanitize.Text(c.Args, 80))
+				f.Remedy = "keep the arguments fixed, and prefer a unit the user may start (systemctl) over sudo"
+			}
+			out = append(out, f)
+		}
+	}
+	return out, notes
+}
+
+func nonRoot(users []string) []string {
+	var out []string
+	for _, u := range users {
+		if u != "root" && u != "#0" && u != "!root" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func errPath(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Path
+	}
+	return sudoersPath
+}
