@@ -65,7 +65,6 @@ func Parse(text string) []Rule {
 
 type rawRule struct {
 	users    []string
-	runas    string
 	commands []string
 	source   string
 }
