@@ -55,9 +55,10 @@ func binaryPrivileges(path string) (string, error) {
 	return strings.Join(what, " and "), nil
 }
 
-// fileCapabilities lists the capabilities (permitted or inheritable) of
-// the file's security.capability attribute (vfs_cap_data, revisions 1 to
-// 3) other than cap_net_bind_service.
+// fileCapabilities lists the permitted capabilities of the file's
+// security.capability attribute (vfs_cap_data, revisions 1 to 3) other
+// than cap_net_bind_service. Inheritable ones give nothing by themselves
+// (only to a caller that already holds them).
 func fileCapabilities(path string) []string {
 	buf := make([]byte, 64)
 	n, err := syscall.Getxattr(path, "security.capability", buf)
@@ -68,7 +69,7 @@ func fileCapabilities(path string) []string {
 	words := (n - 4) / 8 // permitted/inheritable pairs
 	var out []string
 	for w := 0; w < words && w < 2; w++ {
-		bits := binary.LittleEndian.Uint32(buf[4+8*w:]) | binary.LittleEndian.Uint32(buf[8+8*w:])
+		bits := binary.LittleEndian.Uint32(buf[4+8*w:]) // permitted; inheritable follows
 		for b := 0; b < 32; b++ {
 			c := 32*w + b
 			if bits&(1<<b) != 0 && c != capNetBindService {
@@ -84,13 +85,14 @@ func fileCapabilities(path string) []string {
 }
 
 // privilegedBinary checks a socat executable once per run (seen), and
-// returns its finding, if any.
-func privilegedBinary(path, where string, pid, port int, seen map[string]bool) (Finding, bool) {
+// returns its finding, if any. file is what is opened (/proc/PID/exe: the
+// very file, in the process's own mount namespace), path what is shown.
+func privilegedBinary(file, path, where string, pid, port int, seen map[string]bool) (Finding, bool) {
 	if path == "" || seen[path] {
 		return Finding{}, false
 	}
 	seen[path] = true
-	what, err := binaryPrivileges(path)
+	what, err := binaryPrivileges(file)
 	if err != nil || what == "" {
 		return Finding{}, false
 	}
@@ -99,12 +101,21 @@ func privilegedBinary(path, where string, pid, port int, seen map[string]bool) (
 		Remedy: "chmod u-s,g-s " + sanitize.Text(path, 80) + " and setcap -r it (only cap_net_bind_service is harmless); run socat as a service user instead"}, true
 }
 
-// instanceExecutable is the executable of a running instance: its
-// /proc/PID/exe (root, or our own), else its argv[0] as the PATH finds it.
-func instanceExecutable(pid int, argv []string) string {
-	if p, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil {
-		return strings.TrimSuffix(p, " (deleted)")
+// instanceExecutable is the executable of a running instance: the file
+// to open (its /proc/PID/exe when we may, which is the file itself even in
+// another mount namespace) and its name; else its argv[0] as the PATH
+// finds it.
+func instanceExecutable(pid int, argv []string) (file, name string) {
+	exe := fmt.Sprintf("/proc/%d/exe", pid)
+	if p, err := os.Readlink(exe); err == nil {
+		return exe, strings.TrimSuffix(p, " (deleted)")
 	}
+	p := argvExecutable(argv)
+	return p, p
+}
+
+// argvExecutable is argv[0] as the PATH finds it.
+func argvExecutable(argv []string) string {
 	if len(argv) == 0 {
 		return ""
 	}

@@ -591,12 +591,19 @@ func rangeLoopbackOnly(s *socatcmd.Single) bool {
 			return false
 		}
 		addr = a
-		b := mask.As4()
+		// Only a contiguous mask is a prefix: 0.255.0.0 admits any
+		// first byte, loopback or not.
+		m32 := uint32(0)
+		for _, x := range mask.As4() {
+			m32 = m32<<8 | uint32(x)
+		}
+		if m32 != 0 && ^m32&(^m32+1) != 0 {
+			return false
+		}
 		bits = 0
-		for _, x := range b {
-			for i := 7; i >= 0 && x&(1<<i) != 0; i-- {
-				bits++
-			}
+		for m32&(1<<31) != 0 {
+			bits++
+			m32 <<= 1
 		}
 	}
 	ip, err := netip.ParseAddr(strings.Trim(addr, "[]"))
@@ -653,7 +660,32 @@ func restricted(s *socatcmd.Single, f socatcmd.Facts) bool {
 		return true
 	}
 	verifies := !s.Has("openssl-verify") || enabled(s, "openssl-verify")
-	return f.TLS && verifies && hasAny(s, "openssl-cafile", "openssl-capath")
+	return f.TLS && verifies && privateCA(s)
+}
+
+// publicBundles are the system's bundles of public CAs: a listener that
+// trusts them admits anyone who can buy a certificate.
+var publicBundles = []string{"/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs", "/etc/pki/tls/certs/ca-bundle.crt",
+	"/etc/pki/tls/cert.pem", "/etc/ssl/cert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+	"/etc/ssl/ca-bundle.pem", "/usr/share/ca-certificates", "/etc/ca-certificates"}
+
+// privateCA reports a cafile= or capath= other than the public bundles.
+func privateCA(s *socatcmd.Single) bool {
+	for _, name := range []string{"openssl-cafile", "openssl-capath"} {
+		if o, ok := s.Option(name); ok {
+			v := strings.TrimRight(strings.TrimSpace(o.Value), "/")
+			public := false
+			for _, b := range publicBundles {
+				if v == b || strings.HasPrefix(v, "/usr/share/ca-certificates/") {
+					public = true
+				}
+			}
+			if !public {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func execRemedy(f socatcmd.Facts, st state.State) string {

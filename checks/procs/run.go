@@ -282,7 +282,13 @@ func runUnit(env checks.Env, cfg Config) checks.Result {
 			if p != unitPath {
 				what = "the EnvironmentFile"
 			}
-			if who := whoMayReplace(p, "/", uid, acc); who != "" {
+			// The unit file says who the service runs as: only root may
+			// own it, or its user could make itself root (User=, +).
+			owner := uid
+			if p == unitPath {
+				owner = 0
+			}
+			if who := whoMayReplace(p, "/", owner, acc); who != "" {
 				findings = append(findings, Finding{ID: IDFileWritable, State: DefaultState(IDFileWritable), Where: name,
 					Reason: fmt.Sprintf("%s %s can be changed by another user: %s", what, sanitize.Text(p, 80), who),
 					Remedy: "give it and every directory above it to root, without group or other write permission"})
@@ -294,7 +300,8 @@ func runUnit(env checks.Env, cfg Config) checks.Result {
 		if uc.Cmd == nil {
 			continue
 		}
-		if f, ok := privilegedBinary(instanceExecutable(-1, []string{uc.Cmd.Program}), name, 0, 0, binaries); ok {
+		exe := argvExecutable([]string{uc.Cmd.Program})
+		if f, ok := privilegedBinary(exe, exe, name, 0, 0, binaries); ok {
 			findings = append(findings, f)
 		}
 	}
@@ -444,7 +451,8 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	binaries := map[string]bool{}
 	for _, l := range insts {
 		totalChildren += len(l.Children)
-		if f, ok := privilegedBinary(instanceExecutable(l.PID, l.Argv), l.where, l.PID, l.port, binaries); ok {
+		file, exe := instanceExecutable(l.PID, l.Argv)
+		if f, ok := privilegedBinary(file, exe, l.where, l.PID, l.port, binaries); ok {
 			findings = append(findings, f)
 		}
 		if l.parseErr != nil {
@@ -495,7 +503,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	notes = append(notes, sudoNotes...)
 	// The socat any user gets by typing socat, running or not.
 	if p := pathSocat(); p != "" {
-		if f, ok := privilegedBinary(p, "socat on the PATH", 0, 0, binaries); ok {
+		if f, ok := privilegedBinary(p, p, "socat on the PATH", 0, 0, binaries); ok {
 			findings = append(findings, f)
 		}
 	}

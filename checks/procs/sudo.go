@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/check-socat/check-socat/internal/sanitize"
@@ -39,12 +40,12 @@ func sudoFindings() ([]Finding, []string) {
 			continue
 		}
 		for _, c := range r.Commands {
-			if c.Negated || c.All || !socatcmd.IsSocatProgram(c.Path) {
+			if c.Negated || c.All || !mayBeSocat(c.Path) {
 				continue
 			}
 			as := "root"
-			if r.RunAs != "" {
-				as = sanitize.Text(r.RunAs, 40)
+			if c.RunAs != "" {
+				as = sanitize.Text(c.RunAs, 40)
 			}
 			who := sanitize.Text(strings.Join(users, ", "), 60)
 			f := Finding{ID: IDSudoSocat, State: state.Critical, Where: "sudoers " + sanitize.Text(r.Source, 80)}
@@ -64,6 +65,31 @@ func sudoFindings() ([]Finding, []string) {
 		}
 	}
 	return out, notes
+}
+
+// socatPaths are where socat is installed, for a rule's wildcards and
+// directories.
+var socatPaths = []string{"/usr/bin/socat", "/usr/local/bin/socat", "/bin/socat", "/usr/sbin/socat", "/usr/bin/socat1"}
+
+// mayBeSocat reports whether a sudoers command path allows socat: socat
+// itself, a directory (every file in it, sudoers(5)) holding socat, or a
+// wildcard that matches a socat.
+func mayBeSocat(p string) bool {
+	if socatcmd.IsSocatProgram(p) {
+		return true
+	}
+	if strings.HasSuffix(p, "/") {
+		_, err := os.Stat(p + "socat")
+		return err == nil
+	}
+	if strings.ContainsAny(p, "*?[") {
+		for _, c := range append(socatPaths, filepath.Join(filepath.Dir(p), "socat")) {
+			if ok, _ := filepath.Match(p, c); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func nonRoot(users []string) []string {

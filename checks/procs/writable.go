@@ -112,7 +112,10 @@ func whoMayReplace(p, root string, uid int, acc *accounts) string {
 		first := true
 		for depth < 40 {
 			p = filepath.Clean(p)
-			if seen[p] || (p == root && !first) {
+			// The instance's / is checked when it is the host's; another
+			// root (/proc/PID/root, a RootDirectory=) is a mount point
+			// whose parents are not the instance's.
+			if seen[p] || (p == root && !first && root != "/") {
 				return ""
 			}
 			seen[p] = true
@@ -148,8 +151,14 @@ func whoMayReplace(p, root string, uid int, acc *accounts) string {
 				}
 			}
 			if m&fs.ModeSymlink != 0 {
-				// Where the link points must be safe too.
-				if target, err := filepath.EvalSymlinks(p); err == nil && target != p {
+				// Where the link points must be safe too, as the instance
+				// resolves it: an absolute target is under its root.
+				if target, err := os.Readlink(p); err == nil {
+					if filepath.IsAbs(target) {
+						target = filepath.Join(root, target)
+					} else {
+						target = filepath.Join(filepath.Dir(p), target)
+					}
 					if why := walk(target, depth+1); why != "" {
 						return why
 					}

@@ -51,7 +51,8 @@ func TestWhoMayReplace(t *testing.T) {
 	mk("svc/key.pem", 0o600, 0, 0, false)
 	mk("filegw", 0o755, 0, 0, true)
 	mk("filegw/ca.pem", 0o664, 0, 4242, false)
-	if err := os.Symlink(filepath.Join(root, "alice/cert.pem"), filepath.Join(root, "ok/link.pem")); err != nil {
+	// An absolute target is under the instance's root (/proc/PID/root).
+	if err := os.Symlink("/alice/cert.pem", filepath.Join(root, "ok/link.pem")); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct{ rel, want string }{

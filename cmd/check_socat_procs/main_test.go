@@ -533,6 +533,13 @@ func TestFileWritable(t *testing.T) {
 	if r := run(t, "--unit-file", unit); strings.Contains(r.out, "file-writable") {
 		t.Errorf("after the fix:\n%s", r.out)
 	}
+	// A unit file its own service user may change: that user could make
+	// itself root (User=root, ExecStart=+...).
+	_ = os.WriteFile(unit, []byte(strings.Replace(body, "User=root", "User=nobody", 1)), 0o644)
+	_ = os.Chown(unit, 65534, 65534)
+	if r := run(t, "--unit-file", unit); !strings.Contains(r.out, "the unit file "+unit+" can be changed by another user: the file "+unit+" belongs to nobody") {
+		t.Errorf("a unit file owned by its User=:\n%s", r.out)
+	}
 }
 
 // sudo-socat end to end: a sudoers drop-in the test writes (and

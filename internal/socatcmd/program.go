@@ -100,13 +100,18 @@ func isNetcat(base string) bool {
 	return base == "nc" || base == "ncat" || base == "netcat" || strings.HasPrefix(base, "nc.") || base == "pnetcat"
 }
 
-// ProgramListener reports a program that opens a listener of its own
-// (nc -l, ncat -l, a socat with a listening address, python -m
-// http.server, php -S): whatever the relay hands it is exposed there.
-// It returns the port as written ("" when it cannot be told) and whether
-// the listener speaks TLS (ncat --ssl, OPENSSL-LISTEN).
+// ProgramListener reports a program that opens a network listener of
+// its own, reachable beyond loopback (nc -l, ncat -l, a socat with a
+// listening address, python -m http.server, php -S): whatever the relay
+// hands it is exposed there. It returns the port as written ("" when it
+// cannot be told) and whether the listener speaks TLS (ncat --ssl,
+// OPENSSL-LISTEN). A listener on loopback, a UNIX socket (nc -lU), or
+// ncat --allow of loopback peers only is no exposure.
 func ProgramListener(command string) (port string, tls, ok bool) {
 	argv := programArgv(command)
+	if len(argv) > 1 && normalBase(argv[0]) == "busybox" {
+		argv = argv[1:] // busybox nc -l -p 9000
+	}
 	if len(argv) == 0 {
 		return "", false, false
 	}
@@ -116,11 +121,20 @@ func ProgramListener(command string) (port string, tls, ok bool) {
 	case isNetcat(base):
 		listen := false
 		for i, a := range args {
+			short := len(a) > 1 && a[0] == '-' && a[1] != '-'
+			if a == "--unixsock" || short && strings.Contains(a[1:], "U") {
+				return "", false, false // a UNIX socket
+			}
 			switch {
-			case a == "--listen" || (len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.Contains(a[1:], "l")):
+			case a == "--listen" || short && strings.Contains(a[1:], "l"):
 				listen = true
 			case a == "--ssl":
 				tls = true
+			case (a == "--allow" || a == "-s" || a == "--source") && i+1 < len(args) && IsLoopback(args[i+1]):
+				return "", false, false // ncat --allow 127.0.0.1, nc -s 127.0.0.1
+			}
+			if i+1 < len(args) && !strings.HasPrefix(args[i], "-") && IsLoopback(a) {
+				return "", false, false // nc -l 127.0.0.1 9000
 			}
 			if (a == "-p" || a == "--source-port") && i+1 < len(args) {
 				port = args[i+1]
@@ -143,7 +157,7 @@ func ProgramListener(command string) (port string, tls, ok bool) {
 			return "", false, false
 		}
 		for _, s := range c.Singles() {
-			if f := s.Facts(c.Globals.PreferFamily); f.Role == RoleListen && f.Network() {
+			if f := s.Facts(c.Globals.PreferFamily); f.Role == RoleListen && f.Network() && !IsLoopback(f.Host) {
 				return f.Port, f.TLS, true
 			}
 		}
@@ -151,8 +165,12 @@ func ProgramListener(command string) (port string, tls, ok bool) {
 		for i, a := range args {
 			if a == "-m" && i+1 < len(args) && (args[i+1] == "http.server" || args[i+1] == "SimpleHTTPServer") {
 				port = "8000"
-				for _, b := range args[i+2:] {
-					if _, err := strconv.Atoi(b); err == nil {
+				rest := args[i+2:]
+				for j, b := range rest {
+					if (b == "--bind" || b == "-b") && j+1 < len(rest) && IsLoopback(rest[j+1]) {
+						return "", false, false
+					}
+					if _, err := strconv.Atoi(b); err == nil && (j == 0 || (rest[j-1] != "--bind" && rest[j-1] != "-b")) {
 						port = b
 					}
 				}
@@ -162,7 +180,10 @@ func ProgramListener(command string) (port string, tls, ok bool) {
 	case strings.HasPrefix(base, "php"):
 		for i, a := range args {
 			if a == "-S" && i+1 < len(args) {
-				_, p, _ := strings.Cut(args[i+1], ":")
+				h, p, _ := strings.Cut(args[i+1], ":")
+				if IsLoopback(h) || h == "localhost" {
+					return "", false, false
+				}
 				return p, false, true
 			}
 		}

@@ -36,7 +36,12 @@ func TestProgramListener(t *testing.T) {
 	}{
 		{"/usr/bin/ncat -l -k -p 10000", "10000", false, true},
 		{"nc -lvnp 4444", "4444", false, true},
-		{"nc -l 127.0.0.1 9000", "9000", false, true},
+		{"nc -l 127.0.0.1 9000", "", false, false}, // loopback: no exposure
+		{"nc -lU /tmp/s", "", false, false},
+		{"ncat -l 9000 --allow 127.0.0.1", "", false, false},
+		{"python3 -m http.server --bind 127.0.0.1 8080", "", false, false},
+		{"php -S 127.0.0.1:8000", "", false, false},
+		{"busybox nc -l -p 9000", "9000", false, true},
 		{"ncat --listen --ssl 8443", "8443", true, true},
 		{"socat TCP-LISTEN:7000,fork -", "7000", false, true},
 		{"socat OPENSSL-LISTEN:7443,cert=x.pem -", "7443", true, true},

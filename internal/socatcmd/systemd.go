@@ -89,8 +89,12 @@ func (n UnitName) Specifiers(s string) (string, error) {
 			b.WriteByte(s[i])
 			continue
 		}
-		if i+1 >= len(s) {
-			return "", fmt.Errorf("failed to resolve unit specifiers in %s: a %% at the end", clip(s))
+		// systemd keeps a % at the end, or before a character that is
+		// no letter or digit, as written; an unknown letter or digit is
+		// its "Invalid slot".
+		if i+1 >= len(s) || !isAlnum(s[i+1]) && s[i+1] != '%' {
+			b.WriteByte('%')
+			continue
 		}
 		i++
 		v, ok := n.specifier(s[i])
@@ -100,6 +104,10 @@ func (n UnitName) Specifiers(s string) (string, error) {
 		b.WriteString(v)
 	}
 	return b.String(), nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 func (n UnitName) specifier(c byte) (string, bool) {

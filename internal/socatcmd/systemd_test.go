@@ -34,13 +34,14 @@ func TestSpecifiers(t *testing.T) {
 		{plain, "%f", "/docker/proxy"},
 		{plain, "%t/x.sock %S %C %L %E %T %V %h %u %U", "/run/x.sock /var/lib /var/cache /var/log /etc /tmp /var/tmp /root root 0"},
 		{ParseUnitName("a@x\\x2dy.service"), "%I", "x-y"},
+		{plain, "100% and %-5s", "100% and %-5s"}, // kept as written, as systemd keeps them
 	} {
 		got, err := tt.n.Specifiers(tt.in)
 		if err != nil || got != tt.want {
 			t.Errorf("%s: %q = %q, %v; want %q", tt.n.Name, tt.in, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"%z", "TCP-L:%", "%!"} {
+	for _, bad := range []string{"%z", "TCP-L:%Z", "%9"} {
 		if _, err := plain.Specifiers(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

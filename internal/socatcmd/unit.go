@@ -95,10 +95,11 @@ func ReadUnit(path string) (*Unit, error) {
 	// instances foo@INSTANCE.service of the template foo@.service.
 	base := strings.TrimSuffix(filepath.Base(path), ".service")
 	base = strings.TrimSuffix(base, "@")
-	if name.Instance != "" || name.Template {
-		base = name.Prefix
-	}
 	sock := filepath.Join(filepath.Dir(path), base+".socket")
+	if _, err := os.Stat(sock); err != nil && (name.Instance != "" || name.Template) {
+		// foo@x.service without foo@x.socket: the template's foo.socket.
+		sock = filepath.Join(filepath.Dir(path), name.Prefix+".socket")
+	}
 	if data, err := os.ReadFile(sock); err == nil {
 		u.Socket = parseSocketUnit(string(data))
 		u.Socket.Path = sock
@@ -169,7 +170,8 @@ func parseUnit(content string, name UnitName) (*Unit, error) {
 			u.Invalid = fmt.Sprintf(format, args...)
 		}
 	}
-	// spec expands the specifiers of a whole setting's value.
+	// spec expands the specifiers of a whole setting's value; an error
+	// refuses the unit, as it does for User=, Group= and the directories.
 	spec := func(v string) string {
 		out, err := name.Specifiers(v)
 		if err != nil {
@@ -177,6 +179,12 @@ func parseUnit(content string, name UnitName) (*Unit, error) {
 			return v
 		}
 		return out
+	}
+	// lenient expands them where systemd logs the error and ignores the
+	// setting (Environment=, EnvironmentFile=): ok false drops it.
+	lenient := func(v string) (string, bool) {
+		out, err := name.Specifiers(v)
+		return out, err == nil
 	}
 	var execRaw []string
 	for _, kv := range unitLines(content, "Service") {
@@ -188,6 +196,9 @@ func parseUnit(content string, name UnitName) (*Unit, error) {
 			u.Type = kv[1]
 		case "Restart":
 			u.Restart = kv[1]
+			if u.Restart == "" {
+				u.Restart = "no" // an empty assignment resets it
+			}
 		case "ExecStart":
 			if kv[1] == "" {
 				execRaw = nil // an empty assignment resets the list
@@ -210,7 +221,11 @@ func parseUnit(content string, name UnitName) (*Unit, error) {
 			words, err := splitExec(kv[1], false)
 			if err == nil {
 				for _, w := range words {
-					if k, v, ok := strings.Cut(spec(w), "="); ok {
+					x, ok := lenient(w)
+					if !ok {
+						continue
+					}
+					if k, v, ok := strings.Cut(x, "="); ok {
 						u.Env[k] = v
 					}
 				}
@@ -218,7 +233,11 @@ func parseUnit(content string, name UnitName) (*Unit, error) {
 		case "EnvironmentFile":
 			// The path's specifiers are expanded, the file's content is
 			// read as systemd.exec(5) says, and later files win.
-			f := strings.TrimPrefix(spec(kv[1]), "-")
+			x, ok := lenient(kv[1])
+			if !ok {
+				continue
+			}
+			f := strings.TrimPrefix(x, "-")
 			u.EnvFiles = append(u.EnvFiles, f)
 			if data, err := readEnvFile(f); err == nil {
 				for k, v := range parseEnvFile(data) {
@@ -230,22 +249,45 @@ func parseUnit(content string, name UnitName) (*Unit, error) {
 	if len(execRaw) == 0 {
 		return nil, errors.New("no ExecStart= in [Service]")
 	}
-	if len(execRaw) > 1 && u.Type != "oneshot" {
-		refuse("Service has more than one ExecStart= setting, which is only allowed for Type=oneshot services")
-	}
+	var cmds [][]string
+	var raws []string
 	for _, raw := range execRaw {
 		argv, err := splitExec(raw, false)
 		if err != nil {
 			return nil, fmt.Errorf("ExecStart=%s: %w", clip(raw), err)
 		}
+		// A line with the - prefix that systemd cannot read is ignored
+		// (logged), not fatal; without it the unit is refused.
+		ignorable := strings.HasPrefix(strings.TrimLeft(raw, " \t\n\r@:+!"), "-")
+		bad := ""
 		// systemd splits first, then expands each word's specifiers: an
 		// instance with a space stays one word.
 		for i := range argv {
-			argv[i] = spec(argv[i])
+			x, err := name.Specifiers(argv[i])
+			if err != nil && bad == "" {
+				bad = err.Error()
+			}
+			argv[i] = x
 		}
-		if exe := argv[0]; strings.Contains(exe, "/") && !strings.HasPrefix(exe, "/") {
-			refuse("Neither a valid executable name nor an absolute path: %s", clip(exe))
+		if exe := argv[0]; bad == "" && strings.Contains(exe, "/") && !strings.HasPrefix(exe, "/") {
+			bad = "Neither a valid executable name nor an absolute path: " + clip(exe)
 		}
+		if bad != "" {
+			if !ignorable {
+				refuse("%s", bad)
+			}
+			continue
+		}
+		cmds, raws = append(cmds, argv), append(raws, raw)
+	}
+	if len(cmds) > 1 && u.Type != "oneshot" {
+		refuse("Service has more than one ExecStart= setting, which is only allowed for Type=oneshot services")
+	}
+	if len(cmds) == 0 && u.Invalid == "" {
+		refuse("Service has no ExecStart= it can run")
+	}
+	for i, argv := range cmds {
+		raw := raws[i]
 		u.ExecStart = append(u.ExecStart, u.expand(argv))
 		prefix := strings.TrimLeft(raw, " \t\n\r")
 		prefix = prefix[:len(prefix)-len(strings.TrimLeft(prefix, "-@:+!"))]

@@ -22,8 +22,9 @@ type Command struct {
 	Args    string
 	AnyArgs bool
 	NoArgs  bool
-	Negated bool // !cmd: explicitly denied
-	All     bool // the ALL command
+	Negated bool   // !cmd: explicitly denied
+	All     bool   // the ALL command
+	RunAs   string // the run-as list in force for it, "" for root
 }
 
 // Wildcard reports whether the arguments admit more than one command
@@ -124,12 +125,11 @@ func (r *reader) textDepth(text, name string, depth int) {
 				break
 			}
 		}
-		if line == "" || line[0] == '#' {
+		// A # starts a comment, unless digits follow: #1001 is a uid.
+		if line == "" || line[0] == '#' && !startsDigit(line[1:]) {
 			continue
 		}
-		if i := strings.Index(line, " #"); i >= 0 {
-			line = strings.TrimSpace(line[:i])
-		}
+		line = stripComment(line)
 		r.statement(line, fmt.Sprintf("%s:%d", name, start))
 	}
 }
@@ -167,8 +167,24 @@ func (r *reader) include(p, from string, dir bool, depth int) {
 	}
 }
 
+func startsDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
+
+// stripComment cuts a trailing comment: a # after blank space that is not
+// a uid (#1001).
+func stripComment(line string) string {
+	for i := 1; i < len(line); i++ {
+		if line[i] == '#' && (line[i-1] == ' ' || line[i-1] == '\t') && !startsDigit(line[i+1:]) {
+			return strings.TrimSpace(line[:i])
+		}
+	}
+	return line
+}
+
 func (r *reader) statement(line, source string) {
-	word, rest, _ := strings.Cut(line, " ")
+	word, rest := line, ""
+	if i := strings.IndexAny(line, " \t"); i >= 0 {
+		word, rest = line[:i], line[i+1:]
+	}
 	switch word {
 	case "Defaults", "Host_Alias", "Runas_Alias":
 		return
@@ -265,6 +281,9 @@ func splitTop(s string, sep byte) []string {
 var tags = []string{"NOPASSWD", "PASSWD", "NOEXEC", "EXEC", "SETENV", "NOSETENV", "LOG_INPUT", "NOLOG_INPUT",
 	"LOG_OUTPUT", "NOLOG_OUTPUT", "MAIL", "NOMAIL", "FOLLOW", "NOFOLLOW", "INTERCEPT", "NOINTERCEPT"}
 
+// digests are the algorithms of a digest spec (sha256:HASH /path).
+var digests = []string{"sha224", "sha256", "sha384", "sha512"}
+
 func isTagColon(before string) bool {
 	f := strings.Fields(strings.TrimSpace(before))
 	if len(f) == 0 {
@@ -274,7 +293,7 @@ func isTagColon(before string) bool {
 	if i := strings.LastIndexAny(last, "):,"); i >= 0 {
 		last = last[i+1:]
 	}
-	for _, t := range tags {
+	for _, t := range append(tags, digests...) {
 		if last == t {
 			return true
 		}
@@ -282,36 +301,69 @@ func isTagColon(before string) bool {
 	return false
 }
 
+// optionSpecs come before a command (sudoers(5) "Option_Spec").
+var optionSpecs = []string{"CWD=", "CHROOT=", "TIMEOUT=", "NOTBEFORE=", "NOTAFTER=", "ROLE=", "TYPE=",
+	"APPARMOR_PROFILE=", "PRIVS=", "LIMITPRIVS="}
+
+// stripPrefixes removes option specs and digest specs before a command.
+func stripPrefixes(c string) string {
+	for {
+		w, rest, _ := strings.Cut(c, " ")
+		done := true
+		for _, o := range optionSpecs {
+			if strings.HasPrefix(w, o) {
+				done = false
+			}
+		}
+		for _, d := range digests {
+			if strings.HasPrefix(w, d+":") {
+				done = false
+			}
+		}
+		if done || rest == "" {
+			return c
+		}
+		c = strings.TrimSpace(rest)
+	}
+}
+
 // resolve expands aliases and reads each command.
 func (r *reader) resolve() []Rule {
 	var out []Rule
 	for _, raw := range r.raw {
 		rule := Rule{Source: raw.source}
-		rule.Users = r.expand("User_Alias", raw.users, 0)
+		budget := maxExpand
+		rule.Users = r.expand("User_Alias", raw.users, 0, &budget)
+		runas := ""
 		for _, c := range raw.commands {
 			c = strings.TrimSpace(c)
-			// (runas) and tags before the command.
+			// (runas), option specs, tags and digests before the command;
+			// a run-as list holds until the next one.
 			if strings.HasPrefix(c, "(") {
 				if j := strings.IndexByte(c, ')'); j > 0 {
-					rule.RunAs = strings.TrimSpace(c[1:j])
+					runas = strings.TrimSpace(c[1:j])
+					rule.RunAs = runas
 					c = strings.TrimSpace(c[j+1:])
 				}
 			}
 			for {
+				c = stripPrefixes(c)
 				w, rest, ok := strings.Cut(c, ":")
 				if !ok || !isTag(strings.TrimSpace(w)) {
 					break
 				}
 				c = strings.TrimSpace(rest)
 			}
+			c = stripPrefixes(c)
 			neg := false
 			for strings.HasPrefix(c, "!") {
 				neg = !neg
 				c = strings.TrimSpace(c[1:])
 			}
-			for _, cmd := range r.expand("Cmnd_Alias", []string{c}, 0) {
-				cm := parseCommand(cmd)
+			for _, cmd := range r.expand("Cmnd_Alias", []string{c}, 0, &budget) {
+				cm := parseCommand(stripPrefixes(cmd))
 				cm.Negated = cm.Negated != neg
+				cm.RunAs = runas
 				rule.Commands = append(rule.Commands, cm)
 			}
 		}
@@ -329,14 +381,22 @@ func isTag(w string) bool {
 	return false
 }
 
+// maxExpand bounds the items one rule's aliases expand to (an alias
+// listing itself twenty times would otherwise grow without end).
+const maxExpand = 4096
+
 // expand replaces alias names (upper case words defined as kind) by
-// their members, recursively (bounded).
-func (r *reader) expand(kind string, items []string, depth int) []string {
+// their members, recursively, bounded in depth and in size (budget).
+func (r *reader) expand(kind string, items []string, depth int, budget *int) []string {
 	var out []string
 	for _, it := range items {
+		if *budget <= 0 {
+			break
+		}
+		*budget--
 		name := strings.TrimPrefix(it, "!")
 		if members, ok := r.aliases[kind+":"+name]; ok && depth < 8 {
-			for _, m := range r.expand(kind, members, depth+1) {
+			for _, m := range r.expand(kind, members, depth+1, budget) {
 				if strings.HasPrefix(it, "!") {
 					m = "!" + m
 				}

@@ -106,3 +106,34 @@ func FuzzParse(f *testing.F) {
 		_ = Parse(s)
 	})
 }
+
+// From an independent review: forms that hid a rule granting socat.
+func TestReviewForms(t *testing.T) {
+	text := "Cmnd_Alias\tSOCAT = /usr/bin/socat\n" +
+		"alice ALL = SOCAT\n" +
+		"#1001 ALL = /usr/bin/socat\n" +
+		"bob, #1002 ALL = /usr/bin/socat # trailing\n" +
+		"carol ALL = CWD=/tmp TIMEOUT=1m /usr/bin/socat\n" +
+		"dave ALL = sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU= /usr/bin/socat\n" +
+		"erin ALL = (nobody) /usr/bin/socat, (root) /bin/ls\n"
+	got := map[string]string{}
+	for _, r := range Parse(text) {
+		for _, c := range r.Commands {
+			got[strings.Join(r.Users, "+")+" "+c.Path] = c.RunAs
+		}
+	}
+	for _, want := range []string{"alice /usr/bin/socat", "#1001 /usr/bin/socat", "bob+#1002 /usr/bin/socat",
+		"carol /usr/bin/socat", "dave /usr/bin/socat", "erin /usr/bin/socat"} {
+		if _, ok := got[want]; !ok {
+			t.Errorf("no %q in %q", want, got)
+		}
+	}
+	if got["erin /usr/bin/socat"] != "nobody" || got["erin /bin/ls"] != "root" {
+		t.Errorf("run-as per command: %q", got)
+	}
+	// An alias that lists itself many times ends, bounded.
+	blow := "Cmnd_Alias A = " + strings.Repeat("A, ", 20) + "/usr/bin/socat\nzed ALL = A\n"
+	if rules := Parse(blow); len(rules) != 1 || len(rules[0].Commands) > maxExpand {
+		t.Errorf("alias blow-up: %d rules", len(rules))
+	}
+}
