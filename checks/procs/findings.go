@@ -305,6 +305,14 @@ func Audit(sub Subject) []Finding {
 				fmt.Sprintf("%s accepts every peer", l.name),
 				"bind the socket unit to the clients' network or add IPAddressAllow=/IPAddressDeny= to it")
 		}
+		// VSOCK (the host and every guest), a generic socket of another
+		// domain, an inherited listening fd: every peer that reaches it
+		// is accepted, and socat's range= and tcpwrap do not apply.
+		if !l.fromUnit && !f.Network() && (f.Proto == "vsock" || f.Proto == "socket" && f.MayReachOut() || s.Type == "ACCEPT-FD") && !restricted(s, f) {
+			sub.f(&out, IDNoAccessControl,
+				fmt.Sprintf("%s accepts every peer that reaches it (range= and tcpwrap do not apply to it)", l.name),
+				"limit who reaches it (the hypervisor's vsock policy, the inheriting socket's bind and firewall) or put TLS with client certificates in front")
+		}
 		if !l.fromUnit && enabled(s, "so-reuseport") {
 			sub.f(&out, IDReuseport,
 				fmt.Sprintf("%s sets reuseport: another process of the same user can bind the port and take connections", l.name),
@@ -338,12 +346,12 @@ func Audit(sub Subject) []Finding {
 				out = append(out, Finding{ID: IDRemoteExec, State: st, Where: sub.Where, PID: sub.PID, Port: sub.Port,
 					Reason: execReason(l.name, other, of), Remedy: execRemedy(of, st)})
 			}
-			if network && isRootSocket(of.Path) {
+			if network && of.Role != socatcmd.RoleListen && isRootSocket(of.Path) {
 				sub.f(&out, IDDockerSocket,
 					fmt.Sprintf("%s relays the network to %s: %s for anyone who connects", l.name, sanitize.Text(of.Path, 80), socketPowers(of.Path)),
 					"do not expose the socket; use the daemon's TLS-authenticated API or an authorizing proxy")
 			}
-			if what := sensitiveSocket(of.Path); network && what != "" {
+			if what := sensitiveSocket(of.Path); network && of.Role != socatcmd.RoleListen && what != "" {
 				sub.f(&out, IDSensitiveSocket,
 					fmt.Sprintf("%s relays the network to %s, %s, for anyone who connects", l.name, sanitize.Text(of.Path, 80), what),
 					"do not relay this socket to a network address")
@@ -386,12 +394,14 @@ func Audit(sub Subject) []Finding {
 				out = append(out, Finding{ID: IDRemoteExec, State: st, Where: sub.Where, PID: sub.PID, Port: sub.Port,
 					Reason: execReason(desc(s)+" (a connect-back)", other, of), Remedy: execRemedy(of, st)})
 			}
-			if what := sensitiveSocket(of.Path); what != "" {
+			// (A UNIX listener at that path is socat's own socket, not
+			// the credential's: local clients reach the remote side.)
+			if what := sensitiveSocket(of.Path); what != "" && of.Role != socatcmd.RoleListen {
 				sub.f(&out, IDSensitiveSocket,
 					fmt.Sprintf("%s relays %s, %s, to the network", desc(s), sanitize.Text(of.Path, 80), what),
 					"do not relay this socket over the network")
 			}
-			if isRootSocket(of.Path) {
+			if isRootSocket(of.Path) && of.Role != socatcmd.RoleListen {
 				sub.f(&out, IDDockerSocket,
 					fmt.Sprintf("%s relays %s to the network", desc(s), sanitize.Text(of.Path, 80)),
 					"do not relay the socket over the network")
@@ -491,6 +501,9 @@ func Audit(sub Subject) []Finding {
 			}
 			if p := s.PortProblem(); p != "" {
 				sub.f(&out, IDUnparsable, sanitize.Text(p, 160), "give a port number from 1 to 65535, or a service name /etc/services lists")
+			}
+			if p := s.RangeProblem(); p != "" {
+				sub.f(&out, IDUnparsable, sanitize.Text(p, 160), "write the range with its netmask: range=10.0.0.0/8")
 			}
 		}
 	}
@@ -709,6 +722,9 @@ func limitsChildren(s *socatcmd.Single) bool {
 	o, ok := s.Option("max-children")
 	if !ok || !o.HasValue {
 		return false
+	}
+	if strings.Contains(o.Value, "$") {
+		return true // set from a variable: a limit is meant, its value is not known here
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(o.Value), 0, 64)
 	return err == nil && n >= 1

@@ -70,7 +70,7 @@ func (s *Single) Facts(prefer int) Facts {
 		if strings.Contains(t, "DTLS") {
 			f.Proto = "udp"
 		}
-	case "PROXY", "SOCKS4", "SOCKS4A", "SOCKS5":
+	case "PROXY", "SOCKS", "SOCKS4A", "SOCKS5": // SOCKS4 is SOCKS once the 4 is trimmed
 		f.Proto = "tcp"
 	case "ACCEPT":
 		f.Proto = "socket"
@@ -92,7 +92,8 @@ func (s *Single) Facts(prefer int) Facts {
 		if t == "SHELL" && f.Command == "" {
 			f.Command = "$SHELL"
 		}
-	case s.inGroup("LISTEN") || strings.HasSuffix(t, "-RECVFROM") || strings.HasSuffix(t, "-RECV"):
+	case s.inGroup("LISTEN") || strings.HasSuffix(t, "-RECVFROM") || strings.HasSuffix(t, "-RECV") ||
+		t == "POSIXMQ-RECEIVE" && s.Has("fork"):
 		if strings.HasPrefix(t, "SOCKS5") {
 			f.Role, f.Host, f.Port = RoleConnect, param("socks-server"), param("socks-port")
 			break

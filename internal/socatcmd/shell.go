@@ -9,10 +9,43 @@ import (
 	"sync"
 )
 
+// substitutionEnd is the index after the $(...) or `...` that starts at
+// line[i] (nested parentheses and quotes inside followed), or the end.
+func substitutionEnd(line string, i int) int {
+	if line[i] == '`' {
+		if j := strings.IndexByte(line[i+1:], '`'); j >= 0 {
+			return i + 1 + j + 1
+		}
+		return len(line)
+	}
+	depth := 0
+	var quote byte
+	for j := i + 1; j < len(line); j++ {
+		c := line[j]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		}
+	}
+	return len(line)
+}
+
 // SplitShell splits a command line as a POSIX shell would, without any
 // expansion: blanks separate words, '...' is literal, "..." keeps all but
 // \" \\ \$ \` and a backslash escapes the next character. A comment ends
-// the line. Variables ($HOST) stay as written: their values are unknown.
+// the line. Variables ($HOST) and command substitutions ($(...), `...`) stay as
+// written, each within its word: their values are unknown.
 // Unquoted control operators (; | & && ||) split commands: the result is
 // one argv per command.
 func SplitShell(line string) ([][]string, error) {
@@ -68,6 +101,13 @@ func SplitShell(line string) ([][]string, error) {
 			if i >= len(line) {
 				return nil, errors.New("unterminated \" quote")
 			}
+		case c == '$' && i+1 < len(line) && line[i+1] == '(' || c == '`':
+			// A command substitution is one piece of the word, spaces
+			// and all: TCP:$(minikube ip):5000. It stays as written.
+			j := substitutionEnd(line, i)
+			w.WriteString(line[i:j])
+			inWord = true
+			i = j - 1
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			if c == '\n' {
 				flushCmd()
@@ -153,7 +193,7 @@ var optionsWithValue = map[string]bool{
 
 // The regular expressions are compiled when first used, not at every
 // start.
-var socatName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^socat[0-9.]*$`) })
+var socatName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^socat[0-9.]*(\.exe)?$`) })
 var assignment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`) })
 
 // IsSocatProgram reports whether a program path names socat (socat,
@@ -184,6 +224,10 @@ func FindSocat(cmds [][]string) ([]string, error) {
 					// socat ...'" installs and runs socat in it.
 					inner = append(inner, args)
 				}
+				continue
+			}
+			if sub, ok := innerCommand(argv); ok {
+				inner = append(inner, sub)
 				continue
 			}
 			if script, ok := shellScript(argv); ok {
@@ -240,7 +284,9 @@ func stripWrappers(argv []string) []string {
 			}
 			if strings.HasPrefix(a, "-") && len(a) > 1 {
 				argv = argv[1:]
-				if optionsWithValue[a] && len(argv) > 0 {
+				// unshare's short options are all switches (-n is its
+				// network namespace, not nice's niceness).
+				if optionsWithValue[a] && w != "unshare" && len(argv) > 0 {
 					argv = argv[1:]
 				}
 				continue
@@ -341,8 +387,75 @@ func isShell(p string) bool {
 	return false
 }
 
-// shellScript returns the script of `sh -c SCRIPT` (also -ec, -xc...).
+// innerCommand returns the command a launcher runs with its own argv:
+// docker/podman exec [options] CONTAINER CMD..., screen [-dmS NAME] CMD...,
+// systemd-socket-activate [options] CMD...
+func innerCommand(argv []string) ([]string, bool) {
+	base := path.Base(argv[0])
+	args := argv[1:]
+	skip := func(withValue map[string]bool) []string {
+		for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "--" {
+			a := args[0]
+			args = args[1:]
+			if strings.Contains(a, "=") {
+				continue
+			}
+			// -S NAME, or combined short options ending in a value
+			// letter (screen -dmS NAME).
+			if withValue[a] || (!strings.HasPrefix(a, "--") && len(a) > 2 && withValue["-"+a[len(a)-1:]]) {
+				if len(args) > 0 {
+					args = args[1:]
+				}
+			}
+		}
+		if len(args) > 0 && args[0] == "--" {
+			args = args[1:]
+		}
+		return args
+	}
+	switch {
+	case (base == "docker" || base == "podman" || base == "nerdctl") && len(args) > 0 && args[0] == "exec":
+		args = args[1:]
+		rest := skip(containerOptionWithValue)
+		if len(rest) > 1 {
+			return rest[1:], true // after the container
+		}
+	case base == "screen":
+		rest := skip(map[string]bool{"-S": true, "-c": true, "-e": true, "-h": true, "-p": true, "-t": true, "-T": true, "-Logfile": true})
+		if len(rest) > 0 {
+			return rest, true
+		}
+	case base == "systemd-socket-activate":
+		rest := skip(map[string]bool{"-l": true, "--listen": true, "-E": true, "--setenv": true, "--fdname": true})
+		if len(rest) > 0 {
+			return rest, true
+		}
+	}
+	return nil, false
+}
+
+// shellScript returns the script of `sh -c SCRIPT` (also -ec, -xc...), of
+// `su [USER] -c SCRIPT` and `runuser`, and the shell command of `tmux
+// new-session [options] COMMAND` (tmux runs it with the shell).
 func shellScript(argv []string) (string, bool) {
+	base := path.Base(argv[0])
+	if base == "su" || base == "runuser" {
+		for i, a := range argv[1 : len(argv)-1] {
+			if a == "-c" || a == "--command" {
+				return argv[i+2], true
+			}
+		}
+		return "", false
+	}
+	if base == "tmux" && len(argv) > 2 {
+		switch argv[1] {
+		case "new-session", "new", "new-window", "neww", "split-window", "splitw", "respawn-pane", "respawnp":
+			if last := argv[len(argv)-1]; !strings.HasPrefix(last, "-") {
+				return last, true
+			}
+		}
+		return "", false
+	}
 	if !isShell(argv[0]) {
 		return "", false
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 //go:generate go run ./gentable -in testdata/socat-1.7.4.4-hhh.txt -version 1.7.4.4 -out table_gen.go
+//go:generate go run ./gentable -in testdata/socat-1.8.0.3-hhh.txt -version 1.8.0.3 -prefix gen18 -out table18_gen.go
 
 // addrDef is one address type as socat lists it.
 type addrDef struct {
@@ -120,32 +121,44 @@ func buildTables() *tables {
 	for i := range options18 {
 		options18[i].v18 = true
 	}
-	for _, list := range [][]addrDef{genAddrTypes, addrTypes18} {
+	// socat 1.8.0.3's own table (-hhh) adds what 1.7.4 lacks; its entries
+	// are known, not judged for option groups (1.7.4's rules are).
+	for i := range gen18AddrTypes {
+		gen18AddrTypes[i].v18 = true
+	}
+	for i := range gen18Options {
+		gen18Options[i].v18 = true
+	}
+	for _, list := range [][]addrDef{genAddrTypes, addrTypes18, gen18AddrTypes} {
 		for i := range list {
-			t.types[list[i].name] = &list[i]
+			if t.types[list[i].name] == nil {
+				t.types[list[i].name] = &list[i]
+			}
 		}
 	}
 	// The bi-address PIPE takes no name; TUN and SHELL an optional one.
 	if p := t.types["PIPE"]; p != nil {
 		p.optional = 1
 	}
-	for _, aliases := range [][][2]string{genAddrAliases, addrAliases18} {
+	for _, aliases := range [][][2]string{genAddrAliases, addrAliases18, gen18AddrAliases} {
 		for _, pair := range aliases {
 			alias, canon := pair[0], pair[1]
-			if d := t.types[canon]; d != nil {
+			if d := t.types[canon]; d != nil && t.types[alias] == nil {
 				t.types[alias] = d
 			}
 		}
 	}
-	for _, list := range [][]optDef{genOptions, options18} {
+	for _, list := range [][]optDef{genOptions, options18, gen18Options} {
 		for i := range list {
-			t.options[list[i].name] = &list[i]
+			if t.options[list[i].name] == nil {
+				t.options[list[i].name] = &list[i]
+			}
 		}
 	}
-	for _, aliases := range [][][2]string{genOptAliases, optAliases18} {
+	for _, aliases := range [][][2]string{genOptAliases, optAliases18, gen18OptAliases} {
 		for _, pair := range aliases {
 			alias, canon := pair[0], pair[1]
-			if d := t.options[canon]; d != nil {
+			if d := t.options[canon]; d != nil && t.options[alias] == nil {
 				t.options[alias] = d
 			}
 		}
@@ -205,6 +218,21 @@ func (s *Single) Inapplicable() []Option {
 	return out
 }
 
+// RangeProblem says why socat refuses the range= option of s ("" when it
+// takes it): an address without its netmask (range=localhost), which
+// socat 1.7.4 reports as "missing netmask delimiter".
+func (s *Single) RangeProblem() string {
+	o, ok := s.Option("range")
+	if !ok || strings.ContainsAny(o.Value, "$%") {
+		return ""
+	}
+	v := strings.TrimSpace(o.Value)
+	if strings.Contains(v, "/") || (!strings.HasPrefix(v, "[") && strings.Count(v, ":") == 1) {
+		return ""
+	}
+	return fmt.Sprintf("range=%s of %s has no netmask (give ADDRESS/BITS, e.g. 127.0.0.1/32): socat refuses to start", v, s.Type)
+}
+
 // PortProblem says what socat does with a port parameter of s that is
 // not a port: a number above 65535 (socat 1.7.4 takes it modulo 65536 and
 // binds or connects that port instead) or a name /etc/services does not
@@ -218,12 +246,21 @@ func (s *Single) PortProblem() string {
 	if strings.Contains(s.def.groups, "UDP") {
 		proto = "udp"
 	}
+	vsock := strings.HasPrefix(s.Type, "VSOCK-")
 	for i, p := range s.def.params {
-		if p != "port" && !strings.HasSuffix(p, "-port") || i >= len(s.Params) {
+		if p != "port" && !strings.HasSuffix(p, "-port") && !(vsock && p == "cid") || i >= len(s.Params) {
 			continue
 		}
 		v := s.Params[i]
-		if v == "" || strings.ContainsAny(v, "$%{}") {
+		if v == "" || strings.ContainsAny(v, "$%") {
+			continue // a shell or systemd variable: its value is not known here
+		}
+		if vsock {
+			// VSOCK has no service names: socat refuses anything but a
+			// number ("garbage in cid").
+			if _, err := strconv.ParseUint(v, 0, 32); err != nil {
+				return fmt.Sprintf("%s %q of %s is not a number: socat refuses to start", p, v, s.Type)
+			}
 			continue
 		}
 		if n, err := strconv.Atoi(v); err == nil {

@@ -18,10 +18,13 @@ import (
 )
 
 var (
-	addrLine     = regexp.MustCompile(`^      ([a-z0-9-]+)(\S*)\tgroups=(\S+)$`)
-	addrAlias    = regexp.MustCompile(`^         (\S+) is an alias name for (\S+)$`)
-	optLine      = regexp.MustCompile(`^      ([a-z0-9-]+)\tgroups=(\S+)\tphase=(\S+)\ttype=(\S+)$`)
-	optAlias     = regexp.MustCompile(`^      (\S+) is an alias for (\S+)$`)
+	// socat 1.7.4 separates the columns with one tab and writes address
+	// types in lower case; 1.8 aligns them with several tabs, in upper
+	// case.
+	addrLine     = regexp.MustCompile(`^\s+([A-Za-z0-9-]+)(\S*)\s+groups=(\S+)$`)
+	addrAlias    = regexp.MustCompile(`^\s+(\S+)\s+is an alias name for (\S+)$`)
+	optLine      = regexp.MustCompile(`^\s+([a-z0-9-]+)\s+groups=(\S+)\s+phase=(\S+)\s+type=(\S+)$`)
+	optAlias     = regexp.MustCompile(`^\s+(\S+)\s+is an alias for (\S+)$`)
 	paramPattern = regexp.MustCompile(`(\[?):<([^>]+)>((?:/<[^>]+>)?)\]?`)
 )
 
@@ -29,6 +32,7 @@ func main() {
 	in := flag.String("in", "", "socat -hhh capture")
 	out := flag.String("out", "table_gen.go", "Go file to write")
 	version := flag.String("version", "", "socat version of the capture")
+	prefix := flag.String("prefix", "gen", "prefix of the Go variables (gen: AddrTypes, AddrAliases, Options, OptAliases)")
 	flag.Parse()
 	data, err := os.ReadFile(*in)
 	if err != nil {
@@ -76,10 +80,10 @@ func main() {
 	}
 	sort.Strings(aliases)
 	sort.Strings(optAliases)
-	fmt.Fprintf(&b, "var genAddrTypes = []addrDef{\n%s\n}\n\n", strings.Join(addrs, "\n"))
-	fmt.Fprintf(&b, "var genAddrAliases = [][2]string{\n%s\n}\n\n", strings.Join(aliases, "\n"))
-	fmt.Fprintf(&b, "var genOptions = []optDef{\n%s\n}\n\n", strings.Join(opts, "\n"))
-	fmt.Fprintf(&b, "var genOptAliases = [][2]string{\n%s\n}\n", strings.Join(optAliases, "\n"))
+	fmt.Fprintf(&b, "var %sAddrTypes = []addrDef{\n%s\n}\n\n", *prefix, strings.Join(addrs, "\n"))
+	fmt.Fprintf(&b, "var %sAddrAliases = [][2]string{\n%s\n}\n\n", *prefix, strings.Join(aliases, "\n"))
+	fmt.Fprintf(&b, "var %sOptions = []optDef{\n%s\n}\n\n", *prefix, strings.Join(opts, "\n"))
+	fmt.Fprintf(&b, "var %sOptAliases = [][2]string{\n%s\n}\n", *prefix, strings.Join(optAliases, "\n"))
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
