@@ -271,8 +271,10 @@ func TestIncompleteScan(t *testing.T) {
 	r = audit(t, 5*time.Second, baseConfig(once.Port))
 	// Which of the first two connections socat serves is a race: the
 	// scan's (the handshake is then refused: CRITICAL) or the handshake's
-	// (the scan is then incomplete: UNKNOWN). Never a clean audit.
-	if r.State == state.OK || !has(r, "UNKNOWN: the suite scan is incomplete") && !has(r, "connection refused") {
+	// (the scan is then incomplete: UNKNOWN). A connection that reached
+	// the backlog as socat closed it is reset instead of refused. Never a
+	// clean audit.
+	if r.State == state.OK || !has(r, "UNKNOWN: the suite scan is incomplete") && !has(r, "connection refused") && !has(r, "reset by the peer") {
 		t.Errorf("a listener without fork:\n%s", dump(r))
 	}
 }
