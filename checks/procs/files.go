@@ -136,7 +136,11 @@ func (s *Subject) fileFindings(singles []*socatcmd.Single) []Finding {
 				return
 			}
 			if errors.Is(err, fs.ErrPermission) {
-				return // we cannot see it; said in the notes, not a finding
+				// We cannot see it: said in a note, not a finding.
+				if s.Unseen != nil {
+					*s.Unseen = append(*s.Unseen, what+" "+shown)
+				}
+				return
 			}
 			s.f(&out, IDFileMissing, fmt.Sprintf("%s %s of %s cannot be read: %v", what, shown, single.Type, errors.Unwrap(err)), "fix the path or its permissions")
 			return

@@ -137,6 +137,9 @@ type Subject struct {
 	// Static is a command line that does not run (yet): an option socat
 	// does not know is a finding, as socat would refuse to start.
 	Static bool
+	// Unseen collects the files this user may not look at (their checks
+	// did not run), for a note; nil: not collected.
+	Unseen *[]string
 }
 
 // f records a finding with the catalogue's default state.

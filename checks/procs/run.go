@@ -232,6 +232,7 @@ func runUnit(env checks.Env, cfg Config) checks.Result {
 		}
 	}
 	var findings []Finding
+	var unseen []string
 	for _, uc := range cmds {
 		// Every socat ExecStart= is audited (a oneshot unit runs them in
 		// turn), each named when there are several.
@@ -249,7 +250,7 @@ func runUnit(env checks.Env, cfg Config) checks.Result {
 			cuid, cgids, cwho = 0, []int{0}, "root (the ExecStart= prefix + or ! ignores User=)"
 		}
 		sub := Subject{Cmd: uc.Cmd, Where: where, Port: commandPort(uc.Cmd), UID: cuid, User: cwho, Socket: u.Socket, Static: true,
-			Files: HostFiles{UID: cuid, GIDs: cgids, Root: u.RootDirectory, Dir: u.WorkingDirectory}}
+			Files: HostFiles{UID: cuid, GIDs: cgids, Root: u.RootDirectory, Dir: u.WorkingDirectory}, Unseen: &unseen}
 		if sub.Port == 0 && u.Socket != nil {
 			for _, l := range u.Socket.Listen {
 				if p := socketFacts(l).ListenPort(); p != 0 {
@@ -304,6 +305,10 @@ func runUnit(env checks.Env, cfg Config) checks.Result {
 		if f, ok := privilegedBinary(exe, exe, name, 0, 0, binaries); ok {
 			findings = append(findings, f)
 		}
+	}
+	if len(unseen) > 0 {
+		notes = append(notes, fmt.Sprintf("note: %d file(s) the unit names are not visible to this user and were not checked (%s): run as root to check them",
+			len(unseen), sanitize.Text(joinMax(unseen, 3), 200)))
 	}
 	if len(u.Unknown) > 0 {
 		notes = append(notes, fmt.Sprintf("note: the unit uses variables it does not set (%s); they were audited as written",
@@ -458,8 +463,13 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		if l.parseErr != nil {
 			findings = append(findings, unparsable(l.where, l.PID, l.port, l.parseErr))
 		} else {
+			var unseen []string
 			findings = append(findings, Audit(Subject{Cmd: l.cmd, Where: l.where, PID: l.PID, Port: l.port, UID: l.UID, User: l.User,
-				Files: ProcFiles{PID: l.PID, UID: l.UID, GIDs: l.GIDs, Path: l.Path}})...)
+				Files: ProcFiles{PID: l.PID, UID: l.UID, GIDs: l.GIDs, Path: l.Path}, Unseen: &unseen})...)
+			if len(unseen) > 0 && !l.inferred { // (an inferred instance's note says it already)
+				notes = append(notes, fmt.Sprintf("note: %s names %d file(s) not visible to this user, not checked (%s): run as root to check them",
+					l.where, len(unseen), sanitize.Text(joinMax(unseen, 3), 200)))
+			}
 		}
 		if st := threshold.Evaluate(float64(len(l.Children)), cfg.WarnChildren, cfg.CritChildren); st != state.OK {
 			problems = append(problems, onInstance(instOf[l.PID], flagProblem("children", st, l.where, fmt.Sprintf("%s has %d children (--%s-children %s)", l.where, len(l.Children),

@@ -578,3 +578,52 @@ func TestSudoSocat(t *testing.T) {
 		}
 	}
 }
+
+// A unit whose files nobody may look at: the files are not checked, and
+// the output says so instead of passing in silence.
+func TestUnitFilesNobodyCannotSee(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make files nobody cannot see; CI runs as root")
+	}
+	dir := t.TempDir()
+	_ = os.Chmod(dir, 0o755)
+	_ = os.Chmod(filepath.Dir(dir), 0o755) // the test's own temporary root
+	secret := filepath.Join(dir, "secret")
+	_ = os.Mkdir(secret, 0o700)
+	cert := filepath.Join(secret, "relay.pem")
+	_ = os.WriteFile(cert, []byte("x"), 0o600)
+	unit := filepath.Join(dir, "relay.service")
+	body := "[Service]\nRestart=always\nExecStart=/usr/bin/socat -d -d -T 3 OPENSSL-LISTEN:8443,bind=127.0.0.1,fork,max-children=2,cert=" + cert + ",cafile=" + cert + " TCP:127.0.0.1:80,retry=3\n"
+	if err := os.WriteFile(unit, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runAs(t, &syscall.Credential{Uid: 65534, Gid: 65534}, "--unit-file", unit)
+	if !strings.Contains(r.out, "note: 2 file(s) the unit names are not visible to this user and were not checked (cert "+cert) || strings.Contains(r.out, "file-missing") {
+		t.Errorf("as nobody:\n%s", r.out)
+	}
+}
+
+// file-writable in a live audit: a running instance's EXEC program sits
+// in a directory everyone may write; the file is looked at as the
+// process sees it (/proc/PID/root).
+func TestFileWritableLive(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root; CI runs as root")
+	}
+	dir := t.TempDir()
+	_ = os.Chmod(dir, 0o755)
+	open := filepath.Join(dir, "open")
+	_ = os.Mkdir(open, 0o755)
+	_ = os.Chmod(open, 0o777)
+	prog := filepath.Join(open, "handler")
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\nexec cat\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mark := fmt.Sprintf("cswritable%d", os.Getpid())
+	port := freePort(t)
+	testlab.Start(t, "-lp", mark, "-T", "9", fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,fork,max-children=2", port), "EXEC:"+prog)
+	r := run(t, "--match", mark)
+	if r.code != 2 || !strings.Contains(r.out, "CRITICAL file-writable") || !strings.Contains(r.out, "the directory "+open+" is writable by everyone") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+}
