@@ -311,7 +311,8 @@ func Audit(sub Subject) []Finding {
 		// VSOCK (the host and every guest), a generic socket of another
 		// domain, an inherited listening fd: every peer that reaches it
 		// is accepted, and socat's range= and tcpwrap do not apply.
-		if !l.fromUnit && !f.Network() && (f.Proto == "vsock" || f.Proto == "socket" && f.MayReachOut() || s.Type == "ACCEPT-FD") && !restricted(s, f) {
+		if !l.fromUnit && !f.Network() && !(s.Type == "ACCEPT-FD" && sub.Socket != nil) &&
+			(f.Proto == "vsock" || f.Proto == "socket" && f.MayReachOut() || s.Type == "ACCEPT-FD") && !restricted(s, f) {
 			sub.f(&out, IDNoAccessControl,
 				fmt.Sprintf("%s accepts every peer that reaches it (range= and tcpwrap do not apply to it)", l.name),
 				"limit who reaches it (the hypervisor's vsock policy, the inheriting socket's bind and firewall) or put TLS with client certificates in front")

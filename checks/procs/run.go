@@ -178,7 +178,11 @@ func runCmdline(env checks.Env, cfg Config) checks.Result {
 		fs = []Finding{unparsable("--cmdline", 0, 0, err)}
 	} else {
 		port := commandPort(cmd)
-		fs = Audit(Subject{Cmd: cmd, Where: "--cmdline", Port: port, UID: -1, Static: true})
+		sub := Subject{Cmd: cmd, Where: "--cmdline", Port: port, UID: -1, Static: true}
+		// systemd-socket-activate -l PORT listens for socat, as a socket
+		// unit would: that listener is the one audited.
+		sub.Socket = socatcmd.SocketActivation(cfg.Cmdline)
+		fs = Audit(sub)
 		if env.Verbose >= 2 {
 			env.Debugf("parsed: %s", cmd)
 		}

@@ -388,8 +388,9 @@ func isShell(p string) bool {
 }
 
 // innerCommand returns the command a launcher runs with its own argv:
-// docker/podman exec [options] CONTAINER CMD..., screen [-dmS NAME] CMD...,
-// systemd-socket-activate [options] CMD...
+// docker/podman exec [options] CONTAINER CMD..., kubectl run NAME
+// --image=IMG -- ARGS, screen [-dmS NAME] CMD..., systemd-socket-activate
+// [options] CMD...
 func innerCommand(argv []string) ([]string, bool) {
 	base := path.Base(argv[0])
 	args := argv[1:]
@@ -414,6 +415,39 @@ func innerCommand(argv []string) ([]string, bool) {
 		return args
 	}
 	switch {
+	case base == "kubectl" && len(args) > 1 && args[0] == "run":
+		// kubectl run NAME --image=IMG [flags] -- ARGS: with a socat
+		// image the ARGS are socat's (its entrypoint); with --command
+		// they are the command.
+		image, command, dash := "", false, -1
+		for i, a := range args[2:] {
+			switch {
+			case a == "--":
+				dash = i + 2
+			case strings.HasPrefix(a, "--image="):
+				image = strings.TrimPrefix(a, "--image=")
+			case a == "--image" && i+3 < len(args):
+				image = args[i+3]
+			case a == "--command":
+				command = true
+			case !strings.HasPrefix(a, "-") && image == "" && strings.Contains(a, "socat"):
+				image = a
+			}
+			if dash >= 0 {
+				break
+			}
+		}
+		if dash < 0 || dash+1 > len(args) {
+			return nil, false
+		}
+		rest := args[dash+1:]
+		if command || !strings.Contains(path.Base(strings.Split(image, ":")[0]), "socat") {
+			return rest, len(rest) > 0
+		}
+		if len(rest) > 0 && IsSocatProgram(rest[0]) {
+			return rest, true
+		}
+		return append([]string{"socat"}, rest...), len(rest) > 0
 	case (base == "docker" || base == "podman" || base == "nerdctl") && len(args) > 0 && args[0] == "exec":
 		args = args[1:]
 		rest := skip(containerOptionWithValue)
@@ -496,3 +530,46 @@ func ParseCommandLine(line string) (*Command, error) {
 type NotSocatError struct{ Reason string }
 
 func (e *NotSocatError) Error() string { return e.Reason }
+
+// SocketActivation returns the listening socket a command line's
+// systemd-socket-activate creates and hands to socat (-l ADDR, -a for a
+// process per connection, --inetd for stdio), as a socket unit would; nil
+// when there is none.
+func SocketActivation(line string) *SocketUnit {
+	cmds, err := SplitShell(line)
+	if err != nil {
+		return nil
+	}
+	for _, argv := range cmds {
+		argv = stripWrappers(argv)
+		if len(argv) == 0 || path.Base(argv[0]) != "systemd-socket-activate" {
+			continue
+		}
+		s := &SocketUnit{Path: "systemd-socket-activate"}
+		kind := "stream"
+		for i := 1; i < len(argv); i++ {
+			a := argv[i]
+			switch {
+			case a == "-l" || a == "--listen":
+				if i+1 < len(argv) {
+					i++
+					s.Listen = append(s.Listen, Listen{Kind: kind, Addr: argv[i]})
+				}
+			case strings.HasPrefix(a, "--listen="):
+				s.Listen = append(s.Listen, Listen{Kind: kind, Addr: strings.TrimPrefix(a, "--listen=")})
+			case a == "-a" || a == "--accept" || a == "--inetd":
+				s.Accept = true
+			case a == "-d" || a == "--datagram":
+				kind = "datagram"
+			case a == "-E" || a == "--setenv" || a == "--fdname":
+				i++
+			case !strings.HasPrefix(a, "-"):
+				i = len(argv) // the command
+			}
+		}
+		if len(s.Listen) > 0 {
+			return s
+		}
+	}
+	return nil
+}

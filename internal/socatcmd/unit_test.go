@@ -197,6 +197,14 @@ func TestContainerCommands(t *testing.T) {
 		`podman run --rm --entrypoint socat busybox -d -d TCP-LISTEN:80 TCP:x:80`:                                           "-d -d TCP-LISTEN:80 TCP:x:80",
 		`docker run --entrypoint=/bin/sh debian -c "exec socat - TCP:x:1"`:                                                  "- TCP:x:1",
 		`docker run -d alpine/socat TCP-LISTEN:1 TCP:x:1`:                                                                   "TCP-LISTEN:1 TCP:x:1",
+		`kubectl run relay --image=alpine/socat:1.7.4 --restart=Never -- -d -d TCP-LISTEN:80,fork TCP:db:80`:                "-d -d TCP-LISTEN:80,fork TCP:db:80",
+		`kubectl run x --image=alpine --command -- sh -c "socat - TCP:db:1"`:                                                "- TCP:db:1",
+		`su pwn2 -c "socat -T10 TCP-LISTEN:4444,fork EXEC:/bin/cat"`:                                                        "-T10 TCP-LISTEN:4444,fork EXEC:/bin/cat",
+		`tmux new-session -d -s relay "socat TCP-LISTEN:1,fork TCP:x:1 >/tmp/log"`:                                          "TCP-LISTEN:1,fork TCP:x:1",
+		`screen -dmS relay socat TCP-LISTEN:1,fork TCP:x:1`:                                                                 "TCP-LISTEN:1,fork TCP:x:1",
+		`docker exec -d -it box bash -c "/usr/bin/socat TCP-LISTEN:1,fork EXEC:/app/x"`:                                     "TCP-LISTEN:1,fork EXEC:/app/x",
+		`unshare -r -n socat TCP-LISTEN:1,fork EXEC:cat`:                                                                    "TCP-LISTEN:1,fork EXEC:cat",
+		`sh -c "socat TCP-LISTEN:1,fork TCP:$(minikube ip):5000"`:                                                           "TCP-LISTEN:1,fork TCP:$(minikube ip):5000",
 	} {
 		cmds, err := SplitShell(line)
 		if err != nil {
