@@ -504,7 +504,11 @@ func Audit(sub Subject) []Finding {
 					"remove the option, or use an address type it applies to (socat -hhh lists each type's option groups)")
 			}
 			if p := s.PortProblem(); p != "" {
-				sub.f(&out, IDUnparsable, sanitize.Text(p, 160), "give a port number from 1 to 65535, or a service name /etc/services lists")
+				remedy := "give a port number from 1 to 65535, or a service name /etc/services lists"
+				if strings.HasPrefix(s.Type, "VSOCK-") {
+					remedy = "give the CID and port as numbers (CID 2 is the host)"
+				}
+				sub.f(&out, IDUnparsable, sanitize.Text(p, 160), remedy)
 			}
 			if p := s.RangeProblem(); p != "" {
 				sub.f(&out, IDUnparsable, sanitize.Text(p, 160), "write the range with its netmask: range=10.0.0.0/8")

@@ -333,12 +333,13 @@ func simpleBase(argv []string) string {
 	if wrapper == "runuser" && !slices.Contains(argv, "-u") && !slices.Contains(argv, "--user") {
 		// runuser [-l] USER [-c CMD] runs CMD or USER's login shell
 		// (runuser -u USER [--] CMD runs CMD: the wrappers below).
-		for i, a := range argv[1 : len(argv)-1] {
+		for i := 1; i+1 < len(argv); i++ {
+			a := argv[i]
 			if a == "--" {
 				break
 			}
 			if a == "-c" || a == "--command" {
-				return ProgramBase(argv[i+2])
+				return ProgramBase(argv[i+1])
 			}
 		}
 		return "$SHELL"

@@ -96,6 +96,11 @@ func socatKind(argv []string) string {
 	return kind
 }
 
+// netcatValueOptions take the next word as their value (nc, ncat).
+var netcatValueOptions = map[string]bool{"-w": true, "-q": true, "-i": true, "-m": true, "-W": true, "-T": true, "-X": true,
+	"-x": true, "-O": true, "-I": true, "--wait": true, "--idle-timeout": true, "--max-conns": true, "--allow": true,
+	"--deny": true, "--proxy": true, "--proxy-type": true, "--delay": true}
+
 func isNetcat(base string) bool {
 	return base == "nc" || base == "ncat" || base == "netcat" || strings.HasPrefix(base, "nc.") || base == "pnetcat"
 }
@@ -120,6 +125,7 @@ func ProgramListener(command string) (port string, tls, ok bool) {
 	switch {
 	case isNetcat(base):
 		listen := false
+		allowsLoopback, allowsOther := false, false
 		for i, a := range args {
 			short := len(a) > 1 && a[0] == '-' && a[1] != '-'
 			if a == "--unixsock" || short && strings.Contains(a[1:], "U") {
@@ -130,11 +136,17 @@ func ProgramListener(command string) (port string, tls, ok bool) {
 				listen = true
 			case a == "--ssl":
 				tls = true
-			case (a == "--allow" || a == "-s" || a == "--source") && i+1 < len(args) && IsLoopback(args[i+1]):
-				return "", false, false // ncat --allow 127.0.0.1, nc -s 127.0.0.1
+			case (a == "--allow" || a == "-s" || a == "--source") && i+1 < len(args):
+				// Loopback only when every --allow (or the bind
+				// address -s) is loopback.
+				if IsLoopback(args[i+1]) {
+					allowsLoopback = true
+				} else {
+					allowsOther = true
+				}
 			}
-			if i+1 < len(args) && !strings.HasPrefix(args[i], "-") && IsLoopback(a) {
-				return "", false, false // nc -l 127.0.0.1 9000
+			if i == len(args)-2 && !strings.HasPrefix(a, "-") && IsLoopback(a) {
+				return "", false, false // nc -l 127.0.0.1 9000: the host before the port
 			}
 			if (a == "-p" || a == "--source-port") && i+1 < len(args) {
 				port = args[i+1]
@@ -142,12 +154,21 @@ func ProgramListener(command string) (port string, tls, ok bool) {
 				port = a[strings.LastIndexByte(a, 'p')+1:] // -lp10000
 			}
 		}
-		if !listen {
+		if !listen || allowsLoopback && !allowsOther {
 			return "", false, false
 		}
-		if port == "" && len(args) > 0 {
-			if _, err := strconv.Atoi(args[len(args)-1]); err == nil {
-				port = args[len(args)-1] // ncat -l 10000, nc -l 127.0.0.1 10000
+		if port == "" {
+			// ncat -l 10000, nc -l 127.0.0.1 10000: the first bare number
+			// that is no option's value (-w 5, -q 1, -i 2).
+			for i, a := range args {
+				if _, err := strconv.Atoi(a); err != nil {
+					continue
+				}
+				if i > 0 && netcatValueOptions[args[i-1]] {
+					continue
+				}
+				port = a
+				break
 			}
 		}
 		return port, tls, true

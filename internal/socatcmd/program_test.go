@@ -80,3 +80,18 @@ func TestLooksLikeSocat(t *testing.T) {
 		}
 	}
 }
+
+// From a second review: o-creat is 1.7.4's alias of o-create whatever
+// 1.8's table says, so it is still judged for the address type.
+func TestAliasesKeepTheirMeaning(t *testing.T) {
+	c, err := ParseCommandLine("socat -d -d TCP-LISTEN:23,o-creat TCP:127.0.0.1:80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Singles()[0].Inapplicable()) != 1 {
+		t.Errorf("o-creat on TCP-LISTEN is not refused")
+	}
+	if port, _, ok := ProgramListener("ncat -l 9000 --allow 127.0.0.1 --allow 0.0.0.0/0 -e /bin/sh"); !ok || port != "9000" {
+		t.Errorf("an --allow beyond loopback: %q %v", port, ok)
+	}
+}

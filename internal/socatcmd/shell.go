@@ -16,13 +16,15 @@ func substitutionEnd(line string, i int) int {
 		if j := strings.IndexByte(line[i+1:], '`'); j >= 0 {
 			return i + 1 + j + 1
 		}
-		return len(line)
+		return i + 1
 	}
 	depth := 0
 	var quote byte
 	for j := i + 1; j < len(line); j++ {
 		c := line[j]
 		switch {
+		case c == '\\' && quote != '\'':
+			j++ // an escaped character, quote or parenthesis
 		case quote != 0:
 			if c == quote {
 				quote = 0
@@ -38,7 +40,10 @@ func substitutionEnd(line string, i int) int {
 			}
 		}
 	}
-	return len(line)
+	// No end found (a case pattern's ")", an odd quote): only "$(" is
+	// taken as written, and the rest is split as usual, so that a socat
+	// after it is still found.
+	return i + 2
 }
 
 // SplitShell splits a command line as a POSIX shell would, without any
@@ -474,9 +479,9 @@ func innerCommand(argv []string) ([]string, bool) {
 func shellScript(argv []string) (string, bool) {
 	base := path.Base(argv[0])
 	if base == "su" || base == "runuser" {
-		for i, a := range argv[1 : len(argv)-1] {
-			if a == "-c" || a == "--command" {
-				return argv[i+2], true
+		for i := 1; i+1 < len(argv); i++ {
+			if argv[i] == "-c" || argv[i] == "--command" {
+				return argv[i+1], true
 			}
 		}
 		return "", false
@@ -484,8 +489,18 @@ func shellScript(argv []string) (string, bool) {
 	if base == "tmux" && len(argv) > 2 {
 		switch argv[1] {
 		case "new-session", "new", "new-window", "neww", "split-window", "splitw", "respawn-pane", "respawnp":
-			if last := argv[len(argv)-1]; !strings.HasPrefix(last, "-") {
-				return last, true
+			// Options, then the shell command: one word or several,
+			// which tmux joins.
+			args := argv[2:]
+			for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+				a := args[0]
+				args = args[1:]
+				if len(a) == 2 && strings.ContainsRune("sncteFxylLpbf", rune(a[1])) && len(args) > 0 {
+					args = args[1:]
+				}
+			}
+			if len(args) > 0 {
+				return strings.Join(args, " "), true
 			}
 		}
 		return "", false

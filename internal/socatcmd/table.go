@@ -129,7 +129,10 @@ func buildTables() *tables {
 	for i := range gen18Options {
 		gen18Options[i].v18 = true
 	}
-	for _, list := range [][]addrDef{genAddrTypes, addrTypes18, gen18AddrTypes} {
+	// 1.7.4's names, canonical and alias, and the hand-written 1.8
+	// additions first; 1.8.0.3's table only for names still unknown
+	// (1.7.4's alias o-creat stays an alias of o-create).
+	for _, list := range [][]addrDef{genAddrTypes, addrTypes18} {
 		for i := range list {
 			if t.types[list[i].name] == nil {
 				t.types[list[i].name] = &list[i]
@@ -140,29 +143,47 @@ func buildTables() *tables {
 	if p := t.types["PIPE"]; p != nil {
 		p.optional = 1
 	}
-	for _, aliases := range [][][2]string{genAddrAliases, addrAliases18, gen18AddrAliases} {
-		for _, pair := range aliases {
-			alias, canon := pair[0], pair[1]
-			if d := t.types[canon]; d != nil && t.types[alias] == nil {
-				t.types[alias] = d
+	typeAliases := func(lists ...[][2]string) {
+		for _, aliases := range lists {
+			for _, pair := range aliases {
+				alias, canon := pair[0], pair[1]
+				if d := t.types[canon]; d != nil && t.types[alias] == nil {
+					t.types[alias] = d
+				}
 			}
 		}
 	}
-	for _, list := range [][]optDef{genOptions, options18, gen18Options} {
+	typeAliases(genAddrAliases, addrAliases18)
+	for i := range gen18AddrTypes {
+		if t.types[gen18AddrTypes[i].name] == nil {
+			t.types[gen18AddrTypes[i].name] = &gen18AddrTypes[i]
+		}
+	}
+	typeAliases(gen18AddrAliases)
+	optAliases := func(lists ...[][2]string) {
+		for _, aliases := range lists {
+			for _, pair := range aliases {
+				alias, canon := pair[0], pair[1]
+				if d := t.options[canon]; d != nil && t.options[alias] == nil {
+					t.options[alias] = d
+				}
+			}
+		}
+	}
+	for _, list := range [][]optDef{genOptions, options18} {
 		for i := range list {
 			if t.options[list[i].name] == nil {
 				t.options[list[i].name] = &list[i]
 			}
 		}
 	}
-	for _, aliases := range [][][2]string{genOptAliases, optAliases18, gen18OptAliases} {
-		for _, pair := range aliases {
-			alias, canon := pair[0], pair[1]
-			if d := t.options[canon]; d != nil && t.options[alias] == nil {
-				t.options[alias] = d
-			}
+	optAliases(genOptAliases, optAliases18)
+	for i := range gen18Options {
+		if t.options[gen18Options[i].name] == nil {
+			t.options[gen18Options[i].name] = &gen18Options[i]
 		}
 	}
+	optAliases(gen18OptAliases)
 	return t
 }
 

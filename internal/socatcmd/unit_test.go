@@ -201,6 +201,9 @@ func TestContainerCommands(t *testing.T) {
 		`kubectl run x --image=alpine --command -- sh -c "socat - TCP:db:1"`:                                                "- TCP:db:1",
 		`su pwn2 -c "socat -T10 TCP-LISTEN:4444,fork EXEC:/bin/cat"`:                                                        "-T10 TCP-LISTEN:4444,fork EXEC:/bin/cat",
 		`tmux new-session -d -s relay "socat TCP-LISTEN:1,fork TCP:x:1 >/tmp/log"`:                                          "TCP-LISTEN:1,fork TCP:x:1",
+		`tmux new -d -s relay socat TCP-LISTEN:2,fork TCP:x:2`:                                                              "TCP-LISTEN:2,fork TCP:x:2",
+		`x=$(printf "%s\"" a); socat TCP-LISTEN:23,fork EXEC:/bin/sh`:                                                       "TCP-LISTEN:23,fork EXEC:/bin/sh",
+		`x=$(echo \( ); socat TCP-LISTEN:24,fork EXEC:/bin/sh`:                                                              "TCP-LISTEN:24,fork EXEC:/bin/sh",
 		`screen -dmS relay socat TCP-LISTEN:1,fork TCP:x:1`:                                                                 "TCP-LISTEN:1,fork TCP:x:1",
 		`docker exec -d -it box bash -c "/usr/bin/socat TCP-LISTEN:1,fork EXEC:/app/x"`:                                     "TCP-LISTEN:1,fork EXEC:/app/x",
 		`unshare -r -n socat TCP-LISTEN:1,fork EXEC:cat`:                                                                    "TCP-LISTEN:1,fork EXEC:cat",
@@ -214,6 +217,13 @@ func TestContainerCommands(t *testing.T) {
 		if err != nil || strings.Join(argv[1:], " ") != want {
 			t.Errorf("%s: %q %v, want socat %s", line, argv, err, want)
 		}
+	}
+	// Launchers without their arguments are no socat, and no panic.
+	for _, argv := range [][]string{{"su"}, {"sudo", "su"}, {"runuser"}, {"su", "-c"}, {"tmux", "new"}, {"kubectl", "run"}} {
+		if _, err := FindSocat([][]string{argv}); err == nil {
+			t.Errorf("%q is socat", argv)
+		}
+		_ = ProgramBase(strings.Join(argv, " "))
 	}
 	if _, err := FindSocat([][]string{{"docker", "run", "-d", "nginx"}}); err == nil {
 		t.Errorf("docker run nginx is socat")

@@ -76,6 +76,7 @@ type reader struct {
 	errs      []error
 	files     int
 	noInclude bool
+	memo      map[string][]string // alias expansions, once each
 }
 
 func (r *reader) file(path string, depth int) {
@@ -308,7 +309,7 @@ var optionSpecs = []string{"CWD=", "CHROOT=", "TIMEOUT=", "NOTBEFORE=", "NOTAFTE
 // stripPrefixes removes option specs and digest specs before a command.
 func stripPrefixes(c string) string {
 	for {
-		w, rest, _ := strings.Cut(c, " ")
+		w, rest := cutBlank(c)
 		done := true
 		for _, o := range optionSpecs {
 			if strings.HasPrefix(w, o) {
@@ -389,6 +390,13 @@ const maxExpand = 4096
 // their members, recursively, bounded in depth and in size (budget).
 func (r *reader) expand(kind string, items []string, depth int, budget *int) []string {
 	var out []string
+	seen := map[string]bool{}
+	add := func(m string) {
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
 	for _, it := range items {
 		if *budget <= 0 {
 			break
@@ -396,17 +404,36 @@ func (r *reader) expand(kind string, items []string, depth int, budget *int) []s
 		*budget--
 		name := strings.TrimPrefix(it, "!")
 		if members, ok := r.aliases[kind+":"+name]; ok && depth < 8 {
-			for _, m := range r.expand(kind, members, depth+1, budget) {
+			// An alias is expanded once and its members deduplicated:
+			// an alias that names another many times stays small.
+			key := kind + ":" + name
+			exp, cached := r.memo[key]
+			if !cached {
+				exp = r.expand(kind, members, depth+1, budget)
+				if r.memo == nil {
+					r.memo = map[string][]string{}
+				}
+				r.memo[key] = exp
+			}
+			for _, m := range exp {
 				if strings.HasPrefix(it, "!") {
 					m = "!" + m
 				}
-				out = append(out, m)
+				add(m)
 			}
 			continue
 		}
-		out = append(out, it)
+		add(it)
 	}
 	return out
+}
+
+// cutBlank splits at the first space or tab.
+func cutBlank(s string) (string, string) {
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
 }
 
 func parseCommand(c string) Command {
@@ -419,7 +446,7 @@ func parseCommand(c string) Command {
 	if c == "ALL" {
 		return Command{All: true, AnyArgs: true, Negated: neg}
 	}
-	path, args, _ := strings.Cut(c, " ")
+	path, args := cutBlank(c)
 	args = strings.TrimSpace(args)
 	cm := Command{Path: path, Args: args, Negated: neg}
 	switch args {
