@@ -499,8 +499,8 @@ func Audit(sub Subject) []Finding {
 						"fix the option's name (socat -hhh lists them)")
 				}
 			}
-			for _, o := range s.Inapplicable() {
-				sub.f(&out, IDUnparsable, fmt.Sprintf("option %s does not apply to %s: socat 1.7.4 refuses to start (\"not supported with this address type\")", sanitize.Text(o.Name, 40), s.Type),
+			for _, r := range s.Inapplicable() {
+				sub.f(&out, IDUnparsable, fmt.Sprintf("option %s does not apply to %s: socat %s refuses to start (\"not supported with this address type\")", sanitize.Text(r.Option.Name, 40), s.Type, r.Version),
 					"remove the option, or use an address type it applies to (socat -hhh lists each type's option groups)")
 			}
 			if p := s.PortProblem(); p != "" {

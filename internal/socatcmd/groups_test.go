@@ -132,3 +132,42 @@ func socatRefusesOption(t *testing.T, socat, addr string) bool {
 	_ = cmd.Wait()
 	return refused
 }
+
+// The same oracle for the types and options only socat 1.8 has, judged
+// by 1.8.0.3's table: it needs a socat 1.8 (SOCAT18=/path/to/socat1.8;
+// Debian bookworm packages 1.7.4.4, so CI skips it).
+func TestOptionGroups18AgainstSocat(t *testing.T) {
+	socat := os.Getenv("SOCAT18")
+	if socat == "" {
+		t.Skip("SOCAT18 is not set: no socat 1.8 to ask")
+	}
+	addrs := []string{"SHELL:true", "SOCKS5-CONNECT:127.0.0.1:1:x:1", "UDPLITE4-LISTEN:0,bind=127.0.0.1", "ACCEPT-FD:99",
+		"TCP-LISTEN:0,bind=127.0.0.1", "EXEC:/bin/true"}
+	options := []string{"posixmq-priority", "bind-tmpname", "socks5-username=x", "socks5-password=x", "crnl", "fork",
+		"max-children=1", "range=127.0.0.1/32", "nodelay", "b115200", "raw", "setsid", "pty", "retrieve-vlan"}
+	checked, refused := 0, 0
+	for _, a := range addrs {
+		for _, o := range options {
+			arg := a + "," + o
+			c, err := ParseCommandLine("socat " + arg + " STDIO")
+			if err != nil {
+				continue
+			}
+			s := c.Singles()[0]
+			d := lookupTables().options[s.Options[len(s.Options)-1].Canon]
+			if !s.def.v18 && (d == nil || !d.v18) {
+				continue // 1.7.4's pairs are the other test's
+			}
+			ours := len(s.Inapplicable()) > 0
+			theirs := socatRefusesOption(t, socat, arg)
+			checked++
+			if theirs {
+				refused++
+			}
+			if ours != theirs {
+				t.Errorf("%s: socat 1.8 refuses it: %v; Inapplicable says %v", arg, theirs, ours)
+			}
+		}
+	}
+	t.Logf("%d 1.8 address/option pairs checked against %s, %d refused", checked, socat, refused)
+}

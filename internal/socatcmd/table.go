@@ -111,10 +111,31 @@ var optAliases18 = [][2]string{
 type tables struct {
 	types   map[string]*addrDef // canonical and alias names
 	options map[string]*optDef
+	// types18 and options18 are socat 1.8.0.3's own table alone, to
+	// judge the types and options 1.7.4 does not have by 1.8's groups.
+	types18   map[string]*addrDef
+	options18 map[string]*optDef
 }
 
 func buildTables() *tables {
-	t := &tables{types: map[string]*addrDef{}, options: map[string]*optDef{}}
+	t := &tables{types: map[string]*addrDef{}, options: map[string]*optDef{},
+		types18: map[string]*addrDef{}, options18: map[string]*optDef{}}
+	for i := range gen18AddrTypes {
+		t.types18[gen18AddrTypes[i].name] = &gen18AddrTypes[i]
+	}
+	for _, pair := range gen18AddrAliases {
+		if d := t.types18[pair[1]]; d != nil {
+			t.types18[pair[0]] = d
+		}
+	}
+	for i := range gen18Options {
+		t.options18[gen18Options[i].name] = &gen18Options[i]
+	}
+	for _, pair := range gen18OptAliases {
+		if d := t.options18[pair[1]]; d != nil {
+			t.options18[pair[0]] = d
+		}
+	}
 	for i := range addrTypes18 {
 		addrTypes18[i].v18 = true
 	}
@@ -219,21 +240,40 @@ func applies(optGroups, addrGroups string) bool {
 	return false
 }
 
-// Inapplicable lists the known options of s that socat 1.7.4 refuses on
-// its address type. Types and options only socat 1.8 knows are not
-// judged (their groups are not in the 1.7.4 table).
-func (s *Single) Inapplicable() []Option {
-	if s.def == nil || s.def.groups == "" || s.def.v18 {
+// Refusal is an option socat refuses on an address type, and which
+// socat says so.
+type Refusal struct {
+	Option  Option
+	Version string // "1.7.4", or "1.8" for a type or option 1.7.4 lacks
+}
+
+// Inapplicable lists the known options of s that socat refuses on its
+// address type: by 1.7.4's table when both are 1.7.4's (the real socat
+// 1.7.4.4 checks it in the tests), else by socat 1.8.0.3's own table
+// (-hhh) when it has both; hand-written 1.8 additions are not judged.
+func (s *Single) Inapplicable() []Refusal {
+	if s.def == nil || s.def.groups == "" {
 		return nil
 	}
-	var out []Option
+	tb := lookupTables()
+	var out []Refusal
 	for _, o := range s.Options {
-		d := lookupTables().options[o.Canon]
-		if !o.Known || d == nil || d.groups == "" || d.v18 {
+		d := tb.options[o.Canon]
+		if !o.Known || d == nil || d.groups == "" {
 			continue
 		}
-		if !applies(d.groups, s.def.groups) {
-			out = append(out, o)
+		if !s.def.v18 && !d.v18 {
+			if !applies(d.groups, s.def.groups) {
+				out = append(out, Refusal{o, "1.7.4"})
+			}
+			continue
+		}
+		a18, o18 := tb.types18[s.Type], tb.options18[strings.ToLower(o.Name)]
+		if o18 == nil {
+			o18 = tb.options18[o.Canon]
+		}
+		if a18 != nil && o18 != nil && a18.groups != "" && o18.groups != "" && !applies(o18.groups, a18.groups) {
+			out = append(out, Refusal{o, "1.8"})
 		}
 	}
 	return out
