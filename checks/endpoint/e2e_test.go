@@ -463,19 +463,22 @@ func TestValidateBoundsBufferedMemory(t *testing.T) {
 func TestRegexOnALargeResponse(t *testing.T) {
 	big := testlab.Start(t, listen, "EXEC:"+testlab.Script(t, t.TempDir(), "big",
 		"head -c 4000000 /dev/zero | tr '\\0' a; echo END; exec sleep 600"))
-	withRegex := func(re string) func(*Config) {
+	withRegex := func(re string, wait time.Duration) func(*Config) {
 		return func(c *Config) {
-			c.ExpectRegex, c.MaxBytes, c.ReadTimeout = regexp.MustCompile(re), 8<<20, 2*time.Second
+			c.ExpectRegex, c.MaxBytes, c.ReadTimeout = regexp.MustCompile(re), 8<<20, wait
 		}
 	}
+	// With --read-timeout 8s, a match judged only after it would take 8 s
+	// more than the response; under load the response alone took up to
+	// 1.7 s (a 1.5 s bound flaked), so 5 s separates the two.
 	start := time.Now()
-	r := runCheck(t, 10*time.Second, cfgFor(big.Port, withRegex(`[A-Z]{3}`)))
+	r := runCheck(t, 15*time.Second, cfgFor(big.Port, withRegex(`[A-Z]{3}`, 8*time.Second)))
 	expect(t, r, state.OK, "1 of 1 expectations met (4000004 B)")
-	if took := time.Since(start); took > 1500*time.Millisecond {
+	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("took %v: the match was not seen when the response was complete", took)
 	}
 	// Never matching: judged once nothing more came for --read-timeout.
-	r = runCheck(t, 10*time.Second, cfgFor(big.Port, withRegex(`(a|b)*c`), func(c *Config) { c.MismatchState = state.Warning }))
+	r = runCheck(t, 10*time.Second, cfgFor(big.Port, withRegex(`(a|b)*c`, 2*time.Second), func(c *Config) { c.MismatchState = state.Warning }))
 	expect(t, r, state.Warning, "nothing more came for 2s")
 	if got, _ := perf(r, "time"); got < 2 {
 		t.Errorf("a mismatch judged after %v s, before --read-timeout 2s:\n%s", got, r.Summary)

@@ -95,3 +95,17 @@ func TestAliasesKeepTheirMeaning(t *testing.T) {
 		t.Errorf("an --allow beyond loopback: %q %v", port, ok)
 	}
 }
+
+// A type or option only socat 1.8 has is judged by 1.8.0.3's table
+// (checked against the real socat 1.8.0.3 by TestOptionGroups18AgainstSocat,
+// where one is available): posixmq-priority on TCP-LISTEN is refused by 1.8.
+func TestInapplicable18(t *testing.T) {
+	c, err := ParseCommandLine("socat TCP-LISTEN:0,posixmq-priority,fork STDIO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Singles()[0].Inapplicable()
+	if len(r) != 1 || r[0].Option.Name != "posixmq-priority" || r[0].Version != "1.8" {
+		t.Errorf("Inapplicable = %+v", r)
+	}
+}
