@@ -271,43 +271,67 @@ func skipLine(s string, i int) int {
 // envValue reads the value that starts at s[i] and returns it with the
 // index after its line.
 func envValue(s string, i int) (string, int) {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r') {
-		i++
-	}
 	var b strings.Builder
-	if i < len(s) && (s[i] == '\'' || s[i] == '"') {
-		q := s[i]
-		i++
-		for i < len(s) && s[i] != q {
-			if q == '"' && s[i] == '\\' && i+1 < len(s) {
-				switch s[i+1] {
-				case '"', '\\', '`', '$':
-					b.WriteByte(s[i+1])
-					i += 2
-					continue
-				case '\n':
-					i += 2
-					continue
+	for {
+		// Before a value, and after a closing quote: blanks are skipped,
+		// a quote opens a quoted part, anything else an unquoted part
+		// that runs to the end of the line (systemd's PRE_VALUE state:
+		// A="127.0.0.1" # note is 127.0.0.1# note, A='a' 'b' is ab).
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r') {
+			i++
+		}
+		if i >= len(s) || s[i] == '\n' {
+			return b.String(), i + 1
+		}
+		if s[i] == '\'' || s[i] == '"' {
+			q := s[i]
+			i++
+			for i < len(s) && s[i] != q {
+				if q == '"' && s[i] == '\\' && i+1 < len(s) {
+					switch s[i+1] {
+					case '"', '\\', '`', '$':
+						b.WriteByte(s[i+1])
+						i += 2
+						continue
+					case '\n':
+						i += 2
+						continue
+					}
 				}
+				b.WriteByte(s[i])
+				i++
+			}
+			i++ // the closing quote
+			continue
+		}
+		// Unquoted: to the end of the line, escapes and continuations
+		// followed, quotes kept, trailing blanks dropped.
+		trailing := -1
+		for i < len(s) && s[i] != '\n' {
+			if s[i] == '\\' && i+1 < len(s) {
+				if s[i+1] != '\n' {
+					b.WriteByte(s[i+1])
+				}
+				i += 2
+				trailing = -1
+				continue
+			}
+			if s[i] == ' ' || s[i] == '\t' || s[i] == '\r' {
+				if trailing < 0 {
+					trailing = b.Len()
+				}
+			} else {
+				trailing = -1
 			}
 			b.WriteByte(s[i])
 			i++
 		}
-		// After the closing quote: the rest of the line is dropped.
-		return b.String(), skipLine(s, i)
-	}
-	for i < len(s) && s[i] != '\n' {
-		if s[i] == '\\' && i+1 < len(s) {
-			if s[i+1] != '\n' {
-				b.WriteByte(s[i+1])
-			}
-			i += 2
-			continue
+		v := b.String()
+		if trailing >= 0 {
+			v = v[:trailing]
 		}
-		b.WriteByte(s[i])
-		i++
+		return v, i + 1
 	}
-	return strings.TrimRight(b.String(), " \t\r"), i + 1
 }
 
 func validEnvName(k string) bool {

@@ -64,6 +64,8 @@ func TestParseEnvFile(t *testing.T) {
 		"SQ='single $x \\n kept\nover two lines' trailing dropped\n" +
 		"DQ=\"a \\\"q\\\" \\$HOME \\n \\\\ end\"\n" +
 		"EMPTY=\n" +
+		"AFTER=\"127.0.0.1\" # note\n" +
+		"JOINED='a' 'b'\"c\"d\n" +
 		"9BAD=x\n" +
 		"LAST=1\nLAST=2\n"
 	got := parseEnvFile([]byte(file))
@@ -72,7 +74,9 @@ func TestParseEnvFile(t *testing.T) {
 		"QUOTES_KEPT": `file:/dev/ttyS0,b115200,raw "EXEC:/usr/bin/ncat -l -k -p 10000"`,
 		"ESC":         `a b\c$d`,
 		"CONT":        "first second",
-		"SQ":          "single $x \\n kept\nover two lines",
+		"SQ":          "single $x \\n kept\nover two linestrailing dropped", // after a quote the value goes on
+		"AFTER":       "127.0.0.1# note",
+		"JOINED":      "abcd",
 		"DQ":          `a "q" $HOME \n \ end`,
 		"EMPTY":       "",
 		"LAST":        "2",
