@@ -289,9 +289,13 @@ func stripWrappers(argv []string) []string {
 			}
 			if strings.HasPrefix(a, "-") && len(a) > 1 {
 				argv = argv[1:]
-				// unshare's short options are all switches (-n is its
+				// unshare's options have their own values (-n is its
 				// network namespace, not nice's niceness).
-				if optionsWithValue[a] && w != "unshare" && len(argv) > 0 {
+				takes := optionsWithValue[a]
+				if w == "unshare" {
+					takes = unshareWithValue[a]
+				}
+				if takes && len(argv) > 0 {
 					argv = argv[1:]
 				}
 				continue
@@ -371,6 +375,10 @@ func containerRun(argv []string) (args []string, socatImage, ok bool) {
 	}
 	return rest, true, true
 }
+
+// unshareWithValue are unshare's options whose value is the next word.
+var unshareWithValue = map[string]bool{"-S": true, "--setuid": true, "-G": true, "--setgid": true, "-R": true,
+	"--root": true, "-w": true, "--wd": true, "--propagation": true, "--map-user": true, "--map-group": true}
 
 // dockerFlagsWithValue are `docker run` options whose value is the next
 // word.

@@ -206,6 +206,7 @@ func TestContainerCommands(t *testing.T) {
 		`x=$(echo \( ); socat TCP-LISTEN:24,fork EXEC:/bin/sh`:                                                              "TCP-LISTEN:24,fork EXEC:/bin/sh",
 		`screen -dmS relay socat TCP-LISTEN:1,fork TCP:x:1`:                                                                 "TCP-LISTEN:1,fork TCP:x:1",
 		`docker exec -d -it box bash -c "/usr/bin/socat TCP-LISTEN:1,fork EXEC:/app/x"`:                                     "TCP-LISTEN:1,fork EXEC:/app/x",
+		`unshare --setuid 0 -n socat TCP-LISTEN:3,fork EXEC:cat`:                                                            "TCP-LISTEN:3,fork EXEC:cat",
 		`unshare -r -n socat TCP-LISTEN:1,fork EXEC:cat`:                                                                    "TCP-LISTEN:1,fork EXEC:cat",
 		`sh -c "socat TCP-LISTEN:1,fork TCP:$(minikube ip):5000"`:                                                           "TCP-LISTEN:1,fork TCP:$(minikube ip):5000",
 	} {
