@@ -1,0 +1,127 @@
+package flowclass
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/tls"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clientHello is the first flight Go's own TLS stack sends: the oracle
+// for the record and ClientHello reading.
+func clientHello(t *testing.T, cfg *tls.Config) []byte {
+	t.Helper()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	go func() {
+		_ = tls.Client(a, cfg).Handshake()
+	}()
+	buf := make([]byte, 16<<10)
+	_ = b.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := b.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf[:n]
+}
+
+func TestTLS(t *testing.T) {
+	hello := clientHello(t, &tls.Config{ServerName: "db.example", MinVersion: tls.VersionTLS12})
+	c := Classify(hello, nil)
+	if c.Proto != "TLS" || c.SNI != "db.example" || c.TLSVersion != "TLS1.3" || c.Plaintext || c.WeakTLS() {
+		t.Errorf("TLS 1.3 hello: %+v", c)
+	}
+	old := clientHello(t, &tls.Config{ServerName: "legacy.example", MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10})
+	if c := Classify(old, nil); c.TLSVersion != "TLS1.0" || !c.WeakTLS() || c.SNI != "legacy.example" {
+		t.Errorf("TLS 1.0 hello: %+v", c)
+	}
+	// A server's first record counts too (the client said nothing yet).
+	if c := Classify(nil, []byte{22, 3, 3, 0, 4, 2, 0, 0, 0}); c.Proto != "TLS" || c.TLSVersion != "TLS1.2" {
+		t.Errorf("server record: %+v", c)
+	}
+	// Truncated or hostile hellos: a verdict, never a panic.
+	for n := 0; n < len(hello); n += 7 {
+		_ = Classify(hello[:n], nil)
+	}
+	bad := append([]byte(nil), hello...)
+	for i := 5; i < len(bad); i += 11 {
+		bad[i] = 0xff
+	}
+	_ = Classify(bad, nil)
+}
+
+func TestPlaintextProtocols(t *testing.T) {
+	for _, tt := range []struct {
+		client, server, proto string
+		plain                 bool
+	}{
+		{"GET /admin HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46c2VjcmV0\r\n\r\n", "", "HTTP", true},
+		{"", "HTTP/1.1 200 OK\r\n", "HTTP", true},
+		{"", "220 mail.example ESMTP Postfix\r\n", "SMTP", true},
+		{"", "220 (vsFTPd 3.0.3)\r\n", "FTP", true},
+		{"", "* OK [CAPABILITY IMAP4rev1] Dovecot ready.\r\n", "IMAP", true},
+		{"", "+OK POP3 server ready\r\n", "POP3", true},
+		{"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n", "", "Redis", true},
+		{"", "-NOAUTH Authentication required.\r\n", "Redis", true},
+		{"SSH-2.0-OpenSSH_9.2\r\n", "SSH-2.0-OpenSSH_9.6\r\n", "SSH", false},
+		{"hello world, just text\n", "", "text", true},
+		{"\x00\x00\x00\x08\x04\xd2\x16\x2f", "", "PostgreSQL SSLRequest", false},
+		{"\x00\x00\x00\x29\x00\x03\x00\x00user\x00app\x00database\x00prod\x00\x00", "", "PostgreSQL", true},
+		{"", "\x4a\x00\x00\x00\x0a8.0.36\x00", "MySQL", true},
+		{"\x30\x0c\x02\x01\x01\x60\x07\x02\x01\x03\x04\x00\x80\x00", "", "LDAP", true},
+	} {
+		c := Classify([]byte(tt.client), []byte(tt.server))
+		if c.Proto != tt.proto || c.Plaintext != tt.plain {
+			t.Errorf("%q / %q: %+v, want %s plaintext=%v", tt.client, tt.server, c, tt.proto, tt.plain)
+		}
+	}
+	random := make([]byte, 1024)
+	_, _ = rand.Read(random)
+	if c := Classify(random, nil); c.Proto != "encrypted" || c.Plaintext {
+		t.Errorf("random bytes: %+v", c)
+	}
+	zeros := bytes.Repeat([]byte{0, 1, 2, 0}, 100)
+	if c := Classify(zeros, nil); c.Proto != "binary" || !c.Plaintext {
+		t.Errorf("low-entropy binary: %+v", c)
+	}
+	if c := ClassifyDatagram([]byte{22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1}); c.Proto != "DTLS" || c.TLSVersion != "DTLS1.2" {
+		t.Errorf("DTLS: %+v", c)
+	}
+}
+
+// The evidence shows what was there, never the secret.
+func TestMask(t *testing.T) {
+	c := Classify([]byte("GET /admin HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46c2VjcmV0\r\n\r\n"), nil)
+	if strings.Contains(c.Evidence, "YWRtaW46") || !strings.HasPrefix(c.Evidence, "GET /admin HTTP/1.1 | Host: x | Authorization: ***") {
+		t.Errorf("evidence %q", c.Evidence)
+	}
+	for in, want := range map[string]string{
+		"user=bob&password=hunter2&x=1":   "user=bob&password=***&x=1",
+		`{"password": "hunter2"}`:         `{"password": "***"}`,
+		"AUTH PLAIN AGJvYgBodW50ZXIy\r\n": "AUTH ***\r\n",
+		"USER bob\r\nPASS hunter2\r\n":    "USER bob\r\nPASS ***\r\n",
+		"nothing secret here":             "nothing secret here",
+	} {
+		if got := Mask(in); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Any bytes: a verdict, never a panic, and an evidence of bounded length.
+func FuzzClassify(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.1\r\n"), []byte("HTTP/1.1 200 OK\r\n"))
+	f.Add([]byte{22, 3, 1, 0, 5, 1, 0, 0, 1, 3}, []byte{})
+	f.Add([]byte{0, 0, 0, 8, 4, 210, 22, 47}, []byte{})
+	f.Fuzz(func(t *testing.T, client, server []byte) {
+		c := Classify(client, server)
+		if len(c.Evidence) > maxEvidence+8 {
+			t.Fatalf("evidence of %d bytes", len(c.Evidence))
+		}
+		_ = ClassifyDatagram(client)
+	})
+}
