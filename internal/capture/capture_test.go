@@ -1,0 +1,96 @@
+package capture
+
+import (
+	"bytes"
+	"io"
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/flowclass"
+	"github.com/check-socat/check-socat/internal/testlab"
+)
+
+// A real socat echo on loopback, an HTTP request through it: the
+// capture sees the one connection once (loopback hands every packet over
+// twice), with the request on the client's side and the echo on the
+// server's, and the classifier says HTTP. Traffic to another port is
+// not seen: the kernel's filter drops it.
+func TestLoopbackHTTP(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs CAP_NET_RAW; CI runs as root")
+	}
+	echo := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
+	other := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
+	c, err := Open("lo", []int{echo.Port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	request := "GET /private HTTP/1.1\r\nHost: db\r\nAuthorization: Basic c2VjcmV0\r\n\r\n"
+	for _, port := range []int{echo.Port, other.Port} {
+		conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write([]byte(request)); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(request))
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(conn, got); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+	}
+	res, err := c.Run(context.Background(), 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Flows) != 1 {
+		t.Fatalf("%d flows, want 1: %+v", len(res.Flows), res.Flows)
+	}
+	f := res.Flows[0]
+	if f.Proto != "tcp" || int(f.Server.Port()) != echo.Port || !bytes.Equal(f.ClientBytes, []byte(request)) ||
+		!bytes.Equal(f.ServerBytes, []byte(request)) || f.Bytes != int64(2*len(request)) {
+		t.Errorf("flow %+v (client %q, server %q)", f, f.ClientBytes, f.ServerBytes)
+	}
+	cl := flowclass.Classify(f.ClientBytes, f.ServerBytes)
+	if cl.Proto != "HTTP" || !cl.Plaintext || bytes.Contains([]byte(cl.Evidence), []byte("c2VjcmV0")) {
+		t.Errorf("classified %+v", cl)
+	}
+}
+
+// Bad input: no port, too many, an interface that does not exist.
+func TestOpenRefuses(t *testing.T) {
+	if _, err := Open("lo", nil); err == nil {
+		t.Errorf("no port accepted")
+	}
+	if _, err := Open("lo", make([]int, MaxPorts+1)); err == nil {
+		t.Errorf("%d ports accepted", MaxPorts+1)
+	}
+	if _, err := Open("no-such-if0", []int{80}); err == nil {
+		t.Errorf("a missing interface accepted")
+	}
+}
+
+// Any frame: parsed or refused, never a panic; what is kept stays
+// within its bounds.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1, 0, 80, 0x1f, 0x90, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 2, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		p, ok := parse(frame)
+		if !ok {
+			return
+		}
+		if len(p.payload) > len(frame) || p.payloadLen < 0 {
+			t.Fatalf("payload %d of a %d-byte frame, length %d", len(p.payload), len(frame), p.payloadLen)
+		}
+		res := &Result{}
+		add(res, map[[2]netip.AddrPort]*Flow{}, map[uint16]bool{80: true}, p)
+	})
+}
