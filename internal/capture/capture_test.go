@@ -2,8 +2,8 @@ package capture
 
 import (
 	"bytes"
-	"io"
 	"context"
+	"io"
 	"net"
 	"net/netip"
 	"os"
