@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"runtime"
 	"syscall"
 	"time"
 	"unsafe"
@@ -292,4 +294,49 @@ func htons(v uint16) uint16 {
 	var b [2]byte
 	binary.BigEndian.PutUint16(b[:], v)
 	return *(*uint16)(unsafe.Pointer(&b[0]))
+}
+
+// OpenInNetns is Open inside another network namespace (netns: a path
+// such as /run/netns/NAME or /proc/PID/ns/net): the socket is made there,
+// on a locked thread that enters the namespace and comes back, and keeps
+// capturing there. It needs CAP_SYS_ADMIN besides CAP_NET_RAW.
+func OpenInNetns(netns, iface string, ports []int) (*Capture, error) {
+	target, err := os.Open(netns)
+	if err != nil {
+		return nil, fmt.Errorf("network namespace %s: %w", netns, err)
+	}
+	defer target.Close()
+	runtime.LockOSThread()
+	own, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", syscall.Gettid()))
+	if err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("this thread's network namespace: %w", err)
+	}
+	defer own.Close()
+	if err := setns(int(target.Fd())); err != nil {
+		runtime.UnlockOSThread()
+		if errors.Is(err, syscall.EPERM) {
+			return nil, fmt.Errorf("entering %s needs CAP_SYS_ADMIN: %w", netns, err)
+		}
+		return nil, fmt.Errorf("entering %s: %w", netns, err)
+	}
+	c, openErr := Open(iface, ports)
+	if err := setns(int(own.Fd())); err != nil {
+		// The thread is in the other namespace and cannot come back: it
+		// stays locked, and the runtime ends it with this goroutine.
+		if c != nil {
+			c.Close()
+		}
+		return nil, fmt.Errorf("coming back from %s: %w", netns, err)
+	}
+	runtime.UnlockOSThread()
+	return c, openErr
+}
+
+func setns(fd int) error {
+	_, _, errno := syscall.Syscall(sysSetns, uintptr(fd), syscall.CLONE_NEWNET, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }

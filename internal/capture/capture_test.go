@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"strconv"
 	"testing"
 	"time"
@@ -93,4 +94,61 @@ func FuzzParse(f *testing.F) {
 		res := &Result{}
 		add(res, map[[2]netip.AddrPort]*Flow{}, map[uint16]bool{80: true}, p)
 	})
+}
+
+// The capture made inside a network namespace the test creates sees the
+// traffic there (a socat and its client in the namespace).
+func TestInNetns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs CAP_SYS_ADMIN and CAP_NET_RAW; CI runs as root")
+	}
+	testlab.Need(t, "ip", "socat")
+	ns := "cscap" + strconv.Itoa(os.Getpid())
+	testlab.MustRun(t, "ip", "netns", "add", ns)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	testlab.MustRun(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	const port = 47011 // the namespace is the test's own: nobody else uses the port
+	testlab.StartInNetns(t, ns, "socat", "TCP-LISTEN:"+strconv.Itoa(port)+",bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
+	c, err := OpenInNetns("/run/netns/"+ns, "lo", []int{port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	payload := "SSH-2.0-capture-test\r\n"
+	var out []byte
+	testlab.Eventually(t, 10*time.Second, "socat to answer in the namespace", func() bool {
+		cmd := exec.Command("ip", "netns", "exec", ns, "socat", "-T", "2", "-", "TCP:127.0.0.1:"+strconv.Itoa(port))
+		cmd.Stdin = bytes.NewReader([]byte(payload))
+		var err error
+		out, err = cmd.Output()
+		return err == nil && string(out) == payload
+	})
+	res, err := c.Run(context.Background(), 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ssh *Flow
+	for _, f := range res.Flows {
+		if bytes.Equal(f.ClientBytes, []byte(payload)) && bytes.Equal(f.ServerBytes, []byte(payload)) {
+			ssh = f
+		}
+	}
+	if ssh == nil || flowclass.Classify(ssh.ClientBytes, ssh.ServerBytes).Proto != "SSH" {
+		t.Errorf("no SSH flow among %d: %+v", len(res.Flows), res.Flows)
+	}
+	// The host's loopback is another interface: a capture there sees
+	// nothing of the namespace.
+	host, err := Open("lo", []int{port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	cmd := exec.Command("ip", "netns", "exec", ns, "socat", "-T", "2", "-", "TCP:127.0.0.1:"+strconv.Itoa(port))
+	cmd.Stdin = bytes.NewReader([]byte(payload))
+	if _, err := cmd.Output(); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := host.Run(context.Background(), 200*time.Millisecond); len(r.Flows) != 0 {
+		t.Errorf("the host's loopback saw the namespace's traffic: %+v", r.Flows)
+	}
 }
