@@ -132,15 +132,30 @@ func TestCmdlineCorpus(t *testing.T) {
 		if want == "none" {
 			want = ""
 		}
-		if got == want {
+		switch {
+		case got == want:
 			right++
-		} else {
+			if knownMisses[m[1]] {
+				t.Errorf("%s is right now: take it off knownMisses", m[1])
+			}
+		case knownMisses[m[1]]:
 			misses = append(misses, m[1]+"\n   got: "+got+"\n  want: "+want)
+		default:
+			t.Errorf("a new miss (the score would hide it):\n%s\n   got: %s\n  want: %s", m[1], got, want)
 		}
 	}
 	score := 100 * float64(right) / float64(total)
-	t.Logf("command-line corpus: %d of %d fully right (%.1f%%); misses:\n%s", right, total, score, strings.Join(misses, "\n"))
+	t.Logf("command-line corpus: %d of %d fully right (%.1f%%); known misses:\n%s", right, total, score, strings.Join(misses, "\n"))
 	if total < 150 || score < 98 {
 		t.Errorf("%d lines, %.1f%% fully right: the target is at least 150 lines and 98%%", total, score)
 	}
+}
+
+// knownMisses are the corpus lines the product still gets wrong, each
+// with why; any other miss fails the test rather than hide in the score.
+var knownMisses = map[string]bool{
+	// socat accepts setsockopt-int at parse time and cannot apply it to
+	// UDP-RECV at run time ("1 option(s) could not be used"): which
+	// options a phase applies is not modelled.
+	"socat -u udp-recv:7777,setsockopt-int=1:2:1 -": true,
 }
