@@ -28,7 +28,9 @@ const (
 	// KeepBytes is what is kept of each direction of a flow.
 	KeepBytes = 4 << 10
 	// MaxFlows bounds the flows followed; later ones are counted only.
-	MaxFlows = 4096
+	// With KeepBytes each way that is 16 MiB at most, within issue 14's
+	// 32 MiB for the whole run.
+	MaxFlows = 2048
 	snapLen  = 256 + KeepBytes // header room plus what is kept
 )
 
