@@ -30,6 +30,9 @@ type Config struct {
 	Cmdline  string // audit this command line instead of processes
 	UnitFile string // audit this systemd unit instead of processes
 
+	// SampleTraffic: sample each instance's traffic for this long (0:
+	// not at all).
+	SampleTraffic time.Duration
 }
 
 // ListenSpec is one --expect-listen: [ADDR:]PORT.
@@ -185,7 +188,7 @@ func (c *Config) Validate() error {
 			{c.Warn.IsSet() || c.Crit.IsSet(), "-w/-c"}, {len(c.ExpectListen) > 0, "--expect-listen"},
 			{c.AllowedPorts != nil, "--allowed-ports"}, {len(c.AllowPeers) > 0, "--allow-peer"},
 			{c.WarnChildren.IsSet() || c.CritChildren.IsSet(), "--warning-children/--critical-children"},
-			{c.MinUptime > 0, "--min-uptime"},
+			{c.MinUptime > 0, "--min-uptime"}, {c.SampleTraffic != 0, "--sample-traffic"},
 		} {
 			if f.set {
 				live = append(live, f.name)
@@ -198,6 +201,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MinUptime < 0 {
 		return errors.New("--min-uptime must not be negative")
+	}
+	if c.SampleTraffic != 0 && (c.SampleTraffic < MinSample || c.SampleTraffic > MaxSample) {
+		return fmt.Errorf("--sample-traffic %s: give %s to %s", c.SampleTraffic, MinSample, MaxSample)
 	}
 	return nil
 }

@@ -43,6 +43,8 @@ const (
 	IDPrivilegedBinary    = "privileged-binary"
 	IDFileWritable        = "file-writable"
 	IDSudoSocat           = "sudo-socat"
+	IDPlaintextInTransit  = "plaintext-in-transit"
+	IDWeakTLSInTransit    = "weak-tls-in-transit"
 )
 
 // Rule is one row of the finding catalogue.
@@ -56,6 +58,7 @@ type Rule struct {
 // what gives an attacker most comes first. Every ID has exactly one row
 // (TestRulesCoverEveryID).
 var Rules = []Rule{
+	{IDPlaintextInTransit, state.Critical, "plaintext seen crossing the network to or from an instance (--sample-traffic)"},
 	{IDRemoteExec, state.Critical, "a listener hands connections to a program (EXEC, SYSTEM)"},
 	{IDDockerSocket, state.Critical, "the Docker API socket is exposed over the network"},
 	{IDPrivilegedBinary, state.Critical, "a set-uid, set-gid or capable socat executable: a root shell for any local user"},
@@ -70,6 +73,7 @@ var Rules = []Rule{
 	{IDTLSWeakCipher, state.Critical, "weak cipher suites enabled"},
 	{IDTLSNameCheckOff, state.Critical, "a TLS client that does not check the server's name"},
 	{IDFileMissing, state.Critical, "a certificate, key or CA file that does not exist"},
+	{IDWeakTLSInTransit, state.Warning, "TLS 1.0 or 1.1 negotiated on a leg that crosses the network (--sample-traffic)"},
 	{IDRunsAsRoot, state.Warning, "runs as root without dropping privileges"},
 	{IDNoAccessControl, state.Warning, "a listener without range=, tcpwrap= or client certificates"},
 	{IDTLSNoCA, state.Warning, "a TLS client or listener without cafile="},

@@ -506,6 +506,16 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 				l.where, sanitize.Text(l.User, 32), who))
 		}
 	}
+	var traffic *trafficAudit
+	if cfg.SampleTraffic > 0 {
+		ownNS, _ := os.Readlink("/proc/self/ns/net")
+		var err error
+		if traffic, err = auditTraffic(ctx, env, insts, instOf, cfg.SampleTraffic, ownNS); err != nil {
+			return checks.Unknownf("%v", err)
+		}
+		findings = append(findings, traffic.findings...)
+		notes = append(notes, traffic.notes...)
+	}
 	for _, spec := range cfg.ExpectListen {
 		if !anyListens(insts, spec) {
 			problems = append(problems, flagProblem("listen-missing", state.Critical, spec.Raw, fmt.Sprintf("no socat instance listens on %s (--expect-listen)", spec.Raw)))
@@ -552,6 +562,9 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	for _, l := range insts {
 		res.Details = append(res.Details, instanceLine(l, now, env.Verbose))
 	}
+	if traffic != nil {
+		res.Details = append(res.Details, traffic.details...)
+	}
 	res.Details = append(res.Details, notes...)
 
 	res.Summary = fmt.Sprintf("%d socat instance%s", len(insts), plural(len(insts)))
@@ -563,6 +576,9 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		res.Summary += " (" + joinMax(ports, 4) + ")"
 	}
 	res.Summary += ", " + countText(crit, warn, ignored)
+	if traffic != nil {
+		res.Summary += ", " + traffic.summary
+	}
 	if len(problems) > 0 && problems[0].State != state.OK {
 		first := problems[0].Text
 		if problems[0].Rank >= 0 && problems[0].Rank < len(Rules) {
@@ -592,6 +608,9 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			checks.NewMetric("instance_open_fds", "Open file descriptors of the instance.", perfdata.New(l.label+"_fds", fds, "").WithMin(0), instanceLabel, inst),
 			checks.NewMetric("instance_uptime_seconds", "Time since the instance started.", perfdata.New(l.label+"_uptime", uptime, "s").WithMin(0), instanceLabel, inst),
 		)
+	}
+	if traffic != nil {
+		metrics = append(metrics, traffic.metrics...)
 	}
 	res.Metrics = metrics
 	return res

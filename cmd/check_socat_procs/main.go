@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/check-socat/check-socat/checks/procs"
 	"github.com/check-socat/check-socat/internal/flagval"
@@ -38,6 +39,8 @@ type cli struct {
 	MinUptime        plugin.ZeroDuration `placeholder:"DURATION" group:"Instances"`
 	Ignore           []string            `placeholder:"ID[@SELECTOR]" sep:"none" group:"Instances"`
 
+	SampleTraffic plugin.Duration `placeholder:"DURATION" group:"Traffic"`
+
 	Cmdline  flagval.Text `placeholder:"'socat ...'" group:"Configuration review"`
 	UnitFile flagval.Text `placeholder:"PATH" group:"Configuration review"`
 }
@@ -58,6 +61,7 @@ func help() map[string]string {
 		"critical-children": "Nagios range on the children of each instance, e.g. 200 (near max-children).",
 		"min-uptime":        "An instance younger than this was (re)started recently: WARNING (e.g. 10m).",
 		"ignore":            "Silence a finding: ID everywhere, ID@PORT or ID@PID for one instance (also @port:N, @pid:N). Repeatable.",
+		"sample-traffic":    "Capture each instance's traffic for DURATION (1s to 60s, within -t) and judge every connection on both legs: plaintext to or from another host is CRITICAL plaintext-in-transit (the evidence masked), TLS 1.0/1.1 WARNING weak-tls-in-transit; loopback legs are reported, not alerted. Needs CAP_NET_RAW (root, or the README's setcap recipe), and CAP_SYS_ADMIN for instances in another network namespace.",
 		"cmdline":           "Audit this socat command line instead of running processes (config review before deploy). Shell quoting, sh -c, env/sudo/exec wrappers and docker run of a socat image are understood.",
 		"unit-file":         "Audit the ExecStart= of this systemd service unit, as the User= it names, with the files it uses and its .socket unit if there is one.",
 	}
@@ -68,7 +72,8 @@ func help() map[string]string {
 // flag (the runtime says them as UNKNOWN).
 func (c *cli) Config() (procs.Config, error) {
 	cfg := procs.Config{User: c.User, Warn: c.Warning, Crit: c.Critical, WarnChildren: c.WarningChildren,
-		CritChildren: c.CriticalChildren, MinUptime: c.MinUptime.D(), Cmdline: string(c.Cmdline), UnitFile: string(c.UnitFile)}
+		CritChildren: c.CriticalChildren, MinUptime: c.MinUptime.D(), Cmdline: string(c.Cmdline), UnitFile: string(c.UnitFile),
+		SampleTraffic: c.SampleTraffic.D()}
 	var err error
 	if c.Match != "" {
 		if cfg.Match, err = regexp.Compile(c.Match); err != nil {
@@ -110,7 +115,16 @@ func (c *cli) Config() (procs.Config, error) {
 		}
 		cfg.Ignore = append(cfg.Ignore, r)
 	}
-	return cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	// The sample must end before the deadline, with time left for the
+	// scan before it and the verdict after it.
+	if d := c.SampleTraffic.D(); d > 0 && d+time.Second > c.Timeout.D() {
+		return cfg, fmt.Errorf("--sample-traffic %s does not fit in -t %s: give -t at least %s (the sample and a second for the audit)",
+			d, c.Timeout.D(), d+time.Second)
+	}
+	return cfg, nil
 }
 
 func main() { program.Run(&cli{}) }

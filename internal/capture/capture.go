@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -45,6 +46,12 @@ type Flow struct {
 	ClientBytes, ServerBytes []byte
 	Packets                  int
 	Bytes                    int64 // payload bytes, both directions
+	// Loopback: its packets crossed a loopback device (they never left
+	// the host, whatever the addresses).
+	Loopback bool
+	// Started: the sample saw its start (a TCP SYN; any UDP flow). A
+	// connection caught in the middle shows its middle bytes only.
+	Started bool
 }
 
 // Result is a sample.
@@ -53,32 +60,49 @@ type Result struct {
 	// Dropped counts flows beyond MaxFlows (seen, not followed).
 	Dropped int
 	Packets int
+	// KernelDrops counts packets the kernel could not queue for us (the
+	// socket's buffer was full): flows may be missing or cut.
+	KernelDrops int
 }
 
 // ErrPermission is returned when the capture needs CAP_NET_RAW.
 var ErrPermission = errors.New("capturing packets needs CAP_NET_RAW")
 
+// ErrNamespacePermission is returned when another network namespace may
+// not be entered: that needs CAP_SYS_ADMIN, and opening another user's
+// /proc/PID/ns/net needs CAP_SYS_PTRACE.
+var ErrNamespacePermission = errors.New("entering another network namespace needs CAP_SYS_ADMIN (and CAP_SYS_PTRACE for another user's process)")
+
 // MaxPorts bounds the ports of one capture (the filter's jumps are
 // 8-bit offsets).
 const MaxPorts = 40
 
-// Capture is a packet socket bound to one interface with its port
-// filter: packets are queued from Open on, read by Run.
+// Capture is a packet socket bound to one interface (or all of a
+// network namespace) with its port filter: packets are queued from Open
+// on, read by Run.
 type Capture struct {
-	fd       int
-	loopback bool
-	ports    map[uint16]bool
+	fd    int
+	ports map[uint16]bool
 }
 
-// Open starts capturing on iface for the given ports (TCP and UDP,
-// either side). Close it when done.
+// arphrdLoopback is the hardware type of a loopback device
+// (ARPHRD_LOOPBACK in linux/if_arp.h).
+const arphrdLoopback = 772
+
+// Open starts capturing on iface, or on every interface of the network
+// namespace when iface is "", for the given ports (TCP and UDP, either
+// side). Close it when done.
 func Open(iface string, ports []int) (*Capture, error) {
 	if len(ports) == 0 || len(ports) > MaxPorts {
 		return nil, fmt.Errorf("capture: give 1 to %d ports, not %d", MaxPorts, len(ports))
 	}
-	ifi, err := net.InterfaceByName(iface)
-	if err != nil {
-		return nil, fmt.Errorf("interface %s: %w", iface, err)
+	index := 0
+	if iface != "" {
+		ifi, err := net.InterfaceByName(iface)
+		if err != nil {
+			return nil, fmt.Errorf("interface %s: %w", iface, err)
+		}
+		index = ifi.Index
 	}
 	fd, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC, int(htons(syscall.ETH_P_ALL)))
 	if err != nil {
@@ -92,12 +116,16 @@ func Open(iface string, ports []int) (*Capture, error) {
 		syscall.Close(fd)
 		return nil, fmt.Errorf("attaching the port filter: %w", err)
 	}
-	sll := &syscall.SockaddrLinklayer{Protocol: htons(syscall.ETH_P_ALL), Ifindex: ifi.Index}
+	sll := &syscall.SockaddrLinklayer{Protocol: htons(syscall.ETH_P_ALL), Ifindex: index}
 	if err := syscall.Bind(fd, sll); err != nil {
 		syscall.Close(fd)
 		return nil, fmt.Errorf("binding to %s: %w", iface, err)
 	}
-	c := &Capture{fd: fd, loopback: ifi.Flags&net.FlagLoopback != 0, ports: map[uint16]bool{}}
+	// A larger queue than the default (about 200 KiB): at 10,000 packets
+	// a second a 100 ms scheduling hiccup must not drop packets. Bounded
+	// by net.core.rmem_max for an unprivileged caller.
+	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<20)
+	c := &Capture{fd: fd, ports: map[uint16]bool{}}
 	for _, p := range ports {
 		c.ports[uint16(p)] = true
 	}
@@ -131,16 +159,38 @@ func (c *Capture) Run(ctx context.Context, d time.Duration) (*Result, error) {
 			}
 			return res, fmt.Errorf("reading packets: %w", err)
 		}
-		if ll, ok := from.(*syscall.SockaddrLinklayer); ok && ll.Pkttype == syscall.PACKET_OUTGOING && c.loopback {
-			continue // loopback: the same packet arrives once more
+		loop := false
+		if ll, ok := from.(*syscall.SockaddrLinklayer); ok && ll.Hatype == arphrdLoopback {
+			if ll.Pkttype == syscall.PACKET_OUTGOING {
+				continue // loopback: the same packet arrives once more
+			}
+			loop = true
 		}
 		res.Packets++
 		if pkt, ok := parse(buf[:min(n, len(buf))]); ok {
+			pkt.loopback = loop
 			add(res, flows, c.ports, pkt)
 		}
 	}
+	res.KernelDrops = c.drops()
 	return res, nil
 }
+
+// drops reads (and resets) the kernel's count of packets it dropped
+// for want of room in the socket's queue (PACKET_STATISTICS).
+func (c *Capture) drops() int {
+	var st struct{ Packets, Drops uint32 }
+	size := uint32(unsafe.Sizeof(st))
+	_, _, errno := syscall.Syscall6(syscall.SYS_GETSOCKOPT, uintptr(c.fd), syscall.SOL_PACKET, packetStatistics,
+		uintptr(unsafe.Pointer(&st)), uintptr(unsafe.Pointer(&size)), 0)
+	if errno != 0 {
+		return 0
+	}
+	return int(st.Drops)
+}
+
+// packetStatistics is PACKET_STATISTICS (linux/if_packet.h).
+const packetStatistics = 6
 
 // Sample opens a capture, runs it for d and closes it.
 func Sample(ctx context.Context, iface string, ports []int, d time.Duration) (*Result, error) {
@@ -157,6 +207,7 @@ type packet struct {
 	proto      string
 	src, dst   netip.AddrPort
 	syn, ack   bool
+	loopback   bool
 	payload    []byte
 	payloadLen int // as the headers say (the frame may be cut)
 }
@@ -181,7 +232,7 @@ func add(res *Result, flows map[[2]netip.AddrPort]*Flow, ports map[uint16]bool, 
 			client, server = p.dst, p.src
 			fromClient = false
 		}
-		f = &Flow{Proto: p.proto, Client: client, Server: server}
+		f = &Flow{Proto: p.proto, Client: client, Server: server, Loopback: p.loopback, Started: p.proto == "udp" || p.syn}
 		flows[[2]netip.AddrPort{client, server}] = f
 		res.Flows = append(res.Flows, f)
 	}
@@ -192,7 +243,15 @@ func add(res *Result, flows map[[2]netip.AddrPort]*Flow, ports map[uint16]bool, 
 		side = &f.ServerBytes
 	}
 	if room := KeepBytes - len(*side); room > 0 && len(p.payload) > 0 {
-		*side = append(*side, p.payload[:min(room, len(p.payload))]...)
+		more := p.payload[:min(room, len(p.payload))]
+		if len(*side)+len(more) > cap(*side) {
+			// Grown by hand: append may round up past KeepBytes, and the
+			// bound on memory is MaxFlows * 2 * KeepBytes.
+			grown := make([]byte, len(*side), min(KeepBytes, max(2*cap(*side), len(*side)+len(more))))
+			copy(grown, *side)
+			*side = grown
+		}
+		*side = append(*side, more...)
 	}
 }
 
@@ -305,6 +364,9 @@ func htons(v uint16) uint16 {
 func OpenInNetns(netns, iface string, ports []int) (*Capture, error) {
 	target, err := os.Open(netns)
 	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("%w: opening %s: %v", ErrNamespacePermission, netns, err)
+		}
 		return nil, fmt.Errorf("network namespace %s: %w", netns, err)
 	}
 	defer target.Close()
@@ -318,7 +380,7 @@ func OpenInNetns(netns, iface string, ports []int) (*Capture, error) {
 	if err := setns(int(target.Fd())); err != nil {
 		runtime.UnlockOSThread()
 		if errors.Is(err, syscall.EPERM) {
-			return nil, fmt.Errorf("entering %s needs CAP_SYS_ADMIN: %w", netns, err)
+			return nil, fmt.Errorf("%w: entering %s: %v", ErrNamespacePermission, netns, err)
 		}
 		return nil, fmt.Errorf("entering %s: %w", netns, err)
 	}

@@ -13,6 +13,8 @@ import (
 	"encoding/binary"
 	"math"
 	"strings"
+
+	"github.com/check-socat/check-socat/internal/sanitize"
 )
 
 // Class is what one connection carries.
@@ -43,10 +45,18 @@ func (c Class) WeakTLS() bool {
 // Classify judges a TCP connection from the first bytes the client sent
 // and the first bytes the server sent (either may be empty).
 func Classify(client, server []byte) Class {
-	for _, first := range [][]byte{client, server} {
-		if c, ok := tlsRecord(first); ok {
-			return c
-		}
+	cc, cok := tlsRecord(client)
+	sc, sok := tlsRecord(server)
+	switch {
+	case cok && sok:
+		// The server's records say what was negotiated (its ServerHello,
+		// or the version of its records); the client's what it offered.
+		sc.SNI = cc.SNI
+		return sc
+	case cok:
+		return cc
+	case sok:
+		return sc
 	}
 	switch {
 	case bytes.HasPrefix(client, []byte("SSH-")) || bytes.HasPrefix(server, []byte("SSH-")):
@@ -86,7 +96,8 @@ func ClassifyDatagram(first []byte) Class {
 }
 
 // tlsRecord reads a TLS record header (content type 20-24, version 3.x)
-// and, for a handshake record holding a ClientHello, its version and SNI.
+// and, for a handshake record holding a ClientHello, the highest version
+// offered and the SNI; for a ServerHello, the version selected.
 func tlsRecord(b []byte) (Class, bool) {
 	if len(b) < 5 || b[0] < 20 || b[0] > 24 || b[1] != 3 || b[2] > 4 {
 		return Class{}, false
@@ -96,6 +107,12 @@ func tlsRecord(b []byte) (Class, bool) {
 	body := b[5:]
 	if n < len(body) {
 		body = body[:n]
+	}
+	if b[0] == 22 && len(body) >= 4+2 && body[0] == 2 { // ServerHello
+		c.TLSVersion = tlsVersion(body[4], body[5])
+		if v := serverHelloVersion(body[4:]); v != "" {
+			c.TLSVersion = v // supported_versions: TLS 1.3 says so there
+		}
 	}
 	if b[0] == 22 && len(body) >= 4+2 && body[0] == 1 { // ClientHello
 		c.TLSVersion = tlsVersion(body[4], body[5])
@@ -170,6 +187,36 @@ func clientHelloExtensions(h []byte) (sni, version string) {
 		p += n
 	}
 	return sni, version
+}
+
+// serverHelloVersion reads the supported_versions extension of a
+// ServerHello body (after its handshake header): the version the server
+// selected, "" without one.
+func serverHelloVersion(h []byte) string {
+	// version(2) random(32) session_id(1+n) suite(2) compression(1)
+	p := 2 + 32
+	if len(h) < p+1 {
+		return ""
+	}
+	p += 1 + int(h[p]) + 2 + 1
+	if len(h) < p+2 {
+		return ""
+	}
+	end := min(len(h), p+2+int(binary.BigEndian.Uint16(h[p:])))
+	p += 2
+	for p+4 <= end {
+		typ := binary.BigEndian.Uint16(h[p:])
+		n := int(binary.BigEndian.Uint16(h[p+2:]))
+		p += 4
+		if p+n > end {
+			break
+		}
+		if typ == 43 && n == 2 {
+			return tlsVersion(h[p], h[p+1])
+		}
+		p += n
+	}
+	return ""
 }
 
 // known recognises the plaintext protocols by their first words; ok
@@ -276,32 +323,16 @@ func highEntropy(b []byte) bool {
 // maxEvidence bounds an excerpt.
 const maxEvidence = 80
 
-// evidence is the first line or so of plaintext, secrets masked: the
-// client's when it sent any, else the server's.
+// evidence is the start of the plaintext, secrets masked: the client's
+// when it sent any, else the server's; escaped as every outside text in
+// our output is (\r\n for line ends, \x.. for other bytes, no '|').
 func evidence(client, server []byte) string {
 	b := client
 	if len(b) == 0 {
 		b = server
 	}
 	b = b[:min(len(b), 512)]
-	text := Mask(string(b))
-	var out strings.Builder
-	for _, r := range text {
-		if out.Len() >= maxEvidence {
-			out.WriteString("...")
-			break
-		}
-		switch {
-		case r == '\r':
-		case r == '\n':
-			out.WriteString(" | ")
-		case r < 0x20 || r == 0x7f || r > 0x7e:
-			out.WriteByte('.')
-		default:
-			out.WriteRune(r)
-		}
-	}
-	return strings.TrimSuffix(strings.TrimSpace(out.String()), " |")
+	return sanitize.Text(Mask(string(b)), maxEvidence)
 }
 
 // Mask hides what follows a credential token up to the end of its line:

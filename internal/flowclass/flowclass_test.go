@@ -2,8 +2,12 @@ package flowclass
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"math/big"
 	"net"
 	"strings"
 	"testing"
@@ -96,7 +100,7 @@ func TestPlaintextProtocols(t *testing.T) {
 // The evidence shows what was there, never the secret.
 func TestMask(t *testing.T) {
 	c := Classify([]byte("GET /admin HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46c2VjcmV0\r\n\r\n"), nil)
-	if strings.Contains(c.Evidence, "YWRtaW46") || !strings.HasPrefix(c.Evidence, "GET /admin HTTP/1.1 | Host: x | Authorization: ***") {
+	if strings.Contains(c.Evidence, "YWRtaW46") || !strings.HasPrefix(c.Evidence, `GET /admin HTTP/1.1\r\nHost: x\r\nAuthorization: ***`) {
 		t.Errorf("evidence %q", c.Evidence)
 	}
 	for in, want := range map[string]string{
@@ -122,6 +126,77 @@ func FuzzClassify(f *testing.F) {
 		if len(c.Evidence) > maxEvidence+8 {
 			t.Fatalf("evidence of %d bytes", len(c.Evidence))
 		}
+		if strings.ContainsAny(c.Evidence, "|\r\n\x00\x1b") {
+			t.Fatalf("evidence %q would break the plugin output", c.Evidence)
+		}
 		_ = ClassifyDatagram(client)
 	})
+}
+
+// handshakeBytes records the first flight each side of a real crypto/tls
+// handshake sends, the server allowing at most serverMax.
+func handshakeBytes(t *testing.T, serverMax uint16) (client, server []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), DNSNames: []string{"relay.example"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	c1, c2 := net.Pipe()
+	var fromClient, fromServer bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv := tls.Server(recorder{c2, &fromClient}, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: serverMax})
+		_ = srv.Handshake()
+		c2.Close() // no close_notify: a pipe would block on it
+	}()
+	cli := tls.Client(recorder{c1, &fromServer}, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, ServerName: "relay.example"})
+	_ = cli.Handshake()
+	c1.Close()
+	<-done
+	return fromClient.Bytes(), fromServer.Bytes()
+}
+
+// recorder keeps what is read through a connection.
+type recorder struct {
+	net.Conn
+	seen *bytes.Buffer
+}
+
+func (r recorder) Read(b []byte) (int, error) {
+	n, err := r.Conn.Read(b)
+	r.seen.Write(b[:n])
+	return n, err
+}
+
+// The version that counts is the one the server selected, not the
+// highest the client offered: a modern client talking to a server that
+// stops at TLS 1.0 is weak TLS in transit.
+func TestNegotiatedVersion(t *testing.T) {
+	for _, tt := range []struct {
+		max  uint16
+		want string
+		weak bool
+	}{
+		{tls.VersionTLS10, "TLS1.0", true},
+		{tls.VersionTLS11, "TLS1.1", true},
+		{tls.VersionTLS12, "TLS1.2", false},
+		{tls.VersionTLS13, "TLS1.3", false},
+	} {
+		client, server := handshakeBytes(t, tt.max)
+		c := Classify(client, server)
+		if c.Proto != "TLS" || c.TLSVersion != tt.want || c.WeakTLS() != tt.weak || c.SNI != "relay.example" {
+			t.Errorf("server max %x: %+v, want %s", tt.max, c, tt.want)
+		}
+		if offered := Classify(client, nil); offered.TLSVersion != "TLS1.3" {
+			t.Errorf("the client's hello alone: %+v, want what it offers, TLS1.3", offered)
+		}
+	}
 }
