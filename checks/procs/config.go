@@ -203,7 +203,7 @@ func (c *Config) Validate() error {
 		return errors.New("--min-uptime must not be negative")
 	}
 	if c.SampleTraffic != 0 && (c.SampleTraffic < MinSample || c.SampleTraffic > MaxSample) {
-		return fmt.Errorf("--sample-traffic %s: give %s to %s", c.SampleTraffic, MinSample, MaxSample)
+		return fmt.Errorf("--sample-traffic %s: give a duration from 1s to 60s", c.SampleTraffic)
 	}
 	return nil
 }

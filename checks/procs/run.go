@@ -510,7 +510,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if cfg.SampleTraffic > 0 {
 		ownNS, _ := os.Readlink("/proc/self/ns/net")
 		var err error
-		if traffic, err = auditTraffic(ctx, env, insts, instOf, cfg.SampleTraffic, ownNS); err != nil {
+		if traffic, err = auditTraffic(ctx, env, insts, instOf, snap.Tables, cfg.SampleTraffic, ownNS); err != nil {
 			return checks.Unknownf("%v", err)
 		}
 		findings = append(findings, traffic.findings...)

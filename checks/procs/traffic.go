@@ -32,6 +32,7 @@ import (
 	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/socatcmd"
+	"github.com/check-socat/check-socat/internal/socktable"
 )
 
 // The bounds of --sample-traffic.
@@ -160,6 +161,32 @@ func backEnds(ctx context.Context, c *socatcmd.Command, where string) (ends []le
 		}
 	}
 	return ends, notes
+}
+
+// netnsOf is the network namespace of an instance. Another user's
+// namespace link cannot be read (its key is "pid:N"): when its socket
+// table shares a socket with ours it is ours (socket inodes are unique
+// across namespaces), and an unprivileged user with CAP_NET_RAW samples
+// it without entering anything.
+func netnsOf(ns string, tables map[string]socktable.Table, ownNS string) string {
+	if !strings.HasPrefix(ns, "pid:") {
+		return ns
+	}
+	theirs := tables[ns]
+	own, ok := tables[ownNS]
+	if !ok {
+		var err error
+		if own, err = socktable.ReadOwn(); err != nil {
+			return ns
+		}
+		tables[ownNS] = own
+	}
+	for ino := range theirs {
+		if _, ok := own[ino]; ok {
+			return ownNS
+		}
+	}
+	return ns
 }
 
 // trafficError is a capture that could not start: said as UNKNOWN, with
@@ -538,13 +565,16 @@ type trafficAudit struct {
 }
 
 // auditTraffic samples and judges the traffic of the instances.
-func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map[int]string, d time.Duration, ownNS string) (*trafficAudit, error) {
+func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map[int]string, tables map[string]socktable.Table, d time.Duration, ownNS string) (*trafficAudit, error) {
 	env.SetStage("traffic sample")
+	if err := capture.Probe(); err != nil {
+		return nil, trafficError(err)
+	}
 	var targets []*trafficTarget
 	labels := map[*trafficTarget]string{}
 	a := &trafficAudit{}
 	for _, l := range insts {
-		t := &trafficTarget{inst: instOf[l.PID], where: l.where, pid: l.PID, port: l.port, ns: l.NetNS, front: frontEnds(l)}
+		t := &trafficTarget{inst: instOf[l.PID], where: l.where, pid: l.PID, port: l.port, ns: netnsOf(l.NetNS, tables, ownNS), front: frontEnds(l)}
 		var notes []string
 		t.back, notes = backEnds(ctx, l.cmd, l.where)
 		a.notes = append(a.notes, notes...)

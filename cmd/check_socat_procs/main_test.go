@@ -303,6 +303,13 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-t", "0"}, "--timeout"},
 		{[]string{"--max-output", "1"}, "--max-output"},
 		{[]string{"stray"}, "stray"},
+		{[]string{"--sample-traffic", "0"}, "--sample-traffic"},
+		{[]string{"--sample-traffic", "-2s"}, "--sample-traffic"},
+		{[]string{"--sample-traffic", "500ms"}, "--sample-traffic 500ms: give a duration from 1s to 60s"},
+		{[]string{"--sample-traffic", "61s", "-t", "90"}, "--sample-traffic 1m1s: give a duration from 1s to 60s"},
+		{[]string{"--sample-traffic", "10s"}, "--sample-traffic 10s does not fit in -t 10s: give -t at least 11s"},
+		{[]string{"--sample-traffic", "2s", "--cmdline", "socat - -"}, "--cmdline reviews a configuration, --sample-traffic audit running processes"},
+		{[]string{"--sample-traffic"}, "--sample-traffic"},
 	}
 	for _, tt := range tests {
 		r := run(t, tt.args...)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -363,4 +364,105 @@ func keys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// talk connects to addr every few milliseconds and says hello, until the
+// test ends: traffic for a sample on this host's loopback.
+func talk(t *testing.T, addr string) {
+	t.Helper()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	t.Cleanup(func() { close(stop); <-done })
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+				_ = c.SetDeadline(time.Now().Add(time.Second))
+				_, _ = c.Write([]byte("hello there, plain words\n"))
+				_, _ = c.Read(make([]byte, 64))
+				c.Close()
+			}
+			time.Sleep(20 * time.Millisecond) // pacing the traffic, not waiting for a condition
+		}
+	}()
+}
+
+// Who may sample: without CAP_NET_RAW (an unprivileged user, or root
+// without the capability) the run is UNKNOWN with one line naming it,
+// even when no instance is selected; without CAP_SYS_ADMIN an instance
+// in another namespace cannot be entered; the README's setcap recipe
+// gives an unprivileged user the sample of its own namespace.
+func TestSampleTrafficPrivileges(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to drop privileges; CI runs as root")
+	}
+	testlab.Need(t, "socat", "setpriv", "/usr/sbin/setcap")
+	mark := fmt.Sprintf("csprivs%d", os.Getpid())
+	// A port on the command line: as nobody, the listener of root's
+	// process is known from it (its open files are not visible).
+	s := testlab.Start(t, "-lp", mark, fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr", freePort(t)), "EXEC:cat")
+	talk(t, s.Addr())
+	one := func(r result, want string) {
+		t.Helper()
+		lines := strings.Split(strings.TrimRight(r.out, "\n"), "\n")
+		if r.code != 3 || len(lines) != 1 || !strings.HasPrefix(lines[0], "UNKNOWN: --sample-traffic needs "+want) {
+			t.Errorf("exit %d:\n%s\nwant exit 3 and one line naming %s", r.code, r.out, want)
+		}
+	}
+	one(runAs(t, testlab.Nobody(), "--match", mark, "--sample-traffic", "1s"), "CAP_NET_RAW")
+	one(runAs(t, testlab.Nobody(), "--match", "no-such-instance-"+mark, "--sample-traffic", "1s"), "CAP_NET_RAW")
+	// Root without the capability: the kernel refuses the packet socket.
+	noRaw := testlab.RunPlugin(t, "setpriv", testlab.PluginOptions{}, "--bounding-set", "-net_raw", "--inh-caps", "-net_raw", binary, "--match", mark, "--sample-traffic", "1s")
+	one(result{code: noRaw.Code, out: noRaw.Out}, "CAP_NET_RAW")
+
+	// The recipe: file capabilities on a copy of the binary.
+	capped := testlab.ReadableCopy(t, binary)
+	if err := os.Chmod(capped, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	testlab.MustRun(t, "/usr/sbin/setcap", "cap_net_raw+ep", capped)
+	r := testlab.RunPlugin(t, capped, testlab.PluginOptions{Credential: testlab.Nobody()}, "--match", mark, "--sample-traffic", "1s", "-v")
+	want := fmt.Sprintf("traffic pid %d :%d: front leg from 127.0.0.1: text in clear (", s.PID, s.Port)
+	if r.Code == 3 || !strings.Contains(r.Out, want) || !strings.Contains(r.Out, "on loopback, not alerted: hello there, plain words") {
+		t.Errorf("with cap_net_raw, as nobody: exit %d, no %q in:\n%s", r.Code, want, r.Out)
+	}
+}
+
+// An instance in another network namespace needs CAP_SYS_ADMIN to be
+// entered: root without it is told so.
+func TestSampleTrafficNeedsSysAdminForNetns(t *testing.T) {
+	lab := newTrafficLab(t)
+	testlab.Need(t, "setpriv")
+	lab.relayProc(t, nil, "TCP-LISTEN:8080,bind="+relayAddr+",fork,reuseaddr", "TCP:"+cliAddr+":80")
+	var r testlab.PluginRun
+	testlab.Eventually(t, 10*time.Second, "the relay to listen", func() bool {
+		r = testlab.RunPlugin(t, binary, testlab.PluginOptions{}, "--match", lab.mark)
+		return strings.Contains(r.Out, "listens "+relayAddr+":8080")
+	})
+	r = testlab.RunPlugin(t, "setpriv", testlab.PluginOptions{}, "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin", binary, "--match", lab.mark, "--sample-traffic", "1s")
+	if r.Code != 3 || !strings.HasPrefix(r.Out, "UNKNOWN: --sample-traffic needs CAP_SYS_ADMIN to enter an instance's network namespace") || strings.Count(r.Out, "\n") != 1 {
+		t.Errorf("exit %d:\n%s", r.Code, r.Out)
+	}
+}
+
+// No traffic during the sample: said, and OK.
+func TestSampleTrafficQuiet(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs CAP_NET_RAW; CI runs as root")
+	}
+	mark := fmt.Sprintf("csquiet%d", os.Getpid())
+	s := testlab.Start(t, "-lp", mark, "-d", "-d", "-T", "60", "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,max-children=10", "TCP:127.0.0.1:9,retry=3")
+	r := run(t, "--match", mark, "--sample-traffic", "1s", "--ignore", "runs-as-root", "-v")
+	want := fmt.Sprintf("OK: 1 socat instance (:%d), no findings (1 ignored), no traffic in the 1s sample |", s.Port)
+	if r.code != 0 || !strings.HasPrefix(r.first(), want) || !strings.Contains(r.out, fmt.Sprintf("traffic pid %d :%d: no connection in the 1s sample", s.PID, s.Port)) {
+		t.Errorf("exit %d, want %q:\n%s", r.code, want, r.out)
+	}
+	if v, ok := perfValue(r.first(), fmt.Sprintf("i%d_plaintext_conns", s.Port)); !ok || v != "0" {
+		t.Errorf("plaintext_conns %q %v: %s", v, ok, r.first())
+	}
 }

@@ -73,6 +73,20 @@ var ErrPermission = errors.New("capturing packets needs CAP_NET_RAW")
 // /proc/PID/ns/net needs CAP_SYS_PTRACE.
 var ErrNamespacePermission = errors.New("entering another network namespace needs CAP_SYS_ADMIN (and CAP_SYS_PTRACE for another user's process)")
 
+// Probe reports whether this process may capture packets at all: it
+// opens (and closes) a packet socket that receives nothing. A run with no
+// instance to sample then fails as one with some would.
+func Probe() error {
+	fd, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
+			return ErrPermission
+		}
+		return fmt.Errorf("packet socket: %w", err)
+	}
+	return syscall.Close(fd)
+}
+
 // MaxPorts bounds the ports of one capture (the filter's jumps are
 // 8-bit offsets).
 const MaxPorts = 40
