@@ -310,6 +310,7 @@ type trafficGroup struct {
 	leg        string // front or back
 	proto      string // as flowclass names it; "" when no payload was seen
 	tlsVersion string
+	offered    string // the client's highest, when the server's answer was not seen
 	plaintext  bool
 	weak       bool
 	loopback   bool // every packet stayed on a loopback device
@@ -382,16 +383,16 @@ func judgeTraffic(t *trafficTarget, flows []*capture.Flow) *trafficReport {
 		r.total++
 		r.conns[b]++
 		r.bytes[b] += f.Bytes
-		key := fmt.Sprintf("%s|%s|%s|%v", leg, c.Proto, c.TLSVersion, loop)
+		key := fmt.Sprintf("%s|%s|%s|%s|%v", leg, c.Proto, c.TLSVersion, c.Offered, loop)
 		g := index[key]
 		if g == nil {
-			g = &trafficGroup{leg: leg, proto: c.Proto, tlsVersion: c.TLSVersion, plaintext: c.Plaintext, weak: c.WeakTLS(), loopback: loop}
+			g = &trafficGroup{leg: leg, proto: c.Proto, tlsVersion: c.TLSVersion, offered: c.Offered, plaintext: c.Plaintext, weak: c.WeakTLS(), loopback: loop}
 			index[key] = g
 			r.groups = append(r.groups, g)
 		}
 		g.conns++
 		g.bytes += f.Bytes
-		one := &trafficGroup{proto: c.Proto, tlsVersion: c.TLSVersion, plaintext: c.Plaintext}
+		one := &trafficGroup{proto: c.Proto, tlsVersion: c.TLSVersion, offered: c.Offered, plaintext: c.Plaintext}
 		seen := leg
 		if !f.Started {
 			seen += ", from its middle" // begun before the sample
@@ -439,6 +440,8 @@ func (g *trafficGroup) what() string {
 		return g.proto + " in clear"
 	case g.tlsVersion != "":
 		return g.tlsVersion
+	case g.offered != "":
+		return "TLS, the server's answer not seen (the client offers up to " + g.offered + ")"
 	case g.proto == "encrypted":
 		return "encrypted data (not TLS)"
 	}
@@ -497,6 +500,9 @@ func (r *trafficReport) findings() []Finding {
 		default:
 			f.ID = IDWeakTLSInTransit
 			f.Reason = fmt.Sprintf("the %s negotiates %s (%s)", g.where(), g.tlsVersion, g.amount())
+			if g.tlsVersion == "" {
+				f.Reason = fmt.Sprintf("the %s offers TLS up to %s only (%s)", g.where(), g.offered, g.amount())
+			}
 			f.Remedy = "require TLS 1.2 or later on this leg: min-proto-version=TLS1.2 on socat's OPENSSL address, and upgrade the peer"
 		}
 		f.State = DefaultState(f.ID)

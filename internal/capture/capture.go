@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -97,6 +98,55 @@ const MaxPorts = 40
 type Capture struct {
 	fd    int
 	ports map[uint16]bool
+	ring  []byte // the TPACKET_V3 ring shared with the kernel; nil: read packet by packet
+	next  int    // the next block of the ring to read
+}
+
+// The receive ring (TPACKET_V3, what libpcap uses): the kernel writes
+// packets into blocks of a memory area both share, and hands a block over
+// when it is full or ringRetire has passed; reading a block costs no
+// system call per packet. 4 MiB: at 10,000 packets a second of the kept
+// size, half a second of traffic.
+const (
+	ringBlockSize = 1 << 20
+	ringBlocks    = 4
+	ringFrameSize = 1 << 11 // a unit of the kernel's accounting; V3 packs packets
+	ringRetire    = 50      // ms
+
+	solPacket      = 263 // SOL_PACKET
+	packetRxRing   = 5   // PACKET_RX_RING
+	packetVersion  = 10  // PACKET_VERSION
+	tpacketV3      = 2   // TPACKET_V3
+	tpStatusUser   = 1   // TP_STATUS_USER: the block is ours to read
+	tpStatusKernel = 0   // TP_STATUS_KERNEL: handed back
+	tpacket3HdrLen = 48  // TPACKET_ALIGN(sizeof(struct tpacket3_hdr)): struct sockaddr_ll follows
+)
+
+// useRing: captures use the ring when the kernel has it (the tests read
+// packet by packet too, as a kernel without TPACKET_V3 makes us).
+var useRing = true
+
+// tpacketReq3 is struct tpacket_req3 (linux/if_packet.h).
+type tpacketReq3 struct {
+	blockSize, blockNr, frameSize, frameNr, retireBlkTov, sizeofPriv, featureReqWord uint32
+}
+
+// setupRing switches fd to TPACKET_V3 and maps its receive ring.
+func setupRing(fd int) ([]byte, error) {
+	if err := syscall.SetsockoptInt(fd, solPacket, packetVersion, tpacketV3); err != nil {
+		return nil, fmt.Errorf("PACKET_VERSION: %w", err)
+	}
+	req := tpacketReq3{blockSize: ringBlockSize, blockNr: ringBlocks, frameSize: ringFrameSize,
+		frameNr: ringBlockSize / ringFrameSize * ringBlocks, retireBlkTov: ringRetire}
+	if _, _, errno := syscall.Syscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), solPacket, packetRxRing,
+		uintptr(unsafe.Pointer(&req)), unsafe.Sizeof(req), 0); errno != 0 {
+		return nil, fmt.Errorf("PACKET_RX_RING: %w", errno)
+	}
+	mem, err := syscall.Mmap(fd, 0, ringBlockSize*ringBlocks, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mapping the ring: %w", err)
+	}
+	return mem, nil
 }
 
 // arphrdLoopback is the hardware type of a loopback device
@@ -140,32 +190,47 @@ func Open(iface string, ports []int) (*Capture, error) {
 	// by net.core.rmem_max for an unprivileged caller.
 	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<20)
 	c := &Capture{fd: fd, ports: map[uint16]bool{}}
+	if useRing {
+		if ring, err := setupRing(fd); err == nil {
+			c.ring = ring
+		} // else: a kernel without TPACKET_V3 (before 3.2) is read packet by packet
+	}
 	for _, p := range ports {
 		c.ports[uint16(p)] = true
 	}
 	return c, nil
 }
 
-// Close releases the socket.
-func (c *Capture) Close() error { return syscall.Close(c.fd) }
+// Close releases the ring and the socket.
+func (c *Capture) Close() error {
+	if c.ring != nil {
+		_ = syscall.Munmap(c.ring)
+		c.ring = nil
+	}
+	return syscall.Close(c.fd)
+}
 
 // Run reads the packets until d has passed or ctx ends, and returns the
 // flows seen.
 func (c *Capture) Run(ctx context.Context, d time.Duration) (*Result, error) {
 	res := &Result{}
 	flows := map[[2]netip.AddrPort]*Flow{}
-	buf := make([]byte, snapLen)
 	end := time.Now().Add(d)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
 		end = dl
 	}
+	if c.ring != nil {
+		return c.runRing(ctx, end, res, flows)
+	}
+	// A blocking read that wakes at least every 50 ms to look at the
+	// clock and the context: one system call per packet, not two.
+	buf := make([]byte, snapLen)
+	tv := syscall.NsecToTimeval(int64(50 * time.Millisecond))
+	_ = syscall.SetsockoptTimeval(c.fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
 	for {
-		left := time.Until(end)
-		if left <= 0 || ctx.Err() != nil {
+		if !time.Now().Before(end) || ctx.Err() != nil {
 			break
 		}
-		tv := syscall.NsecToTimeval(int64(min(left, 100*time.Millisecond)))
-		_ = syscall.SetsockoptTimeval(c.fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
 		n, from, err := syscall.Recvfrom(c.fd, buf, 0)
 		if err != nil {
 			if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
@@ -188,6 +253,73 @@ func (c *Capture) Run(ctx context.Context, d time.Duration) (*Result, error) {
 	}
 	res.KernelDrops = c.drops()
 	return res, nil
+}
+
+// runRing reads the blocks the kernel hands over until end or ctx ends,
+// waiting in ppoll between them.
+func (c *Capture) runRing(ctx context.Context, end time.Time, res *Result, flows map[[2]netip.AddrPort]*Flow) (*Result, error) {
+	for {
+		left := time.Until(end)
+		if left <= 0 || ctx.Err() != nil {
+			break
+		}
+		block := c.ring[c.next*ringBlockSize : (c.next+1)*ringBlockSize]
+		status := (*uint32)(unsafe.Pointer(&block[8])) // tpacket_hdr_v1.block_status
+		if atomic.LoadUint32(status)&tpStatusUser == 0 {
+			if err := c.wait(min(left, ringRetire*time.Millisecond)); err != nil {
+				return res, fmt.Errorf("waiting for packets: %w", err)
+			}
+			continue
+		}
+		c.readBlock(block, res, flows)
+		atomic.StoreUint32(status, tpStatusKernel)
+		c.next = (c.next + 1) % ringBlocks
+	}
+	res.KernelDrops = c.drops()
+	return res, nil
+}
+
+// readBlock hands every packet of a block to add, bounds-checked.
+func (c *Capture) readBlock(block []byte, res *Result, flows map[[2]netip.AddrPort]*Flow) {
+	ne := binary.NativeEndian
+	num := ne.Uint32(block[12:16])
+	off := int(ne.Uint32(block[16:20]))
+	for i := uint32(0); i < num; i++ {
+		if off <= 0 || off+tpacket3HdrLen+12 > len(block) {
+			return
+		}
+		hdr := block[off:]
+		next := int(ne.Uint32(hdr[0:4]))
+		snap := int(ne.Uint32(hdr[12:16]))
+		mac := int(ne.Uint16(hdr[24:26]))
+		hatype := ne.Uint16(hdr[tpacket3HdrLen+8:])
+		pkttype := hdr[tpacket3HdrLen+10]
+		if mac+snap <= len(hdr) && !(hatype == arphrdLoopback && pkttype == syscall.PACKET_OUTGOING) {
+			res.Packets++
+			if pkt, ok := parse(hdr[mac : mac+snap]); ok {
+				pkt.loopback = hatype == arphrdLoopback
+				add(res, flows, c.ports, pkt)
+			}
+		}
+		if next == 0 {
+			return
+		}
+		off += next
+	}
+}
+
+// wait blocks in ppoll until the socket has a block for us or d passes.
+func (c *Capture) wait(d time.Duration) error {
+	fds := [1]struct {
+		fd             int32
+		events, revent int16
+	}{{fd: int32(c.fd), events: 0x1 | 0x8}} // POLLIN | POLLERR
+	ts := syscall.NsecToTimespec(int64(d))
+	_, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	if errno != 0 && errno != syscall.EINTR {
+		return errno
+	}
+	return nil
 }
 
 // drops reads (and resets) the kernel's count of packets it dropped

@@ -25,6 +25,16 @@ func TestLoopbackHTTP(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs CAP_NET_RAW; CI runs as root")
 	}
+	for _, ring := range []bool{true, false} {
+		t.Run(map[bool]string{true: "ring", false: "packet by packet"}[ring], func(t *testing.T) {
+			useRing = ring
+			defer func() { useRing = true }()
+			loopbackHTTP(t, ring)
+		})
+	}
+}
+
+func loopbackHTTP(t *testing.T, ring bool) {
 	echo := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
 	other := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
 	c, err := Open("lo", []int{echo.Port})
@@ -32,6 +42,9 @@ func TestLoopbackHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	if (c.ring != nil) != ring {
+		t.Fatalf("ring %v, want %v", c.ring != nil, ring)
+	}
 	request := "GET /private HTTP/1.1\r\nHost: db\r\nAuthorization: Basic c2VjcmV0\r\n\r\n"
 	for _, port := range []int{echo.Port, other.Port} {
 		conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))

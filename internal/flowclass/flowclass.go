@@ -25,17 +25,25 @@ type Class struct {
 	Proto string
 	// Plaintext: what crosses can be read by whoever sees the packets.
 	Plaintext bool
-	// TLSVersion is the record or ClientHello version (TLS1.0...): set
-	// for TLS; SNI is the server name of a ClientHello.
-	TLSVersion, SNI string
+	// TLSVersion is the version in use (TLS1.0...): the one the
+	// ServerHello selected, else the version of the records ("TLS1.2+"
+	// for 1.2's, which 1.3 records carry too); empty when only the
+	// client's hello was seen. Offered is the highest version that hello
+	// offers; SNI is its server name.
+	TLSVersion, Offered, SNI string
 	// Evidence is a short excerpt of the plaintext, its secrets masked
 	// (the Authorization header's value, passwords, AUTH and PASS).
 	Evidence string
 }
 
-// WeakTLS reports TLS 1.0 or 1.1 (or older) records.
+// WeakTLS reports TLS 1.0 or 1.1 (or older) in use, or, when the
+// server's answer was not seen, a client that offers nothing better.
 func (c Class) WeakTLS() bool {
-	switch c.TLSVersion {
+	v := c.TLSVersion
+	if v == "" {
+		v = c.Offered
+	}
+	switch v {
 	case "SSL3.0", "TLS1.0", "TLS1.1":
 		return true
 	}
@@ -51,7 +59,7 @@ func Classify(client, server []byte) Class {
 	case cok && sok:
 		// The server's records say what was negotiated (its ServerHello,
 		// or the version of its records); the client's what it offered.
-		sc.SNI = cc.SNI
+		sc.SNI, sc.Offered = cc.SNI, cc.Offered
 		return sc
 	case cok:
 		return cc
@@ -103,6 +111,11 @@ func tlsRecord(b []byte) (Class, bool) {
 		return Class{}, false
 	}
 	c := Class{Proto: "TLS", TLSVersion: tlsVersion(b[1], b[2])}
+	if c.TLSVersion == "TLS1.2" {
+		// TLS 1.3 records carry 1.2's version too: without a hello (a
+		// connection caught in its middle) it is 1.2 or later.
+		c.TLSVersion = "TLS1.2+"
+	}
 	n := int(binary.BigEndian.Uint16(b[3:5]))
 	body := b[5:]
 	if n < len(body) {
@@ -115,11 +128,11 @@ func tlsRecord(b []byte) (Class, bool) {
 		}
 	}
 	if b[0] == 22 && len(body) >= 4+2 && body[0] == 1 { // ClientHello
-		c.TLSVersion = tlsVersion(body[4], body[5])
+		c.TLSVersion, c.Offered = "", tlsVersion(body[4], body[5])
 		if sni, supported := clientHelloExtensions(body[4:]); sni != "" || supported != "" {
 			c.SNI = sni
 			if supported != "" {
-				c.TLSVersion = supported // supported_versions: TLS 1.3 says so there
+				c.Offered = supported // supported_versions: TLS 1.3 says so there
 			}
 		}
 	}

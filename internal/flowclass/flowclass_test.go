@@ -36,16 +36,24 @@ func clientHello(t *testing.T, cfg *tls.Config) []byte {
 func TestTLS(t *testing.T) {
 	hello := clientHello(t, &tls.Config{ServerName: "db.example", MinVersion: tls.VersionTLS12})
 	c := Classify(hello, nil)
-	if c.Proto != "TLS" || c.SNI != "db.example" || c.TLSVersion != "TLS1.3" || c.Plaintext || c.WeakTLS() {
+	if c.Proto != "TLS" || c.SNI != "db.example" || c.Offered != "TLS1.3" || c.TLSVersion != "" || c.Plaintext || c.WeakTLS() {
 		t.Errorf("TLS 1.3 hello: %+v", c)
 	}
 	old := clientHello(t, &tls.Config{ServerName: "legacy.example", MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10})
-	if c := Classify(old, nil); c.TLSVersion != "TLS1.0" || !c.WeakTLS() || c.SNI != "legacy.example" {
+	if c := Classify(old, nil); c.Offered != "TLS1.0" || c.TLSVersion != "" || !c.WeakTLS() || c.SNI != "legacy.example" {
 		t.Errorf("TLS 1.0 hello: %+v", c)
 	}
 	// A server's first record counts too (the client said nothing yet).
-	if c := Classify(nil, []byte{22, 3, 3, 0, 4, 2, 0, 0, 0}); c.Proto != "TLS" || c.TLSVersion != "TLS1.2" {
+	if c := Classify(nil, []byte{22, 3, 3, 0, 4, 2, 0, 0, 0}); c.Proto != "TLS" || c.TLSVersion != "TLS1.2+" {
 		t.Errorf("server record: %+v", c)
+	}
+	// Records without a hello (a connection caught in its middle): 1.3
+	// records say 1.2, so 1.2 or later; 1.0 records are 1.0.
+	if c := Classify([]byte{23, 3, 3, 0, 2, 1, 2}, nil); c.TLSVersion != "TLS1.2+" || c.WeakTLS() {
+		t.Errorf("1.2 application data: %+v", c)
+	}
+	if c := Classify([]byte{23, 3, 1, 0, 2, 1, 2}, nil); c.TLSVersion != "TLS1.0" || !c.WeakTLS() {
+		t.Errorf("1.0 application data: %+v", c)
 	}
 	// Truncated or hostile hellos: a verdict, never a panic.
 	for n := 0; n < len(hello); n += 7 {
@@ -195,8 +203,8 @@ func TestNegotiatedVersion(t *testing.T) {
 		if c.Proto != "TLS" || c.TLSVersion != tt.want || c.WeakTLS() != tt.weak || c.SNI != "relay.example" {
 			t.Errorf("server max %x: %+v, want %s", tt.max, c, tt.want)
 		}
-		if offered := Classify(client, nil); offered.TLSVersion != "TLS1.3" {
-			t.Errorf("the client's hello alone: %+v, want what it offers, TLS1.3", offered)
+		if offered := Classify(client, nil); offered.TLSVersion != "" || offered.Offered != "TLS1.3" || offered.WeakTLS() {
+			t.Errorf("the client's hello alone: %+v, want no version in use and TLS1.3 offered", offered)
 		}
 	}
 }

@@ -229,7 +229,7 @@ func main() {
 	plugins := flag.String("plugins", "/usr/lib/nagios/plugins", "directory of the monitoring-plugins peers")
 	n := flag.Int("n", 200, "runs of each program per comparison")
 	out := flag.String("out", "", "also write the Markdown table to this file")
-	only := flag.String("only", "", "run only these groups, comma-separated: binaries, startup, endpoint, procs, tls, logs")
+	only := flag.String("only", "", "run only these groups, comma-separated: binaries, startup, endpoint, procs, traffic, tls, logs")
 	binaries := flag.String("binaries", "check_socat_endpoint check_socat_tls check_socat_procs check_socat_logs", "the binaries, space-separated (make bench passes the Makefile's BINARIES)")
 	flag.Parse()
 
@@ -313,6 +313,11 @@ func run(bin, plugins string, names []string, n int, out, only string) error {
 	}
 	if want("procs") {
 		if err := benchProcs(bin, plugins, n, echo.port, add); err != nil {
+			return err
+		}
+	}
+	if want("traffic") {
+		if err := benchTraffic(bin, max(5, n/40), &rows, &notes); err != nil {
 			return err
 		}
 	}
