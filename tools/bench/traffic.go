@@ -42,6 +42,12 @@ func timed(argv []string) (usage, error) {
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	_ = cmd.Run()
+	// The CPU time from wait4, in microseconds (GNU time rounds to 10 ms):
+	// GNU time's own and its child's, which it waited for.
+	var cpu time.Duration
+	if cmd.ProcessState != nil {
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	data, err := os.ReadFile(f.Name())
 	if err != nil {
 		return usage{}, err
@@ -52,7 +58,7 @@ func timed(argv []string) (usage, error) {
 	if _, err := fmt.Sscan(lines[len(lines)-1], &user, &sys, &kib); err != nil {
 		return usage{}, fmt.Errorf("GNU time said %q: %w", data, err)
 	}
-	return usage{cpu: time.Duration((user + sys) * float64(time.Second)), rssKiB: kib, out: out.String()}, nil
+	return usage{cpu: cpu, rssKiB: kib, out: out.String()}, nil
 }
 
 // udpLoad sends trafficRate datagrams a second to port from trafficFlows
