@@ -59,7 +59,6 @@ type trafficTarget struct {
 	pid, port   int
 	ns          string // its network namespace (Snapshot.Tables' key)
 	front, back []legEnd
-	notes       []string
 }
 
 // leg tells which leg of t a flow is: "front", "back" or "".
