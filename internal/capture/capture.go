@@ -294,7 +294,7 @@ func (c *Capture) readBlock(block []byte, res *Result, flows map[[2]netip.AddrPo
 		mac := int(ne.Uint16(hdr[24:26]))
 		hatype := ne.Uint16(hdr[tpacket3HdrLen+8:])
 		pkttype := hdr[tpacket3HdrLen+10]
-		if mac+snap <= len(hdr) && !(hatype == arphrdLoopback && pkttype == syscall.PACKET_OUTGOING) {
+		if mac >= 0 && snap >= 0 && mac+snap <= len(hdr) && !(hatype == arphrdLoopback && pkttype == syscall.PACKET_OUTGOING) {
 			res.Packets++
 			if pkt, ok := parse(hdr[mac : mac+snap]); ok {
 				pkt.loopback = hatype == arphrdLoopback

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"io"
 	"net"
 	"net/netip"
@@ -106,6 +107,22 @@ func FuzzParse(f *testing.F) {
 		}
 		res := &Result{}
 		add(res, map[[2]netip.AddrPort]*Flow{}, map[uint16]bool{80: true}, p)
+	})
+}
+
+// Any block of the ring, as if the kernel wrote nonsense: read or
+// skipped, never a panic.
+func FuzzReadBlock(f *testing.F) {
+	block := make([]byte, 256)
+	binary.NativeEndian.PutUint32(block[12:], 1)  // one packet
+	binary.NativeEndian.PutUint32(block[16:], 48) // at 48
+	f.Add(block)
+	f.Fuzz(func(t *testing.T, block []byte) {
+		if len(block) < 20 {
+			return
+		}
+		c := &Capture{ports: map[uint16]bool{80: true}}
+		c.readBlock(block, &Result{}, map[[2]netip.AddrPort]*Flow{})
 	})
 }
 
