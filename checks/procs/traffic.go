@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -287,7 +288,7 @@ func sampleTraffic(ctx context.Context, targets []*trafficTarget, d time.Duratio
 }
 
 // The classes of traffic the metrics count.
-var trafficBuckets = []string{"tls", "ssh", "encrypted", "plaintext", "idle"}
+var trafficBuckets = []string{"tls", "ssh", "encrypted", "plaintext", "unknown", "idle"}
 
 // bucket is the class a connection counts in.
 func bucket(c flowclass.Class) string {
@@ -300,8 +301,10 @@ func bucket(c flowclass.Class) string {
 		return "tls"
 	case c.Proto == "SSH":
 		return "ssh"
+	case c.Proto == "encrypted" || c.Proto == "WireGuard" || c.Proto == "QUIC":
+		return "encrypted"
 	}
-	return "encrypted"
+	return "unknown" // too few bytes, or a hand-over to TLS whose rest was not seen
 }
 
 // trafficGroup is the connections of one leg that carry the same thing.
@@ -310,6 +313,7 @@ type trafficGroup struct {
 	proto      string // as flowclass names it; "" when no payload was seen
 	tlsVersion string
 	offered    string // the client's highest, when the server's answer was not seen
+	via        string // the plaintext start that handed over to TLS
 	plaintext  bool
 	weak       bool
 	loopback   bool // every packet stayed on a loopback device
@@ -374,24 +378,26 @@ func judgeTraffic(t *trafficTarget, flows []*capture.Flow) *trafficReport {
 				first = f.ServerBytes
 			}
 			c = flowclass.ClassifyDatagram(first)
-		} else {
+		} else if f.Started {
 			c = flowclass.Classify(f.ClientBytes, f.ServerBytes)
+		} else {
+			c = flowclass.ClassifyMiddle(f.ClientBytes, f.ServerBytes)
 		}
 		loop := isLoopback(f)
 		b := bucket(c)
 		r.total++
 		r.conns[b]++
 		r.bytes[b] += f.Bytes
-		key := fmt.Sprintf("%s|%s|%s|%s|%v", leg, c.Proto, c.TLSVersion, c.Offered, loop)
+		key := fmt.Sprintf("%s|%s|%s|%s|%s|%v", leg, c.Proto, c.TLSVersion, c.Offered, c.Via, loop)
 		g := index[key]
 		if g == nil {
-			g = &trafficGroup{leg: leg, proto: c.Proto, tlsVersion: c.TLSVersion, offered: c.Offered, plaintext: c.Plaintext, weak: c.WeakTLS(), loopback: loop}
+			g = &trafficGroup{leg: leg, proto: c.Proto, tlsVersion: c.TLSVersion, offered: c.Offered, via: c.Via, plaintext: c.Plaintext, weak: c.WeakTLS(), loopback: loop}
 			index[key] = g
 			r.groups = append(r.groups, g)
 		}
 		g.conns++
 		g.bytes += f.Bytes
-		one := &trafficGroup{proto: c.Proto, tlsVersion: c.TLSVersion, offered: c.Offered, plaintext: c.Plaintext}
+		one := &trafficGroup{proto: c.Proto, tlsVersion: c.TLSVersion, offered: c.Offered, via: c.Via, plaintext: c.Plaintext}
 		seen := leg
 		if !f.Started {
 			seen += ", from its middle" // begun before the sample
@@ -437,8 +443,12 @@ func (g *trafficGroup) what() string {
 		return "no payload"
 	case g.plaintext:
 		return g.proto + " in clear"
+	case g.tlsVersion != "" && g.via != "":
+		return g.tlsVersion + " (after " + g.via + ")"
 	case g.tlsVersion != "":
 		return g.tlsVersion
+	case g.proto == flowclass.Undetermined:
+		return "too few bytes to judge"
 	case g.offered != "":
 		return "TLS, the server's answer not seen (the client offers up to " + g.offered + ")"
 	case g.proto == "encrypted":
@@ -550,7 +560,7 @@ func (r *trafficReport) metrics(label string) []checks.Metric {
 	inst := r.target.inst
 	var out []checks.Metric
 	for _, b := range trafficBuckets {
-		out = append(out, checks.NewMetric("traffic_connections", "Connections seen during the traffic sample, by what they carry (idle: no payload).",
+		out = append(out, checks.NewMetric("traffic_connections", "Connections seen during the traffic sample, by what they carry (unknown: too few bytes to judge; idle: no payload).",
 			perfdata.New(label+"_"+b+"_conns", float64(r.conns[b]), "").WithMin(0), instanceLabel, inst, "class", b))
 	}
 	for _, b := range trafficBuckets[:len(trafficBuckets)-1] {
@@ -590,6 +600,11 @@ func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map
 		targets = append(targets, t)
 		labels[t] = l.label
 	}
+	// What a sample keeps is bounded (capture.MaxFlows connections of
+	// capture.KeepBytes each way, 16 MiB, and the kernel's 4 MiB ring
+	// outside the Go heap); the limit keeps the collector's slack from
+	// taking the run past issue 14's 32 MiB.
+	debug.SetMemoryLimit(24 << 20)
 	samples, notes, err := sampleTraffic(ctx, targets, d, ownNS)
 	if err != nil {
 		return nil, err
@@ -613,7 +628,7 @@ func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map
 		}
 	}
 	if unfollowed > 0 {
-		a.notes = append(a.notes, fmt.Sprintf("note: %d connections beyond the first %d of the sample were counted, not judged", unfollowed, capture.MaxFlows))
+		a.notes = append(a.notes, fmt.Sprintf("note: the sample followed its first %d connections; %d packets of later ones were counted, not judged", capture.MaxFlows, unfollowed))
 	}
 	if kernel > 0 {
 		a.notes = append(a.notes, fmt.Sprintf("note: the kernel dropped %d packets it could not queue for the sample: some connections may be missing", kernel))

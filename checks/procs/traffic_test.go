@@ -98,12 +98,12 @@ func TestJudgeTraffic(t *testing.T) {
 		{
 			name: "many peers: three named, the rest counted",
 			flows: []*capture.Flow{
-				{Proto: "tcp", Client: ap("203.0.113.1:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n")},
-				{Proto: "tcp", Client: ap("203.0.113.2:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n")},
-				{Proto: "tcp", Client: ap("203.0.113.3:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n")},
-				{Proto: "tcp", Client: ap("203.0.113.3:2"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n")},
-				{Proto: "tcp", Client: ap("203.0.113.4:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n")},
-				{Proto: "tcp", Client: ap("203.0.113.5:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n")},
+				{Proto: "tcp", Client: ap("203.0.113.1:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n"), Started: true},
+				{Proto: "tcp", Client: ap("203.0.113.2:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n"), Started: true},
+				{Proto: "tcp", Client: ap("203.0.113.3:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n"), Started: true},
+				{Proto: "tcp", Client: ap("203.0.113.3:2"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n"), Started: true},
+				{Proto: "tcp", Client: ap("203.0.113.4:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n"), Started: true},
+				{Proto: "tcp", Client: ap("203.0.113.5:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n"), Started: true},
 			},
 			findings: []string{"plaintext-in-transit the front leg from 203.0.113.1, 203.0.113.2, 203.0.113.3 (+2 more) carries text in clear (6 connections, 0 B): hello there"},
 			buckets:  map[string]int{"plaintext": 6},

@@ -43,7 +43,7 @@ type Flow struct {
 	Proto          string // tcp or udp
 	Client, Server netip.AddrPort
 	// ClientBytes and ServerBytes are the first KeepBytes of payload each
-	// side sent, in arrival order.
+	// side sent, in arrival order (of a UDP flow, its first datagram).
 	ClientBytes, ServerBytes []byte
 	Packets                  int
 	Bytes                    int64 // payload bytes, both directions
@@ -58,7 +58,8 @@ type Flow struct {
 // Result is a sample.
 type Result struct {
 	Flows []*Flow
-	// Dropped counts flows beyond MaxFlows (seen, not followed).
+	// Dropped counts the packets of flows beyond MaxFlows (seen, not
+	// followed).
 	Dropped int
 	Packets int
 	// KernelDrops counts packets the kernel could not queue for us (the
@@ -388,17 +389,30 @@ func add(res *Result, flows map[[2]netip.AddrPort]*Flow, ports map[uint16]bool, 
 	if !fromClient {
 		side = &f.ServerBytes
 	}
-	if room := KeepBytes - len(*side); room > 0 && len(p.payload) > 0 {
-		more := p.payload[:min(room, len(p.payload))]
-		if len(*side)+len(more) > cap(*side) {
-			// Grown by hand: append may round up past KeepBytes, and the
-			// bound on memory is MaxFlows * 2 * KeepBytes.
-			grown := make([]byte, len(*side), min(KeepBytes, max(2*cap(*side), len(*side)+len(more))))
-			copy(grown, *side)
-			*side = grown
-		}
-		*side = append(*side, more...)
+	if len(p.payload) == 0 || f.Proto == "udp" && len(*side) > 0 {
+		return // a datagram flow is judged by its first datagram each way
 	}
+	room := KeepBytes - len(*side)
+	if room <= 0 {
+		return
+	}
+	more := p.payload[:min(room, len(p.payload))]
+	if len(*side)+len(more) > cap(*side) {
+		// At most two allocations a side: the first packet's size (at
+		// least 1 KiB for a stream), then KeepBytes. The kept bytes stay
+		// within MaxFlows * 2 * KeepBytes with little garbage beside.
+		size := KeepBytes
+		switch {
+		case f.Proto == "udp":
+			size = len(more)
+		case cap(*side) == 0:
+			size = min(KeepBytes, max(1<<10, len(more)))
+		}
+		grown := make([]byte, len(*side), size)
+		copy(grown, *side)
+		*side = grown
+	}
+	*side = append(*side, more...)
 }
 
 // parse reads Ethernet (or, on loopback and raw IP devices, the cooked

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -108,6 +109,55 @@ func FuzzParse(f *testing.F) {
 		res := &Result{}
 		add(res, map[[2]netip.AddrPort]*Flow{}, map[uint16]bool{80: true}, p)
 	})
+}
+
+// Whatever the traffic, what a sample keeps is bounded: more
+// connections than MaxFlows, each sending more than KeepBytes each way,
+// hold at most MaxFlows * 2 * KeepBytes of payload (and little else);
+// the rest is counted.
+func TestMemoryBound(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res := &Result{}
+	flows := map[[2]netip.AddrPort]*Flow{}
+	ports := map[uint16]bool{443: true}
+	payload := bytes.Repeat([]byte("x"), 1400)
+	server := netip.MustParseAddrPort("192.0.2.2:443")
+	for i := 0; i < 2*MaxFlows; i++ {
+		client := netip.AddrPortFrom(netip.MustParseAddr("198.51.100.1"), uint16(1024+i))
+		add(res, flows, ports, packet{proto: "tcp", src: client, dst: server, syn: true})
+		for j := 0; j < 6; j++ { // 8.4 KB each way
+			add(res, flows, ports, packet{proto: "tcp", src: client, dst: server, ack: true, payload: payload, payloadLen: len(payload)})
+			add(res, flows, ports, packet{proto: "tcp", src: server, dst: client, ack: true, payload: payload, payloadLen: len(payload)})
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	kept := 0
+	for _, f := range res.Flows {
+		kept += len(f.ClientBytes) + len(f.ServerBytes)
+		if len(f.ClientBytes) != KeepBytes || cap(f.ServerBytes) != KeepBytes || f.Bytes != 12*1400 {
+			t.Fatalf("flow keeps %d/%d bytes (cap %d), counts %d", len(f.ClientBytes), len(f.ServerBytes), cap(f.ServerBytes), f.Bytes)
+		}
+	}
+	if len(res.Flows) != MaxFlows || res.Dropped != MaxFlows*13 || kept != MaxFlows*2*KeepBytes {
+		t.Errorf("%d flows, %d packets not followed, %d bytes kept", len(res.Flows), res.Dropped, kept)
+	}
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if limit := int64(MaxFlows*2*KeepBytes) + 2<<20; grew > limit {
+		t.Errorf("the heap grew by %.1f MiB, more than %.1f MiB", float64(grew)/(1<<20), float64(limit)/(1<<20))
+	}
+	// A datagram flow keeps its first datagram each way.
+	udp := &Result{}
+	uflows := map[[2]netip.AddrPort]*Flow{}
+	a, b := netip.MustParseAddrPort("198.51.100.1:5000"), netip.MustParseAddrPort("192.0.2.2:53")
+	for i := 0; i < 10; i++ {
+		add(udp, uflows, map[uint16]bool{53: true}, packet{proto: "udp", src: a, dst: b, payload: payload[:100+i], payloadLen: 100 + i})
+	}
+	if f := udp.Flows[0]; len(f.ClientBytes) != 100 || cap(f.ClientBytes) != 100 || f.Packets != 10 {
+		t.Errorf("UDP flow keeps %d bytes (cap %d) of %d packets", len(f.ClientBytes), cap(f.ClientBytes), f.Packets)
+	}
 }
 
 // Any block of the ring, as if the kernel wrote nonsense: read or

@@ -34,6 +34,9 @@ type Class struct {
 	// Evidence is a short excerpt of the plaintext, its secrets masked
 	// (the Authorization header's value, passwords, AUTH and PASS).
 	Evidence string
+	// Via names the plaintext start that handed over to TLS: STARTTLS,
+	// HTTP CONNECT, SOCKS, MySQL or PostgreSQL SSL request.
+	Via string
 }
 
 // WeakTLS reports TLS 1.0 or 1.1 (or older) in use, or, when the
@@ -50,9 +53,33 @@ func (c Class) WeakTLS() bool {
 	return false
 }
 
-// Classify judges a TCP connection from the first bytes the client sent
-// and the first bytes the server sent (either may be empty).
-func Classify(client, server []byte) Class {
+// Classify judges a TCP connection whose start was seen, from the first
+// bytes the client sent and the first bytes the server sent (either may
+// be empty).
+func Classify(client, server []byte) Class { return classify(client, server, minJudged) }
+
+// ClassifyMiddle judges a connection caught in its middle: a few bytes
+// of it (a keepalive probe, a window probe) say nothing, so more are
+// needed before a verdict of plaintext.
+func ClassifyMiddle(client, server []byte) Class { return classify(client, server, minJudgedMiddle) }
+
+// How many bytes of one direction the printable and entropy tests need:
+// below that, a connection is "undetermined" (not alerted).
+const (
+	minJudged       = 8
+	minJudgedMiddle = 64
+)
+
+// Undetermined is the Proto of a connection too short to judge.
+const Undetermined = "undetermined"
+
+func classify(client, server []byte, least int) Class {
+	// A plaintext prelude that hands over to TLS (STARTTLS, a proxy's
+	// CONNECT, MySQL's and PostgreSQL's SSL requests) is judged by what
+	// follows it.
+	if c, ok := prelude(client, server, least); ok {
+		return c
+	}
 	cc, cok := tlsRecord(client)
 	sc, sok := tlsRecord(server)
 	switch {
@@ -61,43 +88,287 @@ func Classify(client, server []byte) Class {
 		// or the version of its records); the client's what it offered.
 		sc.SNI, sc.Offered = cc.SNI, cc.Offered
 		return sc
-	case cok:
-		return cc
-	case sok:
-		return sc
+	case cok || sok:
+		// One side speaks TLS: what the other said in clear (a plaintext
+		// request to a TLS port, a plaintext answer to a hello) crossed
+		// all the same.
+		tlsSide, other, otherIsClient := cc, server, false
+		if sok {
+			tlsSide, other, otherIsClient = sc, client, true
+		}
+		if len(other) > 0 {
+			var o Class
+			if otherIsClient {
+				o = classify(other, nil, least)
+			} else {
+				o = classify(nil, other, least)
+			}
+			if o.Plaintext {
+				return o
+			}
+		}
+		return tlsSide
 	}
-	switch {
-	case bytes.HasPrefix(client, []byte("SSH-")) || bytes.HasPrefix(server, []byte("SSH-")):
+	if bytes.HasPrefix(client, []byte("SSH-")) || bytes.HasPrefix(server, []byte("SSH-")) {
 		return Class{Proto: "SSH"} // its key exchange follows; the rest is encrypted
 	}
 	if c, ok := known(client, server); ok {
-		if c.Plaintext {
+		if c.Plaintext && textProtocols[c.Proto] {
 			c.Evidence = evidence(client, server)
 		}
 		return c
 	}
-	data := client
-	if len(data) == 0 {
-		data = server
+	// Each direction on its own: plaintext either way is plaintext.
+	var verdicts [2]Class
+	for i, data := range [][]byte{client, server} {
+		switch {
+		case len(data) == 0:
+		case len(data) < least:
+			verdicts[i] = Class{Proto: Undetermined}
+		case printable(data) >= 0.9:
+			verdicts[i] = Class{Proto: "text", Plaintext: true}
+		case highEntropy(data):
+			verdicts[i] = Class{Proto: "encrypted"}
+		case len(data) < 16:
+			verdicts[i] = Class{Proto: Undetermined}
+		default:
+			verdicts[i] = Class{Proto: "binary", Plaintext: true}
+		}
 	}
+	for i, v := range verdicts {
+		if v.Plaintext {
+			if v.Proto == "text" {
+				if i == 0 {
+					v.Evidence = evidence(client, nil)
+				} else {
+					v.Evidence = evidence(nil, server)
+				}
+			}
+			return v
+		}
+	}
+	for _, v := range verdicts {
+		if v.Proto == "encrypted" {
+			return v
+		}
+	}
+	if verdicts[0].Proto != "" {
+		return verdicts[0]
+	}
+	return verdicts[1]
+}
+
+// textProtocols are those whose evidence is shown (masked). Of a binary
+// protocol (LDAP, PostgreSQL, MySQL) only the name is said: its bytes
+// carry names and passwords no token marks.
+var textProtocols = map[string]bool{"HTTP": true, "SMTP": true, "FTP": true, "IMAP": true, "POP3": true, "Redis": true, "text": true}
+
+// prelude recognises a plaintext start that hands over to TLS (or, for
+// PostgreSQL, may not), and judges what follows it.
+func prelude(client, server []byte, least int) (Class, bool) {
+	judgeRest := func(name string, c, s []byte) Class {
+		if len(c) == 0 && len(s) == 0 {
+			// The hand-over was asked for; what followed was not seen.
+			return Class{Proto: name + ", the rest not seen"}
+		}
+		r := classify(c, s, least)
+		if r.Proto == "TLS" {
+			r.Via = name
+		}
+		return r
+	}
+	upper := bytes.ToUpper(client[:min(len(client), 4096)])
+	// STARTTLS (SMTP, IMAP, LDAP's is binary and not read), STLS (POP3),
+	// AUTH TLS/SSL (FTP): the client's command, then a TLS record.
+	for _, cmd := range [][]byte{[]byte("STARTTLS\r\n"), []byte("STLS\r\n"), []byte("AUTH TLS\r\n"), []byte("AUTH SSL\r\n")} {
+		i := bytes.Index(upper, cmd)
+		if i < 0 || i > 0 && upper[i-1] != '\n' && upper[i-1] != ' ' {
+			continue
+		}
+		rest := client[i+len(cmd):]
+		if len(rest) > 0 && !isTLSRecord(rest) {
+			continue // more plaintext after the command: not handed over
+		}
+		return judgeRest("STARTTLS", rest, fromTLSRecord(server)), true
+	}
+	// An HTTP proxy's CONNECT: the tunnel's bytes follow the blank lines;
+	// credentials on the CONNECT itself crossed in clear.
+	if bytes.HasPrefix(client, []byte("CONNECT ")) {
+		if ci := bytes.Index(client, []byte("\r\n\r\n")); ci >= 0 {
+			head := bytes.ToLower(client[:ci])
+			if bytes.Contains(head, []byte("proxy-authorization:")) {
+				return Class{Proto: "HTTP", Plaintext: true, Evidence: evidence(client[:ci], nil)}, true
+			}
+			sRest := server
+			if bytes.HasPrefix(server, []byte("HTTP/1.")) {
+				if si := bytes.Index(server, []byte("\r\n\r\n")); si >= 0 {
+					sRest = server[si+4:]
+				} else {
+					sRest = nil
+				}
+			}
+			return judgeRest("HTTP CONNECT", client[ci+4:], sRest), true
+		}
+	}
+	// SOCKS5 without authentication, or SOCKS4/4a: the handshake, then the
+	// tunnel. SOCKS5 with a username and password sends them in clear.
+	if c, s, ok := socks(client, server); ok {
+		if c == nil && s == nil {
+			return Class{Proto: "SOCKS5 username/password", Plaintext: true}, true
+		}
+		return judgeRest("SOCKS", c, s), true
+	}
+	// MySQL: the server's greeting, then the client's SSL request (a
+	// 32-byte packet with CLIENT_SSL) and TLS.
+	if g := mysqlGreeting(server); g > 0 && len(client) >= 36 && client[0] == 32 && client[1] == 0 && client[2] == 0 && client[3] == 1 &&
+		binary.LittleEndian.Uint32(client[4:8])&0x0800 != 0 {
+		return judgeRest("MySQL SSL request", client[36:], server[g:]), true
+	}
+	// PostgreSQL's SSLRequest (and GSSENCRequest): the server answers S
+	// (TLS follows), G (GSSAPI encryption) or N (the startup goes on in
+	// clear).
+	if len(client) >= 8 && binary.BigEndian.Uint32(client) == 8 {
+		switch code := binary.BigEndian.Uint32(client[4:8]); {
+		case code == 80877103 || code == 80877104:
+			switch {
+			case len(server) == 0:
+				return Class{Proto: "PostgreSQL SSL request, the answer not seen"}, true
+			case server[0] == 'S':
+				return judgeRest("PostgreSQL SSL request", client[8:], server[1:]), true
+			case server[0] == 'G':
+				return Class{Proto: "encrypted", Via: "PostgreSQL GSSAPI"}, true
+			case server[0] == 'N':
+				r := classify(client[8:], server[1:], least)
+				if r.Proto == "" || r.Proto == Undetermined {
+					r = Class{Proto: "PostgreSQL"}
+				}
+				r.Plaintext = true // refused: the startup and the password follow in clear
+				return r, true
+			}
+		}
+	}
+	return Class{}, false
+}
+
+// isTLSRecord: b starts with a TLS record header.
+func isTLSRecord(b []byte) bool {
+	return len(b) >= 3 && b[0] >= 20 && b[0] <= 24 && b[1] == 3 && b[2] <= 4
+}
+
+// fromTLSRecord is b from its first TLS handshake record on (a server's
+// plaintext replies before it are skipped), or nil.
+func fromTLSRecord(b []byte) []byte {
+	for i := 0; i+3 <= len(b); i++ {
+		if b[i] == 22 && b[i+1] == 3 && b[i+2] <= 4 {
+			return b[i:]
+		}
+	}
+	return nil
+}
+
+// mysqlGreeting is the length of MySQL's server greeting packet
+// (length(3), sequence 0, protocol 10, a version string), or 0.
+func mysqlGreeting(server []byte) int {
+	if len(server) < 6 || server[3] != 0 || server[4] != 10 || server[5] < '0' || server[5] > '9' {
+		return 0
+	}
+	n := int(server[0]) | int(server[1])<<8 | int(server[2])<<16
+	if n > 4096 || 4+n > len(server) {
+		return 0
+	}
+	return 4 + n
+}
+
+// socks reads a SOCKS4/4a or SOCKS5 (no authentication) handshake and
+// returns what each side sent after it; nil, nil, true for SOCKS5 with
+// username/password authentication.
+func socks(client, server []byte) (c, s []byte, ok bool) {
 	switch {
-	case len(data) == 0:
-		return Class{}
-	case printable(data) >= 0.9:
-		return Class{Proto: "text", Plaintext: true, Evidence: evidence(client, server)}
-	case highEntropy(data):
-		return Class{Proto: "encrypted"}
+	case len(client) >= 9 && client[0] == 4 && client[1] == 1: // SOCKS4 CONNECT
+		i := bytes.IndexByte(client[8:], 0) // the user ID
+		if i < 0 {
+			return nil, nil, false
+		}
+		rest := client[8+i+1:]
+		if client[4] == 0 && client[5] == 0 && client[6] == 0 && client[7] != 0 { // 4a: a host name follows
+			j := bytes.IndexByte(rest, 0)
+			if j < 0 {
+				return nil, nil, false
+			}
+			rest = rest[j+1:]
+		}
+		if len(server) < 8 || server[0] != 0 || server[1] != 0x5a {
+			return rest, nil, true
+		}
+		return rest, server[8:], true
+	case len(client) >= 3 && client[0] == 5 && int(client[1]) >= 1 && len(client) >= 2+int(client[1]):
+		if len(server) >= 2 && server[0] == 5 && server[1] == 2 {
+			return nil, nil, true // username/password: in clear
+		}
+		if len(server) >= 2 && (server[0] != 5 || server[1] != 0) {
+			return nil, nil, false
+		}
+		req := client[2+int(client[1]):]
+		n := socks5Addr(req)
+		if n == 0 {
+			return nil, server[min(2, len(server)):], true
+		}
+		reply := server[min(2, len(server)):]
+		m := socks5Addr(reply)
+		if m == 0 {
+			return req[n:], nil, true
+		}
+		return req[n:], reply[m:], true
 	}
-	return Class{Proto: "binary", Plaintext: true}
+	return nil, nil, false
+}
+
+// socks5Addr is the length of a SOCKS5 request or reply (version, code,
+// reserved, address type, address, port), or 0 when b is too short.
+func socks5Addr(b []byte) int {
+	if len(b) < 5 || b[0] != 5 {
+		return 0
+	}
+	var n int
+	switch b[3] {
+	case 1:
+		n = 4 + 4 + 2
+	case 4:
+		n = 4 + 16 + 2
+	case 3:
+		n = 4 + 1 + int(b[4]) + 2
+	default:
+		return 0
+	}
+	if n > len(b) {
+		return 0
+	}
+	return n
 }
 
 // ClassifyDatagram judges a UDP flow from its first datagram: DTLS
-// (content types 20-25 and a DTLS version), or what Classify says.
+// (content types 20-25 and a DTLS version), WireGuard, QUIC, or what
+// Classify says.
 func ClassifyDatagram(first []byte) Class {
 	if len(first) >= 13 && first[0] >= 20 && first[0] <= 25 && first[1] == 0xfe {
 		v := map[byte]string{0xff: "DTLS1.0", 0xfd: "DTLS1.2", 0xfc: "DTLS1.3"}[first[2]]
 		if v != "" {
 			return Class{Proto: "DTLS", TLSVersion: v}
+		}
+	}
+	// WireGuard: a message type 1-4, three zero bytes, and the length of
+	// that message (transport data: a 16-byte header, then ciphertext and
+	// its 16-byte tag, padded to 16).
+	if len(first) >= 32 && first[0] >= 1 && first[0] <= 4 && first[1] == 0 && first[2] == 0 && first[3] == 0 {
+		n := len(first)
+		if first[0] == 1 && n == 148 || first[0] == 2 && n == 92 || first[0] == 3 && n == 64 || first[0] == 4 && (n-32)%16 == 0 {
+			return Class{Proto: "WireGuard"}
+		}
+	}
+	// QUIC's long header: the form and fixed bits, then version 1 or 2.
+	if len(first) >= 5 && first[0]&0xc0 == 0xc0 {
+		if v := binary.BigEndian.Uint32(first[1:5]); v == 1 || v == 0x6b3343cf {
+			return Class{Proto: "QUIC"}
 		}
 	}
 	return Classify(first, nil)
@@ -237,7 +508,7 @@ func serverHelloVersion(h []byte) string {
 // follows).
 func known(client, server []byte) (c Class, ok bool) {
 	defer func() {
-		if ok && c.Proto != "PostgreSQL SSLRequest" {
+		if ok {
 			c.Plaintext = true
 		}
 	}()
@@ -270,8 +541,6 @@ func known(client, server []byte) (c Class, ok bool) {
 		n := binary.BigEndian.Uint32(client)
 		code := binary.BigEndian.Uint32(client[4:])
 		switch {
-		case code == 80877103 && n == 8: // SSLRequest: TLS comes next
-			return Class{Proto: "PostgreSQL SSLRequest"}, true
 		case code == 196608 && int(n) <= len(client)+4096: // protocol 3.0 startup
 			return Class{Proto: "PostgreSQL"}, true
 		}
@@ -348,41 +617,38 @@ func evidence(client, server []byte) string {
 	return sanitize.Text(Mask(string(b)), maxEvidence)
 }
 
-// Mask hides what follows a credential token up to the end of its line:
-// HTTP's Authorization and Proxy-Authorization headers and cookies, a
-// password field or argument, Redis' and SMTP's AUTH, FTP's and POP3's
-// PASS. Case is ignored; the token itself stays, so the reader sees what
-// was there.
+// Mask hides everything after the first credential token: HTTP's
+// Authorization and Proxy-Authorization headers and cookies, a password
+// or token field, AUTH (Redis, SMTP: what follows may be base64 lines or
+// RESP bulk strings), PASS (FTP, POP3), LOGIN (IMAP). Case is ignored
+// (ASCII only, byte for byte: the offsets of the original hold); the
+// token itself stays, so the reader sees what was there.
 func Mask(s string) string {
-	lower := strings.ToLower(s)
-	tokens := []string{"authorization:", "proxy-authorization:", "cookie:", "set-cookie:", "password", "passwd", "pass ", "auth ", "token"}
-	var out strings.Builder
-	i := 0
-	for i < len(s) {
-		best, blen := -1, 0
-		for _, tok := range tokens {
-			if j := strings.Index(lower[i:], tok); j >= 0 && (best < 0 || i+j < best) {
-				best, blen = i+j, len(tok)
-			}
+	lower := []byte(s)
+	for i, c := range lower {
+		if 'A' <= c && c <= 'Z' {
+			lower[i] = c + 'a' - 'A'
 		}
-		if best < 0 {
-			out.WriteString(s[i:])
-			break
-		}
-		end := best + blen
-		// The separator after a field name (password=, "password": ).
-		for end < len(s) && strings.IndexByte(" =:\"'\t", s[end]) >= 0 {
-			end++
-		}
-		out.WriteString(s[i:end])
-		stop := end
-		for stop < len(s) && s[stop] != '\n' && s[stop] != '\r' && s[stop] != '&' && s[stop] != '"' && s[stop] != ',' {
-			stop++
-		}
-		if stop > end {
-			out.WriteString("***")
-		}
-		i = stop
 	}
-	return out.String()
+	best, blen := -1, 0
+	for _, tok := range maskTokens {
+		if j := bytes.Index(lower, []byte(tok)); j >= 0 && (best < 0 || j < best) {
+			best, blen = j, len(tok)
+		}
+	}
+	if best < 0 {
+		return s
+	}
+	end := best + blen
+	// The separator after a field name (password=, "password": ).
+	for end < len(s) && strings.IndexByte(" =:\"'\t\r\n$0123456789", s[end]) >= 0 && end < best+blen+8 {
+		end++
+	}
+	if end >= len(s) {
+		return s[:end]
+	}
+	return s[:end] + "***"
 }
+
+// maskTokens mark credentials; whatever follows the first is masked.
+var maskTokens = []string{"authorization", "cookie:", "password", "passwd", "pass ", "pass\r", "auth", "token", "login", "secret", "apikey", "api-key", "api_key"}

@@ -81,7 +81,7 @@ func TestPlaintextProtocols(t *testing.T) {
 		{"", "-NOAUTH Authentication required.\r\n", "Redis", true},
 		{"SSH-2.0-OpenSSH_9.2\r\n", "SSH-2.0-OpenSSH_9.6\r\n", "SSH", false},
 		{"hello world, just text\n", "", "text", true},
-		{"\x00\x00\x00\x08\x04\xd2\x16\x2f", "", "PostgreSQL SSLRequest", false},
+		{"\x00\x00\x00\x08\x04\xd2\x16\x2f", "", "PostgreSQL SSL request, the answer not seen", false},
 		{"\x00\x00\x00\x29\x00\x03\x00\x00user\x00app\x00database\x00prod\x00\x00", "", "PostgreSQL", true},
 		{"", "\x4a\x00\x00\x00\x0a8.0.36\x00", "MySQL", true},
 		{"\x30\x0c\x02\x01\x01\x60\x07\x02\x01\x03\x04\x00\x80\x00", "", "LDAP", true},
@@ -112,15 +112,87 @@ func TestMask(t *testing.T) {
 		t.Errorf("evidence %q", c.Evidence)
 	}
 	for in, want := range map[string]string{
-		"user=bob&password=hunter2&x=1":   "user=bob&password=***&x=1",
-		`{"password": "hunter2"}`:         `{"password": "***"}`,
-		"AUTH PLAIN AGJvYgBodW50ZXIy\r\n": "AUTH ***\r\n",
-		"USER bob\r\nPASS hunter2\r\n":    "USER bob\r\nPASS ***\r\n",
-		"nothing secret here":             "nothing secret here",
+		"user=bob&password=hunter2&x=1":   "user=bob&password=***",
+		`{"password": "hunter2"}`:         `{"password": "***`,
+		"AUTH PLAIN AGJvYgBodW50ZXIy\r\n": "AUTH ***",
+		"USER bob\r\nPASS hunter2\r\n":    "USER bob\r\nPASS ***",
+		"nothing to hide here":            "nothing to hide here",
+		// Redis' RESP, Redis 6 ACLs, IMAP, SMTP AUTH LOGIN's base64 lines.
+		"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n":                  "*2\r\n$4\r\nAUTH\r\n$6\r\n***",
+		"*3\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$6\r\nsecret\r\n": "*3\r\n$4\r\nAUTH\r\n$5\r\n***",
+		"a1 LOGIN alice s3cr3t\r\n":                          "a1 LOGIN ***",
+		"EHLO x\r\nAUTH LOGIN\r\nYWxpY2U=\r\nczNjcjN0\r\n":     "EHLO x\r\nAUTH ***",
+		// Bytes that are not ASCII before the token: the offsets hold.
+		"X: \xff\xff\xff\xff\xff\xff\xff\xff\r\nCookie: sid=abc":     "X: \xff\xff\xff\xff\xff\xff\xff\xff\r\nCookie: ***",
+		"GET /?q=caf\xe9&x=\xe9\xe9\xe9\xe9&password=hunter2 HTTP/1.1": "GET /?q=caf\xe9&x=\xe9\xe9\xe9\xe9&password=***",
+		"\u212a\u212a\u212a\u212a Authorization: Basic YWxpY2U6czNjcjN0": "\u212a\u212a\u212a\u212a Authorization: ***",
 	} {
 		if got := Mask(in); got != want {
 			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Plaintext that hands over to TLS is judged by what follows; one that
+// does not, or credentials in the hand-over, are plaintext; a few bytes
+// say nothing; WireGuard and QUIC are encrypted; plaintext either way is
+// plaintext.
+func TestPreludesAndShortPayloads(t *testing.T) {
+	hello, serverHello := handshakeBytes(t, tls.VersionTLS13)
+	mysqlGreet := "\x0a\x00\x00\x00\x0a8.0.36\x00\x01\x02"
+	sslRequest := "\x20\x00\x00\x01" + "\x00\x08\x00\x00" + strings.Repeat("\x00", 28)
+	for _, tt := range []struct {
+		name           string
+		client, server string
+		proto, via     string
+		plain          bool
+	}{
+		{"SMTP STARTTLS", "EHLO relay\r\nSTARTTLS\r\n" + string(hello), "220 mx ESMTP\r\n250 STARTTLS\r\n220 go ahead\r\n" + string(serverHello), "TLS", "STARTTLS", false},
+		{"STARTTLS asked, TLS not seen", "EHLO relay\r\nSTARTTLS\r\n", "220 mx ESMTP\r\n", "STARTTLS, the rest not seen", "", false},
+		{"SMTP without STARTTLS", "EHLO relay\r\nMAIL FROM:<a@b>\r\n", "220 mx ESMTP\r\n", "SMTP", "", true},
+		{"MySQL SSL request", sslRequest + string(hello), mysqlGreet + string(serverHello), "TLS", "MySQL SSL request", false},
+		{"MySQL in clear", "\x20\x00\x00\x01\x00\x02\x00\x00" + strings.Repeat("\x00", 28), mysqlGreet, "MySQL", "", true},
+		{"PostgreSQL SSL accepted", "\x00\x00\x00\x08\x04\xd2\x16\x2f" + string(hello), "S" + string(serverHello), "TLS", "PostgreSQL SSL request", false},
+		{"PostgreSQL SSL refused: the startup in clear", "\x00\x00\x00\x08\x04\xd2\x16\x2f\x00\x00\x00\x29\x00\x03\x00\x00user\x00app\x00database\x00prod\x00\x00", "N", "PostgreSQL", "", true},
+		{"HTTP CONNECT to TLS", "CONNECT db:443 HTTP/1.0\r\n\r\n" + string(hello), "HTTP/1.0 200 Connection established\r\n\r\n" + string(serverHello), "TLS", "HTTP CONNECT", false},
+		{"HTTP CONNECT with credentials", "CONNECT db:443 HTTP/1.0\r\nProxy-Authorization: Basic YWxpY2U6czNjcjN0\r\n\r\n", "", "HTTP", "", true},
+		{"HTTP CONNECT to plaintext", "CONNECT db:80 HTTP/1.0\r\n\r\nGET / HTTP/1.1\r\nHost: db\r\n\r\n", "HTTP/1.0 200 OK\r\n\r\n", "HTTP", "", true},
+		{"SOCKS5 to TLS", "\x05\x01\x00" + "\x05\x01\x00\x01\xc0\x00\x02\x07\x01\xbb" + string(hello), "\x05\x00" + "\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00" + string(serverHello), "TLS", "SOCKS", false},
+		{"SOCKS5 with a password", "\x05\x01\x02\x01\x05alice\x06s3cr3t", "\x05\x02", "SOCKS5 username/password", "", true},
+		{"SOCKS4 to plaintext", "\x04\x01\x00\x50\xc0\x00\x02\x07bob\x00GET / HTTP/1.1\r\nHost: x\r\n\r\n", "\x00\x5a\x00\x50\xc0\x00\x02\x07", "HTTP", "", true},
+		{"plaintext to a TLS port: the request crossed", "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n", "\x15\x03\x03\x00\x02\x02\x46", "HTTP", "", true},
+		{"one byte: nothing to judge", "x", "", "undetermined", "", false},
+	} {
+		c := Classify([]byte(tt.client), []byte(tt.server))
+		if c.Proto != tt.proto || c.Via != tt.via || c.Plaintext != tt.plain {
+			t.Errorf("%s: %+v, want %s via %q plaintext=%v", tt.name, c, tt.proto, tt.via, tt.plain)
+		}
+		if strings.Contains(c.Evidence, "s3cr3t") || strings.Contains(c.Evidence, "YWxpY2U6") {
+			t.Errorf("%s: a secret in %q", tt.name, c.Evidence)
+		}
+	}
+	// A connection caught in its middle: a keepalive byte, or a few, of
+	// an idle TLS connection is not plaintext; a long text is.
+	for _, b := range []string{"\x00", "abc", strings.Repeat("\x01\x00", 20)} {
+		if c := ClassifyMiddle([]byte(b), nil); c.Plaintext || c.Proto != Undetermined {
+			t.Errorf("middle %q: %+v", b, c)
+		}
+	}
+	if c := ClassifyMiddle([]byte(strings.Repeat("plain words, ", 8)), nil); !c.Plaintext || c.Proto != "text" {
+		t.Errorf("middle text: %+v", c)
+	}
+	// WireGuard (a keepalive and a handshake initiation) and QUIC.
+	keepalive := append([]byte{4, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 5}, bytes.Repeat([]byte{0xab}, 16)...)
+	initiation := append([]byte{1, 0, 0, 0}, bytes.Repeat([]byte{7}, 144)...)
+	quic := append([]byte{0xc3, 0, 0, 0, 1}, bytes.Repeat([]byte{9}, 100)...)
+	for name, d := range map[string][]byte{"WireGuard keepalive": keepalive, "WireGuard initiation": initiation, "QUIC": quic} {
+		if c := ClassifyDatagram(d); c.Plaintext || c.Proto == "binary" {
+			t.Errorf("%s: %+v", name, c)
+		}
+	}
+	// LDAP's simple bind carries its password in the clear: named, not shown.
+	if c := Classify([]byte("\x30\x1c\x02\x01\x01\x60\x17\x02\x01\x03\x04\x08cn=admin\x80\x08s3cr3t!!"), nil); c.Proto != "LDAP" || !c.Plaintext || c.Evidence != "" {
+		t.Errorf("LDAP bind: %+v", c)
 	}
 }
 
@@ -129,6 +201,9 @@ func FuzzClassify(f *testing.F) {
 	f.Add([]byte("GET / HTTP/1.1\r\n"), []byte("HTTP/1.1 200 OK\r\n"))
 	f.Add([]byte{22, 3, 1, 0, 5, 1, 0, 0, 1, 3}, []byte{})
 	f.Add([]byte{0, 0, 0, 8, 4, 210, 22, 47}, []byte{})
+	f.Add([]byte("X: \xff\xff\xff\xff\r\nCookie: sid=abc\r\n\u212a\u212aAuthorization: x"), []byte{})
+	f.Add([]byte("EHLO x\r\nSTARTTLS\r\n\x16\x03\x01\x00\x05\x01\x00\x00\x01\x03"), []byte("220 ok\r\n"))
+	f.Add([]byte("\x05\x01\x00\x05\x01\x00\x03\x04host\x00\x50GET"), []byte("\x05\x00\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, client, server []byte) {
 		c := Classify(client, server)
 		if len(c.Evidence) > maxEvidence+8 {
@@ -138,6 +213,10 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("evidence %q would break the plugin output", c.Evidence)
 		}
 		_ = ClassifyDatagram(client)
+		_ = ClassifyMiddle(client, server)
+		if m := Mask(string(client)); len(m) > len(client)+3 {
+			t.Fatalf("Mask grew %d bytes to %d", len(client), len(m))
+		}
 	})
 }
 

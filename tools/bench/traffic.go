@@ -15,13 +15,22 @@ import (
 	"time"
 )
 
-// Issue 14's load: 10,000 packets a second, from 500 UDP flows, for a
-// sample of trafficSample.
+// Issue 14's load: 10,000 packets a second for a sample of
+// trafficSample; from 500 UDP flows of small requests, and from 4000
+// flows of 1 KiB datagrams (more flows than a sample follows, each
+// filling what it keeps: the most memory a sample holds).
 const (
 	trafficRate   = 10000
-	trafficFlows  = 500
 	trafficSample = 5 * time.Second
 )
+
+type trafficLoad struct {
+	name    string
+	flows   int
+	payload int
+}
+
+var trafficLoads = []trafficLoad{{"500 flows of 140 B requests", 500, 140}, {"4000 flows of 1 KiB datagrams", 4000, 1024}}
 
 // usage is what GNU time says of one run.
 type usage struct {
@@ -61,11 +70,11 @@ func timed(argv []string) (usage, error) {
 	return usage{cpu: cpu, rssKiB: kib, out: out.String()}, nil
 }
 
-// udpLoad sends trafficRate datagrams a second to port from trafficFlows
+// udpLoad sends trafficRate datagrams a second to port from load.flows
 // sockets until stop is closed.
-func udpLoad(port int, stop chan struct{}) (*sync.WaitGroup, error) {
+func udpLoad(port int, load trafficLoad, stop chan struct{}) (*sync.WaitGroup, error) {
 	var conns []net.Conn
-	for i := 0; i < trafficFlows; i++ {
+	for i := 0; i < load.flows; i++ {
 		c, err := net.Dial("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
 			for _, c := range conns {
@@ -84,7 +93,7 @@ func udpLoad(port int, stop chan struct{}) (*sync.WaitGroup, error) {
 				c.Close()
 			}
 		}()
-		payload := []byte(strings.Repeat("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 4)) // plaintext, 140 B
+		payload := []byte(strings.Repeat("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 40))[:load.payload] // plaintext
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()
 		start, sent := time.Now(), 0
@@ -141,22 +150,31 @@ func benchTraffic(bin string, runs int, rows *[]row, notes *[]string) error {
 		}
 		time.Sleep(10 * time.Millisecond) // polling a condition
 	}
-	stop := make(chan struct{})
-	wg, err := udpLoad(port, stop)
-	if err != nil {
-		return err
-	}
-	defer func() { close(stop); wg.Wait() }()
-
 	dir, err := os.MkdirTemp("", "bench-traffic")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	for _, load := range trafficLoads {
+		if err := benchTrafficLoad(ours, mark, port, dir, load, runs, rows, notes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func benchTrafficLoad(ours, mark string, port int, dir string, load trafficLoad, runs int, rows *[]row, notes *[]string) error {
+	stop := make(chan struct{})
+	wg, err := udpLoad(port, load, stop)
+	if err != nil {
+		return err
+	}
+	defer func() { close(stop); wg.Wait() }()
+
 	secs := strconv.Itoa(int(trafficSample.Seconds()))
 	oursArgv := []string{ours, "--match", mark, "--sample-traffic", secs + "s", "-t", strconv.Itoa(int(trafficSample.Seconds()) + 5)}
 	peerArgv := []string{"timeout", "-s", "INT", secs, "tcpdump", "-i", "lo", "-n", "-s", "4352", "-w", filepath.Join(dir, "x.pcap"), "udp port " + strconv.Itoa(port)}
-	name := fmt.Sprintf("procs --sample-traffic %s, %d packets/s (CPU time)", trafficSample, trafficRate)
+	name := fmt.Sprintf("procs --sample-traffic %s, %d packets/s, %s (CPU time)", trafficSample, trafficRate, load.name)
 	fmt.Fprintf(os.Stderr, "bench: %s (%d runs each)...\n", name, runs)
 	var o, p []usage
 	for i := 0; i < runs; i++ {
@@ -179,12 +197,11 @@ func benchTraffic(bin string, runs int, rows *[]row, notes *[]string) error {
 	so, sp := usageStats(o), usageStats(p)
 	*rows = append(*rows, row{name: name, ours: so, peer: sp, peerName: "tcpdump -w, same filter and snap length", rssTargetMiB: 32})
 	fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", so.firstOut, sp.firstOut)
-	*notes = append(*notes, fmt.Sprintf("Traffic row: %d UDP flows at %d packets/s to a socat UDP receiver on loopback; the times are CPU "+
-		"(user + system) of a %s sample, not wall time; ours judges every flow, tcpdump only writes them. Packets seen: ours %s, tcpdump %s.\n",
-		trafficFlows, trafficRate, trafficSample, packetsSeen(so.firstOut), packetsSeen(sp.firstOut)))
+	*notes = append(*notes, fmt.Sprintf("Traffic row, %s: UDP to a socat receiver on loopback at %d packets/s; the times are CPU "+
+		"(user + system, from wait4) of a %s sample, not wall time; ours judges every flow, tcpdump only writes them. Packets seen: ours %s, tcpdump %s.\n",
+		load.name, trafficRate, trafficSample, packetsSeen(so.firstOut), packetsSeen(sp.firstOut)))
 	return nil
 }
-
 func usageStats(us []usage) stats {
 	cpus := make([]time.Duration, len(us))
 	var st stats
