@@ -62,16 +62,29 @@ type trafficTarget struct {
 	front, back []legEnd
 }
 
-// leg tells which leg of t a flow is: "front", "back" or "".
-func (t *trafficTarget) leg(f *capture.Flow) string {
-	for _, e := range t.front {
-		if e.matches(f.Proto, f.Server) {
-			return "front"
+// leg tells which leg of t a flow is: "front", "back" or "". local are
+// the addresses of the namespace (nil: unknown, every address may be):
+// a front leg ends at one of them, a back leg starts at one, so that a
+// wildcard listener is not charged with connections this host only
+// forwards (containers on a bridge), nor with its own back leg when the
+// backend has the same port.
+func (t *trafficTarget) leg(f *capture.Flow, local map[netip.Addr]bool) string {
+	isLocal := func(a netip.Addr) bool {
+		a = a.Unmap().WithZone("")
+		return local == nil || local[a] || a.IsLoopback()
+	}
+	if isLocal(f.Server.Addr()) {
+		for _, e := range t.front {
+			if e.matches(f.Proto, f.Server) {
+				return "front"
+			}
 		}
 	}
-	for _, e := range t.back {
-		if e.matches(f.Proto, f.Server) {
-			return "back"
+	if isLocal(f.Client.Addr()) {
+		for _, e := range t.back {
+			if e.matches(f.Proto, f.Server) {
+				return "back"
+			}
 		}
 	}
 	return ""
@@ -147,9 +160,7 @@ func backEnds(ctx context.Context, c *socatcmd.Command, where string) (ends []le
 			ends = append(ends, legEnd{proto: f.Proto, addr: a.Unmap(), port: uint16(port)})
 			continue
 		}
-		lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		addrs, err := net.DefaultResolver.LookupNetIP(lctx, "ip", host)
-		cancel()
+		addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 		if err != nil || len(addrs) == 0 {
 			ends = append(ends, legEnd{proto: f.Proto, port: uint16(port)})
 			notes = append(notes, fmt.Sprintf("note: %s connects to %s, which does not resolve here: its back leg is recognised by port %d alone",
@@ -202,6 +213,9 @@ func trafficError(err error) error {
 	return fmt.Errorf("--sample-traffic: %v", err)
 }
 
+// maxNamespaces bounds the network namespaces one run samples.
+const maxNamespaces = 8
+
 // sample is the capture of one network namespace.
 type sample struct {
 	targets []*trafficTarget
@@ -228,6 +242,21 @@ func sampleTraffic(ctx context.Context, targets []*trafficTarget, d time.Duratio
 		s.targets = append(s.targets, t)
 	}
 	var notes []string
+	// At most maxNamespaces at once, each with its share of a run's
+	// bounds (flows followed, ring): the run's memory does not grow with
+	// the number of containers.
+	if len(order) > maxNamespaces {
+		var left []string
+		for _, ns := range order[maxNamespaces:] {
+			for _, t := range byNS[ns].targets {
+				left = append(left, t.where)
+			}
+		}
+		notes = append(notes, fmt.Sprintf("note: the instances of %d network namespaces were sampled, at most %d at once; not sampled: %s (select them with --match)",
+			maxNamespaces, maxNamespaces, joinMax(left, 5)))
+		order = order[:maxNamespaces]
+	}
+	share := capture.Share(len(order))
 	var samples []*sample
 	closeAll := func() {
 		for _, s := range samples {
@@ -253,9 +282,9 @@ func sampleTraffic(ctx context.Context, targets []*trafficTarget, d time.Duratio
 		var c *capture.Capture
 		var err error
 		if ns == ownNS {
-			c, err = capture.Open("", list)
+			c, err = capture.Open("", list, share)
 		} else {
-			c, err = capture.OpenInNetns(fmt.Sprintf("/proc/%d/ns/net", s.targets[0].pid), "", list)
+			c, err = capture.OpenInNetns(fmt.Sprintf("/proc/%d/ns/net", s.targets[0].pid), "", list, share)
 		}
 		if err != nil {
 			if errors.Is(err, capture.ErrPermission) || errors.Is(err, capture.ErrNamespacePermission) {
@@ -274,6 +303,11 @@ func sampleTraffic(ctx context.Context, targets []*trafficTarget, d time.Duratio
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil { // said as a note, not a crash
+					s.res, s.err = nil, fmt.Errorf("the capture failed: %v", p)
+				}
+			}()
 			s.res, s.err = s.cap.Run(ctx, d)
 		}()
 	}
@@ -353,6 +387,29 @@ type trafficReport struct {
 	// each is every connection's verdict, for -vv (and the oracle test,
 	// which compares them with tshark's connection by connection).
 	each []string
+	// broken counts flows whose judgement failed.
+	broken int
+}
+
+// classifyFlow judges one flow; ok is false when the judgement failed
+// (a bug, said as a note: one hostile flow does not cost the run).
+func classifyFlow(f *capture.Flow) (c flowclass.Class, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	switch {
+	case f.Proto == "udp":
+		first := f.ClientBytes
+		if len(first) == 0 {
+			first = f.ServerBytes
+		}
+		return flowclass.ClassifyDatagram(first), true
+	case f.Started:
+		return flowclass.Classify(f.ClientBytes, f.ServerBytes), true
+	}
+	return flowclass.ClassifyMiddle(f.ClientBytes, f.ServerBytes), true
 }
 
 // isLoopback: a flow whose packets crossed a loopback device, or whose
@@ -363,25 +420,18 @@ func isLoopback(f *capture.Flow) bool {
 
 // judgeTraffic sorts the flows of a sample into t's legs and judges each
 // connection. Flows of other programs are left out.
-func judgeTraffic(t *trafficTarget, flows []*capture.Flow) *trafficReport {
+func judgeTraffic(t *trafficTarget, flows []*capture.Flow, local map[netip.Addr]bool) *trafficReport {
 	r := &trafficReport{target: t, conns: map[string]int{}, bytes: map[string]int64{}}
 	index := map[string]*trafficGroup{}
 	for _, f := range flows {
-		leg := t.leg(f)
+		leg := t.leg(f, local)
 		if leg == "" {
 			continue
 		}
-		var c flowclass.Class
-		if f.Proto == "udp" {
-			first := f.ClientBytes
-			if len(first) == 0 {
-				first = f.ServerBytes
-			}
-			c = flowclass.ClassifyDatagram(first)
-		} else if f.Started {
-			c = flowclass.Classify(f.ClientBytes, f.ServerBytes)
-		} else {
-			c = flowclass.ClassifyMiddle(f.ClientBytes, f.ServerBytes)
+		c, ok := classifyFlow(f)
+		if !ok {
+			r.broken++
+			continue
 		}
 		loop := isLoopback(f)
 		b := bucket(c)
@@ -534,6 +584,9 @@ func (r *trafficReport) details(d time.Duration, verbose int) []string {
 		}
 	}
 	out := []string{fmt.Sprintf("traffic %s: %d connection%s in the %s sample (%s)", t.where, r.total, plural(r.total), d, strings.Join(parts, ", "))}
+	if r.broken > 0 {
+		out = append(out, fmt.Sprintf("traffic %s: %d connection(s) could not be judged (a bug: please report it)", t.where, r.broken))
+	}
 	for _, g := range r.groups {
 		line := fmt.Sprintf("traffic %s: %s: %s (%s)", t.where, g.where(), g.what(), g.amount())
 		if g.sni != "" {
@@ -588,11 +641,28 @@ func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map
 	var targets []*trafficTarget
 	labels := map[*trafficTarget]string{}
 	a := &trafficAudit{}
-	for _, l := range insts {
+	// The backends' names are resolved all at once, within a second: the
+	// sample must start well before the deadline.
+	type resolved struct {
+		ends  []legEnd
+		notes []string
+	}
+	backs := make([]resolved, len(insts))
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	var wg sync.WaitGroup
+	for i, l := range insts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			backs[i].ends, backs[i].notes = backEnds(rctx, l.cmd, l.where)
+		}()
+	}
+	wg.Wait()
+	cancel()
+	for i, l := range insts {
 		t := &trafficTarget{inst: instOf[l.PID], where: l.where, pid: l.PID, port: l.port, ns: netnsOf(l.NetNS, tables, ownNS), front: frontEnds(l)}
-		var notes []string
-		t.back, notes = backEnds(ctx, l.cmd, l.where)
-		a.notes = append(a.notes, notes...)
+		t.back = backs[i].ends
+		a.notes = append(a.notes, backs[i].notes...)
 		if len(t.front)+len(t.back) == 0 {
 			a.notes = append(a.notes, fmt.Sprintf("note: %s has no TCP or UDP leg to sample", l.where))
 			continue
@@ -602,8 +672,8 @@ func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map
 	}
 	// What a sample keeps is bounded (capture.MaxFlows connections of
 	// capture.KeepBytes each way, 16 MiB, and the kernel's 4 MiB ring
-	// outside the Go heap); the limit keeps the collector's slack from
-	// taking the run past issue 14's 32 MiB.
+	// outside the Go heap, shared among the namespaces); the limit keeps
+	// the collector's slack from taking the run past issue 14's 32 MiB.
 	debug.SetMemoryLimit(24 << 20)
 	samples, notes, err := sampleTraffic(ctx, targets, d, ownNS)
 	if err != nil {
@@ -612,6 +682,12 @@ func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map
 	a.notes = append(a.notes, notes...)
 	packets, unfollowed, kernel := 0, 0, 0
 	conns := 0
+	lasted := d
+	for _, s := range samples {
+		if s.res != nil {
+			lasted = min(lasted, s.res.Duration.Round(100*time.Millisecond))
+		}
+	}
 	for _, s := range samples {
 		if s.res == nil {
 			continue
@@ -620,15 +696,15 @@ func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map
 		unfollowed += s.res.Dropped
 		kernel += s.res.KernelDrops
 		for _, t := range s.targets {
-			r := judgeTraffic(t, s.res.Flows)
+			r := judgeTraffic(t, s.res.Flows, s.cap.Local)
 			conns += r.total
 			a.findings = append(a.findings, r.findings()...)
-			a.details = append(a.details, r.details(d, env.Verbose)...)
+			a.details = append(a.details, r.details(lasted, env.Verbose)...)
 			a.metrics = append(a.metrics, r.metrics(labels[t])...)
 		}
 	}
 	if unfollowed > 0 {
-		a.notes = append(a.notes, fmt.Sprintf("note: the sample followed its first %d connections; %d packets of later ones were counted, not judged", capture.MaxFlows, unfollowed))
+		a.notes = append(a.notes, fmt.Sprintf("note: the sample followed the first %d connections a run keeps (shared among namespaces); %d packets of later ones were counted, not judged", capture.MaxFlows, unfollowed))
 	}
 	if kernel > 0 {
 		a.notes = append(a.notes, fmt.Sprintf("note: the kernel dropped %d packets it could not queue for the sample: some connections may be missing", kernel))
@@ -637,8 +713,11 @@ func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map
 		checks.NewMetric("traffic_packets", "Packets of the sampled instances' ports seen during the traffic sample.", perfdata.New("traffic_packets", float64(packets), "").WithMin(0)),
 		checks.NewMetric("traffic_dropped_packets", "Packets the kernel dropped during the traffic sample (its queue was full).", perfdata.New("traffic_dropped", float64(kernel), "").WithMin(0)),
 	)
+	if lasted < d-100*time.Millisecond {
+		a.notes = append(a.notes, fmt.Sprintf("note: the traffic sample lasted %s of the %s asked: the deadline (-t) came first; give -t more room", lasted, d))
+	}
 	if conns == 0 {
-		a.summary = fmt.Sprintf("no traffic in the %s sample", d)
+		a.summary = fmt.Sprintf("no traffic in the %s sample", lasted)
 	} else {
 		a.summary = fmt.Sprintf("%d connection%s sampled", conns, plural(conns))
 	}

@@ -27,7 +27,10 @@ var httpRequest = []byte("GET /private HTTP/1.1\r\nHost: backend\r\nAuthorizatio
 func TestJudgeTraffic(t *testing.T) {
 	target := &trafficTarget{inst: "8080", where: "pid 7 :8080", pid: 7, port: 8080,
 		front: []legEnd{{proto: "tcp", addr: netip.MustParseAddr("0.0.0.0"), port: 8080}, {proto: "udp", addr: netip.MustParseAddr("192.0.2.2"), port: 5300}},
-		back:  []legEnd{{proto: "tcp", addr: netip.MustParseAddr("198.51.100.9"), port: 80}, {proto: "tcp", addr: netip.MustParseAddr("127.0.0.1"), port: 6379}}}
+		back: []legEnd{{proto: "tcp", addr: netip.MustParseAddr("198.51.100.9"), port: 80}, {proto: "tcp", addr: netip.MustParseAddr("198.51.100.9"), port: 8080},
+			{proto: "tcp", addr: netip.MustParseAddr("127.0.0.1"), port: 6379}}}
+	// The namespace's own addresses.
+	local := map[netip.Addr]bool{netip.MustParseAddr("192.0.2.2"): true, netip.MustParseAddr("127.0.0.1"): true}
 	tests := []struct {
 		name     string
 		flows    []*capture.Flow
@@ -96,6 +99,21 @@ func TestJudgeTraffic(t *testing.T) {
 			buckets: map[string]int{},
 		},
 		{
+			name: "a wildcard listener is not charged with what the host forwards, nor with its own outbound connections to that port",
+			flows: []*capture.Flow{
+				{Proto: "tcp", Client: ap("172.17.0.2:40000"), Server: ap("172.17.0.3:8080"), ClientBytes: httpRequest, Bytes: 70, Started: true},
+				{Proto: "tcp", Client: ap("192.0.2.2:40000"), Server: ap("203.0.113.9:8080"), ClientBytes: httpRequest, Bytes: 70, Started: true},
+			},
+			details: []string{"no connection in the 2s sample"},
+			buckets: map[string]int{},
+		},
+		{
+			name:     "a backend on the listener's own port is the back leg",
+			flows:    []*capture.Flow{{Proto: "tcp", Client: ap("192.0.2.2:40000"), Server: ap("198.51.100.9:8080"), ClientBytes: httpRequest, Bytes: 70, Started: true}},
+			findings: []string{"plaintext-in-transit the back leg to 198.51.100.9:8080 carries HTTP in clear"},
+			buckets:  map[string]int{"plaintext": 1},
+		},
+		{
 			name: "many peers: three named, the rest counted",
 			flows: []*capture.Flow{
 				{Proto: "tcp", Client: ap("203.0.113.1:1"), Server: ap("192.0.2.2:8080"), ClientBytes: []byte("hello there\n"), Started: true},
@@ -111,7 +129,7 @@ func TestJudgeTraffic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := judgeTraffic(target, tt.flows)
+			r := judgeTraffic(target, tt.flows, local)
 			var got []string
 			for _, f := range r.findings() {
 				got = append(got, f.ID+" "+f.Reason)

@@ -53,6 +53,9 @@ type Flow struct {
 	// Started: the sample saw its start (a TCP SYN; any UDP flow). A
 	// connection caught in the middle shows its middle bytes only.
 	Started bool
+
+	next     [2]uint32 // TCP: the next sequence number of each side
+	seqKnown [2]bool
 }
 
 // Result is a sample.
@@ -65,6 +68,37 @@ type Result struct {
 	// KernelDrops counts packets the kernel could not queue for us (the
 	// socket's buffer was full): flows may be missing or cut.
 	KernelDrops int
+	// Duration is how long the sample lasted: less than asked when the
+	// context's deadline or its end came first.
+	Duration time.Duration
+}
+
+// Limits bound one capture: the flows it follows and the size of its
+// ring. The zero value is the whole budget of a run; Share divides it
+// among captures that run at once (one per network namespace), so that
+// a run stays within issue 14's 32 MiB however many there are.
+type Limits struct {
+	Flows     int
+	RingBytes int
+}
+
+// RingBytes is the ring of a run (all its captures together).
+const RingBytes = 4 << 20
+
+// Share is the limits of each of n captures running at once.
+func Share(n int) Limits {
+	n = max(n, 1)
+	return Limits{Flows: max(64, MaxFlows/n), RingBytes: max(256<<10, RingBytes/n)}
+}
+
+func (l Limits) orDefault() Limits {
+	if l.Flows <= 0 {
+		l.Flows = MaxFlows
+	}
+	if l.RingBytes <= 0 {
+		l.RingBytes = RingBytes
+	}
+	return l
 }
 
 // ErrPermission is returned when the capture needs CAP_NET_RAW.
@@ -97,19 +131,25 @@ const MaxPorts = 40
 // network namespace) with its port filter: packets are queued from Open
 // on, read by Run.
 type Capture struct {
-	fd    int
-	ports map[uint16]bool
-	ring  []byte // the TPACKET_V3 ring shared with the kernel; nil: read packet by packet
-	next  int    // the next block of the ring to read
+	// Local are the addresses of the capture's network namespace (read
+	// where the socket was made): whether a connection's end is this
+	// host's or one it only forwards. Nil when they could not be read.
+	Local map[netip.Addr]bool
+
+	fd        int
+	ports     map[uint16]bool
+	maxFlows  int
+	ring      []byte // the TPACKET_V3 ring shared with the kernel; nil: read packet by packet
+	blockSize int
+	next      int // the next block of the ring to read
 }
 
 // The receive ring (TPACKET_V3, what libpcap uses): the kernel writes
 // packets into blocks of a memory area both share, and hands a block over
 // when it is full or ringRetire has passed; reading a block costs no
-// system call per packet. 4 MiB: at 10,000 packets a second of the kept
-// size, half a second of traffic.
+// system call per packet. RingBytes (4 MiB) holds about 0.4 s of 10,000
+// 1 KiB packets a second.
 const (
-	ringBlockSize = 1 << 20
 	ringBlocks    = 4
 	ringFrameSize = 1 << 11 // a unit of the kernel's accounting; V3 packs packets
 	ringRetire    = 50      // ms
@@ -132,18 +172,18 @@ type tpacketReq3 struct {
 	blockSize, blockNr, frameSize, frameNr, retireBlkTov, sizeofPriv, featureReqWord uint32
 }
 
-// setupRing switches fd to TPACKET_V3 and maps its receive ring.
-func setupRing(fd int) ([]byte, error) {
+// setupRing switches fd to TPACKET_V3 and maps its receive ring of
+// ringBlocks blocks of blockSize.
+func setupRing(fd, blockSize int) ([]byte, error) {
 	if err := syscall.SetsockoptInt(fd, solPacket, packetVersion, tpacketV3); err != nil {
 		return nil, fmt.Errorf("PACKET_VERSION: %w", err)
 	}
-	req := tpacketReq3{blockSize: ringBlockSize, blockNr: ringBlocks, frameSize: ringFrameSize,
-		frameNr: ringBlockSize / ringFrameSize * ringBlocks, retireBlkTov: ringRetire}
-	if _, _, errno := syscall.Syscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), solPacket, packetRxRing,
-		uintptr(unsafe.Pointer(&req)), unsafe.Sizeof(req), 0); errno != 0 {
-		return nil, fmt.Errorf("PACKET_RX_RING: %w", errno)
+	req := tpacketReq3{blockSize: uint32(blockSize), blockNr: ringBlocks, frameSize: ringFrameSize,
+		frameNr: uint32(blockSize / ringFrameSize * ringBlocks), retireBlkTov: ringRetire}
+	if err := setsockoptStruct(fd, solPacket, packetRxRing, unsafe.Pointer(&req), unsafe.Sizeof(req)); err != nil {
+		return nil, fmt.Errorf("PACKET_RX_RING: %w", err)
 	}
-	mem, err := syscall.Mmap(fd, 0, ringBlockSize*ringBlocks, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	mem, err := syscall.Mmap(fd, 0, blockSize*ringBlocks, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("mapping the ring: %w", err)
 	}
@@ -156,8 +196,10 @@ const arphrdLoopback = 772
 
 // Open starts capturing on iface, or on every interface of the network
 // namespace when iface is "", for the given ports (TCP and UDP, either
-// side). Close it when done.
-func Open(iface string, ports []int) (*Capture, error) {
+// side), within lim (the zero Limits: a run's whole budget). Close it
+// when done.
+func Open(iface string, ports []int, lim Limits) (*Capture, error) {
+	lim = lim.orDefault()
 	if len(ports) == 0 || len(ports) > MaxPorts {
 		return nil, fmt.Errorf("capture: give 1 to %d ports, not %d", MaxPorts, len(ports))
 	}
@@ -190,9 +232,11 @@ func Open(iface string, ports []int) (*Capture, error) {
 	// a second a 100 ms scheduling hiccup must not drop packets. Bounded
 	// by net.core.rmem_max for an unprivileged caller.
 	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<20)
-	c := &Capture{fd: fd, ports: map[uint16]bool{}}
+	c := &Capture{fd: fd, ports: map[uint16]bool{}, Local: localAddrs(), maxFlows: lim.Flows}
 	if useRing {
-		if ring, err := setupRing(fd); err == nil {
+		// Blocks of whole pages, a multiple of the frame size.
+		c.blockSize = max(64<<10, lim.RingBytes/ringBlocks) &^ (64<<10 - 1)
+		if ring, err := setupRing(fd, c.blockSize); err == nil {
 			c.ring = ring
 		} // else: a kernel without TPACKET_V3 (before 3.2) is read packet by packet
 	}
@@ -200,6 +244,21 @@ func Open(iface string, ports []int) (*Capture, error) {
 		c.ports[uint16(p)] = true
 	}
 	return c, nil
+}
+
+// localAddrs are the addresses of this thread's network namespace.
+func localAddrs() map[netip.Addr]bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	out := map[netip.Addr]bool{}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out[p.Addr().Unmap().WithZone("")] = true
+		}
+	}
+	return out
 }
 
 // Close releases the ring and the socket.
@@ -215,13 +274,15 @@ func (c *Capture) Close() error {
 // flows seen.
 func (c *Capture) Run(ctx context.Context, d time.Duration) (*Result, error) {
 	res := &Result{}
-	flows := map[[2]netip.AddrPort]*Flow{}
-	end := time.Now().Add(d)
+	tab := &table{res: res, flows: map[[2]netip.AddrPort]*Flow{}, ports: c.ports, maxFlows: c.maxFlows}
+	start := time.Now()
+	defer func() { res.Duration = time.Since(start) }()
+	end := start.Add(d)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
 		end = dl
 	}
 	if c.ring != nil {
-		return c.runRing(ctx, end, res, flows)
+		return c.runRing(ctx, end, tab)
 	}
 	// A blocking read that wakes at least every 50 ms to look at the
 	// clock and the context: one system call per packet, not two.
@@ -249,7 +310,7 @@ func (c *Capture) Run(ctx context.Context, d time.Duration) (*Result, error) {
 		res.Packets++
 		if pkt, ok := parse(buf[:min(n, len(buf))]); ok {
 			pkt.loopback = loop
-			add(res, flows, c.ports, pkt)
+			tab.add(pkt)
 		}
 	}
 	res.KernelDrops = c.drops()
@@ -258,13 +319,14 @@ func (c *Capture) Run(ctx context.Context, d time.Duration) (*Result, error) {
 
 // runRing reads the blocks the kernel hands over until end or ctx ends,
 // waiting in ppoll between them.
-func (c *Capture) runRing(ctx context.Context, end time.Time, res *Result, flows map[[2]netip.AddrPort]*Flow) (*Result, error) {
+func (c *Capture) runRing(ctx context.Context, end time.Time, tab *table) (*Result, error) {
+	res := tab.res
 	for {
 		left := time.Until(end)
 		if left <= 0 || ctx.Err() != nil {
 			break
 		}
-		block := c.ring[c.next*ringBlockSize : (c.next+1)*ringBlockSize]
+		block := c.ring[c.next*c.blockSize : (c.next+1)*c.blockSize]
 		status := (*uint32)(unsafe.Pointer(&block[8])) // tpacket_hdr_v1.block_status
 		if atomic.LoadUint32(status)&tpStatusUser == 0 {
 			if err := c.wait(min(left, ringRetire*time.Millisecond)); err != nil {
@@ -272,7 +334,7 @@ func (c *Capture) runRing(ctx context.Context, end time.Time, res *Result, flows
 			}
 			continue
 		}
-		c.readBlock(block, res, flows)
+		c.readBlock(block, tab)
 		atomic.StoreUint32(status, tpStatusKernel)
 		c.next = (c.next + 1) % ringBlocks
 	}
@@ -281,7 +343,7 @@ func (c *Capture) runRing(ctx context.Context, end time.Time, res *Result, flows
 }
 
 // readBlock hands every packet of a block to add, bounds-checked.
-func (c *Capture) readBlock(block []byte, res *Result, flows map[[2]netip.AddrPort]*Flow) {
+func (c *Capture) readBlock(block []byte, tab *table) {
 	ne := binary.NativeEndian
 	num := ne.Uint32(block[12:16])
 	off := int(ne.Uint32(block[16:20]))
@@ -296,10 +358,10 @@ func (c *Capture) readBlock(block []byte, res *Result, flows map[[2]netip.AddrPo
 		hatype := ne.Uint16(hdr[tpacket3HdrLen+8:])
 		pkttype := hdr[tpacket3HdrLen+10]
 		if mac >= 0 && snap >= 0 && mac+snap <= len(hdr) && !(hatype == arphrdLoopback && pkttype == syscall.PACKET_OUTGOING) {
-			res.Packets++
+			tab.res.Packets++
 			if pkt, ok := parse(hdr[mac : mac+snap]); ok {
 				pkt.loopback = hatype == arphrdLoopback
-				add(res, flows, c.ports, pkt)
+				tab.add(pkt)
 			}
 		}
 		if next == 0 {
@@ -327,10 +389,7 @@ func (c *Capture) wait(d time.Duration) error {
 // for want of room in the socket's queue (PACKET_STATISTICS).
 func (c *Capture) drops() int {
 	var st struct{ Packets, Drops uint32 }
-	size := uint32(unsafe.Sizeof(st))
-	_, _, errno := syscall.Syscall6(syscall.SYS_GETSOCKOPT, uintptr(c.fd), syscall.SOL_PACKET, packetStatistics,
-		uintptr(unsafe.Pointer(&st)), uintptr(unsafe.Pointer(&size)), 0)
-	if errno != 0 {
+	if err := getsockoptStruct(c.fd, syscall.SOL_PACKET, packetStatistics, unsafe.Pointer(&st), unsafe.Sizeof(st)); err != nil {
 		return 0
 	}
 	return int(st.Drops)
@@ -339,27 +398,28 @@ func (c *Capture) drops() int {
 // packetStatistics is PACKET_STATISTICS (linux/if_packet.h).
 const packetStatistics = 6
 
-// Sample opens a capture, runs it for d and closes it.
-func Sample(ctx context.Context, iface string, ports []int, d time.Duration) (*Result, error) {
-	c, err := Open(iface, ports)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	return c.Run(ctx, d)
-}
-
 // packet is what one frame says.
 type packet struct {
 	proto      string
 	src, dst   netip.AddrPort
 	syn, ack   bool
+	seq        uint32 // TCP
 	loopback   bool
 	payload    []byte
 	payloadLen int // as the headers say (the frame may be cut)
 }
 
-func add(res *Result, flows map[[2]netip.AddrPort]*Flow, ports map[uint16]bool, p packet) {
+// table is the flows of one capture.
+type table struct {
+	res      *Result
+	flows    map[[2]netip.AddrPort]*Flow
+	ports    map[uint16]bool
+	maxFlows int
+}
+
+// add counts a packet in its flow, and keeps the start of its payload.
+func (t *table) add(p packet) {
+	res, flows, ports := t.res, t.flows, t.ports
 	key := [2]netip.AddrPort{p.src, p.dst}
 	rev := [2]netip.AddrPort{p.dst, p.src}
 	f, fromClient := flows[key], true
@@ -369,7 +429,7 @@ func add(res *Result, flows map[[2]netip.AddrPort]*Flow, ports map[uint16]bool, 
 		}
 	}
 	if f == nil {
-		if len(flows) >= MaxFlows {
+		if len(flows) >= t.maxFlows {
 			res.Dropped++
 			return
 		}
@@ -384,11 +444,27 @@ func add(res *Result, flows map[[2]netip.AddrPort]*Flow, ports map[uint16]bool, 
 		res.Flows = append(res.Flows, f)
 	}
 	f.Packets++
-	f.Bytes += int64(p.payloadLen)
+	dir := 0
 	side := &f.ClientBytes
 	if !fromClient {
-		side = &f.ServerBytes
+		dir, side = 1, &f.ServerBytes
 	}
+	if p.proto == "tcp" {
+		// A segment seen before (a retransmission, or the same packet
+		// on a second interface: a bridge and its port) counts once.
+		if p.syn {
+			f.next[dir], f.seqKnown[dir] = p.seq+1, true
+			return
+		}
+		if p.payloadLen == 0 {
+			return
+		}
+		if f.seqKnown[dir] && int32(p.seq+uint32(p.payloadLen)-f.next[dir]) <= 0 {
+			return // nothing new
+		}
+		f.next[dir], f.seqKnown[dir] = p.seq+uint32(p.payloadLen), true
+	}
+	f.Bytes += int64(p.payloadLen)
 	if len(p.payload) == 0 || f.Proto == "udp" && len(*side) > 0 {
 		return // a datagram flow is judged by its first datagram each way
 	}
@@ -478,6 +554,7 @@ func parse(b []byte) (packet, bool) {
 		}
 		p.proto = "tcp"
 		p.syn, p.ack = l4[13]&0x02 != 0, l4[13]&0x10 != 0
+		p.seq = binary.BigEndian.Uint32(l4[4:8])
 		p.payload = l4[doff:]
 		p.payloadLen -= doff
 	case 17:
@@ -503,12 +580,13 @@ func parse(b []byte) (packet, bool) {
 // module for one system call).
 func attachFilter(fd int, prog []syscall.SockFilter) error {
 	fprog := syscall.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	_, _, errno := syscall.Syscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), syscall.SOL_SOCKET, syscall.SO_ATTACH_FILTER,
-		uintptr(unsafe.Pointer(&fprog)), unsafe.Sizeof(fprog), 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
+	return setsockoptStruct(fd, syscall.SOL_SOCKET, syscall.SO_ATTACH_FILTER, unsafe.Pointer(&fprog), unsafe.Sizeof(fprog))
+}
+
+// setsockoptStruct sets a socket option to a struct, through the
+// syscall package's own setsockopt (a socketcall on 386).
+func setsockoptStruct(fd, level, opt int, p unsafe.Pointer, size uintptr) error {
+	return syscall.SetsockoptString(fd, level, opt, unsafe.String((*byte)(p), size))
 }
 
 func htons(v uint16) uint16 {
@@ -521,7 +599,7 @@ func htons(v uint16) uint16 {
 // such as /run/netns/NAME or /proc/PID/ns/net): the socket is made there,
 // on a locked thread that enters the namespace and comes back, and keeps
 // capturing there. It needs CAP_SYS_ADMIN besides CAP_NET_RAW.
-func OpenInNetns(netns, iface string, ports []int) (*Capture, error) {
+func OpenInNetns(netns, iface string, ports []int, lim Limits) (*Capture, error) {
 	target, err := os.Open(netns)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
@@ -530,31 +608,46 @@ func OpenInNetns(netns, iface string, ports []int) (*Capture, error) {
 		return nil, fmt.Errorf("network namespace %s: %w", netns, err)
 	}
 	defer target.Close()
-	runtime.LockOSThread()
-	own, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", syscall.Gettid()))
-	if err != nil {
-		runtime.UnlockOSThread()
-		return nil, fmt.Errorf("this thread's network namespace: %w", err)
+	// A goroutine of its own on a locked thread: if the thread cannot
+	// come back, the goroutine ends still locked and the runtime ends the
+	// thread with it; the caller's goroutine never runs in the other
+	// namespace.
+	type opened struct {
+		c   *Capture
+		err error
 	}
-	defer own.Close()
-	if err := setns(int(target.Fd())); err != nil {
-		runtime.UnlockOSThread()
-		if errors.Is(err, syscall.EPERM) {
-			return nil, fmt.Errorf("%w: entering %s: %v", ErrNamespacePermission, netns, err)
+	done := make(chan opened, 1)
+	go func() {
+		runtime.LockOSThread()
+		own, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", syscall.Gettid()))
+		if err != nil {
+			runtime.UnlockOSThread()
+			done <- opened{nil, fmt.Errorf("this thread's network namespace: %w", err)}
+			return
 		}
-		return nil, fmt.Errorf("entering %s: %w", netns, err)
-	}
-	c, openErr := Open(iface, ports)
-	if err := setns(int(own.Fd())); err != nil {
-		// The thread is in the other namespace and cannot come back: it
-		// stays locked, and the runtime ends it with this goroutine.
-		if c != nil {
-			c.Close()
+		defer own.Close()
+		if err := setns(int(target.Fd())); err != nil {
+			runtime.UnlockOSThread()
+			if errors.Is(err, syscall.EPERM) {
+				done <- opened{nil, fmt.Errorf("%w: entering %s: %v", ErrNamespacePermission, netns, err)}
+				return
+			}
+			done <- opened{nil, fmt.Errorf("entering %s: %w", netns, err)}
+			return
 		}
-		return nil, fmt.Errorf("coming back from %s: %w", netns, err)
-	}
-	runtime.UnlockOSThread()
-	return c, openErr
+		c, openErr := Open(iface, ports, lim)
+		if err := setns(int(own.Fd())); err != nil {
+			if c != nil {
+				c.Close()
+			}
+			done <- opened{nil, fmt.Errorf("coming back from %s: %w", netns, err)} // the thread stays locked and ends
+			return
+		}
+		runtime.UnlockOSThread()
+		done <- opened{c, openErr}
+	}()
+	o := <-done
+	return o.c, o.err
 }
 
 func setns(fd int) error {

@@ -118,13 +118,13 @@ func TestMask(t *testing.T) {
 		"USER bob\r\nPASS hunter2\r\n":    "USER bob\r\nPASS ***",
 		"nothing to hide here":            "nothing to hide here",
 		// Redis' RESP, Redis 6 ACLs, IMAP, SMTP AUTH LOGIN's base64 lines.
-		"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n":                  "*2\r\n$4\r\nAUTH\r\n$6\r\n***",
+		"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n":                "*2\r\n$4\r\nAUTH\r\n$6\r\n***",
 		"*3\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$6\r\nsecret\r\n": "*3\r\n$4\r\nAUTH\r\n$5\r\n***",
-		"a1 LOGIN alice s3cr3t\r\n":                          "a1 LOGIN ***",
-		"EHLO x\r\nAUTH LOGIN\r\nYWxpY2U=\r\nczNjcjN0\r\n":     "EHLO x\r\nAUTH ***",
+		"a1 LOGIN alice s3cr3t\r\n":                           "a1 LOGIN ***",
+		"EHLO x\r\nAUTH LOGIN\r\nYWxpY2U=\r\nczNjcjN0\r\n":    "EHLO x\r\nAUTH ***",
 		// Bytes that are not ASCII before the token: the offsets hold.
-		"X: \xff\xff\xff\xff\xff\xff\xff\xff\r\nCookie: sid=abc":     "X: \xff\xff\xff\xff\xff\xff\xff\xff\r\nCookie: ***",
-		"GET /?q=caf\xe9&x=\xe9\xe9\xe9\xe9&password=hunter2 HTTP/1.1": "GET /?q=caf\xe9&x=\xe9\xe9\xe9\xe9&password=***",
+		"X: \xff\xff\xff\xff\xff\xff\xff\xff\r\nCookie: sid=abc":         "X: \xff\xff\xff\xff\xff\xff\xff\xff\r\nCookie: ***",
+		"GET /?q=caf\xe9&x=\xe9\xe9\xe9\xe9&password=hunter2 HTTP/1.1":   "GET /?q=caf\xe9&x=\xe9\xe9\xe9\xe9&password=***",
 		"\u212a\u212a\u212a\u212a Authorization: Basic YWxpY2U6czNjcjN0": "\u212a\u212a\u212a\u212a Authorization: ***",
 	} {
 		if got := Mask(in); got != want {
