@@ -515,6 +515,9 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		}
 		findings = append(findings, traffic.findings...)
 		notes = append(notes, traffic.notes...)
+		if traffic.cut != "" {
+			problems = append(problems, flagProblem("sample-cut", state.Unknown, "--sample-traffic", traffic.cut))
+		}
 	}
 	for _, spec := range cfg.ExpectListen {
 		if !anyListens(insts, spec) {

@@ -73,7 +73,10 @@ func (t *trafficTarget) leg(f *capture.Flow, local map[netip.Addr]bool) string {
 		a = a.Unmap().WithZone("")
 		return local == nil || local[a] || a.IsLoopback()
 	}
-	if isLocal(f.Server.Addr()) {
+	// A datagram to a multicast or broadcast address is the receiver's
+	// too (socat's ip-add-membership, broadcast relays).
+	server := f.Server.Addr().Unmap()
+	if isLocal(server) || f.Proto == "udp" && (server.IsMulticast() || server == netip.AddrFrom4([4]byte{255, 255, 255, 255})) {
 		for _, e := range t.front {
 			if e.matches(f.Proto, f.Server) {
 				return "front"
@@ -252,8 +255,8 @@ func sampleTraffic(ctx context.Context, targets []*trafficTarget, d time.Duratio
 				left = append(left, t.where)
 			}
 		}
-		notes = append(notes, fmt.Sprintf("note: the instances of %d network namespaces were sampled, at most %d at once; not sampled: %s (select them with --match)",
-			maxNamespaces, maxNamespaces, joinMax(left, 5)))
+		notes = append(notes, fmt.Sprintf("note: the instances are in %d network namespaces and a run samples %d: not sampled: %s (select them with --match)",
+			len(order), maxNamespaces, joinMax(left, 5)))
 		order = order[:maxNamespaces]
 	}
 	share := capture.Share(len(order))
@@ -630,6 +633,7 @@ type trafficAudit struct {
 	notes    []string
 	metrics  []checks.Metric
 	summary  string // for the first line when nothing alerts
+	cut      string // set when the sample was cut too short to judge: UNKNOWN
 }
 
 // auditTraffic samples and judges the traffic of the instances.
@@ -715,6 +719,10 @@ func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map
 	)
 	if lasted < d-100*time.Millisecond {
 		a.notes = append(a.notes, fmt.Sprintf("note: the traffic sample lasted %s of the %s asked: the deadline (-t) came first; give -t more room", lasted, d))
+	}
+	if len(samples) > 0 && lasted < d/2 {
+		// Too short to stand for the traffic: not an OK.
+		a.cut = fmt.Sprintf("the traffic sample lasted %s of the %s asked (the deadline came first): give -t more room", lasted, d)
 	}
 	if conns == 0 {
 		a.summary = fmt.Sprintf("no traffic in the %s sample", lasted)

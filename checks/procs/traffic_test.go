@@ -26,7 +26,7 @@ var httpRequest = []byte("GET /private HTTP/1.1\r\nHost: backend\r\nAuthorizatio
 // which finding, and what the output says.
 func TestJudgeTraffic(t *testing.T) {
 	target := &trafficTarget{inst: "8080", where: "pid 7 :8080", pid: 7, port: 8080,
-		front: []legEnd{{proto: "tcp", addr: netip.MustParseAddr("0.0.0.0"), port: 8080}, {proto: "udp", addr: netip.MustParseAddr("192.0.2.2"), port: 5300}},
+		front: []legEnd{{proto: "tcp", addr: netip.MustParseAddr("0.0.0.0"), port: 8080}, {proto: "udp", addr: netip.MustParseAddr("192.0.2.2"), port: 5300}, {proto: "udp", port: 5300}},
 		back: []legEnd{{proto: "tcp", addr: netip.MustParseAddr("198.51.100.9"), port: 80}, {proto: "tcp", addr: netip.MustParseAddr("198.51.100.9"), port: 8080},
 			{proto: "tcp", addr: netip.MustParseAddr("127.0.0.1"), port: 6379}}}
 	// The namespace's own addresses.
@@ -111,6 +111,12 @@ func TestJudgeTraffic(t *testing.T) {
 			name:     "a backend on the listener's own port is the back leg",
 			flows:    []*capture.Flow{{Proto: "tcp", Client: ap("192.0.2.2:40000"), Server: ap("198.51.100.9:8080"), ClientBytes: httpRequest, Bytes: 70, Started: true}},
 			findings: []string{"plaintext-in-transit the back leg to 198.51.100.9:8080 carries HTTP in clear"},
+			buckets:  map[string]int{"plaintext": 1},
+		},
+		{
+			name:     "a multicast receiver's datagrams are its front leg",
+			flows:    []*capture.Flow{{Proto: "udp", Client: ap("203.0.113.5:5000"), Server: ap("239.1.2.3:5300"), ClientBytes: []byte("plain words in a multicast datagram"), Bytes: 35, Started: true}},
+			findings: []string{"plaintext-in-transit the front leg from 203.0.113.5 carries text in clear"},
 			buckets:  map[string]int{"plaintext": 1},
 		},
 		{

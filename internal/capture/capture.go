@@ -256,6 +256,13 @@ func localAddrs() map[netip.Addr]bool {
 	for _, a := range addrs {
 		if p, err := netip.ParsePrefix(a.String()); err == nil {
 			out[p.Addr().Unmap().WithZone("")] = true
+			if b := p.Addr().Unmap(); b.Is4() && p.Bits() < 31 { // the subnet's broadcast address
+				v := b.As4()
+				host := uint32(1)<<(32-p.Bits()) - 1
+				n := binary.BigEndian.Uint32(v[:]) | host
+				binary.BigEndian.PutUint32(v[:], n)
+				out[netip.AddrFrom4(v)] = true
+			}
 		}
 	}
 	return out
@@ -428,6 +435,11 @@ func (t *table) add(p packet) {
 			f, fromClient = g, false
 		}
 	}
+	if f != nil && p.proto == "tcp" && p.syn && !p.ack && fromClient && f.seqKnown[0] && p.seq+1 != f.next[0] {
+		// A new connection on the 4-tuple of one that ended: its own flow.
+		delete(flows, key)
+		f = nil
+	}
 	if f == nil {
 		if len(flows) >= t.maxFlows {
 			res.Dropped++
@@ -452,17 +464,20 @@ func (t *table) add(p packet) {
 	if p.proto == "tcp" {
 		// A segment seen before (a retransmission, or the same packet
 		// on a second interface: a bridge and its port) counts once.
+		seq := p.seq
 		if p.syn {
-			f.next[dir], f.seqKnown[dir] = p.seq+1, true
-			return
+			seq++ // the SYN takes a number; data on it (TCP Fast Open) follows
 		}
 		if p.payloadLen == 0 {
+			if p.syn {
+				f.next[dir], f.seqKnown[dir] = seq, true
+			}
 			return
 		}
-		if f.seqKnown[dir] && int32(p.seq+uint32(p.payloadLen)-f.next[dir]) <= 0 {
+		if f.seqKnown[dir] && int32(seq+uint32(p.payloadLen)-f.next[dir]) <= 0 {
 			return // nothing new
 		}
-		f.next[dir], f.seqKnown[dir] = p.seq+uint32(p.payloadLen), true
+		f.next[dir], f.seqKnown[dir] = seq+uint32(p.payloadLen), true
 	}
 	f.Bytes += int64(p.payloadLen)
 	if len(p.payload) == 0 || f.Proto == "udp" && len(*side) > 0 {

@@ -152,6 +152,17 @@ func TestMemoryBound(t *testing.T) {
 	if limit := int64(MaxFlows*2*KeepBytes) + 2<<20; grew > limit {
 		t.Errorf("the heap grew by %.1f MiB, more than %.1f MiB", float64(grew)/(1<<20), float64(limit)/(1<<20))
 	}
+	// Data on the SYN (TCP Fast Open) is kept; a new SYN on the 4-tuple
+	// of a connection that ended is a flow of its own.
+	ftab := newTable(&Result{}, 443)
+	c1 := netip.MustParseAddrPort("198.51.100.7:40000")
+	ftab.add(packet{proto: "tcp", src: c1, dst: server, syn: true, seq: 100, payload: payload[:10], payloadLen: 10})
+	ftab.add(packet{proto: "tcp", src: c1, dst: server, ack: true, seq: 111, payload: payload[:5], payloadLen: 5})
+	ftab.add(packet{proto: "tcp", src: c1, dst: server, syn: true, seq: 90000})
+	ftab.add(packet{proto: "tcp", src: c1, dst: server, ack: true, seq: 90001, payload: payload[:7], payloadLen: 7})
+	if fl := ftab.res.Flows; len(fl) != 2 || len(fl[0].ClientBytes) != 15 || fl[0].Bytes != 15 || len(fl[1].ClientBytes) != 7 {
+		t.Errorf("TFO and reuse: %d flows", len(fl))
+	}
 	// A datagram flow keeps its first datagram each way.
 	udp := &Result{}
 	utab := newTable(udp, 53)

@@ -56,12 +56,14 @@ func (c Class) WeakTLS() bool {
 // Classify judges a TCP connection whose start was seen, from the first
 // bytes the client sent and the first bytes the server sent (either may
 // be empty).
-func Classify(client, server []byte) Class { return classify(client, server, minJudged) }
+func Classify(client, server []byte) Class { return classify(client, server, minJudged, true) }
 
 // ClassifyMiddle judges a connection caught in its middle: a few bytes
 // of it (a keepalive probe, a window probe) say nothing, so more are
 // needed before a verdict of plaintext.
-func ClassifyMiddle(client, server []byte) Class { return classify(client, server, minJudgedMiddle) }
+func ClassifyMiddle(client, server []byte) Class {
+	return classify(client, server, minJudgedMiddle, true)
+}
 
 // How many bytes of one direction the printable and entropy tests need:
 // below that, a connection is "undetermined" (not alerted).
@@ -73,12 +75,15 @@ const (
 // Undetermined is the Proto of a connection too short to judge.
 const Undetermined = "undetermined"
 
-func classify(client, server []byte, least int) Class {
+func classify(client, server []byte, least int, preludes bool) Class {
 	// A plaintext prelude that hands over to TLS (STARTTLS, a proxy's
 	// CONNECT, MySQL's and PostgreSQL's SSL requests) is judged by what
-	// follows it.
-	if c, ok := prelude(client, server, least); ok {
-		return c
+	// follows it. One level only: what follows a prelude is not read as
+	// another (nested headers would cost time and memory per level).
+	if preludes {
+		if c, ok := prelude(client, server, least); ok {
+			return c
+		}
 	}
 	cc, cok := tlsRecord(client)
 	sc, sok := tlsRecord(server)
@@ -99,9 +104,9 @@ func classify(client, server []byte, least int) Class {
 		if len(other) > 0 {
 			var o Class
 			if otherIsClient {
-				o = classify(other, nil, least)
+				o = classify(other, nil, least, false)
 			} else {
-				o = classify(nil, other, least)
+				o = classify(nil, other, least, false)
 			}
 			if o.Plaintext {
 				return o
@@ -171,13 +176,13 @@ func prelude(client, server []byte, least int) (Class, bool) {
 			// The hand-over was asked for; what followed was not seen.
 			return Class{Proto: name + ", the rest not seen"}
 		}
-		r := classify(c, s, least)
+		r := classify(c, s, least, false)
 		if r.Proto == "TLS" {
 			r.Via = name
 		}
 		return r
 	}
-	upper := bytes.ToUpper(client[:min(len(client), 4096)])
+	upper := asciiUpper(client[:min(len(client), 4096)])
 	// STARTTLS (SMTP, IMAP, LDAP's is binary and not read), STLS (POP3),
 	// AUTH TLS/SSL (FTP): the client's command, then a TLS record.
 	for _, cmd := range [][]byte{[]byte("STARTTLS\r\n"), []byte("STLS\r\n"), []byte("AUTH TLS\r\n"), []byte("AUTH SSL\r\n")} {
@@ -212,10 +217,10 @@ func prelude(client, server []byte, least int) (Class, bool) {
 	}
 	// SOCKS5 without authentication, or SOCKS4/4a: the handshake, then the
 	// tunnel. SOCKS5 with a username and password sends them in clear.
-	if c, s, ok := socks(client, server); ok {
-		if c == nil && s == nil {
-			return Class{Proto: "SOCKS5 username/password", Plaintext: true}, true
-		}
+	switch kind, c, s := socks(client, server); kind {
+	case socksPassword:
+		return Class{Proto: "SOCKS5 username/password", Plaintext: true}, true
+	case socksTunnel:
 		return judgeRest("SOCKS", c, s), true
 	}
 	// MySQL: the server's greeting, then the client's SSL request (a
@@ -224,30 +229,51 @@ func prelude(client, server []byte, least int) (Class, bool) {
 		binary.LittleEndian.Uint32(client[4:8])&0x0800 != 0 {
 		return judgeRest("MySQL SSL request", client[36:], server[g:]), true
 	}
-	// PostgreSQL's SSLRequest (and GSSENCRequest): the server answers S
-	// (TLS follows), G (GSSAPI encryption) or N (the startup goes on in
-	// clear).
-	if len(client) >= 8 && binary.BigEndian.Uint32(client) == 8 {
-		switch code := binary.BigEndian.Uint32(client[4:8]); {
-		case code == 80877103 || code == 80877104:
-			switch {
-			case len(server) == 0:
-				return Class{Proto: "PostgreSQL SSL request, the answer not seen"}, true
-			case server[0] == 'S':
-				return judgeRest("PostgreSQL SSL request", client[8:], server[1:]), true
-			case server[0] == 'G':
-				return Class{Proto: "encrypted", Via: "PostgreSQL GSSAPI"}, true
-			case server[0] == 'N':
-				r := classify(client[8:], server[1:], least)
-				if r.Proto == "" || r.Proto == Undetermined {
-					r = Class{Proto: "PostgreSQL"}
-				}
-				r.Plaintext = true // refused: the startup and the password follow in clear
-				return r, true
-			}
+	// PostgreSQL's SSLRequest and GSSENCRequest, each answered by one
+	// byte: S (TLS follows), G (GSSAPI encryption), or N (refused: the
+	// client may ask the other, give up, or go on in clear).
+	c, sv := client, server
+	asked := false
+	for len(c) >= 8 && binary.BigEndian.Uint32(c) == 8 {
+		code := binary.BigEndian.Uint32(c[4:8])
+		if code != 80877103 && code != 80877104 {
+			break
 		}
+		asked = true
+		if len(sv) == 0 {
+			return Class{Proto: "PostgreSQL SSL request, the answer not seen"}, true
+		}
+		switch sv[0] {
+		case 'S':
+			return judgeRest("PostgreSQL SSL request", c[8:], sv[1:]), true
+		case 'G':
+			return Class{Proto: "encrypted", Via: "PostgreSQL GSSAPI"}, true
+		case 'N':
+			c, sv = c[8:], sv[1:]
+			continue
+		}
+		return Class{}, false
+	}
+	if asked {
+		if len(c) == 0 {
+			return Class{Proto: "PostgreSQL, encryption refused, the rest not seen"}, true
+		}
+		return classify(c, sv, least, false), true // the start-up in clear
 	}
 	return Class{}, false
+}
+
+// asciiUpper is b with ASCII letters in upper case, byte for byte (the
+// offsets of b hold, whatever else it holds).
+func asciiUpper(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // isTLSRecord: b starts with a TLS record header.
@@ -279,48 +305,61 @@ func mysqlGreeting(server []byte) int {
 	return 4 + n
 }
 
-// socks reads a SOCKS4/4a or SOCKS5 (no authentication) handshake and
-// returns what each side sent after it; nil, nil, true for SOCKS5 with
-// username/password authentication.
-func socks(client, server []byte) (c, s []byte, ok bool) {
+// What socks found.
+const (
+	socksNone = iota
+	socksTunnel
+	socksPassword
+)
+
+// socks reads a SOCKS4/4a or SOCKS5 handshake: a well-formed request,
+// and the server's answer when it was seen; it returns what each side
+// sent after it. A SOCKS5 server that asks for username/password
+// authentication (method 2) gets them in clear.
+func socks(client, server []byte) (kind int, c, s []byte) {
 	switch {
 	case len(client) >= 9 && client[0] == 4 && client[1] == 1: // SOCKS4 CONNECT
-		i := bytes.IndexByte(client[8:], 0) // the user ID
+		i := bytes.IndexByte(client[8:min(len(client), 8+256)], 0) // the user ID
 		if i < 0 {
-			return nil, nil, false
+			return socksNone, nil, nil
 		}
 		rest := client[8+i+1:]
 		if client[4] == 0 && client[5] == 0 && client[6] == 0 && client[7] != 0 { // 4a: a host name follows
-			j := bytes.IndexByte(rest, 0)
+			j := bytes.IndexByte(rest[:min(len(rest), 256)], 0)
 			if j < 0 {
-				return nil, nil, false
+				return socksNone, nil, nil
 			}
 			rest = rest[j+1:]
 		}
+		if len(server) == 0 {
+			return socksTunnel, rest, nil
+		}
 		if len(server) < 8 || server[0] != 0 || server[1] != 0x5a {
-			return rest, nil, true
+			return socksNone, nil, nil
 		}
-		return rest, server[8:], true
-	case len(client) >= 3 && client[0] == 5 && int(client[1]) >= 1 && len(client) >= 2+int(client[1]):
-		if len(server) >= 2 && server[0] == 5 && server[1] == 2 {
-			return nil, nil, true // username/password: in clear
+		return socksTunnel, rest, server[8:]
+	case len(client) >= 3 && client[0] == 5 && client[1] >= 1 && client[1] <= 8 && len(client) >= 2+int(client[1]):
+		if len(server) < 2 || server[0] != 5 {
+			return socksNone, nil, nil // no answer seen: too little to say it is SOCKS
 		}
-		if len(server) >= 2 && (server[0] != 5 || server[1] != 0) {
-			return nil, nil, false
+		if server[1] == 2 {
+			return socksPassword, nil, nil
+		}
+		if server[1] != 0 {
+			return socksNone, nil, nil
 		}
 		req := client[2+int(client[1]):]
 		n := socks5Addr(req)
 		if n == 0 {
-			return nil, server[min(2, len(server)):], true
+			return socksNone, nil, nil
 		}
-		reply := server[min(2, len(server)):]
-		m := socks5Addr(reply)
-		if m == 0 {
-			return req[n:], nil, true
+		reply := server[2:]
+		if m := socks5Addr(reply); m > 0 {
+			return socksTunnel, req[n:], reply[m:]
 		}
-		return req[n:], reply[m:], true
+		return socksTunnel, req[n:], nil
 	}
-	return nil, nil, false
+	return socksNone, nil, nil
 }
 
 // socks5Addr is the length of a SOCKS5 request or reply (version, code,
@@ -381,7 +420,10 @@ func tlsRecord(b []byte) (Class, bool) {
 	if len(b) < 5 || b[0] < 20 || b[0] > 24 || b[1] != 3 || b[2] > 4 {
 		return Class{}, false
 	}
-	c := Class{Proto: "TLS", TLSVersion: tlsVersion(b[1], b[2])}
+	c := Class{Proto: "TLS"}
+	if b[0] == 23 { // application data: the version in use (an alert or a hello record may carry an older one)
+		c.TLSVersion = tlsVersion(b[1], b[2])
+	}
 	if c.TLSVersion == "TLS1.2" {
 		// TLS 1.3 records carry 1.2's version too: without a hello (a
 		// connection caught in its middle) it is 1.2 or later.
@@ -636,12 +678,20 @@ func Mask(s string) string {
 			best, blen = j, len(tok)
 		}
 	}
+	// A URL's user information (scheme://user:password@host).
+	if j := bytes.Index(lower, []byte("://")); j >= 0 && (best < 0 || j < best) {
+		end := min(len(lower), j+3+256)
+		if at := bytes.IndexByte(lower[j+3:end], '@'); at > 0 && bytes.IndexByte(lower[j+3:j+3+at], ':') >= 0 &&
+			!bytes.ContainsAny(lower[j+3:j+3+at], "/ \r\n") {
+			best, blen = j, 3
+		}
+	}
 	if best < 0 {
 		return s
 	}
 	end := best + blen
 	// The separator after a field name (password=, "password": ).
-	for end < len(s) && strings.IndexByte(" =:\"'\t\r\n$0123456789", s[end]) >= 0 && end < best+blen+8 {
+	for end < len(s) && strings.IndexByte(" =:\"'\t\r\n", s[end]) >= 0 && end < best+blen+8 {
 		end++
 	}
 	if end >= len(s) {
@@ -651,4 +701,5 @@ func Mask(s string) string {
 }
 
 // maskTokens mark credentials; whatever follows the first is masked.
-var maskTokens = []string{"authorization", "cookie:", "password", "passwd", "pass ", "pass\r", "auth", "token", "login", "secret", "apikey", "api-key", "api_key"}
+var maskTokens = []string{"authorization", "cookie:", "password", "passwd", "pass ", "pass\r", "pass=", "pwd", "pw=", "auth", "token", "login",
+	"secret", "apikey", "api-key", "api_key", "key=", "sid=", "session", "apop"}

@@ -44,7 +44,7 @@ func TestTLS(t *testing.T) {
 		t.Errorf("TLS 1.0 hello: %+v", c)
 	}
 	// A server's first record counts too (the client said nothing yet).
-	if c := Classify(nil, []byte{22, 3, 3, 0, 4, 2, 0, 0, 0}); c.Proto != "TLS" || c.TLSVersion != "TLS1.2+" {
+	if c := Classify(nil, []byte{22, 3, 3, 0, 4, 2, 0, 0, 0}); c.Proto != "TLS" || c.TLSVersion != "" {
 		t.Errorf("server record: %+v", c)
 	}
 	// Records without a hello (a connection caught in its middle): 1.3
@@ -118,10 +118,17 @@ func TestMask(t *testing.T) {
 		"USER bob\r\nPASS hunter2\r\n":    "USER bob\r\nPASS ***",
 		"nothing to hide here":            "nothing to hide here",
 		// Redis' RESP, Redis 6 ACLs, IMAP, SMTP AUTH LOGIN's base64 lines.
-		"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n":                "*2\r\n$4\r\nAUTH\r\n$6\r\n***",
-		"*3\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$6\r\nsecret\r\n": "*3\r\n$4\r\nAUTH\r\n$5\r\n***",
+		"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n":                "*2\r\n$4\r\nAUTH\r\n***",
+		"*3\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$6\r\nsecret\r\n": "*3\r\n$4\r\nAUTH\r\n***",
 		"a1 LOGIN alice s3cr3t\r\n":                           "a1 LOGIN ***",
 		"EHLO x\r\nAUTH LOGIN\r\nYWxpY2U=\r\nczNjcjN0\r\n":    "EHLO x\r\nAUTH ***",
+		// Digits are secrets too; so are a URL's user information and
+		// the other usual field names.
+		"USER bob\r\nPASS 4711\r\n":                    "USER bob\r\nPASS ***",
+		"a=1&password=1234567":                         "a=1&password=***",
+		"GET http://alice:s3cr3t@db.example/ HTTP/1.1": "GET http://***",
+		"q=1&pw=hunter2":                               "q=1&pw=***",
+		"APOP mrose c4c9334bac560ecc979e58001b3e22fb":  "APOP ***",
 		// Bytes that are not ASCII before the token: the offsets hold.
 		"X: \xff\xff\xff\xff\xff\xff\xff\xff\r\nCookie: sid=abc":         "X: \xff\xff\xff\xff\xff\xff\xff\xff\r\nCookie: ***",
 		"GET /?q=caf\xe9&x=\xe9\xe9\xe9\xe9&password=hunter2 HTTP/1.1":   "GET /?q=caf\xe9&x=\xe9\xe9\xe9\xe9&password=***",
@@ -169,6 +176,35 @@ func TestPreludesAndShortPayloads(t *testing.T) {
 		}
 		if strings.Contains(c.Evidence, "s3cr3t") || strings.Contains(c.Evidence, "YWxpY2U6") {
 			t.Errorf("%s: a secret in %q", tt.name, c.Evidence)
+		}
+	}
+	// From the second review: nothing but one level of prelude is read,
+	// whatever nests; a SOCKS greeting without an answer says nothing;
+	// PostgreSQL's refusals are followed; non-ASCII before STARTTLS holds
+	// the offsets; an alert record's old version is not weak TLS.
+	nested := bytes.Repeat([]byte("\x04\x01\x00\x50\xc0\x00\x02\x07x\x00"), 400)
+	start := time.Now()
+	for i := 0; i < 100; i++ {
+		_ = Classify(nested, nil)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("100 nested SOCKS headers took %v", took)
+	}
+	gss, ssl := "\x00\x00\x00\x08\x04\xd2\x16\x30", "\x00\x00\x00\x08\x04\xd2\x16\x2f"
+	for _, tt := range []struct {
+		name, client, server, proto string
+		plain                       bool
+	}{
+		{"SOCKS5 greeting, no answer", "\x05\x01\x00", "", Undetermined, false},
+		{"GSSENC refused, then TLS", gss + ssl + string(hello), "NS" + string(serverHello), "TLS", false},
+		{"SSL refused, the client gives up", ssl, "N", "PostgreSQL, encryption refused, the rest not seen", false},
+		{"SSL refused, the start-up in clear", ssl + "\x00\x00\x00\x29\x00\x03\x00\x00user\x00app\x00database\x00prod\x00\x00", "N", "PostgreSQL", true},
+		{"non-ASCII, then STARTTLS and TLS", "EHLO caf\xe9\xff\xff\r\nSTARTTLS\r\n" + string(hello), "220 ok\r\n" + string(serverHello), "TLS", false},
+		{"a TLS 1.0 alert record", "", "\x15\x03\x01\x00\x02\x02\x46", "TLS", false},
+	} {
+		c := Classify([]byte(tt.client), []byte(tt.server))
+		if c.Proto != tt.proto || c.Plaintext != tt.plain || c.WeakTLS() {
+			t.Errorf("%s: %+v, want %s plaintext=%v", tt.name, c, tt.proto, tt.plain)
 		}
 	}
 	// A connection caught in its middle: a keepalive byte, or a few, of
