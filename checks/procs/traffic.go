@@ -338,7 +338,7 @@ func bucket(c flowclass.Class) string {
 		return "tls"
 	case c.Proto == "SSH":
 		return "ssh"
-	case c.Proto == "encrypted" || c.Proto == "WireGuard" || c.Proto == "QUIC":
+	case c.Proto == "encrypted" || c.Proto == "WireGuard" || c.Proto == "QUIC" || c.Proto == "OpenVPN" || c.Proto == "RDP standard security":
 		return "encrypted"
 	}
 	return "unknown" // too few bytes, or a hand-over to TLS whose rest was not seen

@@ -506,8 +506,9 @@ func (t *table) add(p packet) {
 	*side = append(*side, more...)
 }
 
-// parse reads Ethernet (or, on loopback and raw IP devices, the cooked
-// header the kernel gives), then IPv4 or IPv6, then TCP or UDP.
+// parse reads an Ethernet header (loopback's is one too; one VLAN tag
+// is followed), then IPv4 or IPv6, then TCP or UDP. Raw-IP devices (tun,
+// ppp) have no such header: their packets are not read (README, Limits).
 func parse(b []byte) (packet, bool) {
 	if len(b) < 14 {
 		return packet{}, false

@@ -117,6 +117,13 @@ func classify(client, server []byte, least int, preludes bool) Class {
 	if bytes.HasPrefix(client, []byte("SSH-")) || bytes.HasPrefix(server, []byte("SSH-")) {
 		return Class{Proto: "SSH"} // its key exchange follows; the rest is encrypted
 	}
+	// OpenVPN over TCP: each packet framed by its length; the client's
+	// first is a hard reset (opcode 7 or 10).
+	if len(client) >= 16 && (client[2]>>3 == 7 || client[2]>>3 == 10) {
+		if n := int(binary.BigEndian.Uint16(client[0:2])); n >= 14 && n <= 1600 {
+			return Class{Proto: "OpenVPN"}
+		}
+	}
 	if c, ok := known(client, server); ok {
 		if c.Plaintext && textProtocols[c.Proto] {
 			c.Evidence = evidence(client, server)
@@ -222,6 +229,29 @@ func prelude(client, server []byte, least int) (Class, bool) {
 		return Class{Proto: "SOCKS5 username/password", Plaintext: true}, true
 	case socksTunnel:
 		return judgeRest("SOCKS", c, s), true
+	}
+	// RDP: TPKT and X.224 connection request and confirm (the
+	// negotiation picks TLS or CredSSP, which wraps TLS), then TLS; with
+	// RDP's standard security its own RC4 encryption follows.
+	if len(client) >= 11 && client[0] == 3 && client[1] == 0 && client[5] == 0xe0 {
+		n := int(binary.BigEndian.Uint16(client[2:4]))
+		if n >= 11 && n <= len(client) {
+			if len(server) >= 11 && server[0] == 3 && server[1] == 0 && server[5] == 0xd0 {
+				m := int(binary.BigEndian.Uint16(server[2:4]))
+				if m >= 11 && m <= len(server) {
+					if m >= 19 && server[11] == 2 && binary.LittleEndian.Uint32(server[15:19]) == 0 {
+						return Class{Proto: "RDP standard security"}, true // RC4, not TLS; not in clear
+					}
+					return judgeRest("RDP", client[n:], server[m:]), true
+				}
+			}
+			return judgeRest("RDP", client[n:], nil), true
+		}
+	}
+	// LDAP's StartTLS extended operation (its OID in the request), then
+	// TLS each way.
+	if len(client) > 0 && client[0] == 0x30 && bytes.Contains(client[:min(len(client), 96)], []byte("1.3.6.1.4.1.1466.20037")) {
+		return judgeRest("LDAP StartTLS", fromTLSRecord(client), fromTLSRecord(server)), true
 	}
 	// MySQL: the server's greeting, then the client's SSL request (a
 	// 32-byte packet with CLIENT_SSL) and TLS.
@@ -403,6 +433,11 @@ func ClassifyDatagram(first []byte) Class {
 		if first[0] == 1 && n == 148 || first[0] == 2 && n == 92 || first[0] == 3 && n == 64 || first[0] == 4 && (n-32)%16 == 0 {
 			return Class{Proto: "WireGuard"}
 		}
+	}
+	// OpenVPN: a hard reset from the client (opcode 7 or 10) opens its
+	// own TLS-based channel.
+	if len(first) >= 14 && (first[0]>>3 == 7 || first[0]>>3 == 10) {
+		return Class{Proto: "OpenVPN"}
 	}
 	// QUIC's long header: the form and fixed bits, then version 1 or 2.
 	if len(first) >= 5 && first[0]&0xc0 == 0xc0 {

@@ -201,6 +201,14 @@ func TestPreludesAndShortPayloads(t *testing.T) {
 		{"SSL refused, the start-up in clear", ssl + "\x00\x00\x00\x29\x00\x03\x00\x00user\x00app\x00database\x00prod\x00\x00", "N", "PostgreSQL", true},
 		{"non-ASCII, then STARTTLS and TLS", "EHLO caf\xe9\xff\xff\r\nSTARTTLS\r\n" + string(hello), "220 ok\r\n" + string(serverHello), "TLS", false},
 		{"a TLS 1.0 alert record", "", "\x15\x03\x01\x00\x02\x02\x46", "TLS", false},
+		// RDP (X.224 negotiation selecting TLS), LDAP StartTLS, OpenVPN.
+		{"RDP to TLS", "\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00" + string(hello),
+			"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x1f\x08\x00\x02\x00\x00\x00" + string(serverHello), "TLS", false},
+		{"RDP standard security", "\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x00\x00\x00\x00",
+			"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x1f\x08\x00\x00\x00\x00\x00", "RDP standard security", false},
+		{"LDAP StartTLS", "\x30\x1d\x02\x01\x01\x77\x18\x80\x161.3.6.1.4.1.1466.20037" + string(hello),
+			"\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x00\x04\x00\x04\x00" + string(serverHello), "TLS", false},
+		{"OpenVPN over TCP", "\x00\x0e\x38\x01\x02\x03\x04\x05\x06\x07\x08\x00\x00\x00\x00\x00", "", "OpenVPN", false},
 	} {
 		c := Classify([]byte(tt.client), []byte(tt.server))
 		if c.Proto != tt.proto || c.Plaintext != tt.plain || c.WeakTLS() {
