@@ -51,7 +51,7 @@ type legEnd struct {
 
 func (e legEnd) matches(proto string, a netip.AddrPort) bool {
 	return a.Port() == e.port && (e.proto == "" || e.proto == proto) &&
-		(!e.addr.IsValid() || e.addr.IsUnspecified() || e.addr == a.Addr().Unmap())
+		(!e.addr.IsValid() || e.addr.IsUnspecified() || e.addr.WithZone("") == a.Addr().Unmap().WithZone(""))
 }
 
 // trafficTarget is one instance as the sample looks for it.
@@ -404,11 +404,14 @@ func classifyFlow(f *capture.Flow) (c flowclass.Class, ok bool) {
 	}()
 	switch {
 	case f.Proto == "udp":
-		first := f.ClientBytes
-		if len(first) == 0 {
-			first = f.ServerBytes
+		// Each way's first datagram: plaintext either way is plaintext.
+		c := flowclass.ClassifyDatagram(f.ClientBytes)
+		if len(f.ClientBytes) == 0 || !c.Plaintext && len(f.ServerBytes) > 0 {
+			if s := flowclass.ClassifyDatagram(f.ServerBytes); s.Plaintext || len(f.ClientBytes) == 0 {
+				return s, true
+			}
 		}
-		return flowclass.ClassifyDatagram(first), true
+		return c, true
 	case f.Started:
 		return flowclass.Classify(f.ClientBytes, f.ServerBytes), true
 	}
@@ -652,7 +655,12 @@ func auditTraffic(ctx context.Context, env checks.Env, insts []*live, instOf map
 		notes []string
 	}
 	backs := make([]resolved, len(insts))
-	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	// Half of what the deadline leaves beyond the sample, at most a second.
+	budget := time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, max(0, (time.Until(dl)-d)/2))
+	}
+	rctx, cancel := context.WithTimeout(ctx, budget)
 	var wg sync.WaitGroup
 	for i, l := range insts {
 		wg.Add(1)

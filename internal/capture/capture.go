@@ -281,7 +281,7 @@ func (c *Capture) Close() error {
 // flows seen.
 func (c *Capture) Run(ctx context.Context, d time.Duration) (*Result, error) {
 	res := &Result{}
-	tab := &table{res: res, flows: map[[2]netip.AddrPort]*Flow{}, ports: c.ports, maxFlows: c.maxFlows}
+	tab := &table{res: res, flows: map[flowKey]*Flow{}, ports: c.ports, maxFlows: c.maxFlows}
 	start := time.Now()
 	defer func() { res.Duration = time.Since(start) }()
 	end := start.Add(d)
@@ -308,6 +308,9 @@ func (c *Capture) Run(ctx context.Context, d time.Duration) (*Result, error) {
 			return res, fmt.Errorf("reading packets: %w", err)
 		}
 		loop := false
+		if ll, ok := from.(*syscall.SockaddrLinklayer); ok && ll.Pkttype == syscall.PACKET_OTHERHOST {
+			continue // not for this host (a promiscuous device)
+		}
 		if ll, ok := from.(*syscall.SockaddrLinklayer); ok && ll.Hatype == arphrdLoopback {
 			if ll.Pkttype == syscall.PACKET_OUTGOING {
 				continue // loopback: the same packet arrives once more
@@ -364,7 +367,8 @@ func (c *Capture) readBlock(block []byte, tab *table) {
 		mac := int(ne.Uint16(hdr[24:26]))
 		hatype := ne.Uint16(hdr[tpacket3HdrLen+8:])
 		pkttype := hdr[tpacket3HdrLen+10]
-		if mac >= 0 && snap >= 0 && mac+snap <= len(hdr) && !(hatype == arphrdLoopback && pkttype == syscall.PACKET_OUTGOING) {
+		if mac >= 0 && snap >= 0 && mac+snap <= len(hdr) && pkttype != syscall.PACKET_OTHERHOST &&
+			!(hatype == arphrdLoopback && pkttype == syscall.PACKET_OUTGOING) {
 			tab.res.Packets++
 			if pkt, ok := parse(hdr[mac : mac+snap]); ok {
 				pkt.loopback = hatype == arphrdLoopback
@@ -416,10 +420,17 @@ type packet struct {
 	payloadLen int // as the headers say (the frame may be cut)
 }
 
+// flowKey names a flow: its protocol and its two ends, the sender's
+// first.
+type flowKey struct {
+	proto    string
+	src, dst netip.AddrPort
+}
+
 // table is the flows of one capture.
 type table struct {
 	res      *Result
-	flows    map[[2]netip.AddrPort]*Flow
+	flows    map[flowKey]*Flow
 	ports    map[uint16]bool
 	maxFlows int
 }
@@ -427,8 +438,8 @@ type table struct {
 // add counts a packet in its flow, and keeps the start of its payload.
 func (t *table) add(p packet) {
 	res, flows, ports := t.res, t.flows, t.ports
-	key := [2]netip.AddrPort{p.src, p.dst}
-	rev := [2]netip.AddrPort{p.dst, p.src}
+	key := flowKey{p.proto, p.src, p.dst}
+	rev := flowKey{p.proto, p.dst, p.src}
 	f, fromClient := flows[key], true
 	if f == nil {
 		if g := flows[rev]; g != nil {
@@ -452,7 +463,7 @@ func (t *table) add(p packet) {
 			fromClient = false
 		}
 		f = &Flow{Proto: p.proto, Client: client, Server: server, Loopback: p.loopback, Started: p.proto == "udp" || p.syn}
-		flows[[2]netip.AddrPort{client, server}] = f
+		flows[flowKey{p.proto, client, server}] = f
 		res.Flows = append(res.Flows, f)
 	}
 	f.Packets++

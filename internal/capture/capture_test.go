@@ -176,11 +176,30 @@ func TestMemoryBound(t *testing.T) {
 }
 
 func newTable(res *Result, ports ...uint16) *table {
-	t := &table{res: res, flows: map[[2]netip.AddrPort]*Flow{}, ports: map[uint16]bool{}, maxFlows: MaxFlows}
+	t := &table{res: res, flows: map[flowKey]*Flow{}, ports: map[uint16]bool{}, maxFlows: MaxFlows}
 	for _, p := range ports {
 		t.ports[p] = true
 	}
 	return t
+}
+
+// The filter for MaxPorts ports assembles (its jumps fit in a byte), and
+// the same ports over UDP and TCP are two flows.
+func TestFilterFits(t *testing.T) {
+	ports := make([]int, MaxPorts)
+	for i := range ports {
+		ports[i] = 1000 + i
+	}
+	if prog := portFilter(ports); len(prog) < 4*MaxPorts {
+		t.Errorf("%d instructions for %d ports", len(prog), MaxPorts)
+	}
+	tab := newTable(&Result{}, 53)
+	a, b := netip.MustParseAddrPort("198.51.100.1:5000"), netip.MustParseAddrPort("192.0.2.2:53")
+	tab.add(packet{proto: "udp", src: a, dst: b, payload: []byte("x"), payloadLen: 1})
+	tab.add(packet{proto: "tcp", src: a, dst: b, syn: true})
+	if len(tab.res.Flows) != 2 {
+		t.Errorf("%d flows, want a UDP one and a TCP one", len(tab.res.Flows))
+	}
 }
 
 // Any block of the ring, as if the kernel wrote nonsense: read or

@@ -34,7 +34,13 @@ func assemble(prog []insn) []syscall.SockFilter {
 		if l == "" {
 			return 0
 		}
-		return uint8(at[l] - i - 1)
+		d := at[l] - i - 1
+		if d < 0 || d > 255 {
+			// Classic BPF jumps forward by at most 255: MaxPorts keeps
+			// the program within that (TestFilterFits).
+			panic("capture: a filter jump out of range")
+		}
+		return uint8(d)
 	}
 	out := make([]syscall.SockFilter, len(prog))
 	for i, in := range prog {

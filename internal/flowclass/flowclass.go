@@ -201,6 +201,11 @@ func prelude(client, server []byte, least int) (Class, bool) {
 		if len(rest) > 0 && !isTLSRecord(rest) {
 			continue // more plaintext after the command: not handed over
 		}
+		if pre := string(client[:i]); Mask(pre) != pre {
+			// Credentials before the hand-over (AUTH, then STARTTLS)
+			// crossed in clear.
+			return Class{Proto: "STARTTLS after credentials", Plaintext: true, Evidence: sanitize.Text(Mask(pre), maxEvidence)}, true
+		}
 		return judgeRest("STARTTLS", rest, fromTLSRecord(server)), true
 	}
 	// An HTTP proxy's CONNECT: the tunnel's bytes follow the blank lines;

@@ -201,6 +201,7 @@ func TestPreludesAndShortPayloads(t *testing.T) {
 		{"SSL refused, the start-up in clear", ssl + "\x00\x00\x00\x29\x00\x03\x00\x00user\x00app\x00database\x00prod\x00\x00", "N", "PostgreSQL", true},
 		{"non-ASCII, then STARTTLS and TLS", "EHLO caf\xe9\xff\xff\r\nSTARTTLS\r\n" + string(hello), "220 ok\r\n" + string(serverHello), "TLS", false},
 		{"a TLS 1.0 alert record", "", "\x15\x03\x01\x00\x02\x02\x46", "TLS", false},
+		{"credentials before STARTTLS", "EHLO x\r\nAUTH PLAIN AGFsaWNlAHMzY3IzdA==\r\nSTARTTLS\r\n" + string(hello), "220 ok\r\n", "STARTTLS after credentials", true},
 		// RDP (X.224 negotiation selecting TLS), LDAP StartTLS, OpenVPN.
 		{"RDP to TLS", "\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00" + string(hello),
 			"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x1f\x08\x00\x02\x00\x00\x00" + string(serverHello), "TLS", false},
