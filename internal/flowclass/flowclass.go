@@ -461,8 +461,18 @@ func tlsRecord(b []byte) (Class, bool) {
 		return Class{}, false
 	}
 	c := Class{Proto: "TLS"}
-	if b[0] == 23 { // application data: the version in use (an alert or a hello record may carry an older one)
-		c.TLSVersion = tlsVersion(b[1], b[2])
+	// The version in use is that of application data records (an alert
+	// or a handshake record may carry an older one): the first among the
+	// records kept, for a connection caught in its middle.
+	for off := 0; off+5 <= len(b) && off < 1<<14; {
+		if b[off] < 20 || b[off] > 24 || b[off+1] != 3 {
+			break
+		}
+		if b[off] == 23 {
+			c.TLSVersion = tlsVersion(b[off+1], b[off+2])
+			break
+		}
+		off += 5 + int(binary.BigEndian.Uint16(b[off+3:off+5]))
 	}
 	if c.TLSVersion == "TLS1.2" {
 		// TLS 1.3 records carry 1.2's version too: without a hello (a

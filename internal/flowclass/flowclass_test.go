@@ -55,6 +55,10 @@ func TestTLS(t *testing.T) {
 	if c := Classify([]byte{23, 3, 1, 0, 2, 1, 2}, nil); c.TLSVersion != "TLS1.0" || !c.WeakTLS() {
 		t.Errorf("1.0 application data: %+v", c)
 	}
+	// A Finished (an encrypted handshake record) first, then data.
+	if c := ClassifyMiddle([]byte{22, 3, 1, 0, 3, 9, 9, 9, 20, 3, 1, 0, 1, 1, 23, 3, 1, 0, 2, 1, 2}, nil); c.TLSVersion != "TLS1.0" || !c.WeakTLS() {
+		t.Errorf("records after a Finished: %+v", c)
+	}
 	// Truncated or hostile hellos: a verdict, never a panic.
 	for n := 0; n < len(hello); n += 7 {
 		_ = Classify(hello[:n], nil)

@@ -27,17 +27,20 @@ var (
 	number  = regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)
 	tmpPath = regexp.MustCompile(`/tmp/[^\s:,;)'"]*`)
 	plural  = regexp.MustCompile(`(# (?:[a-z_]+ )?[a-z_]+?)s\b`)
+	rate    = regexp.MustCompile(`# [KMGT]?i?B/s\b`)
 )
 
 // Mask replaces what changes from run to run: every number (decimal or
 // 0x hex) becomes "#", the plural after it is dropped ("# lines" and "1
 // line" are the same text with other numbers), and every path under
 // /tmp, whose length varies and decides where a long one is cut, becomes
-// "/tmp/X".
+// "/tmp/X"; a rate's unit goes with its number (a loaded machine says
+// KiB/s where a quiet one says MiB/s).
 func Mask(s string) string {
 	s = tmpPath.ReplaceAllString(s, "/tmp/X")
 	s = hex.ReplaceAllString(s, "#")
 	s = number.ReplaceAllString(s, "#")
+	s = rate.ReplaceAllString(s, "# B/s")
 	return plural.ReplaceAllString(s, "$1")
 }
 
