@@ -183,6 +183,27 @@ func (r Result) Perf() []perfdata.Metric {
 	return out
 }
 
+// PerfWithout is Perf without the metrics that carry the label named
+// label (the per-instance ones, for the label of a result's subjects).
+func (r Result) PerfWithout(label string) []perfdata.Metric {
+	var out []perfdata.Metric
+	for _, m := range r.Metrics {
+		if m.Label == "" || !m.Known() {
+			continue
+		}
+		has := false
+		for _, l := range m.Labels {
+			if l.Name == label {
+				has = true
+			}
+		}
+		if !has {
+			out = append(out, m.Metric)
+		}
+	}
+	return out
+}
+
 // PerfValue is the value of the perfdata item label, and whether there is one.
 func (r Result) PerfValue(label string) (float64, bool) {
 	for _, m := range r.Metrics {

@@ -35,14 +35,30 @@ func Render(r checks.Result, max int) string {
 	// is left after the state word, a short summary and the note that says
 	// what was cut.
 	const perfNote = "... %d more performance data items cut by --max-output\n"
-	perf, cutPerf := fitPerf(r.Perf(), max-len(head)-len(" | ")-40-len(perfNote)-1)
+	const subjectNote = "... %d performance data items of single %s left out: --max-output %d holds only the check's own (NRPE 2 takes 1024 bytes, NRPE 4 65536)\n"
+	room := max - len(head) - len(" | ") - 40 - 1
+	all := r.Perf()
+	perf, cutPerf := fitPerf(all, room)
+	note := ""
+	switch {
+	case cutPerf == 0:
+	case r.SubjectLabel != "":
+		// Every item or the check's own: a line never ends in the middle
+		// of the items of one instance.
+		own := r.PerfWithout(r.SubjectLabel)
+		n := fmt.Sprintf(subjectNote, len(all)-len(own), strings.TrimPrefix(r.SubjectLabel, "socat_")+"s", max)
+		if p, cut := fitPerf(own, room-len(n)); cut == 0 {
+			perf, note = p, n
+			break
+		}
+		fallthrough
+	default:
+		perf, cutPerf = fitPerf(all, room-len(perfNote))
+		note = fmt.Sprintf(perfNote, cutPerf)
+	}
 	tail := ""
 	if perf != "" {
 		tail = " | " + perf
-	}
-	note := ""
-	if cutPerf > 0 {
-		note = fmt.Sprintf(perfNote, cutPerf)
 	}
 	// One detail is one line: a newline inside it (text from outside that
 	// escaped sanitizing) is escaped, never a new line of output.

@@ -120,3 +120,28 @@ func TestRenderCutsPerfdataLast(t *testing.T) {
 		t.Fatalf("perfdata not cut from the end with a note:\n%s", out)
 	}
 }
+
+// Issue 15: with 25 instances and --max-output 1024 the first line ended
+// in the middle of the per-instance items. Either every item fits, or the
+// check's own items are kept whole and the rest is left out, said.
+func TestRenderKeepsTheChecksOwnPerfdata(t *testing.T) {
+	r := checks.Result{State: state.Warning, Summary: "25 socat instances, 0 critical, 3 warning findings", SubjectLabel: "socat_instance"}
+	for _, name := range []string{"instances", "children", "findings_critical", "findings_warning"} {
+		r.Metrics = append(r.Metrics, checks.NewMetric(name, "h", perfdata.New(name, 1, "").WithMin(0)))
+	}
+	for i := 0; i < 25; i++ {
+		inst := fmt.Sprint(8000 + i)
+		for _, m := range []string{"children", "rss", "fds", "uptime"} {
+			r.Metrics = append(r.Metrics, checks.NewMetric("instance_"+m, "h", perfdata.New("i"+inst+"_"+m, 4096, "").WithMin(0), "socat_instance", inst))
+		}
+	}
+	out := Render(r, 1024)
+	first := strings.SplitN(out, "\n", 2)[0]
+	if len(out) > 1024 || !strings.HasSuffix(first, "findings_warning=1;;;0;") || strings.Contains(first, "i8000_") ||
+		!strings.Contains(out, "... 100 performance data items of single instances left out: --max-output 1024 holds only the check's own") {
+		t.Errorf("%d bytes:\n%s", len(out), out)
+	}
+	if out := Render(r, 8000); strings.Contains(out, "left out") || !strings.Contains(out, "i8024_uptime=4096;;;0;") {
+		t.Errorf("everything fits in 8000 bytes:\n%s", out)
+	}
+}

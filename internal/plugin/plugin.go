@@ -65,7 +65,7 @@ const (
 func commonHelp() map[string]string {
 	return map[string]string{
 		"help":            "Print this help and exit 3 (so that a misconfigured service does not turn green).",
-		"timeout":         "Whole-run deadline: seconds (10, 2.5) or with a unit (500ms, 1m). The run ends by this plus one second whatever the peer does, naming the stage that timed out.",
+		"timeout":         "Whole-run deadline: seconds (10, 2.5) or with a unit (500ms, 1m). The run ends by this plus half a second whatever the peer does, naming the stage that timed out.",
 		"timeout-state":   "State to return when the deadline is reached: ok, warning, critical or unknown.",
 		"verbose":         "Repeat for more output: -v adds detail per item, -vv configuration and decisions, -vvv debug lines on stderr.",
 		"max-output":      "Bound the whole output to BYTES (at least 256; NRPE 4 takes 65536, NRPE 2 1024). What is cut is said; perfdata is kept. Nagios output only.",
