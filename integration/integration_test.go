@@ -211,10 +211,10 @@ func expectations(l lab) []expectation {
 			icinga: "socat_tls", vars: map[string]string{"socat_tls_host": q(""), "socat_tls_cert_file": q(l.certOnly), "socat_tls_ca_file": q(l.ca), "socat_tls_hostname": q("localhost")},
 			state: "OK", perf: "chain_length=1"},
 		{name: "procs-risky", nagios: "check_socat_procs!--match socat-integration-risky",
-			icinga: "socat_procs", vars: map[string]string{"socat_procs_match": q("socat-integration-risky")},
+			icinga: "socat_procs", vars: map[string]string{"socat_procs_match": q("socat-integration-risky"), "socat_verbose": "2"},
 			state: "CRITICAL", perf: "findings_critical="},
 		{name: "logs", nagios: fmt.Sprintf("check_socat_logs!%s!--no-state", l.log),
-			icinga: "socat_logs", vars: map[string]string{"socat_logs_file": "[ " + q(l.log) + " ]", "socat_logs_no_state": "true"},
+			icinga: "socat_logs", vars: map[string]string{"socat_logs_file": "[ " + q(l.log) + " ]", "socat_logs_no_state": "true", "socat_verbose": "true"},
 			state: "WARNING", perf: "backend_failure=2"},
 	}
 }
@@ -477,7 +477,8 @@ object Host "lab" {
 	if out, err := exec.Command("icinga2", append([]string{"daemon", "-C", "-c", cfg}, defines...)...).CombinedOutput(); err != nil {
 		t.Fatalf("icinga2 daemon -C: %v\n%s", err, out)
 	}
-	start(t, filepath.Join(dir, "stdout.log"), "icinga2", append([]string{"daemon", "-c", cfg}, defines...)...)
+	// -x notice: Icinga logs each command line it runs.
+	start(t, filepath.Join(dir, "stdout.log"), "icinga2", append([]string{"daemon", "-x", "notice", "-c", cfg}, defines...)...)
 
 	results := map[string]map[string]string{}
 	testlab.Eventually(t, 90*time.Second, "Icinga 2 to check every service", func() bool {
@@ -509,6 +510,14 @@ object Host "lab" {
 		// quotes around labels: the same items, in its notation.
 		if r["SERVICESTATE"] != e.state || !strings.Contains(r["SERVICEPERFDATA"], strings.ReplaceAll(e.perf, "'", "")) {
 			t.Errorf("%s: %s %q | %q\nwant %s with %s", e.name, r["SERVICESTATE"], r["SERVICEOUTPUT"], r["SERVICEPERFDATA"], e.state, e.perf)
+		}
+	}
+	// socat_verbose is a level (issue 15): 2 gives --verbose=2, and true,
+	// from configurations written when it was a switch, still works.
+	icingaLog, _ := os.ReadFile(filepath.Join(dir, "stdout.log"))
+	for _, want := range []string{"'--verbose=2'", "'--verbose=true'"} {
+		if !strings.Contains(string(icingaLog), want) {
+			t.Errorf("Icinga 2 ran no command with %s", want)
 		}
 	}
 	if t.Failed() {

@@ -402,6 +402,11 @@ func (f *Flag) flag(value string, hasValue bool) error {
 			return nil
 		}
 		n, err := strconv.Atoi(value)
+		if b, berr := parseBool(value); err != nil && berr == nil {
+			// true/false from a configuration written when the flag was a
+			// switch (Icinga's vars.socat_verbose = true): 1 and 0.
+			n, err = map[bool]int{true: 1, false: 0}[b], nil
+		}
 		if err != nil || n < 0 {
 			return fmt.Errorf("--%s=%s: give a count (0, 1, 2...), or repeat the flag", f.Name, value)
 		}

@@ -273,3 +273,19 @@ func FuzzParse(f *testing.F) {
 		_, _, _ = parse(strings.Fields(line)...)
 	})
 }
+
+// A counter takes a count with =, and true/false from configurations
+// written when it was a switch (Icinga's vars.socat_verbose = true).
+func TestCounterLevels(t *testing.T) {
+	for in, want := range map[string]int{"--verbose=2": 2, "--verbose=true": 1, "--verbose=yes": 1, "--verbose=false": 0, "-vvv": 3, "--verbose=0": 0} {
+		c, _, err := parse(in)
+		if err != nil || c.Verbose != want {
+			t.Errorf("%s: %d, %v; want %d", in, c.Verbose, err, want)
+		}
+	}
+	for _, in := range []string{"--verbose=-1", "--verbose=lots"} {
+		if _, _, err := parse(in); err == nil || !strings.Contains(err.Error(), "--verbose") {
+			t.Errorf("%s: %v", in, err)
+		}
+	}
+}

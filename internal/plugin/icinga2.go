@@ -61,6 +61,11 @@ func WriteIcinga2(w io.Writer, set *flags.Set, o Options) {
 		desc := icingaString(strings.Join(strings.Fields(f.Help), " "))
 		key := "--" + f.Name
 		switch {
+		case f.Kind == flags.Counter:
+			// A level (Icinga repeats no key a number of times): passed as
+			// --verbose=N; true, from configurations that set a switch, is 1.
+			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"%s=$%s$\"\n\t\t\tskip_key = true\n\t\t\tset_if = \"$%s$\"\n\t\t\tdescription = \"%s\"\n\t\t}\n",
+				key, key, v, v, icingaString(strings.Join(strings.Fields(f.Help), " ")+" In Icinga a level: 1, 2 or 3 (true is 1)."))
 		case !f.TakesValue():
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tset_if = \"$%s$\"\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
 		case f.Kind == flags.Repeated:
