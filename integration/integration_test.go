@@ -182,6 +182,7 @@ type expectation struct {
 	vars   map[string]string // Icinga 2 custom variables (values as Icinga 2 syntax)
 	state  string
 	perf   string // a perfdata item that must arrive, e.g. backend_failure=2
+	output string // Icinga 2 only: words the output must hold
 }
 
 func expectations(l lab) []expectation {
@@ -202,13 +203,15 @@ func expectations(l lab) []expectation {
 				"socat_endpoint_send": q("hello"), "socat_endpoint_expect": "[ " + q("hello") + " ]"},
 			state: "OK", perf: "tls_time="},
 		{name: "tls-cert-only", nagios: fmt.Sprintf("check_socat_tls_cert_only!%d!--ca-file %s", l.tls, l.ca),
-			icinga: "socat_tls", vars: map[string]string{"socat_tls_port": strconv.Itoa(l.tls), "socat_tls_ca_file": q(l.ca), "socat_tls_cert_only": "true"},
+			icinga: "socat_tls_cert", vars: map[string]string{"socat_tls_port": strconv.Itoa(l.tls), "socat_tls_ca_file": q(l.ca)},
 			state: "OK", perf: "days_left="},
 		{name: "tls-full-audit", nagios: fmt.Sprintf("check_socat_tls!%d!--ca-file %s", l.tls, l.ca),
 			icinga: "socat_tls", vars: map[string]string{"socat_tls_port": strconv.Itoa(l.tls), "socat_tls_ca_file": q(l.ca)},
 			state: "OK", perf: "protocols_weak=0"},
 		{name: "tls-cert-file", nagios: fmt.Sprintf("check_socat_tls_file!%s!--ca-file %s --hostname localhost", l.certOnly, l.ca),
-			icinga: "socat_tls", vars: map[string]string{"socat_tls_host": q(""), "socat_tls_cert_file": q(l.certOnly), "socat_tls_ca_file": q(l.ca), "socat_tls_hostname": q("localhost")},
+			// File mode needs nothing but the file: the command leaves out
+			// the host's address when a file is set (issue 15).
+			icinga: "socat_tls", vars: map[string]string{"socat_tls_cert_file": q(l.certOnly), "socat_tls_ca_file": q(l.ca), "socat_tls_hostname": q("localhost")},
 			state: "OK", perf: "chain_length=1"},
 		{name: "procs-risky", nagios: "check_socat_procs!--match socat-integration-risky",
 			icinga: "socat_procs", vars: map[string]string{"socat_procs_match": q("socat-integration-risky"), "socat_verbose": "2"},
@@ -458,10 +461,26 @@ object PerfdataWriter "perfdata" {
 
 object Host "lab" {
 	address = "127.0.0.1"
+	address6 = "::1"
 	check_command = "dummy"
 }
 `)
 	exps := expectations(l)
+	// Issue 15: a dual-stack host checked over IPv6 (the switch chooses
+	// the host's address6, as the ITL's tcp does), and a check whose own
+	// deadline comes first says its stage instead of Icinga's "<Timeout
+	// exceeded.>".
+	v6 := testlab.Start(t, "TCP6-LISTEN:0,bind=[::1],fork,reuseaddr", "EXEC:cat")
+	silent := testlab.Start(t, listen, "EXEC:sleep 60")
+	q := strconv.Quote
+	exps = append(exps,
+		expectation{name: "relay-ipv6", icinga: "socat_endpoint", vars: map[string]string{"socat_endpoint_port": strconv.Itoa(v6.Port),
+			"socat_endpoint_use_ipv6": "true", "socat_endpoint_send": q("six"), "socat_endpoint_expect": "[ " + q("six") + " ]"},
+			state: "OK", perf: "time=", output: "tcp://[::1]:"},
+		expectation{name: "relay-own-timeout", icinga: "socat_endpoint", vars: map[string]string{"socat_endpoint_port": strconv.Itoa(silent.Port),
+			"socat_endpoint_send": q("ping"), "socat_endpoint_expect": "[ " + q("pong") + " ]", "socat_endpoint_timeout": q("2s")},
+			state: "CRITICAL", perf: "connect_time=", output: "timed out at first byte"},
+	)
 	for _, e := range exps {
 		// Icinga 2 spreads first checks over the interval: a short one.
 		fmt.Fprintf(&conf, "\nobject Service %q {\n\thost_name = \"lab\"\n\tcheck_command = %q\n\tcheck_interval = 5s\n\tretry_interval = 5s\n\tmax_check_attempts = 1\n", e.name, e.icinga)
@@ -508,14 +527,15 @@ object Host "lab" {
 		r := results[e.name]
 		// Icinga 2 parses the perfdata and writes it back without the
 		// quotes around labels: the same items, in its notation.
-		if r["SERVICESTATE"] != e.state || !strings.Contains(r["SERVICEPERFDATA"], strings.ReplaceAll(e.perf, "'", "")) {
-			t.Errorf("%s: %s %q | %q\nwant %s with %s", e.name, r["SERVICESTATE"], r["SERVICEOUTPUT"], r["SERVICEPERFDATA"], e.state, e.perf)
+		if r["SERVICESTATE"] != e.state || !strings.Contains(r["SERVICEPERFDATA"], strings.ReplaceAll(e.perf, "'", "")) ||
+			!strings.Contains(r["SERVICEOUTPUT"], e.output) {
+			t.Errorf("%s: %s %q | %q\nwant %s with %s and %q", e.name, r["SERVICESTATE"], r["SERVICEOUTPUT"], r["SERVICEPERFDATA"], e.state, e.perf, e.output)
 		}
 	}
 	// socat_verbose is a level (issue 15): 2 gives --verbose=2, and true,
 	// from configurations written when it was a switch, still works.
 	icingaLog, _ := os.ReadFile(filepath.Join(dir, "stdout.log"))
-	for _, want := range []string{"'--verbose=2'", "'--verbose=true'"} {
+	for _, want := range []string{"'--verbose=2'", "'--verbose=true'", "'--timeout' '2s'"} {
 		if !strings.Contains(string(icingaLog), want) {
 			t.Errorf("Icinga 2 ran no command with %s", want)
 		}

@@ -22,9 +22,12 @@ var builtIn = map[string]bool{"help": true, "version": true, "man-page": true, "
 var commonVar = map[string]string{"timeout": "socat_timeout", "timeout-state": "socat_timeout_state",
 	"verbose": "socat_verbose", "max-output": "socat_max_output", "output": "socat_output", "textfile": "socat_textfile"}
 
-// IcingaVar is the custom variable of a flag of a binary.
+// IcingaVar is the custom variable of a flag of a binary. The timeout is
+// each command's own (socat_endpoint_timeout...), defaulting to the
+// shared socat_timeout: a full TLS audit and a log read want different
+// deadlines on one host.
 func IcingaVar(binary, flag string) string {
-	if v, ok := commonVar[flag]; ok {
+	if v, ok := commonVar[flag]; ok && flag != "timeout" {
 		return v
 	}
 	return strings.TrimPrefix(binary, "check_") + "_" + strings.ReplaceAll(flag, "-", "_")
@@ -53,6 +56,10 @@ func WriteIcinga2(w io.Writer, set *flags.Set, o Options) {
 	fmt.Fprintf(w, "\tcommand = [ PluginDir + \"/%s\" ]\n\n", o.Name)
 	fmt.Fprintf(w, "\targuments = {\n")
 	var hostVar string
+	has := map[string]bool{}
+	for _, f := range set.Flags {
+		has[f.Name] = true
+	}
 	for _, f := range set.Flags {
 		if f.Hidden || builtIn[f.Name] {
 			continue
@@ -70,6 +77,11 @@ func WriteIcinga2(w io.Writer, set *flags.Set, o Options) {
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tset_if = \"$%s$\"\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
 		case f.Kind == flags.Repeated:
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"$%s$\"\n\t\t\trepeat_key = true\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
+		case f.Name == "host" && has["cert-file"]:
+			// The host's address by default, but not when a file is
+			// audited (--cert-file and -H exclude each other).
+			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"$%s$\"\n\t\t\tset_if = {{ !macro(\"$%s$\") }}\n\t\t\tdescription = \"%s\"\n\t\t}\n",
+				key, v, IcingaVar(o.Name, "cert-file"), desc)
 		default:
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"$%s$\"\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
 		}
@@ -77,9 +89,21 @@ func WriteIcinga2(w io.Writer, set *flags.Set, o Options) {
 			hostVar = v
 		}
 	}
-	fmt.Fprintf(w, "\t}\n")
+	fmt.Fprintf(w, "\t}\n\n")
+	fmt.Fprintf(w, "\tvars.%s = \"$socat_timeout$\"\n", IcingaVar(o.Name, "timeout"))
 	if hostVar != "" {
-		fmt.Fprintf(w, "\n\tvars.%s = \"$check_address$\"\n", hostVar)
+		fmt.Fprintf(w, "\tvars.%s = \"$check_address$\"\n", hostVar)
+	}
+	if has["use-ipv4"] && has["use-ipv6"] {
+		// As the ITL's tcp: the switches also choose which of the host's
+		// addresses $check_address$ is (ipv4-or-ipv6).
+		fmt.Fprintf(w, "\tvars.check_ipv4 = \"$%s$\"\n\tvars.check_ipv6 = \"$%s$\"\n", IcingaVar(o.Name, "use-ipv4"), IcingaVar(o.Name, "use-ipv6"))
 	}
 	fmt.Fprintf(w, "}\n")
+	if has["cert-only"] {
+		// The certificate-only check as a command of its own: one
+		// handshake, for short intervals; socat_tls is the full audit
+		// (dozens of connections), for a few times a day.
+		fmt.Fprintf(w, "\nobject CheckCommand \"%s_cert\" {\n\timport \"%s\"\n\n\tvars.%s = true\n}\n", name, name, IcingaVar(o.Name, "cert-only"))
+	}
 }
