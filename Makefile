@@ -4,8 +4,9 @@
 SHELL       := /bin/bash
 GO          ?= go
 MODULE      := github.com/check-socat/check-socat
-VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The release (VERSION, the packages' version too) and the commit it was built from.
+VERSION     ?= $(shell cat VERSION)
+COMMIT      ?= $(shell git describe --always --dirty --abbrev=7 2>/dev/null || echo unknown)
 LDFLAGS     := -s -w -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/version.Commit=$(COMMIT)
 BINARIES    := $(notdir $(wildcard cmd/*))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -29,7 +30,7 @@ BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## Build static binaries into bin/ (version from git describe)
+build: ## Build static binaries into bin/ (version from VERSION, commit from git)
 	@mkdir -p bin
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
 

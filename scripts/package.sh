@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # package.sh: build .deb and .rpm into dist/ with nfpm (given as $NFPM, a command), from the binaries
-# in bin/. Man pages come from the binaries' own flag definitions (--man-page); the version from git
-# tags: PKG_VERSION is the last tag vX.Y.Z (0.0.0 without one), PKG_RELEASE the commits since + 1.
+# in bin/. Man pages come from the binaries' own flag definitions (--man-page); the version from the
+# VERSION file (as the binaries' --version), the release from the commits since it changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${NFPM:?set NFPM to the nfpm command}"
@@ -34,13 +34,15 @@ done
 sed 's#/usr/lib/nagios/plugins#/usr/lib64/nagios/plugins#g; s#/etc/nagios/nrpe.d#/etc/nrpe.d#g' packaging/nrpe/check_socat.cfg > dist/rpm/nrpe-check_socat.cfg
 sed 's#/usr/lib/nagios/plugins#/usr/lib64/nagios/plugins#g' packaging/nrpe/check_socat_args.cfg > dist/rpm/nrpe-args.cfg
 
-tag=$(git describe --tags --abbrev=0 --match 'v[0-9]*' 2>/dev/null || true)
-if [[ -n $tag ]]; then
-  PKG_VERSION=${tag#v}
-  PKG_RELEASE=$(( $(git rev-list --count "$tag"..HEAD) + 1 ))
+# The version is the VERSION file's (what --version prints); the release counts the commits since
+# VERSION last changed, so that two builds of one version differ.
+PKG_VERSION=$(cat VERSION)
+[[ $PKG_VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "package: VERSION must be X.Y.Z, not '$PKG_VERSION'" >&2; exit 1; }
+since=$(git log -1 --format=%H -- VERSION 2>/dev/null || true)
+if [[ -n $since ]]; then
+  PKG_RELEASE=$(( $(git rev-list --count "$since"..HEAD) + 1 ))
 else
-  PKG_VERSION=0.0.0
-  PKG_RELEASE=$(git rev-list --count HEAD 2>/dev/null || echo 1)
+  PKG_RELEASE=1
 fi
 PKG_ARCH=$(go env GOARCH)
 export PKG_VERSION PKG_RELEASE PKG_ARCH
