@@ -63,6 +63,27 @@ func install(t *testing.T) {
 	}
 }
 
+// The installed package and its binaries say the VERSION file's version
+// (issue 15: it was 0.0.0), the binaries once, with their commit.
+func TestVersion(t *testing.T) {
+	install(t)
+	raw, err := os.ReadFile("../VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.TrimSpace(string(raw))
+	out, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", "check-socat").Output()
+	if err != nil || !strings.HasPrefix(string(out), want+"-") {
+		t.Errorf("package version %q (%v), want %s-<release>", out, err, want)
+	}
+	for _, b := range []string{"check_socat_endpoint", "check_socat_tls", "check_socat_procs", "check_socat_logs"} {
+		v, _ := exec.Command(plugins+"/"+b, "--version").Output()
+		if !strings.HasPrefix(string(v), b+" "+want+" (") || strings.Count(string(v), want) != 1 {
+			t.Errorf("%s --version: %q, want %s %s (commit, go version)", b, v, b, want)
+		}
+	}
+}
+
 // nagiosUser is the uid/gid the engines run checks as.
 func nagiosUser(t *testing.T) (int, int) {
 	t.Helper()
