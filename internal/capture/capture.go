@@ -452,7 +452,7 @@ func (t *table) add(p packet) {
 		f = nil
 	}
 	if f == nil {
-		if len(flows) >= t.maxFlows {
+		if len(res.Flows) >= t.maxFlows { // flows, not table entries: a 4-tuple reused holds several
 			res.Dropped++
 			return
 		}

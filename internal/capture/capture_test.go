@@ -163,6 +163,16 @@ func TestMemoryBound(t *testing.T) {
 	if fl := ftab.res.Flows; len(fl) != 2 || len(fl[0].ClientBytes) != 15 || fl[0].Bytes != 15 || len(fl[1].ClientBytes) != 7 {
 		t.Errorf("TFO and reuse: %d flows", len(fl))
 	}
+	// New SYNs on one 4-tuple (a fixed source port, RST between) make
+	// new flows, and they count against the bound too.
+	rtab := newTable(&Result{}, 443)
+	for i := 0; i < 3*MaxFlows; i++ {
+		rtab.add(packet{proto: "tcp", src: c1, dst: server, syn: true, seq: uint32(i) * 100000})
+		rtab.add(packet{proto: "tcp", src: c1, dst: server, ack: true, seq: uint32(i)*100000 + 1, payload: payload, payloadLen: len(payload)})
+	}
+	if n := len(rtab.res.Flows); n != MaxFlows || rtab.res.Dropped == 0 {
+		t.Errorf("reused 4-tuple: %d flows, %d packets not followed", n, rtab.res.Dropped)
+	}
 	// A datagram flow keeps its first datagram each way.
 	udp := &Result{}
 	utab := newTable(udp, 53)

@@ -118,9 +118,9 @@ func classify(client, server []byte, least int, preludes bool) Class {
 		return Class{Proto: "SSH"} // its key exchange follows; the rest is encrypted
 	}
 	// OpenVPN over TCP: each packet framed by its length; the client's
-	// first is a hard reset (opcode 7 or 10).
-	if len(client) >= 16 && (client[2]>>3 == 7 || client[2]>>3 == 10) {
-		if n := int(binary.BigEndian.Uint16(client[0:2])); n >= 14 && n <= 1600 {
+	// first is a hard reset.
+	if len(client) >= 16 {
+		if n := int(binary.BigEndian.Uint16(client[0:2])); n <= len(client)-2 && openVPNReset(client[2:2+n]) {
 			return Class{Proto: "OpenVPN"}
 		}
 	}
@@ -150,11 +150,17 @@ func classify(client, server []byte, least int, preludes bool) Class {
 	for i, v := range verdicts {
 		if v.Plaintext {
 			if v.Proto == "text" {
-				if i == 0 {
-					v.Evidence = evidence(client, nil)
-				} else {
-					v.Evidence = evidence(nil, server)
+				// Of text no protocol frames, the first line only: what
+				// follows may be a password no keyword announces (a
+				// console's login, then its password).
+				data := client
+				if i == 1 {
+					data = server
 				}
+				if j := bytes.IndexAny(data, "\r\n"); j >= 0 {
+					data = data[:j]
+				}
+				v.Evidence = evidence(data, nil)
 			}
 			return v
 		}
@@ -201,7 +207,7 @@ func prelude(client, server []byte, least int) (Class, bool) {
 		if len(rest) > 0 && !isTLSRecord(rest) {
 			continue // more plaintext after the command: not handed over
 		}
-		if pre := string(client[:i]); Mask(pre) != pre {
+		if pre := string(client[:i]); credentialCommand(pre) {
 			// Credentials before the hand-over (AUTH, then STARTTLS)
 			// crossed in clear.
 			return Class{Proto: "STARTTLS after credentials", Plaintext: true, Evidence: sanitize.Text(Mask(pre), maxEvidence)}, true
@@ -256,7 +262,17 @@ func prelude(client, server []byte, least int) (Class, bool) {
 	// LDAP's StartTLS extended operation (its OID in the request), then
 	// TLS each way.
 	if len(client) > 0 && client[0] == 0x30 && bytes.Contains(client[:min(len(client), 96)], []byte("1.3.6.1.4.1.1466.20037")) {
-		return judgeRest("LDAP StartTLS", fromTLSRecord(client), fromTLSRecord(server)), true
+		first := ldapMessageLen(client)
+		switch tls := fromTLSRecord(client); {
+		case first <= 0 || !bytes.Contains(client[:first], []byte("1.3.6.1.4.1.1466.20037")):
+			// Something (a bind) before the StartTLS request: in clear.
+			return Class{Proto: "LDAP", Plaintext: true}, true
+		case tls == nil && len(client) > first:
+			// StartTLS refused, or not waited for: the client went on in clear.
+			return Class{Proto: "LDAP", Plaintext: true}, true
+		default:
+			return judgeRest("LDAP StartTLS", tls, fromTLSRecord(server)), true
+		}
 	}
 	// MySQL: the server's greeting, then the client's SSL request (a
 	// 32-byte packet with CLIENT_SSL) and TLS.
@@ -295,7 +311,27 @@ func prelude(client, server []byte, least int) (Class, bool) {
 		}
 		return classify(c, sv, least, false), true // the start-up in clear
 	}
+	// Any other plaintext start before a ClientHello (the PROXY protocol,
+	// XMPP's STARTTLS, MSSQL's pre-login): judged by the TLS that
+	// follows, unless the start itself sends credentials.
+	if i := clientHelloAt(client); i > 0 {
+		if pre := string(client[:i]); credentialCommand(pre) || Mask(pre) != pre && printable(client[:i]) >= 0.9 {
+			return Class{Proto: "text before TLS", Plaintext: true, Evidence: sanitize.Text(Mask(pre), maxEvidence)}, true
+		}
+		return judgeRest("a plaintext preamble", client[i:], fromTLSRecord(server)), true
+	}
 	return Class{}, false
+}
+
+// clientHelloAt is where a TLS record holding a ClientHello starts in the
+// first KiB of b, or -1.
+func clientHelloAt(b []byte) int {
+	for i := 0; i+6 <= len(b) && i < 1024; i++ {
+		if b[i] == 22 && b[i+1] == 3 && b[i+2] >= 1 && b[i+2] <= 3 && b[i+5] == 1 {
+			return i
+		}
+	}
+	return -1
 }
 
 // asciiUpper is b with ASCII letters in upper case, byte for byte (the
@@ -420,6 +456,56 @@ func socks5Addr(b []byte) int {
 	return n
 }
 
+// credentialCommand reports a line of text commands that sends
+// credentials: AUTH (not AUTH TLS/SSL, FTP's hand-over), AUTHENTICATE,
+// LOGIN, PASS or APOP as the command word (after an IMAP tag too).
+func credentialCommand(text string) bool {
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(string(asciiUpper([]byte(line))))
+		for i := 0; i < len(f) && i < 2; i++ {
+			switch f[i] {
+			case "AUTH":
+				if i+1 < len(f) && (f[i+1] == "TLS" || f[i+1] == "SSL" || f[i+1] == "TLS-C" || f[i+1] == "TLS-P") {
+					break
+				}
+				return true
+			case "AUTHENTICATE", "LOGIN", "PASS", "APOP":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ldapMessageLen is the length of the first BER message of b (a
+// SEQUENCE with a short or long length), or 0.
+func ldapMessageLen(b []byte) int {
+	if len(b) < 2 || b[0] != 0x30 {
+		return 0
+	}
+	switch l := int(b[1]); {
+	case l < 0x80:
+		return min(len(b), 2+l)
+	case l == 0x81 && len(b) >= 3:
+		return min(len(b), 3+int(b[2]))
+	case l == 0x82 && len(b) >= 4:
+		return min(len(b), 4+int(binary.BigEndian.Uint16(b[2:4])))
+	}
+	return 0
+}
+
+// openVPNReset recognises OpenVPN's first packet, a client's hard reset
+// (opcode 7 or 10) without tls-auth: the opcode, an 8-byte session ID,
+// no acknowledgements and packet ID 0, and at most a few bytes of early
+// negotiation (14-22 bytes in all). With tls-auth or tls-crypt the
+// packet is random after the session ID: encrypted by entropy anyway.
+func openVPNReset(p []byte) bool {
+	if len(p) < 14 || len(p) > 22 || (p[0]>>3 != 7 && p[0]>>3 != 10) {
+		return false
+	}
+	return p[9] == 0 && p[10] == 0 && p[11] == 0 && p[12] == 0 && p[13] == 0
+}
+
 // ClassifyDatagram judges a UDP flow from its first datagram: DTLS
 // (content types 20-25 and a DTLS version), WireGuard, QUIC, or what
 // Classify says.
@@ -439,9 +525,9 @@ func ClassifyDatagram(first []byte) Class {
 			return Class{Proto: "WireGuard"}
 		}
 	}
-	// OpenVPN: a hard reset from the client (opcode 7 or 10) opens its
-	// own TLS-based channel.
-	if len(first) >= 14 && (first[0]>>3 == 7 || first[0]>>3 == 10) {
+	// OpenVPN: a hard reset from the client opens its own TLS-based
+	// channel.
+	if openVPNReset(first) {
 		return Class{Proto: "OpenVPN"}
 	}
 	// QUIC's long header: the form and fixed bits, then version 1 or 2.
@@ -751,5 +837,6 @@ func Mask(s string) string {
 }
 
 // maskTokens mark credentials; whatever follows the first is masked.
-var maskTokens = []string{"authorization", "cookie:", "password", "passwd", "pass ", "pass\r", "pass=", "pwd", "pw=", "auth", "token", "login",
-	"secret", "apikey", "api-key", "api_key", "key=", "sid=", "session", "apop"}
+var maskTokens = []string{"authorization", "cookie:", "password", "passwd", "passphrase", "pass ", "pass\r", "pass=", "\"pass\"", "pwd", "pw=",
+	"auth", "token", "login", "secret", "apikey", "api-key", "api_key", "key=", "sid=", "sig=", "signature", "session", "credential",
+	"apop"}

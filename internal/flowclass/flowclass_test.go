@@ -205,6 +205,16 @@ func TestPreludesAndShortPayloads(t *testing.T) {
 		{"SSL refused, the start-up in clear", ssl + "\x00\x00\x00\x29\x00\x03\x00\x00user\x00app\x00database\x00prod\x00\x00", "N", "PostgreSQL", true},
 		{"non-ASCII, then STARTTLS and TLS", "EHLO caf\xe9\xff\xff\r\nSTARTTLS\r\n" + string(hello), "220 ok\r\n" + string(serverHello), "TLS", false},
 		{"a TLS 1.0 alert record", "", "\x15\x03\x01\x00\x02\x02\x46", "TLS", false},
+		// From the third review: syslog and SIP are not OpenVPN; unknown
+		// preambles before a ClientHello (PROXY protocol v1, XMPP) are
+		// judged by the TLS; LDAP StartTLS refused then a bind in clear is
+		// plaintext; an EHLO name with "auth" in it is no credential.
+		{"syslog over UDP-like text", "<34>Oct 11 22:14:15 host su: 'su root' failed for lonvick on /dev/pts/8", "", "text", true},
+		{"PROXY protocol v1, then TLS", "PROXY TCP4 192.0.2.7 192.0.2.2 40000 443\r\n" + string(hello), string(serverHello), "TLS", false},
+		{"XMPP STARTTLS", "<?xml version='1.0'?><stream:stream to='x'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" + string(hello), "<proceed/>" + string(serverHello), "TLS", false},
+		{"LDAP StartTLS refused, then a bind", "\x30\x1d\x02\x01\x01\x77\x18\x80\x161.3.6.1.4.1.1466.20037" + "\x30\x1c\x02\x01\x02\x60\x17\x02\x01\x03\x04\x08cn=admin\x80\x08s3cr3t!!", "\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x02\x04\x00\x04\x00", "LDAP", true},
+		{"an EHLO name with auth in it", "EHLO smtp-auth.example.com\r\nSTARTTLS\r\n" + string(hello), "220 ok\r\n" + string(serverHello), "TLS", false},
+		{"FTP AUTH TLS then AUTH SSL", "AUTH TLS\r\nAUTH SSL\r\n" + string(hello), "500 no\r\n234 ok\r\n" + string(serverHello), "TLS", false},
 		{"credentials before STARTTLS", "EHLO x\r\nAUTH PLAIN AGFsaWNlAHMzY3IzdA==\r\nSTARTTLS\r\n" + string(hello), "220 ok\r\n", "STARTTLS after credentials", true},
 		// RDP (X.224 negotiation selecting TLS), LDAP StartTLS, OpenVPN.
 		{"RDP to TLS", "\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00" + string(hello),
@@ -234,10 +244,20 @@ func TestPreludesAndShortPayloads(t *testing.T) {
 	keepalive := append([]byte{4, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 5}, bytes.Repeat([]byte{0xab}, 16)...)
 	initiation := append([]byte{1, 0, 0, 0}, bytes.Repeat([]byte{7}, 144)...)
 	quic := append([]byte{0xc3, 0, 0, 0, 1}, bytes.Repeat([]byte{9}, 100)...)
-	for name, d := range map[string][]byte{"WireGuard keepalive": keepalive, "WireGuard initiation": initiation, "QUIC": quic} {
+	for name, d := range map[string][]byte{"WireGuard keepalive": keepalive, "WireGuard initiation": initiation, "QUIC": quic,
+		"OpenVPN hard reset": {0x38, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0}} {
 		if c := ClassifyDatagram(d); c.Plaintext || c.Proto == "binary" {
 			t.Errorf("%s: %+v", name, c)
 		}
+	}
+	for _, d := range []string{"<34>Oct 11 22:14:15 mymachine su: 'su root' failed", "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP x\r\n"} {
+		if c := ClassifyDatagram([]byte(d)); !c.Plaintext {
+			t.Errorf("%q: %+v", d, c)
+		}
+	}
+	// A console login: the first line shows, the password after it not.
+	if c := Classify([]byte("root\r\nTr0ub4dor&3\r\nls -l\r\n"), nil); !c.Plaintext || strings.Contains(c.Evidence, "Tr0ub4dor") {
+		t.Errorf("console login: %+v", c)
 	}
 	// LDAP's simple bind carries its password in the clear: named, not shown.
 	if c := Classify([]byte("\x30\x1c\x02\x01\x01\x60\x17\x02\x01\x03\x04\x08cn=admin\x80\x08s3cr3t!!"), nil); c.Proto != "LDAP" || !c.Plaintext || c.Evidence != "" {
