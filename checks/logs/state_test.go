@@ -326,7 +326,10 @@ func TestMaxAgeAndFinalLine(t *testing.T) {
 func TestDeadlineDuringRotation(t *testing.T) {
 	// A deadline before the run, and deadlines that fall somewhere in the
 	// rotated file (several MiB: many reads): whatever the first run
-	// counted, the second counts the rest, nothing twice.
+	// counted, the second counts the rest, nothing twice. How much each
+	// run counts depends on timing ("50,010" or "10" masks differently),
+	// so the outputs are not golden; the sum is the test.
+	golden.Skip(t)
 	for _, d := range []time.Duration{0, time.Millisecond, 3 * time.Millisecond, 10 * time.Millisecond} {
 		log := filepath.Join(t.TempDir(), "socat.log")
 		appendFile(t, log, "")
