@@ -84,6 +84,21 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// The .deb is clean of lintian errors (issue 15): a Debian changelog,
+// the upstream one compressed, the static binaries declared as such.
+func TestLintian(t *testing.T) {
+	install(t)
+	testlab.Need(t, "lintian")
+	debs, _ := filepath.Glob("../dist/check-socat_*.deb")
+	if len(debs) != 1 {
+		t.Fatalf("want one package in dist/, have %v", debs)
+	}
+	out, err := exec.Command("lintian", "--fail-on", "error", debs[0]).CombinedOutput()
+	if err != nil || strings.Contains(string(out), "\nE: ") || strings.HasPrefix(string(out), "E: ") {
+		t.Errorf("lintian %s: %v\n%s", debs[0], err, out)
+	}
+}
+
 // nagiosUser is the uid/gid the engines run checks as.
 func nagiosUser(t *testing.T) (int, int) {
 	t.Helper()

@@ -25,7 +25,7 @@ if ! cmp -s "$tmp" packaging/icinga2/check_socat.conf; then
   exit 1
 fi
 
-rm -rf dist/man dist/rpm dist/*.deb dist/*.rpm
+rm -rf dist/man dist/rpm dist/*.deb dist/*.rpm dist/changelog.Debian.gz dist/changelog.gz dist/lintian-overrides
 mkdir -p dist/man dist/rpm
 for b in "${binaries[@]}"; do
   bin/$b --man-page > dist/man/$b.1 || [[ $? -eq 3 ]]
@@ -46,6 +46,21 @@ else
 fi
 PKG_ARCH=$(go env GOARCH)
 export PKG_VERSION PKG_RELEASE PKG_ARCH
+
+# Debian wants its changelog as changelog.Debian.gz in its own format, and
+# the upstream one compressed (lintian): one entry per build, dated by the
+# commit (reproducible), pointing at CHANGELOG.md.
+when=$(git log -1 --format=%cD 2>/dev/null || date -R)
+printf '%s\n\n  * Release %s, build %s: see /usr/share/doc/check-socat/changelog.gz.\n\n -- %s  %s\n' \
+  "check-socat ($PKG_VERSION-$PKG_RELEASE) unstable; urgency=medium" "$PKG_VERSION" "$PKG_RELEASE" \
+  "check_socat developers <check-socat@users.noreply.github.com>" "$when" | gzip -9n > dist/changelog.Debian.gz
+gzip -9nc CHANGELOG.md > dist/changelog.gz
+# The plugins are static by design (CGO_ENABLED=0): one package for every distribution, whatever its
+# libc. lintian is told so, for each binary.
+{
+  echo "# The plugins are static by design (CGO_ENABLED=0)."
+  for b in "${binaries[@]}"; do echo "check-socat: statically-linked-binary [usr/lib/nagios/plugins/$b]"; done
+} > dist/lintian-overrides
 for p in deb rpm; do
   $NFPM package --config packaging/nfpm.yaml --packager "$p" --target dist/ >&2
 done
