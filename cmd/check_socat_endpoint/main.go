@@ -154,4 +154,18 @@ var program = plugin.Binary[endpoint.Config]{Check: endpoint.Run, Options: plugi
 	Description:  description,
 	TimeoutState: state.Critical,
 	Help:         help,
+	Man:          man,
 }}
+
+// man is the manual page beyond the flags.
+func man() []plugin.ManSection {
+	return []plugin.ManSection{
+		{Title: "Performance data", Paragraphs: []string{
+			"time (the whole attempt), connect_time, tls_time (with --tls), first_byte_time, bytes_received (B), throughput (with --echo-bytes), connections_ok (with --connections), attempts (with --retries). A value that could not be measured is left out, and said."}},
+		{Title: "Examples", Entries: [][2]string{
+			{"check_socat_endpoint -H relay01 -p 8080 -s 'PING\\r\\n' -e PONG -w 0.5 -c 2", "The service behind a relay answers PONG, within 0.5 s (WARNING) or 2 s (CRITICAL)."},
+			{"check_socat_endpoint -H relay01 -p 8443 --tls --ca-file /etc/ssl/ca.pem", "Through socat's TLS side, the certificate verified."},
+			{"check_socat_endpoint -H relay01 -p 5353 --udp -s ping -e ping", "A UDP relay."},
+		}},
+	}
+}

@@ -145,4 +145,17 @@ var program = plugin.Binary[logs.Config]{Check: logs.Run, Options: plugin.Option
 	Description:  description,
 	TimeoutState: state.Unknown,
 	Help:         help,
+	Man:          man,
 }}
+
+// man is the manual page beyond the flags.
+func man() []plugin.ManSection {
+	return []plugin.ManSection{
+		{Title: "Performance data", Paragraphs: []string{
+			"One count per category (fatal, error, warning, refused, tls_failure, backend_failure, reset, timeout, capacity, weak_tls, accepted, exit, config; with the ranges in force), lines, bytes_read (B), unparsed, transferred (B), ignored (lines of --ignore-peer connections)."}},
+		{Title: "Examples", Entries: [][2]string{
+			{"check_socat_logs -f /var/log/socat.log", "What socat logged since the last run (the position is kept in the state directory)."},
+			{"check_socat_logs --journal-unit socat-relay.service -w refused=10", "From the journal of a unit; WARNING above 10 refused connections."},
+		}},
+	}
+}

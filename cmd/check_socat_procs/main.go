@@ -135,4 +135,29 @@ var program = plugin.Binary[procs.Config]{Check: procs.Run, Options: plugin.Opti
 	Description:  description,
 	TimeoutState: state.Unknown,
 	Help:         help,
+	Man:          man,
 }}
+
+// man is the manual page beyond the flags: the finding catalogue (from
+// the rule table itself), the performance data, examples.
+func man() []plugin.ManSection {
+	var findings [][2]string
+	for _, r := range procs.Rules {
+		findings = append(findings, [2]string{r.ID + " (" + r.State.String() + ")", r.About + "."})
+	}
+	return []plugin.ManSection{
+		{Title: "Findings", Paragraphs: []string{"Each finding has a stable ID; --ignore ID silences it everywhere, --ignore ID@PORT or ID@PID for one instance. The state in parentheses is its default."},
+			Entries: findings},
+		{Title: "Performance data", Paragraphs: []string{
+			"instances (with -w/-c), children, findings_critical, findings_warning; per instance i<PORT>_children, i<PORT>_rss (B), i<PORT>_fds, i<PORT>_uptime (s) (i<PORT>u_... for a UDP port another instance uses for TCP, pid<PID>_... without a port or for a shared one).",
+			"With --sample-traffic: per instance i<PORT>_{tls,ssh,encrypted,plaintext,unknown,idle}_conns and i<PORT>_{tls,ssh,encrypted,plaintext,unknown}_bytes (B); traffic_packets, traffic_dropped.",
+			"When --max-output cannot hold every item, the check's own are kept whole and the per-instance ones are left out, said on the line after the first."}},
+		{Title: "Examples", Entries: [][2]string{
+			{"check_socat_procs -c 1: --expect-listen 8443", "At least one instance, and one listening on port 8443."},
+			{"check_socat_procs --match relay --allow-peer 10.0.0.0/8 --ignore runs-as-root", "The instances whose command line matches relay; peers outside 10.0.0.0/8 are CRITICAL."},
+			{"check_socat_procs --sample-traffic 5s -t 15", "Also judge what crosses the network through each instance for 5 seconds (needs CAP_NET_RAW)."},
+			{"check_socat_procs --unit-file /etc/systemd/system/socat-relay.service", "Audit a unit before deploying it."},
+			{"check_socat_procs --cmdline 'socat TCP-LISTEN:2375,fork UNIX-CONNECT:/var/run/docker.sock'", "Audit a command line (this one is CRITICAL docker-socket)."},
+		}},
+	}
+}

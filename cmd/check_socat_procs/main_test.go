@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/check-socat/check-socat/checks/procs"
 	"github.com/check-socat/check-socat/internal/flags/flagstest"
 	"github.com/check-socat/check-socat/internal/plugin"
 	"github.com/check-socat/check-socat/internal/testlab"
@@ -632,5 +633,32 @@ func TestFileWritableLive(t *testing.T) {
 	r := run(t, "--match", mark)
 	if r.code != 2 || !strings.Contains(r.out, "CRITICAL file-writable") || !strings.Contains(r.out, "the directory "+open+" is writable by everyone") {
 		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+}
+
+// The manual page lists every finding of the catalogue (from the rule
+// table, so it cannot drift), the performance data and examples, and
+// groff reads it without a warning.
+func TestManPageFindings(t *testing.T) {
+	var out bytes.Buffer
+	if code := program.Main(&cli{}, []string{"--man-page"}, nil, &out, io.Discard); code != 3 {
+		t.Fatalf("exit %d", code)
+	}
+	page := out.String()
+	for _, r := range procs.Rules {
+		if !strings.Contains(page, ".TP\n\\fB"+strings.ReplaceAll(r.ID, "-", "\\-")+" ("+r.State.String()+")\\fR") {
+			t.Errorf("no finding %s in the manual page", r.ID)
+		}
+	}
+	for _, sec := range []string{".SH FINDINGS", ".SH PERFORMANCE DATA", ".SH EXAMPLES", "i<PORT>_children"} {
+		if !strings.Contains(page, sec) {
+			t.Errorf("no %q in the manual page", sec)
+		}
+	}
+	testlab.Need(t, "groff")
+	cmd := exec.Command("groff", "-man", "-Tutf8", "-ww", "-z")
+	cmd.Stdin = strings.NewReader(page)
+	if msg, err := cmd.CombinedOutput(); err != nil || len(msg) > 0 {
+		t.Errorf("groff: %v\n%s", err, msg)
 	}
 }

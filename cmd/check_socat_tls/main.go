@@ -110,4 +110,18 @@ var program = plugin.Binary[tlscheck.Config]{Check: tlscheck.Run, Options: plugi
 	Description:  description,
 	TimeoutState: state.Critical,
 	Help:         help,
+	Man:          man,
 }}
+
+// man is the manual page beyond the flags.
+func man() []plugin.ManSection {
+	return []plugin.ManSection{
+		{Title: "Performance data", Paragraphs: []string{
+			"days_left (with the N: ranges of --warning-days/--critical-days), handshake_time, protocols_accepted, protocols_weak, ciphers_accepted, ciphers_weak, chain_length, key_bits, time."}},
+		{Title: "Examples", Entries: [][2]string{
+			{"check_socat_tls -H relay01 -p 8443 --cert-only", "One handshake: certificate, chain, name and client auth (for every check interval)."},
+			{"check_socat_tls -H relay01 -p 8443 --min-protocol TLS1.2", "The full audit: every protocol and cipher suite (dozens of connections: a few times a day)."},
+			{"check_socat_tls --cert-file /etc/socat/relay.pem", "The PEM file socat's cert= names, without a connection."},
+		}},
+	}
+}

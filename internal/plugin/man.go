@@ -74,6 +74,17 @@ func writeMan(w io.Writer, set *flags.Set, o Options) {
 			fmt.Fprintf(w, "%s\n%s\n", strings.Join(head, ", "), roff(f.Help))
 		}
 	}
+	if o.Man != nil {
+		for _, sec := range o.Man() {
+			fmt.Fprintf(w, ".SH %s\n", strings.ToUpper(roff(sec.Title)))
+			for _, p := range sec.Paragraphs {
+				fmt.Fprintf(w, ".PP\n%s\n", roff(p))
+			}
+			for _, e := range sec.Entries {
+				fmt.Fprintf(w, ".TP\n\\fB%s\\fR\n%s\n", roff(e[0]), roff(e[1]))
+			}
+		}
+	}
 	fmt.Fprintf(w, ".SH EXIT STATUS\n0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for bad arguments, \\-\\-help and \\-\\-version), and nothing else.\n")
 	fmt.Fprintf(w, ".SH OUTPUT\nThe first line is STATE: summary | perfdata; the lines after it are the long output, one item per line, worst first. Text from outside is sanitized: a | becomes \\ex7c and control characters are escaped.\n")
 	fmt.Fprintf(w, ".SH SEE ALSO\n")

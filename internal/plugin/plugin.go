@@ -132,6 +132,17 @@ type Options struct {
 	// Help returns the --help text of each of the binary's own flags, by
 	// long name. TestHelp in each binary checks that none is missing.
 	Help func() map[string]string
+	// Man returns the manual page's sections beyond the flags (findings,
+	// performance data, examples), built only for --man-page.
+	Man func() []ManSection
+}
+
+// ManSection is a section of the manual page: entries (a term and its
+// text, .TP) after paragraphs.
+type ManSection struct {
+	Title      string
+	Paragraphs []string
+	Entries    [][2]string
 }
 
 // runMain is Main without the type parameter: cmd is the struct of flags
