@@ -68,7 +68,7 @@ func commonHelp() map[string]string {
 		"timeout":         "Whole-run deadline: seconds (10, 2.5) or with a unit (500ms, 1m). The run ends by this plus half a second whatever the peer does, naming the stage that timed out.",
 		"timeout-state":   "State to return when the deadline is reached: ok, warning, critical or unknown.",
 		"verbose":         "Repeat for more output: -v adds detail per item, -vv configuration and decisions, -vvv debug lines on stderr.",
-		"max-output":      "Bound the whole output to BYTES (at least 256; NRPE 4 takes 65536, NRPE 2 1024). What is cut is said; perfdata is kept. Nagios output only.",
+		"max-output":      "Bound the whole output to BYTES (at least 256; NRPE 4 takes 65536, NRPE 2 1024). What is cut is said; perfdata is kept (if even it does not fit, the check's own items are kept whole and the per-instance ones left out, said). Nagios output only.",
 		"output":          "Output format: nagios (plugin output with perfdata), openmetrics (OpenMetrics 1.0 text, for a Prometheus scrape) or json (packaging/json/result.schema.json). The exit code is the same whatever the format.",
 		"textfile":        "Also write the metrics to PATH for node_exporter's textfile collector (in the Prometheus text format it reads, ending in # EOF), atomically: a temporary file in its directory, then rename; mode 0644. stdout and the exit code stay those of --output.",
 		"version":         "Print '<binary> <version> (<commit>, <go version>)' and exit 3, like --help.",
