@@ -24,6 +24,10 @@ type Result struct {
 	// SubjectLabel names the label that carries a finding's subject in
 	// OpenMetrics ("socat_instance" for procs); "subject" when empty.
 	SubjectLabel string
+	// Document, when set, is what the run prints instead of the result
+	// (check_socat_procs --discover: configuration), with exit 0 when the
+	// state is OK; any other state is rendered as a result.
+	Document []byte
 }
 
 // Unknownf is a Result for a run that could not determine anything:

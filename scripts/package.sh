@@ -33,6 +33,7 @@ for b in "${binaries[@]}"; do
 done
 sed 's#/usr/lib/nagios/plugins#/usr/lib64/nagios/plugins#g; s#/etc/nagios/nrpe.d#/etc/nrpe.d#g' packaging/nrpe/check_socat.cfg > dist/rpm/nrpe-check_socat.cfg
 sed 's#/usr/lib/nagios/plugins#/usr/lib64/nagios/plugins#g' packaging/nrpe/check_socat_args.cfg > dist/rpm/nrpe-args.cfg
+sed 's#/usr/lib/nagios/plugins#/usr/lib64/nagios/plugins#g' packaging/sudoers/check-socat > dist/rpm/sudoers
 
 # The version is the VERSION file's (what --version prints); the release counts the commits since
 # VERSION last changed, so that two builds of one version differ.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,7 +34,14 @@ type Config struct {
 	// SampleTraffic: sample each instance's traffic for this long (0:
 	// not at all).
 	SampleTraffic time.Duration
+
+	// Discover: print the instances as monitoring configuration in this
+	// format (icinga2, nagios, json) instead of judging them.
+	Discover string
 }
+
+// DiscoverFormats are the formats of --discover.
+var DiscoverFormats = []string{"icinga2", "nagios", "json"}
 
 // ListenSpec is one --expect-listen: [ADDR:]PORT.
 type ListenSpec struct {
@@ -197,6 +205,30 @@ func (c *Config) Validate() error {
 		if len(live) > 0 {
 			return fmt.Errorf("%s reviews a configuration, %s audit running processes: drop them, or audit the processes without %s",
 				mode, strings.Join(live, ", "), mode)
+		}
+	}
+	if c.Discover != "" {
+		if !slices.Contains(DiscoverFormats, c.Discover) {
+			return fmt.Errorf("--discover %q: give icinga2, nagios or json", c.Discover)
+		}
+		var judging []string
+		for _, f := range []struct {
+			set  bool
+			name string
+		}{
+			{c.Cmdline != "", "--cmdline"}, {c.UnitFile != "", "--unit-file"},
+			{c.Warn.IsSet() || c.Crit.IsSet(), "-w/-c"}, {len(c.ExpectListen) > 0, "--expect-listen"},
+			{c.AllowedPorts != nil, "--allowed-ports"}, {len(c.AllowPeers) > 0, "--allow-peer"},
+			{c.WarnChildren.IsSet() || c.CritChildren.IsSet(), "--warning-children/--critical-children"},
+			{c.MinUptime > 0, "--min-uptime"}, {len(c.Ignore) > 0, "--ignore"}, {c.SampleTraffic != 0, "--sample-traffic"},
+		} {
+			if f.set {
+				judging = append(judging, f.name)
+			}
+		}
+		if len(judging) > 0 {
+			return fmt.Errorf("--discover prints the running instances as configuration; %s judge or review instead: drop them (--match, --exclude and --user choose what is discovered)",
+				strings.Join(judging, ", "))
 		}
 	}
 	if c.MinUptime < 0 {

@@ -152,3 +152,20 @@ func TestRulesCoverEveryID(t *testing.T) {
 		t.Errorf("rule %s has no ID constant", id)
 	}
 }
+
+func TestUnitFromCgroup(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"0::/system.slice/socat-relay.service\n", "socat-relay.service"},
+		{"0::/system.slice/system-socat.slice/socat@9000.service\n", "socat@9000.service"},
+		{"12:pids:/\n1:name=systemd:/system.slice/relay.service\n0::/\n", "relay.service"},
+		{"0::/user.slice/user-1000.slice/user@1000.service/app.slice/relay.service\n", ""},
+		{"0::/user.slice/user-1000.slice/session-3.scope\n", ""},
+		{"0::/system.slice/docker-0123abcd.scope\n", ""},
+		{"0::/\n", ""},
+		{"garbage", ""},
+	} {
+		if got := UnitFromCgroup([]byte(c.in)); got != c.want {
+			t.Errorf("UnitFromCgroup(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -397,12 +397,45 @@ func commandPort(c *socatcmd.Command) int {
 	return 0
 }
 
+// scanInstances finds the running instances the selection flags keep
+// and describes each; failed is the result of a scan that could not run.
+func scanInstances(ctx context.Context, env checks.Env, cfg Config) (snap *Snapshot, insts []*live, orphanNotes []string, failed *checks.Result) {
+	env.SetStage("process scan")
+	snap, err := Discover(ctx)
+	if err != nil {
+		r := checks.Unknownf("%v", err)
+		if ctx.Err() != nil {
+			r = checks.Result{State: env.TimeoutState, Summary: "timed out scanning /proc at stage process scan"}
+		}
+		return nil, nil, nil, &r
+	}
+	env.Debugf("scanned %d processes, %d are socat", snap.Scanned, len(snap.Procs))
+	env.SetStage("socket mapping")
+	for _, in := range snap.Instances() {
+		cmdline := strings.Join(in.Argv, " ")
+		if cfg.Match != nil && !cfg.Match.MatchString(cmdline) {
+			continue
+		}
+		if cfg.Exclude != nil && cfg.Exclude.MatchString(cmdline) {
+			continue
+		}
+		if cfg.User != "" && in.User != cfg.User && strconv.Itoa(in.UID) != cfg.User {
+			continue
+		}
+		insts = append(insts, describeInstance(snap, in))
+	}
+	insts, orphanNotes = adoptOrphans(insts)
+	assignLabels(insts)
+	return snap, insts, orphanNotes, nil
+}
+
 // live is what the check learned about one running instance.
 type live struct {
 	*Instance
 	cmd      *socatcmd.Command
 	parseErr error
 	listens  []netip.AddrPort // TCP/UDP listen addresses
+	udpAddrs map[netip.AddrPort]bool // the listen addresses that are UDP
 	unixes   []string         // UNIX listen paths
 	peers    []netip.AddrPort
 	inferred bool // sockets inferred from the table (fds not visible)
@@ -418,32 +451,13 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			return checks.Unknownf("--user %s: no such user on this host; give a name from the passwd database or a numeric UID", sanitize.Text(cfg.User, 40))
 		}
 	}
-	env.SetStage("process scan")
-	snap, err := Discover(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return checks.Result{State: env.TimeoutState, Summary: "timed out scanning /proc at stage process scan"}
-		}
-		return checks.Unknownf("%v", err)
+	snap, insts, orphanNotes, failed := scanInstances(ctx, env, cfg)
+	if failed != nil {
+		return *failed
 	}
-	env.Debugf("scanned %d processes, %d are socat", snap.Scanned, len(snap.Procs))
-	env.SetStage("socket mapping")
-	var insts []*live
-	for _, in := range snap.Instances() {
-		cmdline := strings.Join(in.Argv, " ")
-		if cfg.Match != nil && !cfg.Match.MatchString(cmdline) {
-			continue
-		}
-		if cfg.Exclude != nil && cfg.Exclude.MatchString(cmdline) {
-			continue
-		}
-		if cfg.User != "" && in.User != cfg.User && strconv.Itoa(in.UID) != cfg.User {
-			continue
-		}
-		insts = append(insts, describeInstance(snap, in))
+	if cfg.Discover != "" {
+		return discoverConfig(env, cfg, snap, insts, orphanNotes)
 	}
-	insts, orphanNotes := adoptOrphans(insts)
-	assignLabels(insts)
 	// One socat_instance value per instance, for its metrics and its
 	// findings alike: its perfdata label without the "i" (8080, 8080u for
 	// UDP beside TCP, pid1234 without a port or for a shared one).
@@ -750,7 +764,7 @@ func describeInstance(snap *Snapshot, in *Instance) *live {
 				l.unixes = append(l.unixes, s.Path)
 				continue
 			}
-			l.listens = append(l.listens, s.Local)
+			l.addListen(s.Local, s.Proto)
 			listenPorts[int(s.Local.Port())] = true
 			if len(l.listens) == 1 {
 				l.udp = strings.HasPrefix(s.Proto, "udp")
@@ -762,7 +776,7 @@ func describeInstance(snap *Snapshot, in *Instance) *live {
 		l.inferred = true
 		for _, s := range table {
 			if s.Proto != "unix" && s.Listening() && s.UID == in.UID && cmdPorts[int(s.Local.Port())] {
-				l.listens = append(l.listens, s.Local)
+				l.addListen(s.Local, s.Proto)
 				listenPorts[int(s.Local.Port())] = true
 			}
 		}
@@ -786,7 +800,7 @@ func describeInstance(snap *Snapshot, in *Instance) *live {
 			seen[s.Inode] = true
 			l.peers = append(l.peers, s.Remote)
 			if connectedUDP && !containsAddr(l.listens, s.Local) {
-				l.listens = append(l.listens, s.Local)
+				l.addListen(s.Local, s.Proto)
 			}
 		}
 	}
@@ -823,6 +837,17 @@ func describeInstance(snap *Snapshot, in *Instance) *live {
 		l.where += fmt.Sprintf(" :%d", l.port)
 	}
 	return l
+}
+
+// addListen records a TCP/UDP listen address of the instance.
+func (l *live) addListen(a netip.AddrPort, proto string) {
+	l.listens = append(l.listens, a)
+	if strings.HasPrefix(proto, "udp") {
+		if l.udpAddrs == nil {
+			l.udpAddrs = map[netip.AddrPort]bool{}
+		}
+		l.udpAddrs[a] = true
+	}
 }
 
 func containsAddr(list []netip.AddrPort, a netip.AddrPort) bool {

@@ -41,6 +41,8 @@ type cli struct {
 
 	SampleTraffic plugin.Duration `placeholder:"DURATION" group:"Traffic"`
 
+	Discover string `placeholder:"FORMAT" group:"Discovery"`
+
 	Cmdline  flagval.Text `placeholder:"'socat ...'" group:"Configuration review"`
 	UnitFile flagval.Text `placeholder:"PATH" group:"Configuration review"`
 }
@@ -62,6 +64,7 @@ func help() map[string]string {
 		"min-uptime":        "An instance younger than this was (re)started recently: WARNING (e.g. 10m).",
 		"ignore":            "Silence a finding: ID everywhere, ID@PORT or ID@PID for one instance (also @port:N, @pid:N). Repeatable.",
 		"sample-traffic":    "Capture each instance's traffic for DURATION (1s to 60s, within -t) and judge every connection on both legs: plaintext to or from another host is CRITICAL plaintext-in-transit (the evidence masked), TLS 1.0/1.1 WARNING weak-tls-in-transit; loopback legs are reported, not alerted. Needs CAP_NET_RAW (root, or the README's setcap recipe), and CAP_SYS_ADMIN for instances in another network namespace.",
+		"discover":          "Print the running instances (those --match, --exclude and --user keep) as monitoring configuration instead of judging them, and exit 0: icinga2 (a host template whose variables the shipped apply rules turn into services), nagios (service definitions) or json. Per listener its address, port, TLS and certificate; per instance its log file (-lf) or systemd unit. See the README's Discovery section.",
 		"cmdline":           "Audit this socat command line instead of running processes (config review before deploy). Shell quoting, sh -c, env/sudo/exec wrappers and docker run of a socat image are understood.",
 		"unit-file":         "Audit the ExecStart= of this systemd service unit, as the User= it names, with the files it uses and its .socket unit if there is one.",
 	}
@@ -73,7 +76,7 @@ func help() map[string]string {
 func (c *cli) Config() (procs.Config, error) {
 	cfg := procs.Config{User: c.User, Warn: c.Warning, Crit: c.Critical, WarnChildren: c.WarningChildren,
 		CritChildren: c.CriticalChildren, MinUptime: c.MinUptime.D(), Cmdline: string(c.Cmdline), UnitFile: string(c.UnitFile),
-		SampleTraffic: c.SampleTraffic.D()}
+		SampleTraffic: c.SampleTraffic.D(), Discover: c.Discover}
 	var err error
 	if c.Match != "" {
 		if cfg.Match, err = regexp.Compile(c.Match); err != nil {
@@ -118,6 +121,21 @@ func (c *cli) Config() (procs.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
+	if plugin.UnderSudo() {
+		// The sudoers recipe gives the monitoring user root's view of the
+		// running instances, not root's reading (and writing) of any file.
+		for _, f := range []struct {
+			set  bool
+			name string
+		}{{c.UnitFile != "", "--unit-file"}, {c.Cmdline != "", "--cmdline"}, {c.Textfile != "", "--textfile"}} {
+			if f.set {
+				return cfg, fmt.Errorf("%s is refused through sudo: it would read or write a file the caller names as root; run it as yourself (sudo is for the audit of the running instances)", f.name)
+			}
+		}
+	}
+	if c.Discover != "" && (c.Output != "nagios" || c.Textfile != "") {
+		return cfg, fmt.Errorf("--discover %s prints configuration: --output and --textfile are for results; drop them", c.Discover)
+	}
 	// The sample must end before the deadline, with time left for the
 	// scan before it and the verdict after it.
 	if d := c.SampleTraffic.D(); d > 0 && d+time.Second > c.Timeout.D() {
@@ -136,6 +154,7 @@ var program = plugin.Binary[procs.Config]{Check: procs.Run, Options: plugin.Opti
 	TimeoutState: state.Unknown,
 	Help:         help,
 	Man:          man,
+	SudoCommand:  true,
 }}
 
 // man is the manual page beyond the flags: the finding catalogue (from

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	le "encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -660,5 +661,155 @@ func TestManPageFindings(t *testing.T) {
 	cmd.Stdin = strings.NewReader(page)
 	if msg, err := cmd.CombinedOutput(); err != nil || len(msg) > 0 {
 		t.Errorf("groff: %v\n%s", err, msg)
+	}
+}
+
+// --discover (issue 15): the five instances of the discovery lab as
+// configuration, in the three formats; what cannot become a service is
+// said. The engines load these in make integration.
+func TestDiscover(t *testing.T) {
+	dir := t.TempDir()
+	_ = os.Chmod(dir, 0o755)
+	lab := testlab.StartDiscoLab(t, dir)
+	r := run(t, "--discover", "json", "--match", "discolab")
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.out)
+	}
+	var got struct {
+		Host      string
+		Instances []struct {
+			Key, Proto, Address, Path, Listen, Log, Unit, User string
+			CertFile                                           string `json:"cert_file"`
+			Port                                               int
+			TLS                                                bool
+		}
+		Logs []struct {
+			Key, File   string
+			JournalUnit string `json:"journal_unit"`
+		}
+		ExpectListen []string `json:"expect_listen"`
+		Notes        []string
+	}
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+		t.Fatalf("%v:\n%s", err, r.out)
+	}
+	byKey := map[string]int{}
+	for i, in := range got.Instances {
+		byKey[in.Key] = i
+	}
+	want := []struct {
+		key, proto, address, log string
+		tls                      bool
+	}{
+		{fmt.Sprintf("tcp-%d", lab.Relay.Port), "tcp", "127.0.0.1", "relay.log", false},
+		{fmt.Sprintf("tcp-%d", lab.TLS.Port), "tcp", "127.0.0.1", "tls.log", true},
+		{fmt.Sprintf("udp-%d", lab.UDP.Port), "udp", "127.0.0.1", "", false},
+		{fmt.Sprintf("tcp-%d", lab.Unit.Port), "tcp", "127.0.0.1", lab.UnitName, false},
+		{"unix-" + strings.ReplaceAll(strings.Trim(lab.UnixPath, "/"), "/", "-"), "unix", "", "relay.log", false},
+	}
+	if len(got.Instances) != len(want) {
+		t.Errorf("%d listeners discovered, want %d:\n%s", len(got.Instances), len(want), r.out)
+	}
+	for _, w := range want {
+		i, ok := byKey[w.key]
+		if !ok {
+			t.Errorf("no listener %s:\n%s", w.key, r.out)
+			continue
+		}
+		in := got.Instances[i]
+		if in.Proto != w.proto || in.Address != w.address || in.TLS != w.tls || !strings.HasSuffix(in.Log, w.log) || in.User != "root" {
+			t.Errorf("%s: %+v, want %+v", w.key, in, w)
+		}
+	}
+	if in := got.Instances[byKey[fmt.Sprintf("tcp-%d", lab.TLS.Port)]]; in.CertFile != lab.Cert {
+		t.Errorf("TLS relay's certificate %q, want %q", in.CertFile, lab.Cert)
+	}
+	if lab.UnitName != "" {
+		if in := got.Instances[byKey[fmt.Sprintf("tcp-%d", lab.Unit.Port)]]; in.Unit != lab.UnitName {
+			t.Errorf("unit %q, want %q", in.Unit, lab.UnitName)
+		}
+	}
+	// One log source per file: the relay and the UNIX relay share one.
+	wantLogs := map[string]string{"relay.log": lab.RelayLog, "tls.log": lab.TLSLog}
+	if lab.UnitName != "" {
+		wantLogs[lab.UnitName] = "journal"
+	}
+	if len(got.Logs) != len(wantLogs) {
+		t.Errorf("log sources %+v, want %v", got.Logs, wantLogs)
+	}
+	for _, l := range got.Logs {
+		switch {
+		case l.File != "" && wantLogs[filepath.Base(l.File)] == l.File:
+		case l.JournalUnit != "" && wantLogs[l.JournalUnit] == "journal":
+		default:
+			t.Errorf("unexpected log source %+v", l)
+		}
+	}
+	if strings.Join(got.ExpectListen, " ") == "" || len(got.ExpectListen) != 4 {
+		t.Errorf("expect_listen %v, want the four TCP/UDP listeners", got.ExpectListen)
+	}
+	if !strings.Contains(strings.Join(got.Notes, "\n"), fmt.Sprintf("listens on UDP 127.0.0.1:%d: no endpoint service", lab.UDP.Port)) {
+		t.Errorf("the UDP listener's note is missing: %v", got.Notes)
+	}
+
+	// Icinga 2: a host template; Nagios: service definitions for the
+	// shipped commands. (Both are loaded by the engines in make integration.)
+	r = run(t, "--discover", "icinga2", "--match", "discolab")
+	host, _ := os.Hostname()
+	for _, w := range []string{"template Host \"socat-" + host + "\" {", "vars.socat_discovered = true",
+		fmt.Sprintf("vars.socat_instances[\"tcp-%d\"] = {", lab.TLS.Port), "tls = true", "cert_file = \"" + lab.Cert + "\"",
+		"vars.socat_logs[\"" + strings.ReplaceAll(strings.Trim(lab.RelayLog, "/"), "/", "-") + "\"] = {"} {
+		if r.code != 0 || !strings.Contains(r.out, w) {
+			t.Errorf("--discover icinga2: exit %d, no %q:\n%s", r.code, w, r.out)
+		}
+	}
+	r = run(t, "--discover", "nagios", "--match", "discolab")
+	for _, w := range []string{"check_command           check_socat_procs!--expect-listen 127.0.0.1:",
+		fmt.Sprintf("check_socat_endpoint_tls!%d!-H 127.0.0.1 --insecure", lab.TLS.Port),
+		fmt.Sprintf("check_socat_tls_cert_only!%d!-H 127.0.0.1", lab.TLS.Port),
+		"check_socat_endpoint_unix!" + lab.UnixPath + "!", "check_socat_logs!" + lab.RelayLog + "!"} {
+		if r.code != 0 || !strings.Contains(r.out, w) {
+			t.Errorf("--discover nagios: exit %d, no %q:\n%s", r.code, w, r.out)
+		}
+	}
+	if strings.Count(r.out, "check_socat_logs!"+lab.RelayLog) != 1 {
+		t.Errorf("the shared log file has more than one service:\n%s", r.out)
+	}
+}
+
+func TestDiscoverBadInput(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--discover", "yaml"}, `UNKNOWN: --discover "yaml": give icinga2, nagios or json`},
+		{[]string{"--discover", "json", "-c", "1:"}, "UNKNOWN: --discover prints the running instances as configuration; -w/-c judge or review instead: drop them"},
+		{[]string{"--discover", "nagios", "--cmdline", "socat - -"}, "--cmdline"},
+		{[]string{"--discover", "icinga2", "--output", "json"}, "--output and --textfile are for results"},
+	} {
+		r := run(t, c.args...)
+		if r.code != 3 || !strings.Contains(r.out, c.want) || strings.Count(strings.TrimSpace(r.out), "\n") > 0 && !strings.HasPrefix(r.out, "{") {
+			t.Errorf("%v: exit %d\n%s\nwant %q", c.args, r.code, r.out, c.want)
+		}
+	}
+}
+
+// Through sudo (the README's recipe) the flags that read or write a file
+// the caller names are refused: root's view of the processes, not root's
+// reading of any file.
+func TestSudoRefusesFileFlags(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it runs the check as root with sudo's SUDO_UID")
+	}
+	for _, args := range [][]string{{"--unit-file", "/etc/shadow"}, {"--cmdline", "socat - OPEN:/etc/shadow"}, {"--textfile", "/etc/x.prom"}} {
+		r := testlab.RunPlugin(t, binary, testlab.PluginOptions{Env: []string{"SUDO_UID=102", "SUDO_USER=nagios"}}, args...)
+		if r.Code != 3 || !strings.Contains(r.Out, args[0]+" is refused through sudo") {
+			t.Errorf("%v through sudo: exit %d\n%s", args, r.Code, r.Out)
+		}
+	}
+	// Root itself (SUDO_UID=0, sudo -i) is not held back.
+	r := testlab.RunPlugin(t, binary, testlab.PluginOptions{Env: []string{"SUDO_UID=0"}}, "--cmdline", "socat - -")
+	if r.Code == 3 {
+		t.Errorf("root through sudo: exit 3\n%s", r.Out)
 	}
 }

@@ -15,7 +15,8 @@ import (
 // them equal.
 
 // builtIn are flags that are not check options.
-var builtIn = map[string]bool{"help": true, "version": true, "man-page": true, "icinga2-command": true}
+var builtIn = map[string]bool{"help": true, "version": true, "man-page": true, "icinga2-command": true,
+	"discover": true} // (procs: prints configuration, not a result)
 
 // commonVar names the variables of the flags every binary shares: set
 // once (on a host, a template), they apply to every socat check.
@@ -77,11 +78,16 @@ func WriteIcinga2(w io.Writer, set *flags.Set, o Options) {
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tset_if = \"$%s$\"\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
 		case f.Kind == flags.Repeated:
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"$%s$\"\n\t\t\trepeat_key = true\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
-		case f.Name == "host" && has["cert-file"]:
+		case f.Name == "host" && (has["cert-file"] || has["unix"]):
 			// The host's address by default, but not when a file is
-			// audited (--cert-file and -H exclude each other).
+			// audited or a UNIX socket probed (--cert-file and --unix
+			// exclude -H).
+			other := "cert-file"
+			if has["unix"] {
+				other = "unix"
+			}
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"$%s$\"\n\t\t\tset_if = {{ !macro(\"$%s$\") }}\n\t\t\tdescription = \"%s\"\n\t\t}\n",
-				key, v, IcingaVar(o.Name, "cert-file"), desc)
+				key, v, IcingaVar(o.Name, other), desc)
 		default:
 			fmt.Fprintf(w, "\t\t\"%s\" = {\n\t\t\tvalue = \"$%s$\"\n\t\t\tdescription = \"%s\"\n\t\t}\n", key, v, desc)
 		}
@@ -100,6 +106,12 @@ func WriteIcinga2(w io.Writer, set *flags.Set, o Options) {
 		fmt.Fprintf(w, "\tvars.check_ipv4 = \"$%s$\"\n\tvars.check_ipv6 = \"$%s$\"\n", IcingaVar(o.Name, "use-ipv4"), IcingaVar(o.Name, "use-ipv6"))
 	}
 	fmt.Fprintf(w, "}\n")
+	if o.SudoCommand {
+		// Root's view for the monitoring user, through the sudoers snippet
+		// the package ships as an example (sudo -n: no password prompt to
+		// hang on; a missing rule is an immediate error).
+		fmt.Fprintf(w, "\nobject CheckCommand \"%s_sudo\" {\n\timport \"%s\"\n\n\tcommand = [ \"/usr/bin/sudo\", \"-n\", PluginDir + \"/%s\" ]\n}\n", name, name, o.Name)
+	}
 	if has["cert-only"] {
 		// The certificate-only check as a command of its own: one
 		// handshake, for short intervals; socat_tls is the full audit

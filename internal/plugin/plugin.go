@@ -135,6 +135,9 @@ type Options struct {
 	// Man returns the manual page's sections beyond the flags (findings,
 	// performance data, examples), built only for --man-page.
 	Man func() []ManSection
+	// SudoCommand: the binary has an Icinga 2 command that runs it through
+	// sudo (<command>_sudo), for the README's sudoers recipe.
+	SudoCommand bool
 }
 
 // ManSection is a section of the manual page: entries (a term and its
@@ -189,6 +192,10 @@ func runMain(opts Options, exits bool, cmd any, common func() *Common, prepare f
 		}
 	}
 	out := func(r checks.Result) int {
+		if r.Document != nil && r.State == state.OK {
+			stdout.Write(r.Document)
+			return 0
+		}
 		if cf.Textfile != "" {
 			if err := writeTextfile(cf.Textfile, r, short); err != nil {
 				return unknown("%v", err)
@@ -443,4 +450,13 @@ func panicResult(err error, verbose int, stderr io.Writer) checks.Result {
 func write(w io.Writer, r checks.Result, max int) int {
 	io.WriteString(w, output.Render(r, max))
 	return r.State.ExitCode()
+}
+
+// UnderSudo reports whether the run is root's through sudo for another
+// user (the README's sudoers recipe): sudo sets SUDO_UID itself, the
+// caller cannot leave it out. A binary refuses then the flags that would
+// read or write a file the caller names with root's rights.
+func UnderSudo() bool {
+	uid := os.Getenv("SUDO_UID")
+	return os.Geteuid() == 0 && uid != "" && uid != "0"
 }

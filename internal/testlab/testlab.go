@@ -245,11 +245,18 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 func StartLogFile(t testing.TB, log string, args ...string) *Socat {
 	t.Helper()
 	Need(t, "socat")
+	// The log may be shared: this socat's line is the first one after
+	// those already there.
+	before, _ := os.ReadFile(log)
+	n := len(listening.FindAllStringSubmatch(string(before), -1))
 	s := spawn(t, exec.Command("socat", append([]string{"-d", "-d", "-lf", log}, args...)...), false)
 	var m []string
 	Eventually(t, 10*time.Second, "socat to log that it listens", func() bool {
 		data, _ := os.ReadFile(log)
-		m = listening.FindStringSubmatch(string(data))
+		all := listening.FindAllStringSubmatch(string(data), -1)
+		if len(all) > n {
+			m = all[n]
+		}
 		return m != nil
 	})
 	if m[2] != "" {
