@@ -434,9 +434,9 @@ type live struct {
 	*Instance
 	cmd      *socatcmd.Command
 	parseErr error
-	listens  []netip.AddrPort // TCP/UDP listen addresses
+	listens  []netip.AddrPort        // TCP/UDP listen addresses
 	udpAddrs map[netip.AddrPort]bool // the listen addresses that are UDP
-	unixes   []string         // UNIX listen paths
+	unixes   []string                // UNIX listen paths
 	peers    []netip.AddrPort
 	inferred bool // sockets inferred from the table (fds not visible)
 	port     int
