@@ -21,7 +21,7 @@ TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan journa
 INTEGRATION_DEPS := $(TEST_DEPS) nagios4=nagios4-core icinga2=icinga2-bin /usr/share/icinga2/include/itl=icinga2-common \
                nrpe=nagios-nrpe-server /usr/lib/nagios/plugins/check_nrpe=nagios-nrpe-plugin dpkg-deb=dpkg \
                prometheus-node-exporter=prometheus-node-exporter prometheus=prometheus promtool=prometheus \
-               lintian=lintian
+               lintian=lintian sudo=sudo visudo=sudo curl=curl
 BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time \
                /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib host=bind9-host
 

@@ -2,6 +2,7 @@ package testlab
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,9 +34,28 @@ type DiscoLab struct {
 func StartDiscoLab(t testing.TB, dir string) *DiscoLab {
 	t.Helper()
 	l := &DiscoLab{Dir: dir, RelayLog: filepath.Join(dir, "relay.log"), TLSLog: filepath.Join(dir, "tls.log"), UnixPath: filepath.Join(dir, "relay.sock")}
+	// Ports as a deployment gives them (not 0): a user who cannot see
+	// another user's sockets infers them from the command line's ports.
+	port := func(network string) string {
+		t.Helper()
+		if network == "udp" {
+			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			return strconv.Itoa(c.LocalAddr().(*net.UDPAddr).Port)
+		}
+		c, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return strconv.Itoa(c.Addr().(*net.TCPAddr).Port)
+	}
 	echo := Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
 	udpEcho := Start(t, "UDP-LISTEN:0,bind=127.0.0.1,fork", "EXEC:cat")
-	l.Relay = StartLogFile(t, l.RelayLog, "-lp", "discolab-relay", "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "TCP:"+echo.Addr())
+	l.Relay = StartLogFile(t, l.RelayLog, "-lp", "discolab-relay", "TCP-LISTEN:"+port("tcp")+",bind=127.0.0.1,fork,reuseaddr", "TCP:"+echo.Addr())
 	StartLogFile(t, l.RelayLog, "-lp", "discolab-unix", "UNIX-LISTEN:"+l.UnixPath+",fork,mode=666", "TCP:"+echo.Addr())
 	ca := NewOpenSSLCA(t)
 	l.Cert = ca.Issue(t, Leaf{CN: "localhost", SAN: "DNS:localhost,IP:127.0.0.1"})
@@ -47,9 +67,9 @@ func StartDiscoLab(t testing.TB, dir string) *DiscoLab {
 	if err := os.WriteFile(l.CA, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l.TLS = StartLogFile(t, l.TLSLog, "-lp", "discolab-tls", "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+l.Cert, "TCP:"+echo.Addr())
-	l.UDP = Start(t, "-lp", "discolab-udp", "UDP-LISTEN:0,bind=127.0.0.1,fork", "UDP:"+udpEcho.Addr())
-	l.Unit = Start(t, "-lp", "discolab-unit", "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "TCP:"+echo.Addr())
+	l.TLS = StartLogFile(t, l.TLSLog, "-lp", "discolab-tls", "OPENSSL-LISTEN:"+port("tcp")+",bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+l.Cert, "TCP:"+echo.Addr())
+	l.UDP = Start(t, "-lp", "discolab-udp", "UDP-LISTEN:"+port("udp")+",bind=127.0.0.1,fork", "UDP:"+udpEcho.Addr())
+	l.Unit = Start(t, "-lp", "discolab-unit", "TCP-LISTEN:"+port("tcp")+",bind=127.0.0.1,fork,reuseaddr", "TCP:"+echo.Addr())
 	l.UnitName = fmt.Sprintf("discolab-%d.service", os.Getpid())
 	if err := IntoUnitCgroup(t, l.Unit.PID, l.UnitName); err != nil {
 		t.Logf("no systemd cgroup for the unit instance (%v): it is discovered without a unit", err)
