@@ -240,7 +240,9 @@ func expectations(l lab) []expectation {
 			state: "OK", perf: "tls_time="},
 		{name: "tls-cert-only", nagios: fmt.Sprintf("check_socat_tls_cert_only!%d!--ca-file %s", l.tls, l.ca),
 			icinga: "socat_tls_cert", vars: map[string]string{"socat_tls_port": strconv.Itoa(l.tls), "socat_tls_ca_file": q(l.ca)},
-			state: "OK", perf: "days_left="},
+			// Icinga 2 keeps expires_in's thresholds (plain numbers), where
+			// days_left's N: ranges become none (issue 15).
+			state: "OK", perf: "s;2592000;604800"},
 		{name: "tls-full-audit", nagios: fmt.Sprintf("check_socat_tls!%d!--ca-file %s", l.tls, l.ca),
 			icinga: "socat_tls", vars: map[string]string{"socat_tls_port": strconv.Itoa(l.tls), "socat_tls_ca_file": q(l.ca)},
 			state: "OK", perf: "protocols_weak=0"},

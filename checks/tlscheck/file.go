@@ -16,11 +16,9 @@ import (
 	"time"
 
 	"github.com/check-socat/check-socat/checks"
-	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/smallfile"
 	"github.com/check-socat/check-socat/internal/state"
-	"github.com/check-socat/check-socat/internal/threshold"
 )
 
 // pemFile is what a PEM file holds: certificates, and the first private
@@ -197,9 +195,7 @@ func runFile(env checks.Env, cfg Config) checks.Result {
 	} else {
 		res.Summary = fmt.Sprintf("%s: certificate %s valid %.1f days, chain of %d", what, subjectOf(certs[0]), cr.daysLeft, len(certs))
 	}
-	warnDays := threshold.MustParse(perfdata.FormatNumber(cfg.WarningDays, -1) + ":")
-	critDays := threshold.MustParse(perfdata.FormatNumber(cfg.CriticalDays, -1) + ":")
-	res.Metrics = append(certMetrics(cr, warnDays, critDays),
+	res.Metrics = append(certMetrics(cr, cfg.WarningDays, cfg.CriticalDays),
 		chainMetric(cr), keyMetric(cr), durationMetric(start))
 	return res
 }

@@ -1,6 +1,7 @@
 package tlscheck
 
 import (
+	"math"
 	"time"
 
 	"github.com/check-socat/check-socat/checks"
@@ -12,15 +13,23 @@ import (
 // The metrics of the check: perfdata labels are the contract's, the
 // OpenMetrics names follow Prometheus' (after socat_tls_).
 
-func certMetrics(cr certReport, warnDays, critDays threshold.Range) []checks.Metric {
-	days := perfdata.New("days_left", cr.daysLeft, "").WithRanges(warnDays, critDays)
+func certMetrics(cr certReport, warnDays, critDays float64) []checks.Metric {
+	atLeast := func(d float64) threshold.Range { return threshold.MustParse(perfdata.FormatNumber(d, -1) + ":") }
+	days := perfdata.New("days_left", cr.daysLeft, "").WithRanges(atLeast(warnDays), atLeast(critDays))
 	days.Decimals = 2
-	// days_left is the perfdata's (with the --*-days ranges); Prometheus
-	// gets the time in its base unit, seconds, and the expiry itself.
 	out := []checks.Metric{{Metric: days}}
 	if !cr.notAfter.IsZero() {
-		out = append(out, checks.Only("cert_expires_in_seconds",
-			"Time until the first certificate of the chain expires (negative: expired).", cr.daysLeft*86400),
+		// expires_in, the time in seconds, carries the points where the
+		// state changes as plain numbers: Icinga 2 reads days_left's "30:"
+		// as no threshold at all (warn = null), so nothing behind it
+		// draws a line; a plain number it keeps. Unlike a Nagios range,
+		// the state changes at or below it (days_left keeps the exact
+		// ranges, for whatever evaluates them). Prometheus gets the same
+		// time, and the expiry itself.
+		at := func(d float64) threshold.Range { return threshold.MustParse(perfdata.FormatNumber(math.Round(d*86400), -1)) }
+		secs := perfdata.New("expires_in", math.Round(cr.daysLeft*86400), "s").WithRanges(at(warnDays), at(critDays))
+		out = append(out, checks.NewMetric("cert_expires_in_seconds",
+			"Time until the first certificate of the chain expires (negative: expired).", secs),
 			checks.Only("cert_not_after_timestamp_seconds",
 				"When the first certificate of the chain expires, as a Unix time.", float64(cr.notAfter.Unix())))
 	}

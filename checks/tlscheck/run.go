@@ -16,7 +16,6 @@ import (
 
 	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/networds"
-	"github.com/check-socat/check-socat/internal/perfdata"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/threshold"
@@ -381,9 +380,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		}
 	}
 
-	warnDays := threshold.MustParse(perfdata.FormatNumber(cfg.WarningDays, -1) + ":")
-	critDays := threshold.MustParse(perfdata.FormatNumber(cfg.CriticalDays, -1) + ":")
-	metrics := certMetrics(cr, warnDays, critDays)
+	metrics := certMetrics(cr, cfg.WarningDays, cfg.CriticalDays)
 	if timed {
 		metrics = append(metrics, handshakeMetric(h.duration, cfg.Warn, cfg.Crit))
 	}

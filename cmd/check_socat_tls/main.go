@@ -117,7 +117,7 @@ var program = plugin.Binary[tlscheck.Config]{Check: tlscheck.Run, Options: plugi
 func man() []plugin.ManSection {
 	return []plugin.ManSection{
 		{Title: "Performance data", Paragraphs: []string{
-			"days_left (with the N: ranges of --warning-days/--critical-days), handshake_time, protocols_accepted, protocols_weak, ciphers_accepted, ciphers_weak, chain_length, key_bits, time."}},
+			"days_left (with the N: ranges of --warning-days/--critical-days), expires_in (s; the same points as plain numbers of seconds, which Icinga 2 keeps and graphers draw: the state changes at or below them), handshake_time, protocols_accepted, protocols_weak, ciphers_accepted, ciphers_weak, chain_length, key_bits, time."}},
 		{Title: "Examples", Entries: [][2]string{
 			{"check_socat_tls -H relay01 -p 8443 --cert-only", "One handshake: certificate, chain, name and client auth (for every check interval)."},
 			{"check_socat_tls -H relay01 -p 8443 --min-protocol TLS1.2", "The full audit: every protocol and cipher suite (dozens of connections: a few times a day)."},
