@@ -160,6 +160,16 @@ var program = plugin.Binary[endpoint.Config]{Check: endpoint.Run, Options: plugi
 // man is the manual page beyond the flags.
 func man() []plugin.ManSection {
 	return []plugin.ManSection{
+		{Title: "Findings", Paragraphs: []string{"One finding per run, for machines (JSON, OpenMetrics): its ID names the outcome and its state is the run's."},
+			Entries: append([][2]string{
+				{"port-open (CRITICAL)", "With --refused-state ok (this port must be closed): the port accepted the connection."},
+				{"retried (WARNING)", "It worked only after a retry (CRITICAL when the time also breaches -c)."},
+				{"slow (-w/-c)", "It worked, but the response time is outside a -w/-c range."},
+				{"refused (--refused-state, default CRITICAL)", "The connection was refused (UDP: an ICMP port unreachable came back)."},
+				{"mismatch (--mismatch-state, default CRITICAL)", "The complete response failed an expectation, or the echo came back different."},
+				{"backend-down (CRITICAL)", "socat accepted the connection and closed it before any byte: its backend is unreachable."},
+				{"connect-failed (CRITICAL)", "Any other failure: a name that does not resolve, no UNIX socket, a full backlog, a reset, a TLS error or rejection."},
+			}, plugin.RuntimeFindings...)},
 		{Title: "Performance data", Paragraphs: []string{
 			"time (the whole attempt), connect_time, tls_time (with --tls), first_byte_time, bytes_received (B), throughput (with --echo-bytes), connections_ok (with --connections), attempts (with --retries). A value that could not be measured is left out, and said."}},
 		{Title: "Examples", Entries: [][2]string{

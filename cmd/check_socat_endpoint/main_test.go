@@ -358,3 +358,12 @@ func TestFlagsAgreeWithKong(t *testing.T) {
 	vars := program.Options.Vars()
 	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"timeout-state": "warning", "max-output": "4096", "max-bytes": "1K", "retries": "2", "retry-delay": "250ms", "settle": "0", "mismatch-state": "warning", "warning": "-5:-1", "critical": "@0.5:2", "echo-bytes": "64K", "connections": "3", "port": "8443", "refused-state": "ok", "timeout": "2.5", "read-timeout": "0"}))
 }
+
+// The manual page describes every finding the check can give (issue 15).
+func TestManPageFindings(t *testing.T) {
+	var out bytes.Buffer
+	if code := program.Main(&cli{}, []string{"--man-page"}, nil, &out, io.Discard); code != 3 {
+		t.Fatalf("exit %d", code)
+	}
+	testlab.CheckManPage(t, out.String(), "../../checks/endpoint")
+}

@@ -151,6 +151,15 @@ var program = plugin.Binary[logs.Config]{Check: logs.Run, Options: plugin.Option
 // man is the manual page beyond the flags.
 func man() []plugin.ManSection {
 	return []plugin.ManSection{
+		{Title: "Findings", Paragraphs: []string{"Each finding has a stable ID (JSON, OpenMetrics); the state in parentheses is its default."},
+			Entries: append([][2]string{
+				{"category-threshold (-w/-c per category)", "A category's count since the last run is outside its range (by default any fatal, weak_tls or exit is CRITICAL, any error, refused, tls_failure or backend_failure WARNING); the subject is the category."},
+				{"critical-pattern (CRITICAL)", "New lines match --critical-pattern."},
+				{"warning-pattern (WARNING)", "New lines match --warning-pattern."},
+				{"source-stale (CRITICAL)", "With --max-age: a source has had no new line for that long, or has none."},
+				{"source-warning (WARNING)", "A source was read, but lines may be missed or miscounted: a reset state, a truncation or replacement, a journal without records of the unit, mostly lines that are not socat's."},
+				{"source-failed (UNKNOWN)", "One source could not be read while others could."},
+			}, plugin.RuntimeFindings...)},
 		{Title: "Performance data", Paragraphs: []string{
 			"One count per category (fatal, error, warning, refused, tls_failure, backend_failure, reset, timeout, capacity, weak_tls, accepted, exit, config; with the ranges in force), lines, bytes_read (B), unparsed, transferred (B), ignored (lines of --ignore-peer connections)."}},
 		{Title: "Examples", Entries: [][2]string{

@@ -460,3 +460,12 @@ func TestFlagsAgreeWithKong(t *testing.T) {
 	vars := program.Options.Vars()
 	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"timeout-state": "warning", "max-output": "4096", "state-dir": "/tmp/x", "first-run": "start", "rotated": "PATH.0", "since": "1h", "max-age": "0", "show": "7", "warning": "refused=1:", "timeout": "2.5"}))
 }
+
+// The manual page describes every finding the check can give (issue 15).
+func TestManPageFindings(t *testing.T) {
+	var out bytes.Buffer
+	if code := program.Main(&cli{}, []string{"--man-page"}, nil, &out, io.Discard); code != 3 {
+		t.Fatalf("exit %d", code)
+	}
+	testlab.CheckManPage(t, out.String(), "../../checks/logs")
+}

@@ -166,7 +166,7 @@ func man() []plugin.ManSection {
 	}
 	return []plugin.ManSection{
 		{Title: "Findings", Paragraphs: []string{"Each finding has a stable ID; --ignore ID silences it everywhere, --ignore ID@PORT or ID@PID for one instance. The state in parentheses is its default."},
-			Entries: findings},
+			Entries: append(findings, plugin.RuntimeFindings...)},
 		{Title: "Performance data", Paragraphs: []string{
 			"instances (with -w/-c), children, findings_critical, findings_warning; per instance i<PORT>_children, i<PORT>_rss (B), i<PORT>_fds, i<PORT>_uptime (s) (i<PORT>u_... for a UDP port another instance uses for TCP, pid<PID>_... without a port or for a shared one).",
 			"With --sample-traffic: per instance i<PORT>_{tls,ssh,encrypted,plaintext,unknown,idle}_conns and i<PORT>_{tls,ssh,encrypted,plaintext,unknown}_bytes (B); traffic_packets, traffic_dropped.",

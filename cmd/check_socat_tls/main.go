@@ -116,6 +116,32 @@ var program = plugin.Binary[tlscheck.Config]{Check: tlscheck.Run, Options: plugi
 // man is the manual page beyond the flags.
 func man() []plugin.ManSection {
 	return []plugin.ManSection{
+		{Title: "Findings", Paragraphs: []string{"Each finding has a stable ID (JSON, OpenMetrics); the state in parentheses is its default."},
+			Entries: append([][2]string{
+				{"unresolvable (CRITICAL)", "The -H name does not resolve."},
+				{"refused (CRITICAL)", "Nothing listens on the port."},
+				{"not-tls (CRITICAL)", "The port answers in plaintext (its first bytes quoted), or echoes the ClientHello back."},
+				{"handshake-failed (CRITICAL)", "No TLS handshake succeeds at all."},
+				{"no-certificate (CRITICAL)", "The server presents no certificate."},
+				{"cert-not-yet-valid (CRITICAL)", "A certificate of the chain is not valid yet."},
+				{"cert-expired (CRITICAL)", "The leaf or an intermediate has expired."},
+				{"cert-expiring (WARNING, CRITICAL)", "A certificate expires within --warning-days (WARNING) or --critical-days (CRITICAL)."},
+				{"weak-signature (CRITICAL)", "A certificate is signed with MD2, MD5 or SHA-1."},
+				{"weak-key (CRITICAL)", "A DSA key, an RSA key below --min-key-bits or an EC key below 256 bits."},
+				{"chain-untrusted (CRITICAL; WARNING with --insecure-chain)", "The chain does not verify against the system roots or --ca-file."},
+				{"name-mismatch (CRITICAL; WARNING with --insecure-chain)", "The certificate is not valid for the expected name (--hostname, --sni, -H)."},
+				{"client-cert-rejected (CRITICAL)", "The server rejected the --client-cert presented."},
+				{"client-auth-not-requested (CRITICAL)", "With --require-client-auth: the server never asks for a client certificate."},
+				{"client-auth-optional (CRITICAL)", "With --require-client-auth: the server asks for one but accepts clients without."},
+				{"weak-protocol (CRITICAL)", "A protocol version below --min-protocol is accepted."},
+				{"weak-cipher (CRITICAL; WARNING for what --cipher-policy strict adds)", "Weak suites are accepted: one finding per kind of weakness."},
+				{"scan-incomplete (UNKNOWN)", "The protocol and suite scan failed part-way: the counts are not complete."},
+				{"slow-handshake (-w/-c)", "The handshake time is outside a -w/-c range."},
+				{"key-file-exposed (CRITICAL)", "With --cert-file: the private key is readable by its group or others."},
+				{"key-file-owner (WARNING)", "With --cert-file: the key file's owner is not the certificate file's."},
+				{"key-mismatch (CRITICAL)", "With --cert-file: the key does not belong to the certificate."},
+				{"key-encrypted (WARNING)", "With --cert-file: the key has a passphrase, which socat cannot give when it runs as a service."},
+			}, plugin.RuntimeFindings...)},
 		{Title: "Performance data", Paragraphs: []string{
 			"days_left (with the N: ranges of --warning-days/--critical-days), expires_in (s; the same points as plain numbers of seconds, which Icinga 2 keeps and graphers draw: the state changes at or below them), handshake_time, protocols_accepted, protocols_weak, ciphers_accepted, ciphers_weak, chain_length, key_bits, time."}},
 		{Title: "Examples", Entries: [][2]string{

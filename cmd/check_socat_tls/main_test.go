@@ -302,3 +302,12 @@ func TestFlagsAgreeWithKong(t *testing.T) {
 	vars := program.Options.Vars()
 	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"timeout-state": "warning", "max-output": "4096", "critical-days": "3", "min-protocol": "TLS1.3", "cipher-policy": "strict", "min-key-bits": "3072", "parallel": "2", "warning": "-5:-1", "critical": "@0.5:2", "port": "8443", "warning-days": "-1.5", "timeout": "2.5"}))
 }
+
+// The manual page describes every finding the check can give (issue 15).
+func TestManPageFindings(t *testing.T) {
+	var out bytes.Buffer
+	if code := program.Main(&cli{}, []string{"--man-page"}, nil, &out, io.Discard); code != 3 {
+		t.Fatalf("exit %d", code)
+	}
+	testlab.CheckManPage(t, out.String(), "../../checks/tlscheck")
+}

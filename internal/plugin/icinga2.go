@@ -96,7 +96,16 @@ func WriteIcinga2(w io.Writer, set *flags.Set, o Options) {
 		}
 	}
 	fmt.Fprintf(w, "\t}\n\n")
+	// socat_timeout has the plugin's default here, at the command (the
+	// lowest priority: a host's or service's own wins). Left undefined,
+	// the nested macro resolves to nothing when Icinga runs the check
+	// itself (the argument is left out) but to "" when an agent runs it
+	// (command_endpoint): the master sends its resolved macros, and the
+	// agent passed --timeout "" (seen in the distributed test).
 	fmt.Fprintf(w, "\tvars.%s = \"$socat_timeout$\"\n", IcingaVar(o.Name, "timeout"))
+	if f := set.Lookup("timeout"); f != nil && f.Default != "" {
+		fmt.Fprintf(w, "\tvars.socat_timeout = %q\n", f.Default)
+	}
 	if hostVar != "" {
 		fmt.Fprintf(w, "\tvars.%s = \"$check_address$\"\n", hostVar)
 	}

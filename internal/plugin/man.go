@@ -96,3 +96,10 @@ func writeMan(w io.Writer, set *flags.Set, o Options) {
 	}
 	fmt.Fprintf(w, "%s,\n.BR socat (1)\n", strings.Join(others, ",\n"))
 }
+
+// RuntimeFindings are the findings the runtime itself makes, in every
+// binary, for the manual pages.
+var RuntimeFindings = [][2]string{
+	{"timeout (--timeout-state)", "The deadline (-t) passed before the check ended; the subject names the stage it was at (DNS, connect, first byte, a log source...). What was read of a log is read again next run."},
+	{"stopped (--timeout-state)", "SIGTERM or SIGINT ended the run, usually the caller's own timeout, shorter than -t."},
+}
