@@ -179,7 +179,8 @@ func Classify(l *Line) Class {
 		len(m) > 0 && m[0] == '"' && bytes.HasSuffix(m, []byte("\" exists")):
 		c.Event = EventBindFailed
 	case bytes.HasPrefix(m, []byte("connect(")), bytes.HasPrefix(m, []byte("execvp(")),
-		bytes.HasPrefix(m, []byte("waitpid(")) && bytes.Contains(m, []byte("child ")) && !bytes.Contains(m, []byte("no child")),
+		bytes.HasPrefix(m, []byte("waitpid(")) && bytes.Contains(m, []byte("child ")) && !bytes.Contains(m, []byte("no child")) &&
+			!bytes.Contains(m, []byte("No child")), // ECHILD: two children reaped at once, socat's own race
 		bytes.HasPrefix(m, []byte("system(")),
 		bytes.HasPrefix(m, []byte("getaddrinfo(")), bytes.Contains(m, []byte("Name or service not known")):
 		c.Set.add(BackendFailure)

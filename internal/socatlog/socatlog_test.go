@@ -237,6 +237,10 @@ func TestClassify(t *testing.T) {
 		{"2026/11/26 06:24:49 socat[1] W recvmsg(): Resource temporarily unavailable", "warning"},
 		// A benign race in socat's SIGCHLD handling, not a failed program.
 		{"2026/11/26 06:24:49 socat[1] W waitpid(-1, {}, WNOHANG): no child has exited", "warning"},
+		// ECHILD, logged by a forking TLS listener when the children of a
+		// full TLS audit ended together (seen in make integration): no
+		// backend failed.
+		{"2026/12/05 15:11:01 discolab-tls[7] W waitpid(-1, {}, WNOHANG): No child processes", "warning"},
 		{"2026/11/26 06:24:49 socat[1] N socat_signal(): handling signal 15", ""},
 	}
 	for _, tt := range tests {

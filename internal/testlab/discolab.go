@@ -82,10 +82,23 @@ func StartDiscoLab(t testing.TB, dir string) *DiscoLab {
 }
 
 // IntoUnitCgroup moves a process into the cgroup systemd gives a system
-// service, system.slice/NAME: in the name=systemd hierarchy of cgroup v1,
-// else in the cgroup v2 tree. The cgroup is removed when the test ends
-// (the processes in it moved back to the root cgroup first).
+// service, system.slice/NAME (UnitCgroup).
 func IntoUnitCgroup(t testing.TB, pid int, name string) error {
+	t.Helper()
+	dir, err := UnitCgroup(t, name)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644)
+}
+
+// UnitCgroup makes the cgroup systemd gives a system service,
+// system.slice/NAME: in the name=systemd hierarchy of cgroup v1, else in
+// the cgroup v2 tree, and returns its directory (write a PID to its
+// cgroup.procs). When the test ends the processes still in it are moved
+// back to the root cgroup (they may outlive this cleanup: cleanups run
+// last-in first-out) and it is removed.
+func UnitCgroup(t testing.TB, name string) (string, error) {
 	t.Helper()
 	var lastErr error
 	for _, root := range []string{"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
@@ -99,14 +112,7 @@ func IntoUnitCgroup(t testing.TB, pid int, name string) error {
 			lastErr = err
 			continue
 		}
-		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644); err != nil {
-			os.Remove(dir)
-			lastErr = err
-			continue
-		}
 		t.Cleanup(func() {
-			// Back to the root cgroup (the process may outlive this
-			// cleanup: cleanups run last-in first-out), then away with it.
 			for range 20 {
 				procs, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
 				for _, p := range strings.Fields(string(procs)) {
@@ -120,10 +126,10 @@ func IntoUnitCgroup(t testing.TB, pid int, name string) error {
 				os.Remove(slice)
 			}
 		})
-		return nil
+		return dir, nil
 	}
 	if lastErr == nil {
 		lastErr = fmt.Errorf("no cgroup hierarchy to write in")
 	}
-	return lastErr
+	return "", lastErr
 }
