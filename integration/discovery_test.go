@@ -221,11 +221,11 @@ log_initial_states=1
 		// CRITICAL for its findings, every discovered listener present.
 		"socat procs": {"CRITICAL", "socat instances"},
 		// Root's view through the sudoers recipe, run by Nagios as nagios.
-		"socat procs as root":                             {"CRITICAL", "5 socat instances"},
-		"socat endpoint " + key("tcp", lab.Relay.Port):    {"OK", "tcp://127.0.0.1:"},
-		"socat endpoint " + key("tcp", lab.TLS.Port):      {"OK", "tls"},
-		"socat endpoint " + key("tcp", lab.Unit.Port):     {"OK", "tcp://127.0.0.1:"},
-		"socat endpoint " + unixKey:                       {"OK", lab.UnixPath},
+		"socat procs as root":                          {"CRITICAL", "5 socat instances"},
+		"socat endpoint " + key("tcp", lab.Relay.Port): {"OK", "tcp://127.0.0.1:"},
+		"socat endpoint " + key("tcp", lab.TLS.Port):   {"OK", "tls"},
+		"socat endpoint " + key("tcp", lab.Unit.Port):  {"OK", "tcp://127.0.0.1:"},
+		"socat endpoint " + unixKey:                    {"OK", lab.UnixPath},
 		// The lab's CA is not in the system's roots (the operator adds
 		// --ca-file): the TLS checks say so.
 		"socat tls cert " + key("tcp", lab.TLS.Port): {"CRITICAL", "unknown authority"},

@@ -26,7 +26,9 @@ func certMetrics(cr certReport, warnDays, critDays float64) []checks.Metric {
 		// the state changes at or below it (days_left keeps the exact
 		// ranges, for whatever evaluates them). Prometheus gets the same
 		// time, and the expiry itself.
-		at := func(d float64) threshold.Range { return threshold.MustParse(perfdata.FormatNumber(math.Round(d*86400), -1)) }
+		at := func(d float64) threshold.Range {
+			return threshold.MustParse(perfdata.FormatNumber(math.Round(d*86400), -1))
+		}
 		secs := perfdata.New("expires_in", math.Round(cr.daysLeft*86400), "s").WithRanges(at(warnDays), at(critDays))
 		out = append(out, checks.NewMetric("cert_expires_in_seconds",
 			"Time until the first certificate of the chain expires (negative: expired).", secs),
