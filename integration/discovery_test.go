@@ -73,7 +73,6 @@ func TestSudoRecipe(t *testing.T) {
 	install(t)
 	installSudoers(t)
 	lab := testlab.StartDiscoLab(t, openDir(t, false))
-	_ = lab
 	procs := plugins + "/check_socat_procs"
 	args := []string{"--match", "discolab"}
 	rootCode, rootOut := runAs(t, false, append([]string{procs}, args...)...)
@@ -88,8 +87,36 @@ func TestSudoRecipe(t *testing.T) {
 	if !strings.Contains(plainOut, "not visible to this user") || strings.Contains(rootOut, "not visible to this user") {
 		t.Errorf("as nagios without sudo: exit %d\n%s", plainCode, plainOut)
 	}
+	// The TLS relay's certificate with its key (0600, root's): nagios
+	// cannot audit the file; given to a group it is in (mode 0640, the
+	// README's recipe), it gets root's verdict.
+	tls := plugins + "/check_socat_tls"
+	pem := filepath.Join(openDir(t, false), "relay.pem")
+	copyFile(t, lab.Cert, pem)
+	if err := os.Chmod(pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fileArgs := []string{tls, "--cert-file", pem, "--ca-file", lab.CA, "--hostname", "localhost"}
+	rootCode, rootOut = runAs(t, false, fileArgs...)
+	code, out := runAs(t, true, fileArgs...)
+	if code != 3 || rootCode == 3 || !strings.Contains(out, "permission denied") {
+		t.Errorf("a 0600 key file as nagios: exit %d\n%s\nas root: exit %d\n%s", code, out, rootCode, rootOut)
+	}
+	_, gid := nagiosUser(t)
+	if err := os.Chown(pem, 0, gid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(pem, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	rootCode, rootOut = runAs(t, false, fileArgs...)
+	code, out = runAs(t, true, fileArgs...)
+	if code != rootCode || verdictLine(out) != verdictLine(rootOut) {
+		t.Errorf("the key file by group: nagios exit %d\n%s\nroot exit %d\n%s", code, out, rootCode, rootOut)
+	}
+
 	// Through sudo the flags that read a file the caller names are refused.
-	code, out := runAs(t, true, "/usr/bin/sudo", "-n", procs, "--unit-file", "/etc/shadow")
+	code, out = runAs(t, true, "/usr/bin/sudo", "-n", procs, "--unit-file", "/etc/shadow")
 	if code != 3 || !strings.Contains(out, "--unit-file is refused through sudo") {
 		t.Errorf("--unit-file through sudo: exit %d\n%s", code, out)
 	}
@@ -264,4 +291,9 @@ log_initial_states=1
 	if t.Failed() {
 		t.Logf("discovered:\n%s\nnagios.log:\n%s", discovered, tail(filepath.Join(dir, "nagios.log")))
 	}
+}
+
+// verdictLine is a first line without its perfdata (times differ).
+func verdictLine(out string) string {
+	return strings.SplitN(strings.SplitN(out, "\n", 2)[0], " | ", 2)[0]
 }
