@@ -151,7 +151,7 @@ func (s *Subject) fileFindings(singles []*socatcmd.Single) []Finding {
 		}
 		if key && info.Mode().IsRegular() && info.Mode().Perm()&0o044 != 0 && holdsPrivateKey(real) {
 			s.f(&out, IDKeyFileExposed, fmt.Sprintf("%s %s holds a private key and is readable by %s (mode %04o)", what, shown, readers(info.Mode().Perm()), info.Mode().Perm()),
-				"chmod 600 (or 640 with a dedicated group)")
+				"chmod 600 (every member of a group that may read it can read the key)")
 		}
 		replaceable(what, shown, real)
 	}

@@ -207,11 +207,10 @@ func JSON(h Host) ([]byte, error) {
 		out.Notes = []string{}
 	}
 	for _, in := range h.Instances {
-		out.Instances = append(out.Instances, inst{Key: in.Key, Proto: in.Proto, Address: in.Address, Port: in.Port, Path: in.Path,
-			Listen: in.Listen, TLS: in.TLS, CertFile: in.CertFile, Log: in.Log, Unit: in.Unit, User: in.User, PID: in.PID})
+		out.Instances = append(out.Instances, inst(in))
 	}
 	for _, l := range h.Logs {
-		out.Logs = append(out.Logs, logSource{Key: l.Key, File: l.File, JournalUnit: l.JournalUnit})
+		out.Logs = append(out.Logs, logSource(l))
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
