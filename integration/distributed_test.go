@@ -227,7 +227,6 @@ object Host "`+agent+`" {
 	address = "`+ipA+`"
 	vars.socat_sudo = true                        // root's view, through the sudoers recipe
 	vars.socat_tls_ca_file = "`+lab+`/ca.pem"     // host variables reach its services
-	vars.socat_logs_ignore_peer = [ "127.0.0.1" ]  // the agent's own TLS audits are not the relay's failures
 }
 object CheckCommand "only_on_master" {
 	command = [ PluginDir + "/check_dummy", "0", "ran where it should not" ]
@@ -308,10 +307,11 @@ apply Service "missing command" {
 		"socat endpoint " + key("tcp", 7002): {0, "tls", "tls_time="},
 		"socat endpoint " + key("tcp", 7004): {0, "tcp://127.0.0.1:7004", "connect_time="},
 		"socat endpoint " + unixKey:          {0, "relay.sock", "connect_time="},
-		"socat tls cert " + key("tcp", 7002): {0, "certificate localhost valid", "expires_in="},
+		"socat tls cert " + key("tcp", 7002): {0, "certificate localhost valid", "cert_age="},
 		"socat tls " + key("tcp", 7002):      {0, "none weak", "ciphers_accepted="},
 		// The first run records the position; later ones (every 5 s
-		// here) count, the TLS audits' refused probes ignored by peer.
+		// here) count, the TLS audits' refused probes ignored by peer
+		// (the discovery's ignore_peer).
 		"socat logs " + relayLog: {0, filepath.Join(lab, "relay.log"), "lines="},
 		"socat logs " + tlsLog:   {0, filepath.Join(lab, "tls.log"), "ignored="},
 		"missing command":        {3, "Check command 'only_on_master' does not exist.", ""},

@@ -240,9 +240,9 @@ func expectations(l lab) []expectation {
 			state: "OK", perf: "tls_time="},
 		{name: "tls-cert-only", nagios: fmt.Sprintf("check_socat_tls_cert_only!%d!--ca-file %s", l.tls, l.ca),
 			icinga: "socat_tls_cert", vars: map[string]string{"socat_tls_port": strconv.Itoa(l.tls), "socat_tls_ca_file": q(l.ca)},
-			// Icinga 2 keeps expires_in's thresholds (plain numbers), where
-			// days_left's N: ranges become none (issue 15).
-			state: "OK", perf: "s;2592000;604800"},
+			// Icinga 2 keeps cert_age's thresholds (plain numbers), where
+			// days_left's N: ranges become none (issue 15): asserted below.
+			state: "OK", perf: "cert_age="},
 		{name: "tls-full-audit", nagios: fmt.Sprintf("check_socat_tls!%d!--ca-file %s", l.tls, l.ca),
 			icinga: "socat_tls", vars: map[string]string{"socat_tls_port": strconv.Itoa(l.tls), "socat_tls_ca_file": q(l.ca)},
 			state: "OK", perf: "protocols_weak=0"},
@@ -569,6 +569,9 @@ object Host "lab" {
 			!strings.Contains(r["SERVICEOUTPUT"], e.output) {
 			t.Errorf("%s: %s %q | %q\nwant %s with %s and %q", e.name, r["SERVICESTATE"], r["SERVICEOUTPUT"], r["SERVICEPERFDATA"], e.state, e.perf, e.output)
 		}
+	}
+	if p := results["tls-cert-only"]["SERVICEPERFDATA"]; !regexp.MustCompile(`cert_age=\d+s;\d+;\d+;0;\d+`).MatchString(p) {
+		t.Errorf("Icinga 2 dropped cert_age's thresholds: %q", p)
 	}
 	// socat_verbose is a level (issue 15): 2 gives --verbose=2, and true,
 	// from configurations written when it was a switch, still works.

@@ -38,6 +38,15 @@ type Config struct {
 	// Discover: print the instances as monitoring configuration in this
 	// format (icinga2, nagios, json) instead of judging them.
 	Discover string
+	// DiscoverHost names the host in the configuration ("": os.Hostname).
+	DiscoverHost string
+
+	// Sudo: the check runs as root through sudo for the user SudoUID.
+	// That user's own instances are audited without root's file checks
+	// and traffic samples: a socat they start could name any file, or any
+	// port, and root would look at it for them.
+	Sudo    bool
+	SudoUID int
 }
 
 // DiscoverFormats are the formats of --discover.
@@ -206,6 +215,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s reviews a configuration, %s audit running processes: drop them, or audit the processes without %s",
 				mode, strings.Join(live, ", "), mode)
 		}
+	}
+	if c.DiscoverHost != "" && c.Discover == "" {
+		return errors.New("--discover-host names the host of --discover's output: give --discover too")
 	}
 	if c.Discover != "" {
 		if !slices.Contains(DiscoverFormats, c.Discover) {

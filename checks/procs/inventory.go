@@ -4,14 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/check-socat/check-socat/checks"
+	"github.com/check-socat/check-socat/internal/certname"
 	"github.com/check-socat/check-socat/internal/discovery"
 	"github.com/check-socat/check-socat/internal/sanitize"
+	"github.com/check-socat/check-socat/internal/socatcmd"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/version"
 )
@@ -20,10 +25,15 @@ import (
 // configuration. The result is OK with the configuration as its
 // document, or UNKNOWN when the host cannot be named.
 func discoverConfig(env checks.Env, cfg Config, snap *Snapshot, insts []*live, orphanNotes []string) checks.Result {
-	name, err := os.Hostname()
-	if err != nil || !hostName(name) {
-		return checks.Unknownf("--discover: this host's name (%q, %v) cannot name a host object: set a host name of letters, digits, dots and dashes",
-			sanitize.Text(name, 64), err)
+	name := cfg.DiscoverHost
+	if name != "" && !hostName(name) {
+		return checks.Unknownf("--discover-host %q cannot name a host object: give letters, digits, dots, dashes and underscores", sanitize.Text(name, 64))
+	}
+	if name == "" {
+		var err error
+		if name, err = os.Hostname(); err != nil || !hostName(name) {
+			return checks.Unknownf("--discover: this host's name (%q, %v) cannot name a host object: give --discover-host NAME", sanitize.Text(name, 64), err)
+		}
 	}
 	ownNS, _ := os.Readlink("/proc/self/ns/net")
 	h := inventory(insts, snap, ownNS)
@@ -40,6 +50,7 @@ func discoverConfig(env checks.Env, cfg Config, snap *Snapshot, insts []*live, o
 	case "nagios":
 		doc = discovery.Nagios(h)
 	default:
+		var err error
 		if doc, err = discovery.JSON(h); err != nil {
 			return checks.Unknownf("%v", err)
 		}
@@ -63,19 +74,33 @@ func hostName(s string) bool {
 }
 
 // inventory is what monitoring needs of each instance: its listeners
-// (key, protocol, where to probe, TLS and certificate), where it logs and
-// its unit. What cannot become a service is said as a note.
+// (key, protocol, where to probe, whether a probe is safe, TLS and its
+// certificate), where it logs and its unit. What cannot become a service
+// is said as a note. Notes name instances by what they listen on, not by
+// PID, so that an unchanged host gives the same output after a restart.
 func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 	var h discovery.Host
-	seen := map[string]int{} // listener key -> PID that has it
-	logs := map[string]bool{}
+	ownMnt, _ := os.Readlink("/proc/self/ns/mnt")
+	type source struct{ file, unit string }
+	var sources []source
+	sourceOf := map[source]int{}
+	ignore := map[source]map[string]bool{}
+	logOf := map[int]source{} // index in h.Instances -> its log source
+	note := func(format string, args ...any) { h.Notes = append(h.Notes, fmt.Sprintf(format, args...)) }
 	for _, l := range insts {
+		where := stableWhere(l)
 		if l.NetNS != "" && ownNS != "" && netnsOf(l.NetNS, snap.Tables, ownNS) != ownNS {
-			h.Notes = append(h.Notes, fmt.Sprintf("%s runs in another network namespace (a container?): its addresses are not this host's, so it has no endpoint or TLS service; the procs service covers it", l.where))
+			note("%s runs in another network namespace (a container?): its addresses are not this host's, so it has no endpoint or TLS service; the procs service covers it", where)
 			continue
 		}
+		mnt, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", l.PID))
+		ownFiles := mnt == "" || ownMnt == "" || mnt == ownMnt // its paths are this host's
 		unit := unitOf(l.PID)
-		logKey := ""
+		if !discovery.Carried(unit) {
+			unit = ""
+		}
+		var src source
+		hasSource := false
 		if l.cmd != nil {
 			file := l.cmd.Globals.LogFile
 			if file != "" && !filepath.IsAbs(file) {
@@ -83,46 +108,48 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 					file = filepath.Join(cwd, file)
 				}
 			}
+			if strings.HasPrefix(file, "/dev/") || strings.HasPrefix(file, "/proc/") {
+				file = "" // -lf /dev/stderr: as without -lf
+			}
 			switch {
+			case file != "" && !ownFiles:
+				note("%s logs to %s in a mount namespace of its own (PrivateTmp=, a container): that path is not this host's, no logs service", where, sanitize.Text(file, 80))
 			case file != "" && (!filepath.IsAbs(file) || !discovery.Carried(file)):
-				h.Notes = append(h.Notes, fmt.Sprintf("%s logs to %s, a path that cannot be written into the configuration (relative, or with control characters or $): no logs service", l.where, sanitize.Text(file, 80)))
+				note("%s logs to %s, a path that cannot be written into the configuration (relative, or with control characters or $): no logs service", where, sanitize.Text(file, 80))
 			case file != "":
-				logKey = discovery.LogKey(file, "")
-				if !logs[logKey] {
-					logs[logKey] = true
-					h.Logs = append(h.Logs, discovery.LogSource{Key: logKey, File: file})
-				}
-			case unit != "" && discovery.Carried(unit):
+				src, hasSource = source{file: file}, true
+			case unit != "":
 				// stderr (socat's default) and syslog both reach the
 				// journal as the unit's.
-				logKey = discovery.LogKey("", unit)
-				if !logs[logKey] {
-					logs[logKey] = true
-					h.Logs = append(h.Logs, discovery.LogSource{Key: logKey, JournalUnit: unit})
-				}
+				src, hasSource = source{unit: unit}, true
 			default:
-				h.Notes = append(h.Notes, fmt.Sprintf("%s logs to stderr outside a systemd unit (no -lf FILE): no logs service; give it -lf FILE", l.where))
+				note("%s logs to stderr outside a systemd unit (no -lf FILE): no logs service; give it -lf FILE", where)
 			}
 		} else {
-			h.Notes = append(h.Notes, fmt.Sprintf("%s: its command line cannot be read (%v): its listeners are discovered without TLS or log file", l.where, l.parseErr))
+			note("%s: its command line cannot be read (%v): its listeners are discovered without TLS, probes or log file", where, l.parseErr)
 		}
-		if !discovery.Carried(unit) {
-			unit = ""
+		if hasSource {
+			if _, ok := sourceOf[src]; !ok {
+				sourceOf[src] = len(sources)
+				sources = append(sources, src)
+			}
 		}
 		user := l.User
 		if !discovery.Carried(user) {
 			user = ""
 		}
-		tlsAt := tlsOf(l)
+		// Whether a check may connect: a listener without fork serves one
+		// connection and exits (a probe would be it).
+		noProbe := ""
+		if l.cmd != nil && !forks(l.cmd) {
+			noProbe = "does not fork: a probe would be its one connection (socat exits after it), so no endpoint or TLS service"
+		}
+		listenerAt := listenerOf(l)
 		add := func(in discovery.Instance) {
-			if pid, dup := seen[in.Key]; dup {
-				if pid != l.PID {
-					h.Notes = append(h.Notes, fmt.Sprintf("%s shares %s with pid %d (reuseport?): one set of services for both", l.where, in.Key, pid))
-				}
-				return
+			in.Unit, in.User, in.PID = unit, user, l.PID
+			if hasSource {
+				logOf[len(h.Instances)] = src
 			}
-			seen[in.Key] = l.PID
-			in.Log, in.Unit, in.User, in.PID = logKey, unit, user, l.PID
 			h.Instances = append(h.Instances, in)
 		}
 		for _, a := range l.listens {
@@ -131,78 +158,145 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 				proto = "udp"
 			}
 			port := int(a.Port())
-			in := discovery.Instance{Key: discovery.Key(proto, port, ""), Proto: proto, Address: discovery.Probe(a), Port: port, Listen: a.String()}
-			if tls, cert := tlsAt(port); proto == "tcp" && tls {
+			in := discovery.Instance{Key: discovery.Key(proto, port, ""), Proto: proto, Address: discovery.Probe(a), Port: port, Listen: a.String(), Probe: noProbe == ""}
+			single := listenerAt(port)
+			if noProbe != "" {
+				note("%s %s", where, noProbe)
+			} else if single != nil && limitsPeers(single) && !(rangeLoopbackOnly(single) && netip.MustParseAddr(in.Address).IsLoopback()) {
+				in.Probe = false
+				note("%s admits only some peers (range=, tcpwrap=...), which the probe's address %s may not be among: no endpoint or TLS service (add them by hand with --source)", where, in.Address)
+			}
+			if single != nil && proto == "tcp" && single.Facts(l.cmd.Globals.PreferFamily).TLS {
 				in.TLS = true
-				if discovery.Carried(cert) {
-					in.CertFile = cert
+				o, ok := single.Option("openssl-verify")
+				in.ClientAuth = !ok || truthy(o) // socat's default is verify=1
+				if cert := certPath(l, single); cert != "" {
+					if discovery.Carried(cert) {
+						in.CertFile = cert
+					}
+					// Read through the process's root: right in a mount
+					// namespace of its own too.
+					if data, err := readSmall(ProcFiles{PID: l.PID}.Resolve(cert)); err == nil {
+						if name, err := certname.FromPEM(data); err == nil && discovery.Carried(name) && !strings.ContainsAny(name, " \t\"") {
+							in.TLSName = name
+						}
+					}
 				}
+				if hasSource && in.Probe {
+					if ignore[src] == nil {
+						ignore[src] = map[string]bool{}
+					}
+					ignore[src][in.Address] = true
+				}
+			}
+			if proto == "udp" {
+				note("%s listens on UDP %s: no endpoint service (a UDP service answers only what it understands: add one with --udp --send by hand)", where, a)
 			}
 			add(in)
 		}
 		for _, p := range l.unixes {
-			if !discovery.Carried(p) || !strings.HasPrefix(p, "/") {
-				h.Notes = append(h.Notes, fmt.Sprintf("%s listens on the UNIX socket %s, which cannot be written into the configuration (abstract, or control characters or $): no endpoint service", l.where, sanitize.Text(p, 80)))
+			in := discovery.Instance{Key: discovery.Key("unix", 0, p), Proto: "unix", Path: p, Listen: p, Probe: noProbe == ""}
+			switch {
+			case !discovery.Carried(p) || !strings.HasPrefix(p, "/"):
+				note("%s listens on the UNIX socket %s, which cannot be written into the configuration (abstract, or control characters or $): no endpoint service", where, sanitize.Text(p, 80))
 				continue
+			case !ownFiles:
+				note("%s listens on %s in a mount namespace of its own: that path is not this host's, no endpoint service", where, sanitize.Text(p, 80))
+				in.Probe = false
+			case noProbe != "":
+				note("%s %s", where, noProbe)
+			default:
+				if info, err := os.Stat(p); err == nil && info.Mode().Perm()&0o002 == 0 {
+					in.Probe = false
+					note("%s: its socket %s is not open to other users (mode %04o): the endpoint check, run as the monitoring user, would be refused; no endpoint service", where, sanitize.Text(p, 80), info.Mode().Perm())
+				}
 			}
-			add(discovery.Instance{Key: discovery.Key("unix", 0, p), Proto: "unix", Path: p, Listen: p})
+			add(in)
 		}
 		if len(l.listens) == 0 && len(l.unixes) == 0 {
-			h.Notes = append(h.Notes, fmt.Sprintf("%s listens on nothing (a connector, or a listener that accepted its one connection): the procs service covers it", l.where))
-		}
-		for _, a := range l.listens {
-			if l.udpAddrs[a] {
-				h.Notes = append(h.Notes, fmt.Sprintf("%s listens on UDP %s: no endpoint service (a UDP service answers only what it understands: add one with --udp --send by hand)", l.where, a))
-			}
+			note("%s listens on nothing (a connector, or a listener that accepted its one connection): the procs service covers it", where)
 		}
 	}
-	h.Sort()
+	// Log sources: keys, and the addresses to ignore (the TLS checks'
+	// refused probes are not the relay's failures).
+	for _, s := range sources {
+		ls := discovery.LogSource{File: s.file, JournalUnit: s.unit}
+		for a := range ignore[s] {
+			ls.IgnorePeer = append(ls.IgnorePeer, a)
+		}
+		sort.Strings(ls.IgnorePeer)
+		h.Logs = append(h.Logs, ls)
+	}
+	discovery.LogKeys(h.Logs)
+	for i := range h.Instances {
+		if s, ok := logOf[i]; ok {
+			h.Instances[i].Log = h.Logs[sourceOf[s]].Key
+		}
+	}
+	h.Unique()
 	return h
 }
 
-// tlsOf tells of a TCP listen port of the instance whether it is an
-// OPENSSL-LISTEN's, and the certificate it names (cert=). A listener
-// whose port the command line does not give as a number (0: the kernel
-// chose; a service name) is matched by elimination: a port no plain
-// listener names.
-func tlsOf(l *live) func(port int) (bool, string) {
-	type tlsListener struct{ cert string }
-	byPort := map[int]tlsListener{}
-	plain := map[int]bool{}
-	var unnumbered *tlsListener
+// stableWhere names an instance by what it listens on (":8443",
+// "/run/relay.sock"), by PID only when it listens on nothing.
+func stableWhere(l *live) string {
+	switch {
+	case l.port != 0:
+		return fmt.Sprintf("the instance on :%d", l.port)
+	case len(l.unixes) > 0:
+		return "the instance on " + sanitize.Text(l.unixes[0], 80)
+	}
+	return l.where
+}
+
+// readSmall reads a certificate file, at most 1 MiB.
+func readSmall(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 1<<20))
+}
+
+// listenerOf finds the listening address of the command line that a
+// listen port belongs to. A listener whose port the command line does not
+// give as a number (0: the kernel chose; a service name) is matched by
+// elimination: a port no other listener names.
+func listenerOf(l *live) func(port int) *socatcmd.Single {
+	byPort := map[int]*socatcmd.Single{}
+	var unnumbered *socatcmd.Single
 	if l.cmd != nil {
 		for _, s := range l.cmd.Listeners() {
-			f := s.Facts(l.cmd.Globals.PreferFamily)
-			port := f.ListenPort()
-			if !f.TLS {
-				plain[port] = true
-				continue
-			}
-			var tl tlsListener
-			if o, ok := s.Option("openssl-certificate"); ok && o.Value != "" {
-				tl.cert = o.Value
-				if !filepath.IsAbs(tl.cert) {
-					if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", l.PID)); err == nil {
-						tl.cert = filepath.Join(cwd, tl.cert)
-					}
-				}
-			}
-			if port == 0 {
-				unnumbered = &tl
-			} else {
-				byPort[port] = tl
+			if port := s.Facts(l.cmd.Globals.PreferFamily).ListenPort(); port != 0 {
+				byPort[port] = s
+			} else if unnumbered == nil {
+				unnumbered = s
 			}
 		}
 	}
-	return func(port int) (bool, string) {
-		if tl, ok := byPort[port]; ok {
-			return true, tl.cert
+	return func(port int) *socatcmd.Single {
+		if s, ok := byPort[port]; ok {
+			return s
 		}
-		if unnumbered != nil && !plain[port] {
-			return true, unnumbered.cert
-		}
-		return false, ""
+		return unnumbered
 	}
+}
+
+// certPath is the certificate an OPENSSL-LISTEN names (cert=), absolute
+// as the process sees it; "" when it names none.
+func certPath(l *live, s *socatcmd.Single) string {
+	o, ok := s.Option("openssl-certificate")
+	if !ok || o.Value == "" {
+		return ""
+	}
+	c := o.Value
+	if !filepath.IsAbs(c) {
+		if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", l.PID)); err == nil {
+			c = filepath.Join(cwd, c)
+		}
+	}
+	return c
 }
 
 // unitOf is the systemd unit a process runs in, from its cgroup ("" when

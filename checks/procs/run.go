@@ -478,12 +478,18 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		if f, ok := privilegedBinary(file, exe, l.where, l.PID, l.port, binaries); ok {
 			findings = append(findings, f)
 		}
+		callers := cfg.Sudo && l.UID == cfg.SudoUID
 		if l.parseErr != nil {
 			findings = append(findings, unparsable(l.where, l.PID, l.port, l.parseErr))
 		} else {
 			var unseen []string
-			findings = append(findings, Audit(Subject{Cmd: l.cmd, Where: l.where, PID: l.PID, Port: l.port, UID: l.UID, User: l.User,
-				Files: ProcFiles{PID: l.PID, UID: l.UID, GIDs: l.GIDs, Path: l.Path}, Unseen: &unseen})...)
+			sub := Subject{Cmd: l.cmd, Where: l.where, PID: l.PID, Port: l.port, UID: l.UID, User: l.User,
+				Files: ProcFiles{PID: l.PID, UID: l.UID, GIDs: l.GIDs, Path: l.Path}, Unseen: &unseen}
+			if callers {
+				sub.Files = nil
+				notes = append(notes, fmt.Sprintf("note: %s is the sudo caller's own: its files are not checked through sudo (run the check as yourself for them)", l.where))
+			}
+			findings = append(findings, Audit(sub)...)
 			if len(unseen) > 0 && !l.inferred { // (an inferred instance's note says it already)
 				notes = append(notes, fmt.Sprintf("note: %s names %d file(s) not visible to this user, not checked (%s): run as root to check them",
 					l.where, len(unseen), sanitize.Text(joinMax(unseen, 3), 200)))
@@ -524,7 +530,18 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if cfg.SampleTraffic > 0 {
 		ownNS, _ := os.Readlink("/proc/self/ns/net")
 		var err error
-		if traffic, err = auditTraffic(ctx, env, insts, instOf, snap.Tables, cfg.SampleTraffic, ownNS); err != nil {
+		sampled := insts
+		if cfg.Sudo {
+			// Not the caller's own instances: root would capture, for
+			// them, whatever reaches a port they chose.
+			sampled = nil
+			for _, l := range insts {
+				if l.UID != cfg.SudoUID {
+					sampled = append(sampled, l)
+				}
+			}
+		}
+		if traffic, err = auditTraffic(ctx, env, sampled, instOf, snap.Tables, cfg.SampleTraffic, ownNS); err != nil {
 			return checks.Unknownf("%v", err)
 		}
 		findings = append(findings, traffic.findings...)

@@ -35,10 +35,14 @@ type certReport struct {
 	problems []problem
 	daysLeft float64   // the first expiry in the chain, fractional days
 	notAfter time.Time // that expiry
-	chainLen int
-	keyBits  int
-	lines    []string // details for -v
-	leaf     *x509.Certificate
+	// notBefore and age are that certificate's start and the time since
+	// it (at the check).
+	notBefore time.Time
+	age       time.Duration
+	chainLen  int
+	keyBits   int
+	lines     []string // details for -v
+	leaf      *x509.Certificate
 }
 
 func subjectOf(c *x509.Certificate) string {
@@ -142,7 +146,7 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 		}
 		days := c.NotAfter.Sub(now).Hours() / 24
 		if days < r.daysLeft {
-			r.daysLeft, r.notAfter = days, c.NotAfter
+			r.daysLeft, r.notAfter, r.notBefore, r.age = days, c.NotAfter, c.NotBefore, now.Sub(c.NotBefore)
 			first = subjectOf(c)
 			if i > 0 {
 				first = "intermediate " + first

@@ -19,19 +19,23 @@ func certMetrics(cr certReport, warnDays, critDays float64) []checks.Metric {
 	days.Decimals = 2
 	out := []checks.Metric{{Metric: days}}
 	if !cr.notAfter.IsZero() {
-		// expires_in, the time in seconds, carries the points where the
-		// state changes as plain numbers: Icinga 2 reads days_left's "30:"
-		// as no threshold at all (warn = null), so nothing behind it
-		// draws a line; a plain number it keeps. Unlike a Nagios range,
-		// the state changes at or below it (days_left keeps the exact
-		// ranges, for whatever evaluates them). Prometheus gets the same
-		// time, and the expiry itself.
+		// cert_age, the time since that certificate's notBefore, with its
+		// lifetime as max, carries the points where the state changes as
+		// plain numbers, and means them as a Nagios range does: above
+		// lifetime - N days is within N days of expiry. Icinga 2 reads
+		// days_left's "30:" as no threshold at all (warn = null), so
+		// nothing behind it draws a line or colours a value; a plain
+		// number it keeps, and evaluates the right way round (a time
+		// left with plain thresholds would read backwards).
+		life := cr.notAfter.Sub(cr.notBefore).Seconds()
 		at := func(d float64) threshold.Range {
-			return threshold.MustParse(perfdata.FormatNumber(math.Round(d*86400), -1))
+			return threshold.MustParse(perfdata.FormatNumber(max(0, math.Round(life-d*86400)), -1))
 		}
-		secs := perfdata.New("expires_in", math.Round(cr.daysLeft*86400), "s").WithRanges(at(warnDays), at(critDays))
-		out = append(out, checks.NewMetric("cert_expires_in_seconds",
-			"Time until the first certificate of the chain expires (negative: expired).", secs),
+		age := perfdata.New("cert_age", math.Round(cr.age.Seconds()), "s").WithRanges(at(warnDays), at(critDays)).WithMin(0).WithMax(math.Round(life))
+		out = append(out, checks.NewMetric("cert_age_seconds",
+			"Time since the first-expiring certificate of the chain became valid; its max is the certificate's lifetime.", age),
+			checks.Only("cert_expires_in_seconds",
+				"Time until the first certificate of the chain expires (negative: expired).", cr.daysLeft*86400),
 			checks.Only("cert_not_after_timestamp_seconds",
 				"When the first certificate of the chain expires, as a Unix time.", float64(cr.notAfter.Unix())))
 	}

@@ -6,7 +6,9 @@ package main
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,7 +43,8 @@ type cli struct {
 
 	SampleTraffic plugin.Duration `placeholder:"DURATION" group:"Traffic"`
 
-	Discover string `placeholder:"FORMAT" group:"Discovery"`
+	Discover     string `placeholder:"FORMAT" group:"Discovery"`
+	DiscoverHost string `placeholder:"NAME" group:"Discovery"`
 
 	Cmdline  flagval.Text `placeholder:"'socat ...'" group:"Configuration review"`
 	UnitFile flagval.Text `placeholder:"PATH" group:"Configuration review"`
@@ -65,6 +68,7 @@ func help() map[string]string {
 		"ignore":            "Silence a finding: ID everywhere, ID@PORT or ID@PID for one instance (also @port:N, @pid:N). Repeatable.",
 		"sample-traffic":    "Capture each instance's traffic for DURATION (1s to 60s, within -t) and judge every connection on both legs: plaintext to or from another host is CRITICAL plaintext-in-transit (the evidence masked), TLS 1.0/1.1 WARNING weak-tls-in-transit; loopback legs are reported, not alerted. Needs CAP_NET_RAW (root, or the README's setcap recipe), and CAP_SYS_ADMIN for instances in another network namespace.",
 		"discover":          "Print the running instances (those --match, --exclude and --user keep) as monitoring configuration instead of judging them, and exit 0: icinga2 (a host template whose variables the shipped apply rules turn into services), nagios (service definitions) or json. Per listener its address, port, TLS and certificate; per instance its log file (-lf) or systemd unit. See the README's Discovery section.",
+		"discover-host":     "The host name --discover writes (the Icinga 2 Host object and template socat-NAME, Nagios' host_name); default: this host's name. Give the name your monitoring knows it by, e.g. its FQDN.",
 		"cmdline":           "Audit this socat command line instead of running processes (config review before deploy). Shell quoting, sh -c, env/sudo/exec wrappers and docker run of a socat image are understood.",
 		"unit-file":         "Audit the ExecStart= of this systemd service unit, as the User= it names, with the files it uses and its .socket unit if there is one.",
 	}
@@ -76,7 +80,7 @@ func help() map[string]string {
 func (c *cli) Config() (procs.Config, error) {
 	cfg := procs.Config{User: c.User, Warn: c.Warning, Crit: c.Critical, WarnChildren: c.WarningChildren,
 		CritChildren: c.CriticalChildren, MinUptime: c.MinUptime.D(), Cmdline: string(c.Cmdline), UnitFile: string(c.UnitFile),
-		SampleTraffic: c.SampleTraffic.D(), Discover: c.Discover}
+		SampleTraffic: c.SampleTraffic.D(), Discover: c.Discover, DiscoverHost: c.DiscoverHost}
 	var err error
 	if c.Match != "" {
 		if cfg.Match, err = regexp.Compile(c.Match); err != nil {
@@ -122,6 +126,9 @@ func (c *cli) Config() (procs.Config, error) {
 		return cfg, err
 	}
 	if plugin.UnderSudo() {
+		if n, err := strconv.Atoi(os.Getenv("SUDO_UID")); err == nil {
+			cfg.Sudo, cfg.SudoUID = true, n
+		}
 		// The sudoers recipe gives the monitoring user root's view of the
 		// running instances, not root's reading (and writing) of any file.
 		for _, f := range []struct {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -668,6 +669,9 @@ func TestManPageFindings(t *testing.T) {
 // configuration, in the three formats; what cannot become a service is
 // said. The engines load these in make integration.
 func TestDiscover(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it moves an instance into a systemd unit's cgroup")
+	}
 	dir := t.TempDir()
 	_ = os.Chmod(dir, 0o755)
 	lab := testlab.StartDiscoLab(t, dir)
@@ -777,6 +781,78 @@ func TestDiscover(t *testing.T) {
 	}
 }
 
+// What a probe would harm or that would refuse it gets no probe, the
+// TLS checks get the certificate's name, the logs the probes' address to
+// ignore, and listeners sharing a port have keys of their own (from an
+// independent review of the first version).
+func TestDiscoverProbesAndKeys(t *testing.T) {
+	dir := t.TempDir()
+	_ = os.Chmod(dir, 0o755)
+	port := strconv.Itoa(freePort(t))
+	ca := testlab.NewOpenSSLCA(t)
+	leaf := ca.Issue(t, testlab.Leaf{CN: "relay.example.com", SAN: "DNS:relay.example.com"})
+	nofork := testlab.Start(t, "-lp", "discox-nofork", "TCP-LISTEN:"+strconv.Itoa(freePort(t))+",bind=127.0.0.1,reuseaddr", "PIPE")
+	tls := testlab.StartLogFile(t, filepath.Join(dir, "tls.log"), "-lp", "discox-tls", "OPENSSL-LISTEN:"+strconv.Itoa(freePort(t))+",bind=127.0.0.1,fork,reuseaddr,cert="+leaf+",cafile="+ca.Cert, "PIPE")
+	ranged := testlab.Start(t, "-lp", "discox-range", "TCP-LISTEN:"+strconv.Itoa(freePort(t))+",bind=127.0.0.1,fork,reuseaddr,range=10.0.0.0/8", "PIPE")
+	a := testlab.Start(t, "-lp", "discox-a", "TCP-LISTEN:"+port+",bind=127.0.0.1,fork,reuseaddr", "PIPE")
+	testlab.Start(t, "-lp", "discox-b", "TCP-LISTEN:"+port+",bind=127.0.0.2,fork,reuseaddr", "PIPE")
+	r := run(t, "--discover", "json", "--match", "discox", "--discover-host", "relay01.example.com")
+	var got struct {
+		Host      string
+		Instances []struct {
+			Key        string
+			TLS        bool
+			TLSName    string `json:"tls_name"`
+			ClientAuth bool   `json:"client_auth"`
+			Probe      bool
+			Port       int
+		}
+		Logs []struct {
+			File       string
+			IgnorePeer []string `json:"ignore_peer"`
+		}
+		Notes []string
+	}
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, %v:\n%s", r.code, err, r.out)
+	}
+	probe := map[int]bool{}
+	keys := map[string]bool{}
+	for _, in := range got.Instances {
+		probe[in.Port] = in.Probe
+		keys[in.Key] = true
+		if in.Port == tls.Port && (!in.TLS || in.TLSName != "relay.example.com" || !in.ClientAuth) {
+			t.Errorf("the TLS listener: %+v", in)
+		}
+	}
+	if got.Host != "relay01.example.com" || probe[nofork.Port] || probe[ranged.Port] || !probe[tls.Port] || !probe[a.Port] ||
+		!keys["tcp-127.0.0.1-"+port] || !keys["tcp-127.0.0.2-"+port] || len(got.Instances) != 5 {
+		t.Errorf("probes %v, keys %v:\n%s", probe, keys, r.out)
+	}
+	if len(got.Logs) != 1 || strings.Join(got.Logs[0].IgnorePeer, " ") != "127.0.0.1" {
+		t.Errorf("logs %+v", got.Logs)
+	}
+	notes := strings.Join(got.Notes, "\n")
+	for _, w := range []string{fmt.Sprintf("the instance on :%d does not fork", nofork.Port), fmt.Sprintf("the instance on :%d admits only some peers", ranged.Port)} {
+		if !strings.Contains(notes, w) {
+			t.Errorf("no note %q in\n%s", w, notes)
+		}
+	}
+	// Nagios: no endpoint for the listener that requires client
+	// certificates, the certificate's name for the TLS checks, the
+	// probes' address ignored by the logs check.
+	r = run(t, "--discover", "nagios", "--match", "discox", "--discover-host", "relay01.example.com")
+	for _, w := range []string{fmt.Sprintf("check_socat_tls_cert_only!%d!-H 127.0.0.1 --hostname relay.example.com", tls.Port),
+		"check_socat_logs!" + filepath.Join(dir, "tls.log") + "!--ignore-peer 127.0.0.1", "host_name               relay01.example.com"} {
+		if !strings.Contains(r.out, w) {
+			t.Errorf("no %q in\n%s", w, r.out)
+		}
+	}
+	if strings.Contains(r.out, fmt.Sprintf("check_socat_endpoint_tls!%d!", tls.Port)) || strings.Contains(r.out, fmt.Sprintf("!%d!", nofork.Port)) {
+		t.Errorf("a probe of a listener it would fail or harm:\n%s", r.out)
+	}
+}
+
 func TestDiscoverBadInput(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -786,6 +862,8 @@ func TestDiscoverBadInput(t *testing.T) {
 		{[]string{"--discover", "json", "-c", "1:"}, "UNKNOWN: --discover prints the running instances as configuration; -w/-c judge or review instead: drop them"},
 		{[]string{"--discover", "nagios", "--cmdline", "socat - -"}, "--cmdline"},
 		{[]string{"--discover", "icinga2", "--output", "json"}, "--output and --textfile are for results"},
+		{[]string{"--discover", "json", "--discover-host", "a b"}, `--discover-host "a b" cannot name a host object`},
+		{[]string{"--discover-host", "x"}, "--discover-host names the host of --discover's output: give --discover too"},
 	} {
 		r := run(t, c.args...)
 		if r.code != 3 || !strings.Contains(r.out, c.want) || strings.Count(strings.TrimSpace(r.out), "\n") > 0 && !strings.HasPrefix(r.out, "{") {
@@ -807,9 +885,33 @@ func TestSudoRefusesFileFlags(t *testing.T) {
 			t.Errorf("%v through sudo: exit %d\n%s", args, r.Code, r.Out)
 		}
 	}
-	// Root itself (SUDO_UID=0, sudo -i) is not held back.
-	r := testlab.RunPlugin(t, binary, testlab.PluginOptions{Env: []string{"SUDO_UID=0"}}, "--cmdline", "socat - -")
-	if r.Code == 3 {
-		t.Errorf("root through sudo: exit 3\n%s", r.Out)
+	// Root itself (SUDO_UID=0), and an administrator's root shell (sudo -i:
+	// SUDO_COMMAND is the shell), are not held back.
+	for _, env := range [][]string{{"SUDO_UID=0"}, {"SUDO_UID=1000", "SUDO_COMMAND=/bin/bash"}} {
+		r := testlab.RunPlugin(t, binary, testlab.PluginOptions{Env: env}, "--cmdline", "socat - -")
+		if r.Code == 3 {
+			t.Errorf("%v: exit 3\n%s", env, r.Out)
+		}
+	}
+	// The caller's own socat: its command line could name any file, which
+	// root would then look at for the caller; not through sudo.
+	nobody := testlab.Nobody()
+	own := exec.Command("socat", "-lp", "sudo-callers-own", "TCP-LISTEN:"+strconv.Itoa(freePort(t))+",bind=127.0.0.1,fork", "EXEC:/root/.not-yours/prog")
+	own.SysProcAttr = &syscall.SysProcAttr{Credential: nobody}
+	if err := own.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = own.Process.Kill(); _ = own.Wait() })
+	testlab.Eventually(t, 10*time.Second, "the caller's socat", func() bool {
+		r := testlab.RunPlugin(t, binary, testlab.PluginOptions{}, "--match", "sudo-callers-own")
+		return strings.Contains(r.Out, "1 socat instance")
+	})
+	r := testlab.RunPlugin(t, binary, testlab.PluginOptions{Env: []string{fmt.Sprintf("SUDO_UID=%d", nobody.Uid)}}, "--match", "sudo-callers-own")
+	if !strings.Contains(r.Out, "is the sudo caller's own: its files are not checked through sudo") {
+		t.Errorf("the caller's own instance through sudo: exit %d\n%s", r.Code, r.Out)
+	}
+	r = testlab.RunPlugin(t, binary, testlab.PluginOptions{Env: []string{"SUDO_UID=102", "SUDO_COMMAND=" + binary + " --unit-file /etc/shadow"}}, "--unit-file", "/etc/shadow")
+	if r.Code != 3 || !strings.Contains(r.Out, "--unit-file is refused through sudo") {
+		t.Errorf("sudo with the plugin as the command: exit %d\n%s", r.Code, r.Out)
 	}
 }

@@ -143,7 +143,7 @@ func man() []plugin.ManSection {
 				{"key-encrypted (WARNING)", "With --cert-file: the key has a passphrase, which socat cannot give when it runs as a service."},
 			}, plugin.RuntimeFindings...)},
 		{Title: "Performance data", Paragraphs: []string{
-			"days_left (with the N: ranges of --warning-days/--critical-days), expires_in (s; the same points as plain numbers of seconds, which Icinga 2 keeps and graphers draw: the state changes at or below them), handshake_time, protocols_accepted, protocols_weak, ciphers_accepted, ciphers_weak, chain_length, key_bits, time."}},
+			"days_left (with the N: ranges of --warning-days/--critical-days), cert_age (s: the time since the first-expiring certificate became valid, max its lifetime, the same points as plain numbers: lifetime minus the days; Icinga 2 keeps them, graphers draw them), handshake_time, protocols_accepted, protocols_weak, ciphers_accepted, ciphers_weak, chain_length, key_bits, time."}},
 		{Title: "Examples", Entries: [][2]string{
 			{"check_socat_tls -H relay01 -p 8443 --cert-only", "One handshake: certificate, chain, name and client auth (for every check interval)."},
 			{"check_socat_tls -H relay01 -p 8443 --min-protocol TLS1.2", "The full audit: every protocol and cipher suite (dozens of connections: a few times a day)."},

@@ -26,7 +26,9 @@ package discovery
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,8 +55,18 @@ type Instance struct {
 	Listen  string // as the socket table shows it: 0.0.0.0:8443, [::1]:53, /run/relay.sock
 	TLS     bool
 	// CertFile is the certificate (cert=) of an OPENSSL-LISTEN, as the
-	// process names it.
+	// process names it; TLSName the name that certificate is for (its
+	// first DNS name, else its common name), which the TLS checks verify.
 	CertFile string
+	TLSName  string
+	// ClientAuth: the OPENSSL-LISTEN requires client certificates (socat's
+	// default verify=1): an endpoint probe without one is refused.
+	ClientAuth bool
+	// Probe: checks may connect to it. Not for a listener without fork
+	// (a probe would be its one connection: socat exits after it), nor
+	// for one that admits only some peers (range=, tcpwrap), which the
+	// probe's address may not be among.
+	Probe bool
 	// Log is the key of the instance's log source in Host.Logs ("" for
 	// none).
 	Log  string
@@ -68,6 +80,10 @@ type LogSource struct {
 	Key         string // var-log-socat.log, socat-relay.service
 	File        string // -lf FILE
 	JournalUnit string // the unit's journal, when there is no -lf
+	// IgnorePeer are the addresses the TLS checks probe the instances
+	// logging here from: their refused handshakes are not the relay's
+	// failures (check_socat_logs --ignore-peer).
+	IgnorePeer []string
 }
 
 // ExpectListen is the --expect-listen of each TCP/UDP listener: PORT for
@@ -174,23 +190,27 @@ func splitNum(k string) (string, int) {
 // JSON is the discovery as one JSON object.
 func JSON(h Host) ([]byte, error) {
 	type inst struct {
-		Key      string `json:"key"`
-		Proto    string `json:"proto"`
-		Address  string `json:"address,omitempty"`
-		Port     int    `json:"port,omitempty"`
-		Path     string `json:"path,omitempty"`
-		Listen   string `json:"listen"`
-		TLS      bool   `json:"tls"`
-		CertFile string `json:"cert_file,omitempty"`
-		Log      string `json:"log,omitempty"`
-		Unit     string `json:"unit,omitempty"`
-		User     string `json:"user,omitempty"`
-		PID      int    `json:"pid"`
+		Key        string `json:"key"`
+		Proto      string `json:"proto"`
+		Address    string `json:"address,omitempty"`
+		Port       int    `json:"port,omitempty"`
+		Path       string `json:"path,omitempty"`
+		Listen     string `json:"listen"`
+		TLS        bool   `json:"tls"`
+		CertFile   string `json:"cert_file,omitempty"`
+		TLSName    string `json:"tls_name,omitempty"`
+		ClientAuth bool   `json:"client_auth"`
+		Probe      bool   `json:"probe"`
+		Log        string `json:"log,omitempty"`
+		Unit       string `json:"unit,omitempty"`
+		User       string `json:"user,omitempty"`
+		PID        int    `json:"pid"`
 	}
 	type logSource struct {
-		Key         string `json:"key"`
-		File        string `json:"file,omitempty"`
-		JournalUnit string `json:"journal_unit,omitempty"`
+		Key         string   `json:"key"`
+		File        string   `json:"file,omitempty"`
+		JournalUnit string   `json:"journal_unit,omitempty"`
+		IgnorePeer  []string `json:"ignore_peer,omitempty"`
 	}
 	out := struct {
 		Host         string      `json:"host"`
@@ -217,4 +237,83 @@ func JSON(h Host) ([]byte, error) {
 		return nil, fmt.Errorf("discovery as JSON: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// Unique makes every key unique, deterministically (whatever the order
+// the instances were found in): listeners of one protocol and port on
+// different addresses get the address in their key (tcp-127.0.0.1-8080,
+// tcp-192.0.2.2-8080); paths whose words collide (/a-b/c and /a/b-c) a
+// hash of the path. Two listeners on the very same address (reuseport)
+// are one set of services: the second is dropped, and said. (Log keys
+// are made unique by LogKeys, before instances name them.)
+func (h *Host) Unique() {
+	h.Sort()
+	byKey := map[string][]int{}
+	for i, in := range h.Instances {
+		byKey[in.Key] = append(byKey[in.Key], i)
+	}
+	drop := map[int]bool{}
+	for _, idx := range byKey {
+		if len(idx) < 2 {
+			continue
+		}
+		sort.Slice(idx, func(a, b int) bool {
+			x, y := h.Instances[idx[a]], h.Instances[idx[b]]
+			if x.Listen != y.Listen {
+				return x.Listen < y.Listen
+			}
+			return x.PID < y.PID
+		})
+		seen := map[string]bool{}
+		for _, i := range idx {
+			in := &h.Instances[i]
+			if seen[in.Listen] {
+				drop[i] = true
+				h.Notes = append(h.Notes, fmt.Sprintf("two instances listen on %s (reuseport?): one set of services for both", in.Listen))
+				continue
+			}
+			seen[in.Listen] = true
+			if in.Proto == "unix" {
+				in.Key += "-" + shortHash(in.Path)
+			} else if ap, err := netip.ParseAddrPort(in.Listen); err == nil {
+				in.Key = in.Proto + "-" + keyWord(strings.ReplaceAll(ap.Addr().String(), ":", "-")) + "-" + strconv.Itoa(in.Port)
+			}
+		}
+	}
+	if len(drop) > 0 {
+		var kept []Instance
+		for i, in := range h.Instances {
+			if !drop[i] {
+				kept = append(kept, in)
+			}
+		}
+		h.Instances = kept
+	}
+	sort.Strings(h.Notes)
+	h.Notes = slices.Compact(h.Notes)
+	h.Sort()
+}
+
+// shortHash is 8 hex digits of FNV-1a: enough to tell colliding paths apart.
+func shortHash(s string) string {
+	f := fnv.New32a()
+	f.Write([]byte(s))
+	return fmt.Sprintf("%08x", f.Sum32())
+}
+
+// LogKeys gives each log source (a file, or a unit's journal) its key:
+// LogKey, with a hash of the source where two collide (/var/log/a b.log
+// and /var/log/a-b.log).
+func LogKeys(sources []LogSource) {
+	count := map[string]int{}
+	for _, l := range sources {
+		count[LogKey(l.File, l.JournalUnit)]++
+	}
+	for i := range sources {
+		l := &sources[i]
+		l.Key = LogKey(l.File, l.JournalUnit)
+		if count[l.Key] > 1 {
+			l.Key += "-" + shortHash(l.File+"\x00"+l.JournalUnit)
+		}
+	}
 }

@@ -3,6 +3,8 @@ package discovery
 import (
 	"encoding/json"
 	"net/netip"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -47,15 +49,19 @@ func TestSortAndExpectListen(t *testing.T) {
 // and left out of Nagios command lines they would break.
 func TestHostileValues(t *testing.T) {
 	h := Host{Name: "relay01", Generator: "check_socat_procs test", Notes: []string{"a note that ends a comment */ early"},
-		Instances: []Instance{{Key: "unix-a", Proto: "unix", Path: `/run/a "quoted" \ dir;x!y.sock`, Listen: "/run/a", Log: "k"}},
+		Instances: []Instance{{Key: "unix-a", Proto: "unix", Path: `/run/a "quoted" \ dir;x!y.sock`, Listen: "/run/a", Log: "k", Probe: true}},
 		Logs:      []LogSource{{Key: "k", File: "/var/log/a;b.log"}}}
 	ic := string(Icinga2(h))
 	if !strings.Contains(ic, `path = "/run/a \"quoted\" \\ dir;x!y.sock"`) || strings.Count(ic, "*/") != 1 {
 		t.Errorf("Icinga 2:\n%s", ic)
 	}
 	ng := string(Nagios(h))
-	if strings.Contains(ng, "a;b.log") && !strings.Contains(ng, "# Left out: logs k") || strings.Contains(ng, "check_socat_endpoint_unix!") ||
-		!strings.Contains(ng, "# Left out: unix-a (its path holds characters") {
+	for _, line := range strings.Split(ng, "\n") {
+		if !strings.HasPrefix(line, "#") && (strings.Contains(line, ";") || strings.Contains(line, `"`) || strings.Contains(line, `\`)) {
+			t.Errorf("a Nagios line carries a value it cannot: %q", line)
+		}
+	}
+	if !strings.Contains(ng, "# Left out: logs k (") || !strings.Contains(ng, "# Left out: unix-a (its path holds characters") {
 		t.Errorf("Nagios:\n%s", ng)
 	}
 	for _, s := range []string{"a$b", "a\nb", "\xff"} {
@@ -83,5 +89,43 @@ func TestEmpty(t *testing.T) {
 	b, _ := JSON(h)
 	if !strings.Contains(string(b), `"instances": []`) {
 		t.Errorf("JSON:\n%s", b)
+	}
+}
+
+// Keys collide (one port on two addresses; paths whose words are alike;
+// reuseport): each listener keeps a key of its own, whatever the order.
+func TestUnique(t *testing.T) {
+	for _, reverse := range []bool{false, true} {
+		ins := []Instance{
+			{Key: "tcp-80", Proto: "tcp", Port: 80, Listen: "192.0.2.2:80", PID: 2},
+			{Key: "tcp-80", Proto: "tcp", Port: 80, Listen: "127.0.0.1:80", PID: 1},
+			{Key: "tcp-80", Proto: "tcp", Port: 80, Listen: "127.0.0.1:80", PID: 3},
+			{Key: Key("unix", 0, "/a-b/c"), Proto: "unix", Path: "/a-b/c", Listen: "/a-b/c"},
+			{Key: Key("unix", 0, "/a/b-c"), Proto: "unix", Path: "/a/b-c", Listen: "/a/b-c"},
+			{Key: "tcp-443", Proto: "tcp", Port: 443, Listen: "[::]:443"},
+		}
+		if reverse {
+			slices.Reverse(ins)
+		}
+		h := Host{Instances: ins}
+		h.Unique()
+		var keys []string
+		for _, in := range h.Instances {
+			keys = append(keys, in.Key)
+		}
+		sort.Strings(keys)
+		want := []string{"tcp-127.0.0.1-80", "tcp-192.0.2.2-80", "tcp-443", "unix-a-b-c-" + shortHash("/a-b/c"), "unix-a-b-c-" + shortHash("/a/b-c")}
+		sort.Strings(want)
+		if !slices.Equal(keys, want) {
+			t.Errorf("keys %v, want %v", keys, want)
+		}
+		if len(h.Notes) != 1 || !strings.Contains(h.Notes[0], "two instances listen on 127.0.0.1:80") {
+			t.Errorf("notes %v", h.Notes)
+		}
+	}
+	logs := []LogSource{{File: "/var/log/a b.log"}, {File: "/var/log/a-b.log"}, {JournalUnit: "x.service"}}
+	LogKeys(logs)
+	if logs[0].Key == logs[1].Key || logs[2].Key != "x.service" {
+		t.Errorf("log keys %+v", logs)
 	}
 }

@@ -74,6 +74,11 @@ func Icinga2(h Host) []byte {
 		field("listen", in.Listen)
 		fmt.Fprintf(&b, "\t\ttls = %t\n", in.TLS)
 		field("cert_file", in.CertFile)
+		field("tls_name", in.TLSName)
+		if in.TLS {
+			fmt.Fprintf(&b, "\t\tclient_auth = %t\n", in.ClientAuth)
+		}
+		fmt.Fprintf(&b, "\t\tprobe = %t\n", in.Probe)
 		field("log", in.Log)
 		field("unit", in.Unit)
 		field("user", in.User)
@@ -85,6 +90,13 @@ func Icinga2(h Host) []byte {
 			fmt.Fprintf(&b, "\t\tfile = %s\n", icinga(l.File))
 		} else {
 			fmt.Fprintf(&b, "\t\tjournal_unit = %s\n", icinga(l.JournalUnit))
+		}
+		if len(l.IgnorePeer) > 0 {
+			var q []string
+			for _, p := range l.IgnorePeer {
+				q = append(q, icinga(p))
+			}
+			fmt.Fprintf(&b, "\t\tignore_peer = [ %s ]\n", strings.Join(q, ", "))
 		}
 		b.WriteString("\t}\n")
 	}
@@ -157,7 +169,13 @@ func Nagios(h Host) []byte {
 	}
 	service("socat procs", "check_socat_procs!"+strings.Join(expect, " "), 0)
 	for _, in := range h.Instances {
+		tlsName := ""
+		if in.TLSName != "" && nagiosWord(in.TLSName) {
+			tlsName = " --hostname " + in.TLSName
+		}
 		switch {
+		case !in.Probe:
+			// (said in the notes)
 		case in.Proto == "unix":
 			if !nagiosWord(in.Path) {
 				left = append(left, in.Key+" (its path holds characters a Nagios command line cannot carry)")
@@ -166,21 +184,29 @@ func Nagios(h Host) []byte {
 			service("socat endpoint "+in.Key, "check_socat_endpoint_unix!"+in.Path+"!", 0)
 		case in.Proto == "tcp" && in.TLS:
 			// Reachable and answering TLS; whether its certificate is
-			// trusted is the TLS checks' verdict.
-			service("socat endpoint "+in.Key, "check_socat_endpoint_tls!"+strconv.Itoa(in.Port)+"!-H "+in.Address+" --insecure", 0)
+			// trusted is the TLS checks' verdict. A listener that requires
+			// client certificates refuses a probe without one: the TLS
+			// checks (which report client auth) stand for it.
+			if !in.ClientAuth {
+				service("socat endpoint "+in.Key, "check_socat_endpoint_tls!"+strconv.Itoa(in.Port)+"!-H "+in.Address+" --insecure", 0)
+			}
 			// Intervals in minutes (Nagios' interval_length of 60 s).
-			service("socat tls cert "+in.Key, "check_socat_tls_cert_only!"+strconv.Itoa(in.Port)+"!-H "+in.Address, 5)
-			service("socat tls "+in.Key, "check_socat_tls!"+strconv.Itoa(in.Port)+"!-H "+in.Address, 1440)
+			service("socat tls cert "+in.Key, "check_socat_tls_cert_only!"+strconv.Itoa(in.Port)+"!-H "+in.Address+tlsName, 5)
+			service("socat tls "+in.Key, "check_socat_tls!"+strconv.Itoa(in.Port)+"!-H "+in.Address+tlsName, 1440)
 		case in.Proto == "tcp":
 			service("socat endpoint "+in.Key, "check_socat_endpoint!"+strconv.Itoa(in.Port)+"!-H "+in.Address, 0)
 		}
 	}
 	for _, l := range h.Logs {
+		var ignore []string
+		for _, p := range l.IgnorePeer {
+			ignore = append(ignore, "--ignore-peer "+p)
+		}
 		switch {
 		case l.File != "" && nagiosWord(l.File):
-			service("socat logs "+l.Key, "check_socat_logs!"+l.File+"!", 0)
+			service("socat logs "+l.Key, "check_socat_logs!"+l.File+"!"+strings.Join(ignore, " "), 0)
 		case l.JournalUnit != "" && nagiosWord(l.JournalUnit):
-			service("socat logs "+l.Key, "check_socat_logs_journal!"+l.JournalUnit+"!", 0)
+			service("socat logs "+l.Key, "check_socat_logs_journal!"+l.JournalUnit+"!"+strings.Join(ignore, " "), 0)
 		default:
 			left = append(left, "logs "+l.Key+" (its path holds characters a Nagios command line cannot carry)")
 		}

@@ -16,7 +16,7 @@ import (
 
 // builtIn are flags that are not check options.
 var builtIn = map[string]bool{"help": true, "version": true, "man-page": true, "icinga2-command": true,
-	"discover": true} // (procs: prints configuration, not a result)
+	"discover": true, "discover-host": true} // (procs: prints configuration, not a result)
 
 // commonVar names the variables of the flags every binary shares: set
 // once (on a host, a template), they apply to every socat check.

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -453,10 +454,17 @@ func write(w io.Writer, r checks.Result, max int) int {
 }
 
 // UnderSudo reports whether the run is root's through sudo for another
-// user (the README's sudoers recipe): sudo sets SUDO_UID itself, the
-// caller cannot leave it out. A binary refuses then the flags that would
-// read or write a file the caller names with root's rights.
+// user, this binary being the command sudo ran (the README's sudoers
+// recipe): sudo sets SUDO_UID and SUDO_COMMAND itself, the caller cannot
+// leave them out. A binary refuses then the flags that would read or
+// write a file the caller names with root's rights. An administrator in
+// a root shell (sudo -i: SUDO_COMMAND is the shell) is not held back.
 func UnderSudo() bool {
 	uid := os.Getenv("SUDO_UID")
-	return os.Geteuid() == 0 && uid != "" && uid != "0"
+	if os.Geteuid() != 0 || uid == "" || uid == "0" {
+		return false
+	}
+	cmd, _, _ := strings.Cut(os.Getenv("SUDO_COMMAND"), " ")
+	exe, err := os.Executable()
+	return cmd == "" || err != nil || filepath.Base(cmd) == filepath.Base(exe)
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // findingID finds the IDs a check's sources give its findings: ID: "x",
-// finding("x", ...), and the return values of a findingID function.
-var findingID = regexp.MustCompile(`(?:ID:\s*|finding\()"([a-z][a-z0-9-]*)"`)
+// finding("x", ...), failed("x", ...), fileFinding(path, "x", ...), and
+// the return values of a findingID function.
+var findingID = regexp.MustCompile(`(?:ID:\s*|finding\(|failed\(|fileFinding\([a-z]+, )"([a-z][a-z0-9-]*)"`)
 
 // FindingIDs are the finding IDs in the non-test Go files of dir.
 func FindingIDs(t testing.TB, dir string) map[string]bool {
