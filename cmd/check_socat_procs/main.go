@@ -43,8 +43,8 @@ type cli struct {
 
 	SampleTraffic plugin.Duration `placeholder:"DURATION" group:"Traffic"`
 
-	Discover     string `placeholder:"FORMAT" group:"Discovery"`
-	DiscoverHost string `placeholder:"NAME" group:"Discovery"`
+	Discover     flagval.Text `placeholder:"FORMAT" group:"Discovery"`
+	DiscoverHost flagval.Text `placeholder:"NAME" group:"Discovery"`
 
 	Cmdline  flagval.Text `placeholder:"'socat ...'" group:"Configuration review"`
 	UnitFile flagval.Text `placeholder:"PATH" group:"Configuration review"`
@@ -80,7 +80,7 @@ func help() map[string]string {
 func (c *cli) Config() (procs.Config, error) {
 	cfg := procs.Config{User: c.User, Warn: c.Warning, Crit: c.Critical, WarnChildren: c.WarningChildren,
 		CritChildren: c.CriticalChildren, MinUptime: c.MinUptime.D(), Cmdline: string(c.Cmdline), UnitFile: string(c.UnitFile),
-		SampleTraffic: c.SampleTraffic.D(), Discover: c.Discover, DiscoverHost: c.DiscoverHost}
+		SampleTraffic: c.SampleTraffic.D(), Discover: string(c.Discover), DiscoverHost: string(c.DiscoverHost)}
 	var err error
 	if c.Match != "" {
 		if cfg.Match, err = regexp.Compile(c.Match); err != nil {

@@ -864,6 +864,7 @@ func TestDiscoverBadInput(t *testing.T) {
 		{[]string{"--discover", "icinga2", "--output", "json"}, "--output and --textfile are for results"},
 		{[]string{"--discover", "json", "--discover-host", "a b"}, `--discover-host "a b" cannot name a host object`},
 		{[]string{"--discover-host", "x"}, "--discover-host names the host of --discover's output: give --discover too"},
+		{[]string{"--discover="}, "--discover: is empty"},
 	} {
 		r := run(t, c.args...)
 		if r.code != 3 || !strings.Contains(r.out, c.want) || strings.Count(strings.TrimSpace(r.out), "\n") > 0 && !strings.HasPrefix(r.out, "{") {
