@@ -94,7 +94,11 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 			continue
 		}
 		mnt, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", l.PID))
-		ownFiles := mnt == "" || ownMnt == "" || mnt == ownMnt // its paths are this host's
+		sameMounts := mnt == "" || ownMnt == "" || mnt == ownMnt
+		// Whether a path the process names is the same file here: always
+		// in our mount namespace; in another (PrivateTmp=, ProtectSystem=,
+		// a container) when the file it sees is the one we see.
+		ownPath := func(p string) bool { return sameMounts || sameFile(l.PID, p) }
 		unit := unitOf(l.PID)
 		if !discovery.Carried(unit) {
 			unit = ""
@@ -112,7 +116,7 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 				file = "" // -lf /dev/stderr: as without -lf
 			}
 			switch {
-			case file != "" && !ownFiles:
+			case file != "" && !ownPath(file):
 				note("%s logs to %s in a mount namespace of its own (PrivateTmp=, a container): that path is not this host's, no logs service", where, sanitize.Text(file, 80))
 			case file != "" && (!filepath.IsAbs(file) || !discovery.Carried(file)):
 				note("%s logs to %s, a path that cannot be written into the configuration (relative, or with control characters or $): no logs service", where, sanitize.Text(file, 80))
@@ -200,7 +204,7 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 			case !discovery.Carried(p) || !strings.HasPrefix(p, "/"):
 				note("%s listens on the UNIX socket %s, which cannot be written into the configuration (abstract, or control characters or $): no endpoint service", where, sanitize.Text(p, 80))
 				continue
-			case !ownFiles:
+			case !ownPath(p):
 				note("%s listens on %s in a mount namespace of its own: that path is not this host's, no endpoint service", where, sanitize.Text(p, 80))
 				in.Probe = false
 			case noProbe != "":
@@ -247,6 +251,17 @@ func stableWhere(l *live) string {
 		return "the instance on " + sanitize.Text(l.unixes[0], 80)
 	}
 	return l.where
+}
+
+// sameFile reports whether path, as process pid sees it (through its
+// root), is the file this process sees at path.
+func sameFile(pid int, path string) bool {
+	theirs, err := os.Stat(ProcFiles{PID: pid}.Resolve(path))
+	if err != nil {
+		return false
+	}
+	ours, err := os.Stat(path)
+	return err == nil && os.SameFile(theirs, ours)
 }
 
 // readSmall reads a certificate file, at most 1 MiB.

@@ -853,6 +853,43 @@ func TestDiscoverProbesAndKeys(t *testing.T) {
 	}
 }
 
+// Instances in a mount namespace of their own (PrivateTmp=, a
+// container): a log path shadowed there is not the host's and gets no
+// service; one that is the same file (ProtectSystem= leaves /var/log as
+// it is) does.
+func TestDiscoverMountNamespaces(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: unshare -m")
+	}
+	testlab.Need(t, "unshare", "socat")
+	dir := t.TempDir()
+	private := filepath.Join(dir, "private")
+	if err := os.Mkdir(private, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := func(tag, log string) int {
+		port := freePort(t)
+		cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c",
+			"mount -t tmpfs none "+private+" && exec socat -d -d -lf "+log+" -lp "+tag+" TCP-LISTEN:"+strconv.Itoa(port)+",bind=127.0.0.1,fork,reuseaddr PIPE")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return port
+	}
+	shadowed := start("discomnt-a", filepath.Join(private, "a.log"))
+	start("discomnt-b", filepath.Join(dir, "b.log"))
+	var r result
+	testlab.Eventually(t, 10*time.Second, "both instances to listen", func() bool {
+		r = run(t, "--discover", "json", "--match", "discomnt")
+		return strings.Count(r.out, `"proto":`) == 2
+	})
+	if !strings.Contains(r.out, fmt.Sprintf("the instance on :%d logs to %s in a mount namespace of its own", shadowed, filepath.Join(private, "a.log"))) ||
+		!strings.Contains(r.out, `"file": "`+filepath.Join(dir, "b.log")+`"`) || strings.Contains(r.out, `"file": "`+filepath.Join(private, "a.log")) {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+}
+
 func TestDiscoverBadInput(t *testing.T) {
 	for _, c := range []struct {
 		args []string
