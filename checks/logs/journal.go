@@ -178,7 +178,7 @@ func readJournal(ctx context.Context, cfg *Config, o *socatlog.Options) (*source
 	// No record of the unit, in this run or any before (a wrong name, or
 	// a unit that never logged): said on every run, not only the first.
 	if t.Cursor == "" && cp.Cursor == "" {
-		res.warns = append(res.warns, fmt.Sprintf("the journal has no record of %s: check the unit name (journalctl -u)", res.name))
+		res.warns = append(res.warns, fmt.Sprintf("the journal has no record of %s: check the unit name (journalctl -u), and that this user may read the system journal (group systemd-journal or adm)", res.name))
 	}
 	cp.Key = key
 	if t.Cursor != "" {

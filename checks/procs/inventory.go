@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/certname"
@@ -36,7 +37,7 @@ func discoverConfig(env checks.Env, cfg Config, snap *Snapshot, insts []*live, o
 		}
 	}
 	ownNS, _ := os.Readlink("/proc/self/ns/net")
-	h := inventory(insts, snap, ownNS)
+	h := inventory(insts, snap, ownNS, cfg)
 	h.Name = name
 	h.Generator = "check_socat_procs " + version.Version
 	if snap.HiddenPIDs {
@@ -78,7 +79,7 @@ func hostName(s string) bool {
 // certificate), where it logs and its unit. What cannot become a service
 // is said as a note. Notes name instances by what they listen on, not by
 // PID, so that an unchanged host gives the same output after a restart.
-func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
+func inventory(insts []*live, snap *Snapshot, ownNS string, cfg Config) discovery.Host {
 	var h discovery.Host
 	ownMnt, _ := os.Readlink("/proc/self/ns/mnt")
 	type source struct{ file, unit string }
@@ -112,7 +113,7 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 					file = filepath.Join(cwd, file)
 				}
 			}
-			if strings.HasPrefix(file, "/dev/") || strings.HasPrefix(file, "/proc/") {
+			if stderrLike(file) {
 				file = "" // -lf /dev/stderr: as without -lf
 			}
 			switch {
@@ -145,10 +146,13 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 		// Whether a check may connect: a listener without fork serves one
 		// connection and exits (a probe would be it).
 		noProbe := ""
-		if l.cmd != nil && !forks(l.cmd) {
-			noProbe = "does not fork: a probe would be its one connection (socat exits after it), so no endpoint or TLS service"
+		if l.cmd == nil {
+			noProbe = "cannot be read: no endpoint or TLS service (a probe could be its one connection)"
 		}
 		listenerAt := listenerOf(l)
+		// The caller's own instance through sudo: its cert= could name any
+		// file, which root would open for them.
+		callers := cfg.Sudo && l.UID == cfg.SudoUID
 		add := func(in discovery.Instance) {
 			in.Unit, in.User, in.PID = unit, user, l.PID
 			if hasSource {
@@ -164,11 +168,18 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 			port := int(a.Port())
 			in := discovery.Instance{Key: discovery.Key(proto, port, ""), Proto: proto, Address: discovery.Probe(a), Port: port, Listen: a.String(), Probe: noProbe == ""}
 			single := listenerAt(port)
-			if noProbe != "" {
+			switch {
+			case noProbe != "":
 				note("%s %s", where, noProbe)
-			} else if single != nil && limitsPeers(single) && !(rangeLoopbackOnly(single) && netip.MustParseAddr(in.Address).IsLoopback()) {
+			case single != nil && !enabled(single, "fork"):
+				// fork on the listening address: elsewhere (the connector)
+				// it forks per retry, not per connection.
 				in.Probe = false
-				note("%s admits only some peers (range=, tcpwrap=...), which the probe's address %s may not be among: no endpoint or TLS service (add them by hand with --source)", where, in.Address)
+				note("%s does not fork: a probe would be its one connection (socat exits after it), so no endpoint or TLS service", where)
+			case single != nil && (limitsPeers(single) && !(rangeLoopbackOnly(single) && netip.MustParseAddr(in.Address).IsLoopback()) ||
+				hasAny(single, "lowport", "sourceport")):
+				in.Probe = false
+				note("%s admits only some peers (range=, tcpwrap=, lowport, sourceport=), which the probe may not be among: no endpoint or TLS service (add them by hand with --source)", where)
 			}
 			if single != nil && proto == "tcp" && single.Facts(l.cmd.Globals.PreferFamily).TLS {
 				in.TLS = true
@@ -180,13 +191,23 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 					}
 					// Read through the process's root: right in a mount
 					// namespace of its own too.
-					if data, err := readSmall(ProcFiles{PID: l.PID}.Resolve(cert)); err == nil {
-						if name, err := certname.FromPEM(data); err == nil && discovery.Carried(name) && !strings.ContainsAny(name, " \t\"") {
-							in.TLSName = name
+					if !callers {
+						if data, err := readSmall(ProcFiles{PID: l.PID}.Resolve(cert)); err == nil {
+							name, err := certname.FromPEM(data)
+							switch {
+							case err != nil || name == "":
+								note("%s: its certificate names no DNS name: its TLS checks verify the probe's address %s (set socat_tls_hostname for another name)", where, in.Address)
+							case strings.Contains(name, "*") || !discovery.Carried(name) || strings.ContainsAny(name, " \t\""):
+								note("%s: its certificate is for %s: set socat_tls_hostname to a name it covers, or the TLS checks verify the probe's address", where, sanitize.Text(name, 80))
+							default:
+								in.TLSName = name
+							}
 						}
 					}
 				}
-				if hasSource && in.Probe {
+				if hasSource && in.Probe && (l.cmd == nil || l.cmd.Globals.Debug < 2) {
+					note("%s logs without -d -d: its log does not say who connected, so the TLS checks' refused probes count as its failures; run it with -d -d", where)
+				} else if hasSource && in.Probe {
 					if ignore[src] == nil {
 						ignore[src] = map[string]bool{}
 					}
@@ -199,6 +220,7 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 			add(in)
 		}
 		for _, p := range l.unixes {
+			single := listenerAt(0) // UNIX-LISTEN has no port
 			in := discovery.Instance{Key: discovery.Key("unix", 0, p), Proto: "unix", Path: p, Listen: p, Probe: noProbe == ""}
 			switch {
 			case !discovery.Carried(p) || !strings.HasPrefix(p, "/"):
@@ -209,10 +231,13 @@ func inventory(insts []*live, snap *Snapshot, ownNS string) discovery.Host {
 				in.Probe = false
 			case noProbe != "":
 				note("%s %s", where, noProbe)
+			case single != nil && !enabled(single, "fork"):
+				in.Probe = false
+				note("%s does not fork: a probe would be its one connection (socat exits after it), so no endpoint service", where)
 			default:
-				if info, err := os.Stat(p); err == nil && info.Mode().Perm()&0o002 == 0 {
+				if why := notOpenToOthers(p); why != "" {
 					in.Probe = false
-					note("%s: its socket %s is not open to other users (mode %04o): the endpoint check, run as the monitoring user, would be refused; no endpoint service", where, sanitize.Text(p, 80), info.Mode().Perm())
+					note("%s: %s: the endpoint check, run as the monitoring user, would be refused; no endpoint service", where, why)
 				}
 			}
 			add(in)
@@ -264,14 +289,51 @@ func sameFile(pid int, path string) bool {
 	return err == nil && os.SameFile(theirs, ours)
 }
 
-// readSmall reads a certificate file, at most 1 MiB.
+// readSmall reads a certificate file, at most 1 MiB, and only a regular
+// file: a FIFO or a device a command line names is not opened.
 func readSmall(p string) ([]byte, error) {
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", p)
+	}
 	return io.ReadAll(io.LimitReader(f, 1<<20))
+}
+
+// stderrLike reports a -lf path that is not a log file: socat's own
+// stderr or stdout, a descriptor, a terminal.
+func stderrLike(p string) bool {
+	switch {
+	case p == "/dev/stderr", p == "/dev/stdout", p == "/dev/console", p == "/dev/null",
+		strings.HasPrefix(p, "/dev/fd/"), strings.HasPrefix(p, "/dev/tty"), strings.HasPrefix(p, "/dev/pts/"),
+		strings.HasPrefix(p, "/proc/"):
+		return true
+	}
+	return false
+}
+
+// notOpenToOthers says why a user who is neither the socket's owner nor in
+// its group cannot connect to a UNIX socket ("" when they can): its mode,
+// or a directory on its path they may not search.
+func notOpenToOthers(p string) string {
+	info, err := os.Stat(p)
+	if err != nil {
+		return ""
+	}
+	if info.Mode().Perm()&0o002 == 0 {
+		return fmt.Sprintf("its socket %s is not open to other users (mode %04o)", sanitize.Text(p, 80), info.Mode().Perm())
+	}
+	for dir := filepath.Dir(p); ; dir = filepath.Dir(dir) {
+		if d, err := os.Stat(dir); err == nil && d.Mode().Perm()&0o001 == 0 {
+			return fmt.Sprintf("its directory %s is closed to other users (mode %04o)", sanitize.Text(dir, 80), d.Mode().Perm())
+		}
+		if dir == "/" || dir == "." {
+			return ""
+		}
+	}
 }
 
 // listenerOf finds the listening address of the command line that a

@@ -673,7 +673,10 @@ func TestDiscover(t *testing.T) {
 		t.Skip("needs root: it moves an instance into a systemd unit's cgroup")
 	}
 	dir := t.TempDir()
+	// Open to other users (the monitoring user's endpoint check would
+	// else be refused the UNIX socket, and discovery says so).
 	_ = os.Chmod(dir, 0o755)
+	_ = os.Chmod(filepath.Dir(dir), 0o755)
 	lab := testlab.StartDiscoLab(t, dir)
 	r := run(t, "--discover", "json", "--match", "discolab")
 	if r.code != 0 {
@@ -794,6 +797,10 @@ func TestDiscoverProbesAndKeys(t *testing.T) {
 	nofork := testlab.Start(t, "-lp", "discox-nofork", "TCP-LISTEN:"+strconv.Itoa(freePort(t))+",bind=127.0.0.1,reuseaddr", "PIPE")
 	tls := testlab.StartLogFile(t, filepath.Join(dir, "tls.log"), "-lp", "discox-tls", "OPENSSL-LISTEN:"+strconv.Itoa(freePort(t))+",bind=127.0.0.1,fork,reuseaddr,cert="+leaf+",cafile="+ca.Cert, "PIPE")
 	ranged := testlab.Start(t, "-lp", "discox-range", "TCP-LISTEN:"+strconv.Itoa(freePort(t))+",bind=127.0.0.1,fork,reuseaddr,range=10.0.0.0/8", "PIPE")
+	// fork on the connecting address: the listener itself serves one
+	// connection (the second review).
+	connFork := testlab.Start(t, "-lp", "discox-connfork", "TCP-LISTEN:"+strconv.Itoa(freePort(t))+",bind=127.0.0.1,reuseaddr", "TCP:127.0.0.1:9,fork")
+	lowport := testlab.Start(t, "-lp", "discox-lowport", "TCP-LISTEN:"+strconv.Itoa(freePort(t))+",bind=127.0.0.1,fork,reuseaddr,lowport", "PIPE")
 	a := testlab.Start(t, "-lp", "discox-a", "TCP-LISTEN:"+port+",bind=127.0.0.1,fork,reuseaddr", "PIPE")
 	testlab.Start(t, "-lp", "discox-b", "TCP-LISTEN:"+port+",bind=127.0.0.2,fork,reuseaddr", "PIPE")
 	r := run(t, "--discover", "json", "--match", "discox", "--discover-host", "relay01.example.com")
@@ -825,8 +832,8 @@ func TestDiscoverProbesAndKeys(t *testing.T) {
 			t.Errorf("the TLS listener: %+v", in)
 		}
 	}
-	if got.Host != "relay01.example.com" || probe[nofork.Port] || probe[ranged.Port] || !probe[tls.Port] || !probe[a.Port] ||
-		!keys["tcp-127.0.0.1-"+port] || !keys["tcp-127.0.0.2-"+port] || len(got.Instances) != 5 {
+	if got.Host != "relay01.example.com" || probe[nofork.Port] || probe[ranged.Port] || probe[connFork.Port] || probe[lowport.Port] || !probe[tls.Port] || !probe[a.Port] ||
+		!keys["tcp-127.0.0.1-"+port] || !keys["tcp-127.0.0.2-"+port] || len(got.Instances) != 7 {
 		t.Errorf("probes %v, keys %v:\n%s", probe, keys, r.out)
 	}
 	if len(got.Logs) != 1 || strings.Join(got.Logs[0].IgnorePeer, " ") != "127.0.0.1" {

@@ -1,8 +1,9 @@
-// Package certname reads the name a server certificate is for (its first
-// DNS subjectAltName, else its subject's common name) from a PEM file,
-// with encoding/asn1 alone: check_socat_procs --discover needs that one
-// string, and crypto/x509 would add a megabyte to every run of a binary
-// that starts each minute.
+// Package certname reads the name a server certificate is for, its first
+// DNS subjectAltName, from a PEM file, with encoding/asn1 alone:
+// check_socat_procs --discover needs that one string, and crypto/x509
+// would add a megabyte to every run of a binary that starts each minute.
+// The subject's common name is not read: Go's TLS clients (the checks)
+// verify names against DNS SANs only.
 package certname
 
 import (
@@ -14,12 +15,11 @@ import (
 )
 
 var (
-	oidCommonName = asn1.ObjectIdentifier{2, 5, 4, 3}
-	oidSAN        = asn1.ObjectIdentifier{2, 5, 29, 17}
+	oidSAN = asn1.ObjectIdentifier{2, 5, 29, 17}
 )
 
-// FromPEM returns the name of the first certificate in a PEM file: its
-// first DNS name, else its common name; "" when there is none.
+// FromPEM returns the first DNS name of the first certificate in a PEM
+// file; "" when it has none.
 func FromPEM(data []byte) (string, error) {
 	der, err := firstCertificate(data)
 	if err != nil {
@@ -74,15 +74,6 @@ type extension struct {
 	Value    []byte
 }
 
-// attributeSET is a relative distinguished name (encoding/asn1 reads a
-// type whose name ends in SET as an ASN.1 SET).
-type attributeSET []attribute
-
-type attribute struct {
-	Type  asn1.ObjectIdentifier
-	Value asn1.RawValue
-}
-
 // FromDER is FromPEM of one DER certificate.
 func FromDER(der []byte) (string, error) {
 	var cert struct {
@@ -108,17 +99,6 @@ func FromDER(der []byte) (string, error) {
 		for _, n := range names {
 			if n.Class == asn1.ClassContextSpecific && n.Tag == 2 && utf8.Valid(n.Bytes) && len(n.Bytes) > 0 {
 				return string(n.Bytes), nil // dNSName
-			}
-		}
-	}
-	var rdns []attributeSET
-	if _, err := asn1.Unmarshal(t.Subject.FullBytes, &rdns); err != nil {
-		return "", nil
-	}
-	for _, rdn := range rdns {
-		for _, a := range rdn {
-			if a.Type.Equal(oidCommonName) && utf8.Valid(a.Value.Bytes) {
-				return string(a.Value.Bytes), nil
 			}
 		}
 	}

@@ -28,8 +28,8 @@ func makeCert(t *testing.T, cn string, dns []string, ips []net.IP) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-// crypto/x509 is the oracle: the name read is its first DNS name, else
-// its common name.
+// crypto/x509 is the oracle: the name read is its first DNS name; a
+// common name is not one (Go's clients ignore it).
 func TestFromPEM(t *testing.T) {
 	for _, c := range []struct {
 		cn   string
@@ -38,15 +38,24 @@ func TestFromPEM(t *testing.T) {
 		want string
 	}{
 		{"relay.example.com", []string{"relay.example.com", "b.example.com"}, nil, "relay.example.com"},
-		{"cn-only.example.com", nil, nil, "cn-only.example.com"},
+		{"cn-only.example.com", nil, nil, ""},
 		{"ignored", []string{"san.example.com"}, []net.IP{net.ParseIP("127.0.0.1")}, "san.example.com"},
-		{"ip-only", nil, []net.IP{net.ParseIP("192.0.2.1")}, "ip-only"},
+		{"ip-only", nil, []net.IP{net.ParseIP("192.0.2.1")}, ""},
+		{"w", []string{"*.example.com"}, nil, "*.example.com"},
 		{"", nil, nil, ""},
 	} {
 		pemBytes := append([]byte("# a comment\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), makeCert(t, c.cn, c.dns, c.ips)...)
 		got, err := FromPEM(pemBytes)
 		if err != nil || got != c.want {
 			t.Errorf("%+v: %q, %v", c, got, err)
+		}
+		block, _ := pem.Decode(makeCert(t, c.cn, c.dns, c.ips))
+		oracle, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (len(oracle.DNSNames) == 0) != (got == "") || len(oracle.DNSNames) > 0 && oracle.DNSNames[0] != got {
+			t.Errorf("%+v: %q, crypto/x509 has %q", c, got, oracle.DNSNames)
 		}
 	}
 	for _, bad := range []string{"", "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "-----BEGIN CERTIFICATE-----\nAAAA"} {

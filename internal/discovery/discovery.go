@@ -248,31 +248,35 @@ func JSON(h Host) ([]byte, error) {
 // are made unique by LogKeys, before instances name them.)
 func (h *Host) Unique() {
 	h.Sort()
+	// The very same address twice (reuseport): one set of services.
+	sort.SliceStable(h.Instances, func(i, j int) bool {
+		x, y := h.Instances[i], h.Instances[j]
+		if x.Proto+x.Listen != y.Proto+y.Listen {
+			return x.Proto+x.Listen < y.Proto+y.Listen
+		}
+		return x.PID < y.PID
+	})
+	var kept []Instance
+	for i, in := range h.Instances {
+		if i > 0 && in.Proto == h.Instances[i-1].Proto && in.Listen == h.Instances[i-1].Listen {
+			h.Notes = append(h.Notes, fmt.Sprintf("two instances listen on %s (reuseport?): one set of services for both", in.Listen))
+			continue
+		}
+		kept = append(kept, in)
+	}
+	h.Instances = kept
+	// One key for listeners on different addresses or paths: the address
+	// (or a hash of the path) in each key.
 	byKey := map[string][]int{}
 	for i, in := range h.Instances {
 		byKey[in.Key] = append(byKey[in.Key], i)
 	}
-	drop := map[int]bool{}
 	for _, idx := range byKey {
 		if len(idx) < 2 {
 			continue
 		}
-		sort.Slice(idx, func(a, b int) bool {
-			x, y := h.Instances[idx[a]], h.Instances[idx[b]]
-			if x.Listen != y.Listen {
-				return x.Listen < y.Listen
-			}
-			return x.PID < y.PID
-		})
-		seen := map[string]bool{}
 		for _, i := range idx {
 			in := &h.Instances[i]
-			if seen[in.Listen] {
-				drop[i] = true
-				h.Notes = append(h.Notes, fmt.Sprintf("two instances listen on %s (reuseport?): one set of services for both", in.Listen))
-				continue
-			}
-			seen[in.Listen] = true
 			if in.Proto == "unix" {
 				in.Key += "-" + shortHash(in.Path)
 			} else if ap, err := netip.ParseAddrPort(in.Listen); err == nil {
@@ -280,14 +284,17 @@ func (h *Host) Unique() {
 			}
 		}
 	}
-	if len(drop) > 0 {
-		var kept []Instance
-		for i, in := range h.Instances {
-			if !drop[i] {
-				kept = append(kept, in)
-			}
+	// A renamed key may equal another's (crafted paths): numbered, in the
+	// order of what they listen on.
+	sort.SliceStable(h.Instances, func(i, j int) bool { return h.Instances[i].Listen < h.Instances[j].Listen })
+	used := map[string]bool{}
+	for i := range h.Instances {
+		in := &h.Instances[i]
+		base := in.Key
+		for n := 2; used[in.Key]; n++ {
+			in.Key = base + "-" + strconv.Itoa(n)
 		}
-		h.Instances = kept
+		used[in.Key] = true
 	}
 	sort.Strings(h.Notes)
 	h.Notes = slices.Compact(h.Notes)

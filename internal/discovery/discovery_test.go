@@ -129,3 +129,25 @@ func TestUnique(t *testing.T) {
 		t.Errorf("log keys %+v", logs)
 	}
 }
+
+// A hashed key that equals another path's literal key (crafted paths)
+// still gives every listener a key of its own.
+func TestUniqueCrafted(t *testing.T) {
+	h := Host{Instances: []Instance{
+		{Key: Key("unix", 0, "/a-b/c"), Proto: "unix", Path: "/a-b/c", Listen: "/a-b/c"},
+		{Key: Key("unix", 0, "/a/b-c"), Proto: "unix", Path: "/a/b-c", Listen: "/a/b-c"},
+	}}
+	crafted := "/a/b/c-" + shortHash("/a-b/c")
+	h.Instances = append(h.Instances, Instance{Key: Key("unix", 0, crafted), Proto: "unix", Path: crafted, Listen: crafted})
+	h.Unique()
+	seen := map[string]bool{}
+	for _, in := range h.Instances {
+		if seen[in.Key] {
+			t.Errorf("key %s twice: %+v", in.Key, h.Instances)
+		}
+		seen[in.Key] = true
+	}
+	if len(h.Instances) != 3 {
+		t.Errorf("%d listeners kept", len(h.Instances))
+	}
+}
