@@ -136,43 +136,10 @@ func TestDiscoveryNagios(t *testing.T) {
 	}
 	host, _ := os.Hostname()
 	dir := openDir(t, true)
-	uid, gid := nagiosUser(t)
 	// The host's address is one nothing answers on: every discovered
 	// check names its own address (-H), the one the instance listens on.
-	objects := strings.ReplaceAll(`define timeperiod {
-    timeperiod_name 24x7
-    alias           always
-    sunday 00:00-24:00
-    monday 00:00-24:00
-    tuesday 00:00-24:00
-    wednesday 00:00-24:00
-    thursday 00:00-24:00
-    friday 00:00-24:00
-    saturday 00:00-24:00
-}
-define command {
-    command_name    nothing
-    command_line    /bin/true
-}
-define contact {
-    contact_name                    nobody
-    service_notification_period     24x7
-    host_notification_period        24x7
-    service_notification_options    n
-    host_notification_options       n
-    service_notification_commands   nothing
-    host_notification_commands      nothing
-}
-define host {
-    host_name               HOST
-    address                 192.0.2.1
-    check_command           nothing
-    max_check_attempts      1
-    check_period            24x7
-    notification_period     24x7
-    contacts                nobody
-}
-define service {
+	// Intervals in minutes, as the discovery writes them.
+	startNagios(t, dir, 60, map[string]string{"discovered.cfg": discovered, "objects.cfg": nagiosBase(host, "192.0.2.1") + `define service {
     name                    generic-service
     register                0
     max_check_attempts      1
@@ -184,56 +151,11 @@ define service {
 }
 define service {
     use                     generic-service
-    host_name               HOST
+    host_name               ` + host + `
     service_description     socat procs as root
     check_command           check_socat_procs_sudo!--match discolab
 }
-`, "HOST", host)
-	write(t, filepath.Join(dir, "objects.cfg"), objects)
-	write(t, filepath.Join(dir, "discovered.cfg"), discovered)
-	write(t, filepath.Join(dir, "resource.cfg"), "$USER1$="+plugins+"\n")
-	if err := os.Mkdir(filepath.Join(dir, "checkresults"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chown(filepath.Join(dir, "checkresults"), uid, gid)
-	cfg := filepath.Join(dir, "nagios.cfg")
-	write(t, cfg, strings.ReplaceAll(`log_file=DIR/nagios.log
-cfg_file=/etc/nagios-plugins/config/check_socat.cfg
-cfg_file=DIR/objects.cfg
-cfg_file=DIR/discovered.cfg
-resource_file=DIR/resource.cfg
-object_cache_file=DIR/objects.cache
-precached_object_file=DIR/objects.precache
-status_file=DIR/status.dat
-status_update_interval=1
-temp_file=DIR/nagios.tmp
-temp_path=DIR
-lock_file=DIR/nagios.lock
-check_result_path=DIR/checkresults
-check_result_reaper_frequency=1
-state_retention_file=DIR/retention.dat
-retain_state_information=0
-use_retained_scheduling_info=0
-nagios_user=nagios
-nagios_group=nagios
-check_external_commands=0
-enable_notifications=0
-execute_service_checks=1
-interval_length=60
-service_inter_check_delay_method=n
-host_inter_check_delay_method=n
-max_service_check_spread=1
-max_host_check_spread=1
-service_check_timeout=60
-log_initial_states=1
-`, "DIR", dir))
-	for _, f := range []string{"objects.cfg", "discovered.cfg", "resource.cfg", "nagios.cfg"} {
-		_ = os.Chown(filepath.Join(dir, f), uid, gid)
-	}
-	if out, err := exec.Command("nagios4", "-v", cfg).CombinedOutput(); err != nil {
-		t.Fatalf("nagios4 -v: %v\n%s\ndiscovered:\n%s", err, out, discovered)
-	}
-	start(t, filepath.Join(dir, "stdout.log"), "nagios4", cfg)
+`})
 
 	key := func(proto string, port int) string { return fmt.Sprintf("%s-%d", proto, port) }
 	unixKey := "unix-" + strings.ReplaceAll(strings.Trim(lab.UnixPath, "/"), "/", "-")

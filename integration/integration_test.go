@@ -19,6 +19,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -305,9 +306,53 @@ func TestNagios4(t *testing.T) {
 	logDir := openDir(t, false)
 	l := startLab(t, filepath.Join(logDir, "socat.log"))
 	dir := openDir(t, true)
-	cfg := filepath.Join(dir, "nagios.cfg")
 	var objects strings.Builder
-	objects.WriteString(`define timeperiod {
+	objects.WriteString(nagiosBase("lab", "127.0.0.1"))
+	exps := expectations(l)
+	for _, e := range exps {
+		fmt.Fprintf(&objects, `define service {
+    host_name               lab
+    service_description     %s
+    check_command           %s
+    max_check_attempts      1
+    check_interval          60
+    retry_interval          60
+    check_period            24x7
+    notification_period     24x7
+    contacts                nobody
+}
+`, e.name, e.nagios)
+	}
+	startNagios(t, dir, 1, map[string]string{"objects.cfg": objects.String()})
+
+	var status map[string]map[string]string
+	testlab.Eventually(t, 90*time.Second, "Nagios to check every service", func() bool {
+		status = readStatus(filepath.Join(dir, "status.dat"))
+		for _, e := range exps {
+			if status[e.name]["has_been_checked"] != "1" {
+				return false
+			}
+		}
+		return true
+	})
+	states := map[string]string{"0": "OK", "1": "WARNING", "2": "CRITICAL", "3": "UNKNOWN"}
+	for _, e := range exps {
+		s := status[e.name]
+		got := states[s["current_state"]]
+		if got != e.state || !strings.Contains(s["performance_data"], e.perf) {
+			t.Errorf("%s: %s %q | %q\n%s\nwant %s with %s", e.name, got, s["plugin_output"], s["performance_data"],
+				s["long_plugin_output"], e.state, e.perf)
+		}
+	}
+	if t.Failed() {
+		t.Logf("nagios.log:\n%s", tail(filepath.Join(dir, "nagios.log")))
+	}
+}
+
+// nagiosBase are the objects every Nagios test needs: a 24x7 period, a
+// command that does nothing, a contact nobody notifies, and the host.
+func nagiosBase(host, address string) string {
+	return strings.NewReplacer("HOST", host, "ADDRESS", address).Replace(`define timeperiod {
     timeperiod_name 24x7
     alias           always
     sunday 00:00-24:00
@@ -332,8 +377,8 @@ define contact {
     host_notification_commands      nothing
 }
 define host {
-    host_name               lab
-    address                 127.0.0.1
+    host_name               HOST
+    address                 ADDRESS
     check_command           nothing
     max_check_attempts      1
     check_period            24x7
@@ -341,32 +386,32 @@ define host {
     contacts                nobody
 }
 `)
-	exps := expectations(l)
-	for _, e := range exps {
-		fmt.Fprintf(&objects, `define service {
-    host_name               lab
-    service_description     %s
-    check_command           %s
-    max_check_attempts      1
-    check_interval          60
-    retry_interval          60
-    check_period            24x7
-    notification_period     24x7
-    contacts                nobody
 }
-`, e.name, e.nagios)
+
+// startNagios writes nagios.cfg in dir (owned by nagios) for the
+// packaged commands and the object files given (name: content), checks
+// it with nagios4 -v and runs Nagios until the test ends. intervalLength
+// is Nagios' time unit in seconds (60 by default; 1 makes a test fast).
+func startNagios(t *testing.T, dir string, intervalLength int, objects map[string]string) {
+	t.Helper()
+	uid, gid := nagiosUser(t)
+	cfgFiles := "cfg_file=/etc/nagios-plugins/config/check_socat.cfg\n"
+	names := make([]string, 0, len(objects))
+	for name := range objects {
+		names = append(names, name)
 	}
-	write(t, filepath.Join(dir, "objects.cfg"), objects.String())
+	sort.Strings(names)
+	for _, name := range names {
+		write(t, filepath.Join(dir, name), objects[name])
+		cfgFiles += "cfg_file=" + filepath.Join(dir, name) + "\n"
+	}
 	write(t, filepath.Join(dir, "resource.cfg"), "$USER1$="+plugins+"\n")
 	if err := os.Mkdir(filepath.Join(dir, "checkresults"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	uid, gid := nagiosUser(t)
-	_ = os.Chown(filepath.Join(dir, "checkresults"), uid, gid)
-	write(t, cfg, strings.ReplaceAll(`log_file=DIR/nagios.log
-cfg_file=/etc/nagios-plugins/config/check_socat.cfg
-cfg_file=DIR/objects.cfg
-resource_file=DIR/resource.cfg
+	cfg := filepath.Join(dir, "nagios.cfg")
+	write(t, cfg, strings.NewReplacer("DIR", dir, "CFGFILES", cfgFiles, "INTERVAL", strconv.Itoa(intervalLength)).Replace(`log_file=DIR/nagios.log
+CFGFILESresource_file=DIR/resource.cfg
 object_cache_file=DIR/objects.cache
 precached_object_file=DIR/objects.precache
 status_file=DIR/status.dat
@@ -384,44 +429,19 @@ nagios_group=nagios
 check_external_commands=0
 enable_notifications=0
 execute_service_checks=1
-interval_length=1
+interval_length=INTERVAL
 service_inter_check_delay_method=n
 host_inter_check_delay_method=n
 max_service_check_spread=1
 max_host_check_spread=1
 service_check_timeout=60
 log_initial_states=1
-`, "DIR", dir))
-	for _, f := range []string{"objects.cfg", "resource.cfg", "nagios.cfg"} {
-		_ = os.Chown(filepath.Join(dir, f), uid, gid)
-	}
+`))
+	testlab.MustRun(t, "chown", "-R", fmt.Sprintf("%d:%d", uid, gid), dir)
 	if out, err := exec.Command("nagios4", "-v", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("nagios4 -v: %v\n%s", err, out)
 	}
 	start(t, filepath.Join(dir, "stdout.log"), "nagios4", cfg)
-
-	var status map[string]map[string]string
-	testlab.Eventually(t, 90*time.Second, "Nagios to check every service", func() bool {
-		status = readStatus(filepath.Join(dir, "status.dat"))
-		for _, e := range exps {
-			if status[e.name]["has_been_checked"] != "1" {
-				return false
-			}
-		}
-		return true
-	})
-	states := map[string]string{"0": "OK", "1": "WARNING", "2": "CRITICAL", "3": "UNKNOWN"}
-	for _, e := range exps {
-		s := status[e.name]
-		got := states[s["current_state"]]
-		if got != e.state || !strings.Contains(s["performance_data"], e.perf) {
-			t.Errorf("%s: %s %q | %q\n%s\nwant %s with %s", e.name, got, s["plugin_output"], s["performance_data"],
-				s["long_plugin_output"], e.state, e.perf)
-		}
-	}
-	if t.Failed() {
-		t.Logf("nagios.log:\n%s", tail(filepath.Join(dir, "nagios.log")))
-	}
 }
 
 // readStatus parses the servicestatus blocks of Nagios' status.dat.
