@@ -243,6 +243,20 @@ apply Service "missing command" {
 	if !strings.Contains(out, "Service") {
 		t.Fatalf("icinga2 daemon -C on the master loaded no services:\n%s", out)
 	}
+	// A host with the discovered template but no Endpoint of its name:
+	// the configuration fails, naming it, instead of the checks running
+	// on the master (README).
+	orphan := filepath.Join(zd, "orphan.conf")
+	write(t, orphan, `object Host "orphan.test" { import "socat-`+agent+`"; check_command = "dummy" }`+"\n")
+	testlab.MustRun(t, "chown", fmt.Sprintf("%d:%d", uid, gid), orphan)
+	cmd := exec.Command("icinga2", append(append([]string{"daemon"}, defines("master")...), "-C", "-c", filepath.Join(etcM, "icinga2.conf"))...)
+	cmd.Env = []string{pathEnv}
+	if msg, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(msg), "orphan.test") || !strings.Contains(string(msg), "Endpoint") {
+		t.Errorf("a host without an Endpoint of its name: %v\n%s", err, msg)
+	}
+	if err := os.Remove(orphan); err != nil {
+		t.Fatal(err)
+	}
 	start(t, filepath.Join(w, "master.out"), "ip", append([]string{"netns", "exec", nsM, "env", "-i", pathEnv, "LANG=C.UTF-8",
 		"icinga2", "daemon", "-c", filepath.Join(etcM, "icinga2.conf"), "-x", "notice"}, defines("master")...)...)
 	api := func(method, path, body string) (int, []byte) {
