@@ -10,14 +10,17 @@ import (
 	"crypto/rsa"
 	_ "crypto/sha1" // registers SHA-1 for checking roots that sign themselves with it
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"fmt"
-	"github.com/check-socat/check-socat/checks"
 	"math"
+	"math/big"
 	"net"
 	"strings"
 	"time"
 
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/state"
 )
@@ -117,7 +120,40 @@ func keyInfo(c *x509.Certificate) (string, int) {
 	case *dsa.PublicKey:
 		return "DSA", k.P.BitLen()
 	}
-	return "unknown", 0
+	return spkiKey(c.RawSubjectPublicKeyInfo)
+}
+
+var (
+	oidRSAPSS = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
+	oidEd448  = asn1.ObjectIdentifier{1, 3, 101, 113}
+)
+
+// spkiKey reads the keys crypto/x509 does not parse but OpenSSL serves:
+// RSA-PSS (an RSA key restricted to PSS signatures: its size is its
+// modulus's, and --min-key-bits applies as to RSA) and Ed448.
+func spkiKey(raw []byte) (string, int) {
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		Key       asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(raw, &spki); err != nil {
+		return "unknown", 0
+	}
+	switch oid := spki.Algorithm.Algorithm; {
+	case oid.Equal(oidRSAPSS):
+		var k struct {
+			N *big.Int
+			E int
+		}
+		if _, err := asn1.Unmarshal(spki.Key.Bytes, &k); err != nil || k.N == nil {
+			return "RSA-PSS", 0
+		}
+		return "RSA-PSS", k.N.BitLen()
+	case oid.Equal(oidEd448):
+		return "Ed448", 456
+	default:
+		return "unknown (" + oid.String() + ")", 0
+	}
 }
 
 // analyzeChain checks a chain as presented (leaf first). name is what the
@@ -176,8 +212,8 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 	switch {
 	case kt == "DSA":
 		r.problems = append(r.problems, finding("weak-key", state.Critical, fmt.Sprintf("the key is DSA %d bits: DSA is obsolete", bits)))
-	case kt == "RSA" && bits < cfg.MinKeyBits:
-		r.problems = append(r.problems, finding("weak-key", state.Critical, fmt.Sprintf("the key is RSA %d bits, below --min-key-bits %d", bits, cfg.MinKeyBits)))
+	case (kt == "RSA" || kt == "RSA-PSS") && bits < cfg.MinKeyBits:
+		r.problems = append(r.problems, finding("weak-key", state.Critical, fmt.Sprintf("the key is %s %d bits, below --min-key-bits %d", kt, bits, cfg.MinKeyBits)))
 	case strings.HasPrefix(kt, "EC") && bits < 256:
 		r.problems = append(r.problems, finding("weak-key", state.Critical, fmt.Sprintf("the key is %s (%d bits), below 256", kt, bits)))
 	}

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/check-socat/check-socat/internal/flagval"
+	"github.com/check-socat/check-socat/internal/sanitize"
 	"github.com/check-socat/check-socat/internal/threshold"
 	"github.com/check-socat/check-socat/internal/tlswire"
 )
@@ -106,6 +108,11 @@ func (c *Config) Validate() error {
 			bad("%s", p)
 		}
 	}
+	for _, n := range []struct{ flag, v string }{{"--hostname", c.Hostname}, {"--sni", c.SNI}} {
+		if n.v != "" && !nameLike(n.v) {
+			bad("%s %q is not a host name: give a DNS name (relay.example.com) or an IP address", n.flag, sanitize.Text(n.v, 80))
+		}
+	}
 	if c.KeyFile != "" && c.CertFile == "" {
 		bad("--key-file needs --cert-file")
 	}
@@ -134,4 +141,22 @@ func (c *Config) Validate() error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// nameLike reports whether s can be a host name or an IP address (what a
+// certificate names): letters, digits, dots, dashes, underscores, and the
+// colons of an IPv6 address; no spaces.
+func nameLike(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	if len(s) > 253 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

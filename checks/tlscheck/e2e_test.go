@@ -131,6 +131,17 @@ func TestCertificatesAndSSLScan(t *testing.T) {
 			state: state.Critical, want: "the chain does not verify: x509: certificate specifies an incompatible key usage"},
 		{name: "1024-bit key", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, Bits: 1024}), legacyConf: true,
 			state: state.Critical, want: "the key is RSA 1024 bits, below --min-key-bits 2048"},
+		// RSA-PSS keys (crypto/x509 does not parse them): typed and sized,
+		// and --min-key-bits applies as to RSA (issue 16: it showed
+		// "key unknown 0 bits" and passed a 1024-bit one).
+		{name: "RSA-PSS 1024-bit key", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, Bits: 1024, KeyAlg: "rsa-pss"}), legacyConf: true,
+			state: state.Critical, want: "the key is RSA-PSS 1024 bits, below --min-key-bits 2048"},
+		{name: "RSA-PSS 2048-bit key", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, KeyAlg: "rsa-pss"}),
+			state: state.OK, want: "certificate read from our own hello (Go's TLS could not complete a handshake)"},
+		// Go cannot negotiate with it (an RSA-PSS key): there is no
+		// handshake of its own to time, and -w/-c are said not to apply.
+		{name: "RSA-PSS, -w given", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, KeyAlg: "rsa-pss"}),
+			mutate: func(c *Config) { c.Warn = threshold.MustParse("0.5") }, state: state.OK, want: "-w/-c not applied: no handshake of Go's own to time"},
 		{name: "SHA-1 signed", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, Digest: "sha1"}), legacyConf: true,
 			state: state.Critical, want: "certificate localhost is signed with SHA1-RSA"},
 		{name: "legacy protocols and suites", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san}), opts: ",cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1",
@@ -387,4 +398,29 @@ func TestCertOnlyLeavesNoErrorInSocatsLog(t *testing.T) {
 	testlab.Eventually(t, 10*time.Second, "the certificate-less handshake to be logged", func() bool {
 		return testlab.CountLines(log, errLine) == 1
 	})
+}
+
+// --hostname with an IP -H is sent as SNI (issue 16): a name-based
+// virtual host is judged on its own certificate, not the default one, and
+// the output names the server name sent.
+func TestHostnameIsSentAsSNI(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	def := ca.Issue(t, testlab.Leaf{CN: "default.example", SAN: "DNS:default.example,IP:127.0.0.1"})
+	vhost := ca.Issue(t, testlab.Leaf{CN: "relay.example", SAN: "DNS:relay.example"})
+	srv := testlab.StartOpenSSLServer(t, "-cert", def, "-key", def, "-servername", "relay.example", "-cert2", vhost, "-key2", vhost, "-www")
+	cfg := baseConfig(srv.Port)
+	cfg.CAFile, cfg.Hostname, cfg.CertOnly = ca.Cert, "relay.example", true
+	r := audit(t, 10*time.Second, cfg)
+	if r.State != state.OK || !has(r, "certificate relay.example valid") || !has(r, "server name sent (SNI): relay.example") {
+		t.Errorf("--hostname relay.example with -H 127.0.0.1:\n%s", dump(r))
+	}
+	// --sni wins; without either, an address sends none, and says so.
+	cfg.SNI = "other.example"
+	if r := audit(t, 10*time.Second, cfg); !has(r, "server name sent (SNI): other.example") || !has(r, "not valid for relay.example") {
+		t.Errorf("--sni other.example --hostname relay.example:\n%s", dump(r))
+	}
+	cfg.SNI, cfg.Hostname = "", ""
+	if r := audit(t, 10*time.Second, cfg); !has(r, "no server name sent (SNI)") || !has(r, "certificate default.example valid") {
+		t.Errorf("no name:\n%s", dump(r))
+	}
 }

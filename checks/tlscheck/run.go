@@ -80,7 +80,13 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if _, err := netip.ParseAddr(cfg.Host); err == nil {
 		isIP = true
 	}
+	// The name sent: --sni, else the name to verify (--hostname: a
+	// name-based virtual host is judged on its own certificate, not the
+	// default one), else -H when it is a name. An IP is never sent.
 	sni := cfg.SNI
+	if _, err := netip.ParseAddr(cfg.Hostname); sni == "" && cfg.Hostname != "" && err != nil {
+		sni = cfg.Hostname
+	}
 	if sni == "" && !isIP {
 		sni = cfg.Host
 	}
@@ -366,18 +372,28 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if len(problems) > 0 {
 		res.Summary = fmt.Sprintf("%s: %s", target, problems[0].Text) + checks.More(len(problems)-1, "problem")
 	} else {
-		proto := "no handshake"
+		// Without a handshake of Go's own (a suite or key crypto/tls does
+		// not speak), the certificate was read from our own hello.
+		proto := "certificate read from our own hello (Go's TLS could not complete a handshake)"
 		if h.ok || (timed && h.state.Version != 0) {
 			proto = tlswire.VersionName(h.state.Version)
 		}
-		cn := "?"
+		cn, days := "?", cr.daysLeft
 		if cr.leaf != nil {
-			cn = subjectOf(cr.leaf)
+			cn, days = subjectOf(cr.leaf), time.Until(cr.leaf.NotAfter).Hours()/24 // the leaf's own
 		}
-		res.Summary = fmt.Sprintf("%s %s, certificate %s valid %.1f days, %s", target, proto, cn, cr.daysLeft, clientAuth)
+		res.Summary = fmt.Sprintf("%s %s, certificate %s valid %.1f days, %s", target, proto, cn, days, clientAuth)
 		if scan != nil {
-			res.Summary += fmt.Sprintf(", %d protocols, %d suites, none weak", accepted, pairs)
+			res.Summary += fmt.Sprintf(", %d protocols, %d protocol/suite pairs, none weak", accepted, pairs)
 		}
+	}
+	if sni != "" {
+		res.Details = append(res.Details, "server name sent (SNI): "+sanitize.Text(sni, 120))
+	} else {
+		res.Details = append(res.Details, "no server name sent (SNI): -H is an address; give --hostname or --sni for a name-based virtual host")
+	}
+	if !timed && (cfg.Warn.IsSet() || cfg.Crit.IsSet()) {
+		res.Details = append(res.Details, "-w/-c not applied: no handshake of Go's own to time")
 	}
 
 	metrics := certMetrics(cr, cfg.WarningDays, cfg.CriticalDays)

@@ -53,7 +53,7 @@ func help() map[string]string {
 		"port":                "Port of the endpoint (1-65535).",
 		"cert-file":           "Audit this PEM file instead of a live endpoint: the file socat's cert= names, with its chain (and key, if it holds one).",
 		"key-file":            "The private key of --cert-file when it is a separate file (socat's key=): its permissions and that it matches.",
-		"sni":                 "Server name to send (default: -H when it is a name; none for an IP).",
+		"sni":                 "Server name to send (default: --hostname when it is a name, else -H when it is a name; none for an IP). The output names the server name sent.",
 		"hostname":            "Name the certificate must be valid for (default: --sni, else -H; an IP is checked against IP SANs).",
 		"ca-file":             "Trust the CA certificates in this PEM file instead of the system store.",
 		"client-cert":         "Client certificate (PEM) to present: socat's OPENSSL-LISTEN asks for one by default (verify=1). May hold the key too.",

@@ -225,6 +225,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{}, "no target"},
 		{[]string{"-H", "127.0.0.1"}, "-p/--port"},
 		{[]string{"-H", "127.0.0.1", "-p", "x"}, "--port"},
+		{with("--hostname", "a name with spaces"), `--hostname "a name with spaces" is not a host name`},
+		{with("--sni", "bad;name"), `--sni "bad;name" is not a host name`},
 		{[]string{"-p", "443"}, "-H/--host"},
 		{[]string{"-H", "[::1]", "-p", "443"}, "-H [::1]: give the IPv6 address without brackets"},
 		{[]string{"-H", "socat.example:443", "-p", "443"}, "-H socat.example:443 holds a port"},
