@@ -177,8 +177,8 @@ define service {
 		"socat endpoint " + unixKey:                    {"OK", lab.UnixPath},
 		// The lab's CA is not in the system's roots (the operator adds
 		// --ca-file): the TLS checks say so.
-		"socat tls cert " + key("tcp", lab.TLS.Port): {"CRITICAL", "unknown authority"},
-		"socat tls " + key("tcp", lab.TLS.Port):      {"CRITICAL", "unknown authority"},
+		"socat tls cert " + key("tcp", lab.TLS.Port): {"CRITICAL", "is neither served nor a trusted root"},
+		"socat tls " + key("tcp", lab.TLS.Port):      {"CRITICAL", "is neither served nor a trusted root"},
 		"socat logs " + relayLog:                     {"OK", "first run"},
 		"socat logs " + tlsLog:                       {"OK", "first run"},
 	}

@@ -1,6 +1,7 @@
 package tlscheck
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"github.com/check-socat/check-socat/internal/golden"
@@ -422,5 +423,56 @@ func TestHostnameIsSentAsSNI(t *testing.T) {
 	cfg.SNI, cfg.Hostname = "", ""
 	if r := audit(t, 10*time.Second, cfg); !has(r, "no server name sent (SNI)") || !has(r, "certificate default.example valid") {
 		t.Errorf("no name:\n%s", dump(r))
+	}
+}
+
+// "certificate signed by unknown authority" told apart (issue 16): an
+// incomplete chain (the intermediate not served) says so and what to do,
+// a complete one verifies, a root served but not trusted is named, and a
+// file with the CA certificate first is the wrong order.
+func TestChainDiagnosis(t *testing.T) {
+	root := testlab.NewOpenSSLCA(t)
+	inter := root.Intermediate(t, "check_socat test intermediate")
+	leaf := inter.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:localhost,IP:127.0.0.1"})
+	data, err := os.ReadFile(leaf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(data), "-----BEGIN PRIVATE KEY")
+	certPEM, keyPEM := data[:i], data[i:]
+	interPEM, _ := os.ReadFile(inter.Cert)
+	rootPEM, _ := os.ReadFile(root.Cert)
+	dir := t.TempDir()
+	file := func(name string, parts ...[]byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, bytes.Join(parts, nil), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct {
+		name, cert, caFile string
+		state              state.State
+		want               string
+	}{
+		{"incomplete chain", file("leaf.pem", certPEM, keyPEM), root.Cert, state.Critical,
+			"the issuer of localhost, check_socat test intermediate, is neither served nor a trusted root: if it is an intermediate, append it to socat's cert= file after the certificate"},
+		{"complete chain", file("chain.pem", certPEM, interPEM, keyPEM), root.Cert, state.OK, "certificate localhost valid"},
+		{"root served, not trusted", file("full.pem", certPEM, interPEM, rootPEM, keyPEM), "", state.Critical,
+			"its root check_socat openssl test CA (served) is not a trusted root"},
+	} {
+		srv := testlab.Start(t, tlsListen+",cert="+c.cert, "PIPE")
+		cfg := baseConfig(srv.Port)
+		cfg.CAFile, cfg.CertOnly = c.caFile, true
+		if r := audit(t, 10*time.Second, cfg); r.State != c.state || !has(r, c.want) {
+			t.Errorf("%s: want %s with %q:\n%s", c.name, c.state, c.want, dump(r))
+		}
+	}
+	// socat cannot serve a file that starts with the CA certificate (its
+	// key is the server's): the file audit says what is wrong with it.
+	cfg := baseConfig(0)
+	cfg.Host, cfg.CertFile, cfg.CAFile, cfg.Hostname = "", file("wrong-order.pem", interPEM, certPEM, keyPEM), root.Cert, "localhost"
+	if r := audit(t, 10*time.Second, cfg); r.State != state.Critical || !has(r, "the chain is in the wrong order: a CA certificate (check_socat test intermediate) comes first") {
+		t.Errorf("wrong order:\n%s", dump(r))
 	}
 }

@@ -44,6 +44,28 @@ func NewOpenSSLCADigest(t testing.TB, digest string) *OpenSSLCA {
 	ca := &OpenSSLCA{Dir: dir, Cert: filepath.Join(dir, "ca.pem"), key: filepath.Join(dir, "ca.key"), conf: filepath.Join(dir, "ca.cnf")}
 	runOpenSSL(t, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca.key, "-out", ca.Cert, "-subj", "/CN=check_socat openssl test CA", "-days", "30",
 		"-"+digest, "-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+	writeCAConf(t, ca)
+	return ca
+}
+
+// Intermediate makes an intermediate CA signed by ca (its certificate in
+// Cert, its own key and configuration), which issues leaves as ca does.
+func (ca *OpenSSLCA) Intermediate(t testing.TB, cn string) *OpenSSLCA {
+	t.Helper()
+	dir := t.TempDir()
+	in := &OpenSSLCA{Dir: dir, Cert: filepath.Join(dir, "ca.pem"), key: filepath.Join(dir, "ca.key"), conf: filepath.Join(dir, "ca.cnf")}
+	runOpenSSL(t, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", in.key, "-out", filepath.Join(dir, "ca.csr"), "-subj", "/CN="+cn,
+		"-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+	runOpenSSL(t, "ca", "-batch", "-config", ca.conf, "-cert", ca.Cert, "-keyfile", ca.key, "-in", filepath.Join(dir, "ca.csr"), "-out", in.Cert,
+		"-days", "365", "-md", "sha256", "-notext")
+	writeCAConf(t, in)
+	return in
+}
+
+// writeCAConf writes the openssl ca configuration of a CA in its directory.
+func writeCAConf(t testing.TB, ca *OpenSSLCA) {
+	t.Helper()
+	dir := ca.Dir
 	conf := fmt.Sprintf(`[ca]
 default_ca = testca
 [testca]
@@ -63,7 +85,6 @@ commonName = supplied
 	}
 	_ = os.WriteFile(filepath.Join(dir, "index.txt"), nil, 0o600)
 	_ = os.WriteFile(filepath.Join(dir, "serial"), []byte("1000\n"), 0o600)
-	return ca
 }
 
 // Leaf describes a certificate to issue.
