@@ -238,7 +238,9 @@ func TestNotTLSAndSilent(t *testing.T) {
 	plain := testlab.Start(t, "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr",
 		"EXEC:"+testlab.Script(t, t.TempDir(), "smtp", "echo 220 mail.example ESMTP; exec sleep 600"))
 	r := audit(t, 5*time.Second, baseConfig(plain.Port))
-	if r.State != state.Critical || !strings.Contains(r.Summary, "does not speak TLS") {
+	// Its first line quoted, sanitized (issue 16), as an operator would
+	// recognise the service.
+	if r.State != state.Critical || !strings.Contains(r.Summary, `does not speak TLS (it answered in plaintext: "220 mail.example ESMTP")`) {
 		t.Errorf("plaintext port:\n%s", dump(r))
 	}
 	// A plaintext relay to an echo sends our ClientHello back: TLS-shaped,
@@ -468,9 +470,24 @@ func TestChainDiagnosis(t *testing.T) {
 			t.Errorf("%s: want %s with %q:\n%s", c.name, c.state, c.want, dump(r))
 		}
 	}
+	// The summary's days are the leaf's own, not the first expiry of the
+	// chain (an intermediate's): days_left keeps the first expiry.
+	short := root.IntermediateDays(t, "short-lived intermediate", 60)
+	sl := short.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:localhost,IP:127.0.0.1"})
+	slData, _ := os.ReadFile(sl)
+	shortPEM, _ := os.ReadFile(short.Cert)
+	j := strings.Index(string(slData), "-----BEGIN PRIVATE KEY")
+	srv := testlab.Start(t, tlsListen+",cert="+file("short.pem", slData[:j], shortPEM, slData[j:]), "PIPE")
+	cfg := baseConfig(srv.Port)
+	cfg.CAFile, cfg.CertOnly = root.Cert, true
+	if r := audit(t, 10*time.Second, cfg); r.State != state.OK || !has(r, "certificate localhost valid 365.0 days") {
+		t.Errorf("leaf 365 days, intermediate 60:\n%s", dump(r))
+	} else if d, _ := perfValue(r, "days_left"); d > 61 {
+		t.Errorf("days_left %v, want the intermediate's 60", d)
+	}
 	// socat cannot serve a file that starts with the CA certificate (its
 	// key is the server's): the file audit says what is wrong with it.
-	cfg := baseConfig(0)
+	cfg = baseConfig(0)
 	cfg.Host, cfg.CertFile, cfg.CAFile, cfg.Hostname = "", file("wrong-order.pem", interPEM, certPEM, keyPEM), root.Cert, "localhost"
 	if r := audit(t, 10*time.Second, cfg); r.State != state.Critical || !has(r, "the chain is in the wrong order: a CA certificate (check_socat test intermediate) comes first") {
 		t.Errorf("wrong order:\n%s", dump(r))

@@ -34,7 +34,8 @@ type handshake struct {
 	duration time.Duration
 	err      error
 	notTLS   bool
-	echo     bool // the peer sent our ClientHello back
+	answer   []byte // what a plaintext peer sent first (up to echoPrefix bytes)
+	echo     bool   // the peer sent our ClientHello back
 	timeout  bool
 	refused  bool
 }
@@ -46,7 +47,9 @@ type echoConn struct {
 	wrote, read []byte
 }
 
-const echoPrefix = 32
+// echoPrefix is how much of each direction is kept: enough to tell an
+// echo and to quote a plaintext banner (SSH-2.0-OpenSSH_9.2p1 Debian...).
+const echoPrefix = 64
 
 func (c *echoConn) Write(p []byte) (int, error) {
 	if len(c.wrote) < echoPrefix {
@@ -129,7 +132,7 @@ func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls
 		case errors.As(err, &hdr) && !(hdr.RecordHeader[0] >= 20 && hdr.RecordHeader[0] <= 24 && hdr.RecordHeader[1] == 3):
 			// Not a TLS record header at all: plaintext. (A TLS header with
 			// an impossible length is a broken server, said as its error.)
-			h.notTLS = true
+			h.notTLS, h.answer = true, rec.read
 		case errors.As(err, &op) && op.Op == "remote error" && h.requested:
 			h.rejected, h.reason = true, sanitize.Text(op.Err.Error(), 80)
 		case ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):

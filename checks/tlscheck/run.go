@@ -1,6 +1,7 @@
 package tlscheck
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -188,7 +189,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	case h.notTLS && h.echo:
 		return failed("not-tls", state.Critical, " ", "does not speak TLS (it sent our ClientHello back: a plaintext relay or an echo)")
 	case h.notTLS:
-		return failed("not-tls", state.Critical, " ", "does not speak TLS (it answered in plaintext)")
+		return failed("not-tls", state.Critical, " ", "does not speak TLS (it answered in plaintext"+quoteAnswer(h.answer)+")")
 	case h.timeout && (scan == nil || countPairs(scan) == 0):
 		return failed("timeout", env.TimeoutState, " ", "timed out at stage TLS handshake: no handshake completed before the deadline")
 	}
@@ -405,6 +406,31 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	}
 	res.Metrics = append(metrics, chainMetric(cr), keyMetric(cr), durationMetric(start))
 	return res
+}
+
+// quoteAnswer quotes the first line a plaintext peer sent, sanitized
+// (": \"SSH-2.0-OpenSSH_9.2\"", ": \"HTTP/1.1 400 Bad Request\""), or
+// its first bytes in hex when it is not text.
+func quoteAnswer(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	line := b
+	if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	text := len(line) > 0
+	for _, c := range line {
+		if c < 0x20 || c > 0x7e {
+			text = false
+			break
+		}
+	}
+	if text {
+		return ": \"" + sanitize.Bytes(line, 64) + "\""
+	}
+	n := min(len(b), 8)
+	return fmt.Sprintf(": bytes % x", b[:n])
 }
 
 func tlswireName(code uint16) string { return tlswire.Suites().ByCode(code).Name }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,12 +53,18 @@ func NewOpenSSLCADigest(t testing.TB, digest string) *OpenSSLCA {
 // Cert, its own key and configuration), which issues leaves as ca does.
 func (ca *OpenSSLCA) Intermediate(t testing.TB, cn string) *OpenSSLCA {
 	t.Helper()
+	return ca.IntermediateDays(t, cn, 365)
+}
+
+// IntermediateDays is Intermediate valid for days.
+func (ca *OpenSSLCA) IntermediateDays(t testing.TB, cn string, days int) *OpenSSLCA {
+	t.Helper()
 	dir := t.TempDir()
 	in := &OpenSSLCA{Dir: dir, Cert: filepath.Join(dir, "ca.pem"), key: filepath.Join(dir, "ca.key"), conf: filepath.Join(dir, "ca.cnf")}
 	runOpenSSL(t, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", in.key, "-out", filepath.Join(dir, "ca.csr"), "-subj", "/CN="+cn,
 		"-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
 	runOpenSSL(t, "ca", "-batch", "-config", ca.conf, "-cert", ca.Cert, "-keyfile", ca.key, "-in", filepath.Join(dir, "ca.csr"), "-out", in.Cert,
-		"-days", "365", "-md", "sha256", "-notext")
+		"-days", strconv.Itoa(days), "-md", "sha256", "-notext")
 	writeCAConf(t, in)
 	return in
 }
