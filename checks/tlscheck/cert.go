@@ -109,42 +109,39 @@ func weakSignature(c *x509.Certificate) bool {
 }
 
 // untrustedWhy tells apart what "certificate signed by unknown authority"
-// lumps together: a chain in the wrong order (a CA certificate first), a
-// self-signed certificate or root that is not trusted, and a chain whose
-// last certificate's issuer is not served (a missing intermediate, or a
-// private CA's root the client does not have).
+// lumps together, following the issuers from the server's certificate
+// through the certificates served (in any order): the first issuer that
+// is not served (a missing intermediate, or a CA root the client does not
+// have), a root served but not trusted, a self-signed certificate.
 func untrustedWhy(chain []*x509.Certificate) string {
-	last := chain[len(chain)-1]
-	switch {
-	case isSelfSigned(chain[0]), len(chain) == 1 && bytes.Equal(chain[0].RawIssuer, chain[0].RawSubject):
-		// (A certificate issued to itself that does not even sign as a
-		// CA may, is self-signed all the same to an operator.)
+	cur := chain[0]
+	if len(chain) == 1 && bytes.Equal(cur.RawIssuer, cur.RawSubject) || isSelfSigned(cur) {
+		// (A certificate issued to itself that does not even sign as a CA
+		// may is self-signed all the same to an operator.)
 		return "it is self-signed and not in the trusted roots"
-	case isSelfSigned(last):
-		return fmt.Sprintf("its root %s (served) is not a trusted root: give --ca-file with it, or --insecure-chain", subjectOf(last))
 	}
-	issuer := sanitize.Text(last.Issuer.CommonName, 80)
+	for range chain {
+		if isSelfSigned(cur) {
+			return fmt.Sprintf("its root %s (served) is not a trusted root: give --ca-file with it, or --insecure-chain", subjectOf(cur))
+		}
+		var next *x509.Certificate
+		for _, c := range chain {
+			if c != cur && bytes.Equal(c.RawSubject, cur.RawIssuer) && cur.CheckSignatureFrom(c) == nil {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		cur = next
+	}
+	issuer := sanitize.Text(cur.Issuer.CommonName, 80)
 	if issuer == "" {
-		issuer = sanitize.Text(last.Issuer.String(), 120)
+		issuer = sanitize.Text(cur.Issuer.String(), 120)
 	}
 	return fmt.Sprintf("the issuer of %s, %s, is neither served nor a trusted root: if it is an intermediate, append it to socat's cert= file after the certificate (an incomplete chain); if it is your CA's root, give --ca-file with it",
-		subjectOf(last), issuer)
-}
-
-// wrongOrder says so when a CA certificate comes first and the server's
-// own (not a CA) later: a chain concatenated the wrong way round.
-func wrongOrder(chain []*x509.Certificate) string {
-	isCA := func(c *x509.Certificate) bool { return c.BasicConstraintsValid && c.IsCA }
-	if len(chain) < 2 || !isCA(chain[0]) {
-		return ""
-	}
-	for _, c := range chain[1:] {
-		if !isCA(c) {
-			return fmt.Sprintf("the chain is in the wrong order: a CA certificate (%s) comes first, the server's (%s) after it; put the server's certificate first in socat's cert= file, then its intermediates",
-				subjectOf(chain[0]), subjectOf(c))
-		}
-	}
-	return ""
+		subjectOf(cur), issuer)
 }
 
 // keyInfo returns the key type and size of a certificate.
@@ -269,10 +266,7 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 		usage = x509.ExtKeyUsageAny
 	}
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{usage}}
-	if why := wrongOrder(chain); why != "" {
-		// (What verifies then is the CA certificate, not the server's.)
-		r.problems = append(r.problems, finding("chain-untrusted", chainState, "the chain does not verify: "+why))
-	} else if _, err := leaf.Verify(opts); err != nil {
+	if _, err := leaf.Verify(opts); err != nil {
 		var inv x509.CertificateInvalidError
 		if !(errors.As(err, &inv) && inv.Reason == x509.Expired) { // expiry is said above
 			what := sanitize.Text(err.Error(), 160)

@@ -138,7 +138,7 @@ func TestCertificatesAndSSLScan(t *testing.T) {
 		{name: "RSA-PSS 1024-bit key", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, Bits: 1024, KeyAlg: "rsa-pss"}), legacyConf: true,
 			state: state.Critical, want: "the key is RSA-PSS 1024 bits, below --min-key-bits 2048"},
 		{name: "RSA-PSS 2048-bit key", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, KeyAlg: "rsa-pss"}),
-			state: state.OK, want: "certificate read from our own hello (Go's TLS could not complete a handshake)"},
+			state: state.OK, want: "no handshake of Go's own (the certificate read from our own hello)"},
 		// Go cannot negotiate with it (an RSA-PSS key): there is no
 		// handshake of its own to time, and -w/-c are said not to apply.
 		{name: "RSA-PSS, -w given", cert: ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, KeyAlg: "rsa-pss"}),
@@ -489,7 +489,29 @@ func TestChainDiagnosis(t *testing.T) {
 	// key is the server's): the file audit says what is wrong with it.
 	cfg = baseConfig(0)
 	cfg.Host, cfg.CertFile, cfg.CAFile, cfg.Hostname = "", file("wrong-order.pem", interPEM, certPEM, keyPEM), root.Cert, "localhost"
-	if r := audit(t, 10*time.Second, cfg); r.State != state.Critical || !has(r, "the chain is in the wrong order: a CA certificate (check_socat test intermediate) comes first") {
+	if r := audit(t, 10*time.Second, cfg); r.State != state.Critical || !has(r, "the chain is in the wrong order: the private key in --cert-file belongs to localhost, which comes after check_socat test intermediate") {
 		t.Errorf("wrong order:\n%s", dump(r))
+	}
+	// Issuers followed from the server's certificate, whatever was served
+	// (the third review): the link that breaks is named.
+	other := root.Intermediate(t, "another intermediate")
+	otherPEM, _ := os.ReadFile(other.Cert)
+	for _, c := range []struct {
+		name, caFile string
+		parts        [][]byte
+		want         string
+	}{
+		{"leaf and root, intermediate missing", root.Cert, [][]byte{certPEM, rootPEM, keyPEM},
+			"the issuer of localhost, check_socat test intermediate, is neither served nor a trusted root"},
+		{"the wrong intermediate", root.Cert, [][]byte{certPEM, otherPEM, keyPEM},
+			"the issuer of localhost, check_socat test intermediate, is neither served nor a trusted root"},
+		{"root before intermediate, no trusted root", "", [][]byte{certPEM, rootPEM, interPEM, keyPEM},
+			"its root check_socat openssl test CA (served) is not a trusted root"},
+	} {
+		cfg := baseConfig(0)
+		cfg.Host, cfg.CertFile, cfg.CAFile, cfg.Hostname = "", file(strings.ReplaceAll(c.name, " ", "-")+".pem", c.parts...), c.caFile, "localhost"
+		if r := audit(t, 10*time.Second, cfg); r.State != state.Critical || !has(r, c.want) {
+			t.Errorf("%s: want %q:\n%s", c.name, c.want, dump(r))
+		}
 	}
 }

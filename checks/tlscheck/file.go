@@ -173,7 +173,17 @@ func runFile(env checks.Env, cfg Config) checks.Result {
 	switch {
 	case pf.key != nil:
 		if !keyMatches(certs[0], pf.key) {
-			problems = append(problems, finding("key-mismatch", state.Critical, fmt.Sprintf("the private key in %s does not match the certificate %s", keyFlag, subjectOf(certs[0]))))
+			text := fmt.Sprintf("the private key in %s does not match the certificate %s", keyFlag, subjectOf(certs[0]))
+			for _, c := range certs[1:] {
+				if keyMatches(c, pf.key) {
+					// The key is a later certificate's: the server's
+					// certificate is not first (socat takes the first).
+					text = fmt.Sprintf("the chain is in the wrong order: the private key in %s belongs to %s, which comes after %s; put the server's certificate first in socat's cert= file, then its intermediates",
+						keyFlag, subjectOf(c), subjectOf(certs[0]))
+					break
+				}
+			}
+			problems = append(problems, finding("key-mismatch", state.Critical, text))
 		}
 	case pf.encrypted:
 		problems = append(problems, finding("key-encrypted", state.Warning, fmt.Sprintf("the private key in %s is encrypted: socat asks for its passphrase on a terminal at start, which a service has not (and whether it matches is not checked)", keyFlag)))
@@ -193,7 +203,7 @@ func runFile(env checks.Env, cfg Config) checks.Result {
 	if len(problems) > 0 {
 		res.Summary = fmt.Sprintf("%s: %s", what, problems[0].Text) + checks.More(len(problems)-1, "problem")
 	} else {
-		res.Summary = fmt.Sprintf("%s: certificate %s valid %.1f days, chain of %d", what, subjectOf(certs[0]), cr.daysLeft, len(certs))
+		res.Summary = fmt.Sprintf("%s: certificate %s valid %.1f days, chain of %d", what, subjectOf(certs[0]), time.Until(certs[0].NotAfter).Hours()/24, len(certs))
 	}
 	res.Metrics = append(certMetrics(cr, cfg.WarningDays, cfg.CriticalDays),
 		chainMetric(cr), keyMetric(cr), durationMetric(start))

@@ -1,6 +1,9 @@
 package tlscheck
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestQuoteAnswer(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
@@ -10,6 +13,8 @@ func TestQuoteAnswer(t *testing.T) {
 		{"\xff\xfb\x01\xff\xfb\x03", ": bytes ff fb 01 ff fb 03"},
 		{"\r\nlater", ": bytes 0d 0a 6c 61 74 65 72"},
 		{"", ""},
+		{"Grüße aus Köln\r\n", `: "Grüße aus Köln"`},
+		{strings.Repeat("x", 64), `: "` + strings.Repeat("x", 64) + `..."`},
 	} {
 		if got := quoteAnswer([]byte(c.in)); got != c.want {
 			t.Errorf("quoteAnswer(%q) = %s, want %s", c.in, got, c.want)

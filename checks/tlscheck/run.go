@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/networds"
@@ -86,7 +87,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	// default one), else -H when it is a name. An IP is never sent.
 	sni := cfg.SNI
 	if _, err := netip.ParseAddr(cfg.Hostname); sni == "" && cfg.Hostname != "" && err != nil {
-		sni = cfg.Hostname
+		sni = strings.TrimSuffix(cfg.Hostname, ".") // (as Go's handshake sends it)
 	}
 	if sni == "" && !isIP {
 		sni = cfg.Host
@@ -375,7 +376,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	} else {
 		// Without a handshake of Go's own (a suite or key crypto/tls does
 		// not speak), the certificate was read from our own hello.
-		proto := "certificate read from our own hello (Go's TLS could not complete a handshake)"
+		proto := "no handshake of Go's own (the certificate read from our own hello)"
 		if h.ok || (timed && h.state.Version != 0) {
 			proto = tlswire.VersionName(h.state.Version)
 		}
@@ -415,19 +416,23 @@ func quoteAnswer(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	line := b
+	line, cut := b, len(b) >= echoPrefix // (what was kept of a longer answer)
 	if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
-		line = line[:i]
+		line, cut = line[:i], false
 	}
-	text := len(line) > 0
-	for _, c := range line {
-		if c < 0x20 || c > 0x7e {
+	text := len(line) > 0 && utf8.Valid(line)
+	for _, r := range string(line) {
+		if r < 0x20 || r == 0x7f {
 			text = false
 			break
 		}
 	}
 	if text {
-		return ": \"" + sanitize.Bytes(line, 64) + "\""
+		q := sanitize.Bytes(line, 64)
+		if cut {
+			q += "..."
+		}
+		return ": \"" + q + "\""
 	}
 	n := min(len(b), 8)
 	return fmt.Sprintf(": bytes % x", b[:n])
