@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -425,6 +426,13 @@ func TestHostnameIsSentAsSNI(t *testing.T) {
 	cfg.SNI, cfg.Hostname = "", ""
 	if r := audit(t, 10*time.Second, cfg); !has(r, "no server name sent (SNI)") || !has(r, "certificate default.example valid") {
 		t.Errorf("no name:\n%s", dump(r))
+	}
+	// A fully qualified name's trailing dot is not sent (Go's handshake
+	// drops it; the hand-written probes sent it, and got the default).
+	cfg.Hostname = "relay.example."
+	r = audit(t, 10*time.Second, cfg)
+	if r.State != state.OK || !slices.Contains(output.LongOutput(r), "server name sent (SNI): relay.example") {
+		t.Errorf("--hostname relay.example.:\n%s", dump(r))
 	}
 }
 
