@@ -140,16 +140,6 @@ func TestDiscoveryNagios(t *testing.T) {
 	// check names its own address (-H), the one the instance listens on.
 	// Intervals in minutes, as the discovery writes them.
 	startNagios(t, dir, 60, map[string]string{"discovered.cfg": discovered, "objects.cfg": nagiosBase(host, "192.0.2.1") + `define service {
-    name                    generic-service
-    register                0
-    max_check_attempts      1
-    check_interval          60
-    retry_interval          60
-    check_period            24x7
-    notification_period     24x7
-    contacts                nobody
-}
-define service {
     use                     generic-service
     host_name               ` + host + `
     service_description     socat procs as root

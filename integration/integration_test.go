@@ -311,15 +311,10 @@ func TestNagios4(t *testing.T) {
 	exps := expectations(l)
 	for _, e := range exps {
 		fmt.Fprintf(&objects, `define service {
+    use                     generic-service
     host_name               lab
     service_description     %s
     check_command           %s
-    max_check_attempts      1
-    check_interval          60
-    retry_interval          60
-    check_period            24x7
-    notification_period     24x7
-    contacts                nobody
 }
 `, e.name, e.nagios)
 	}
@@ -350,7 +345,8 @@ func TestNagios4(t *testing.T) {
 }
 
 // nagiosBase are the objects every Nagios test needs: a 24x7 period, a
-// command that does nothing, a contact nobody notifies, and the host.
+// command that does nothing, a contact nobody notifies, the host, and the
+// generic-service template services use (as Nagios' own sample has it).
 func nagiosBase(host, address string) string {
 	return strings.NewReplacer("HOST", host, "ADDRESS", address).Replace(`define timeperiod {
     timeperiod_name 24x7
@@ -381,6 +377,16 @@ define host {
     address                 ADDRESS
     check_command           nothing
     max_check_attempts      1
+    check_period            24x7
+    notification_period     24x7
+    contacts                nobody
+}
+define service {
+    name                    generic-service
+    register                0
+    max_check_attempts      1
+    check_interval          60
+    retry_interval          60
     check_period            24x7
     notification_period     24x7
     contacts                nobody
@@ -670,19 +676,8 @@ command[check_socat_logs]=/usr/lib/nagios/plugins/check_socat_logs -f %[3]s
 		}
 		return code, string(out)
 	}
-	direct := func(argv ...string) (int, string) {
-		uid, gid := nagiosUser(t)
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-		out, err := cmd.Output()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		}
-		return code, string(out)
-	}
-	summary := func(out string) string { return strings.SplitN(strings.SplitN(out, "\n", 2)[0], " | ", 2)[0] }
+	direct := func(argv ...string) (int, string) { return runAs(t, true, argv...) }
+	summary := verdictLine
 	labels := func(out string) string {
 		perf := strings.SplitN(strings.SplitN(out, "\n", 2)[0], " | ", 2)
 		return fmt.Sprint(regexp.MustCompile(`(?:^| )[a-z0-9_]+=`).FindAllString(perf[len(perf)-1], -1))
