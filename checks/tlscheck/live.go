@@ -165,9 +165,10 @@ func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls
 }
 
 // rawChain gets the certificates from a hand-written TLS 1.2 (or older)
-// hello, for servers crypto/tls cannot talk to (NULL or anonymous
-// suites only, SSLv3).
-func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlsscan.Result) ([]*x509.Certificate, bool, error) {
+// hello, for servers crypto/tls cannot talk to (NULL, anonymous, DHE or
+// ARIA suites only, SSLv3); and, from the same connection, whether the
+// server asks for a client certificate and refuses a client without one.
+func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlsscan.Result) ([]*x509.Certificate, bool, tlsscan.NoCert, error) {
 	for _, v := range []uint16{tlswire.VersionTLS12, tlswire.VersionTLS11, tlswire.VersionTLS10, tlswire.VersionSSL3} {
 		suites := tlswire.Suites().Pre13()
 		if scan != nil {
@@ -176,27 +177,27 @@ func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlssca
 			}
 			suites = scan.Suites[v]
 		}
-		f, err := tlsscan.Probe(ctx, dial, tlswire.Hello{Version: v, Suites: suites, SNI: sni}, tlswire.UntilDone)
+		f, nc, err := tlsscan.ProbeNoCert(ctx, dial, tlswire.Hello{Version: v, Suites: suites, SNI: sni})
 		if f == nil || !f.Hello || f.Version != v {
 			if err != nil && ctx.Err() != nil {
-				return nil, false, err
+				return nil, false, nc, err
 			}
 			continue
 		}
 		if err != nil && len(f.Certificates) == 0 {
-			return nil, f.CertRequest, fmt.Errorf("the server's certificate message cannot be read: %v", err)
+			return nil, f.CertRequest, nc, fmt.Errorf("the server's certificate message cannot be read: %v", err)
 		}
 		var chain []*x509.Certificate
 		for _, der := range f.Certificates {
 			c, err := x509.ParseCertificate(der)
 			if err != nil {
-				return chain, f.CertRequest, fmt.Errorf("the server's certificate does not parse: %v", err)
+				return chain, f.CertRequest, nc, fmt.Errorf("the server's certificate does not parse: %v", err)
 			}
 			chain = append(chain, c)
 		}
-		return chain, f.CertRequest, nil
+		return chain, f.CertRequest, nc, nil
 	}
-	return nil, false, errors.New("no protocol up to TLS 1.2 gave a certificate")
+	return nil, false, tlsscan.NoCert{}, errors.New("no protocol up to TLS 1.2 gave a certificate")
 }
 
 // loadTrust reads --ca-file and the client certificate.

@@ -198,21 +198,26 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	var problems []problem
 	chain := h.chain
 	requested := h.requested
+	rejects := noCert.rejected
+	var own *tlsscan.NoCert // client auth learnt from our own hello
 	if len(chain) == 0 {
-		// crypto/tls could not complete a handshake (NULL or anonymous
-		// suites only, SSLv3): the certificates from our own hello.
+		// crypto/tls could not complete a handshake (NULL, anonymous, DHE
+		// or ARIA suites only, SSLv3): the certificates from our own
+		// hello, and what the server does with a client without one.
 		env.SetStage("TLS handshake") // our own hello, after the scan
-		raw, req, rerr := rawChain(ctx, dial, sni, scan)
+		raw, req, nc, rerr := rawChain(ctx, dial, sni, scan)
 		chain, requested = raw, requested || req
 		if len(raw) == 0 && rerr != nil && h.err != nil {
 			return failed("handshake-failed", state.Critical, ": ", "no TLS handshake succeeds ("+networds.Failure("TLS handshake", h.err)+")")
+		}
+		if req {
+			own, rejects = &nc, nc.Refused
 		}
 	}
 	cr := analyzeChain(chain, &cfg, roots, name, time.Now())
 	problems = append(problems, cr.problems...)
 
 	// Client authentication.
-	rejects := noCert.rejected
 	if clientCert != nil && h.rejected {
 		// We presented a certificate and the server turned us away: the
 		// certificate is not one it trusts (or has expired, or is for
@@ -220,9 +225,12 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		problems = append(problems, finding("client-cert-rejected", state.Critical, fmt.Sprintf("the server rejected our client certificate (--client-cert): %s", h.reason)))
 		rejects = true
 	}
+	undecided := own != nil && !own.Decided
 	switch {
 	case cfg.RequireClientAuth && !requested:
 		problems = append(problems, finding("client-auth-not-requested", state.Critical, "the server does not ask for a client certificate (--require-client-auth)"))
+	case cfg.RequireClientAuth && undecided:
+		problems = append(problems, finding("client-auth-unknown", state.Unknown, "the server asks for a client certificate, but whether it refuses a client without one could not be learnt (no handshake of Go's own, and no telling answer to our own hello's empty certificate) (--require-client-auth)"))
 	case cfg.RequireClientAuth && !rejects:
 		problems = append(problems, finding("client-auth-optional", state.Critical, "the server asks for a client certificate but accepts clients without one (--require-client-auth)"))
 	}
@@ -357,6 +365,22 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 				tlswire.VersionName(h.state.Version), tlswireName(h.state.CipherSuite), h.duration.Seconds(), requested, without))
 		}
 	}
+	if own != nil {
+		how := "refused without one (alert " + own.Alert + ")"
+		switch {
+		case !own.Decided && own.Alert != "":
+			how = "no telling answer to an empty certificate (alert " + own.Alert + ")"
+		case !own.Decided:
+			how = "no telling answer to an empty certificate (no alert)"
+		case !own.Refused:
+			how = "an empty certificate accepted"
+		}
+		line := "client authentication learnt from our own hello (no handshake of Go's own): certificate requested, " + how
+		if clientCert != nil {
+			line += "; our --client-cert could not be presented"
+		}
+		res.Details = append(res.Details, line)
+	}
 	if h.closed || noCert.closed {
 		details = append(details, "the server closed the connection right after the TLS handshake without an error alert: its TLS side accepted us (socat does this when it cannot reach its backend; check_socat_endpoint tests the relay)")
 	}
@@ -366,7 +390,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	switch {
 	case requested && rejects:
 		clientAuth = "client certificate required"
-	case requested && untried:
+	case requested && (untried || undecided):
 		clientAuth = "client certificate requested"
 	case requested:
 		clientAuth = "client certificate optional"

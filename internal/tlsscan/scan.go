@@ -22,6 +22,58 @@ type Dialer func(ctx context.Context) (net.Conn, error)
 
 // Probe sends one ClientHello and reads the answer up to stop.
 func Probe(ctx context.Context, dial Dialer, hello tlswire.Hello, stop tlswire.Stop) (*tlswire.Flight, error) {
+	return probe(ctx, dial, hello, stop, nil)
+}
+
+// NoCert is what a server does with a client that has no certificate,
+// learnt from our own hello (TLS 1.0 to 1.2), for servers crypto/tls
+// cannot complete a handshake with (DHE or ARIA suites only).
+type NoCert struct {
+	// Decided: the server answered in a way that tells; Refused is then
+	// whether it turned the certificate-less client away, with Alert.
+	Decided, Refused bool
+	Alert            string
+}
+
+// ProbeNoCert sends hello, reads up to ServerHelloDone and, when the
+// server asks for a client certificate, answers without one
+// (tlswire.NoCertificate): the alert that follows says whether it
+// requires one.
+func ProbeNoCert(ctx context.Context, dial Dialer, hello tlswire.Hello) (*tlswire.Flight, NoCert, error) {
+	var nc NoCert
+	f, err := probe(ctx, dial, hello, tlswire.UntilDone, func(conn net.Conn, f *tlswire.Flight) error {
+		if !f.CertRequest || !f.Done || f.Version < tlswire.VersionTLS10 || f.Version > tlswire.VersionTLS12 {
+			return nil
+		}
+		if _, err := conn.Write(tlswire.NoCertificate(f.Version)); err != nil {
+			return nil // undecided
+		}
+		after, _ := tlswire.ReadFlight(conn, tlswire.UntilHello)
+		if after == nil || after.Alert == nil {
+			// Closed without an alert, or no answer before the deadline:
+			// nothing to decide on.
+			return nil
+		}
+		nc.Alert = tlswire.AlertName(after.Alert.Description)
+		// Only our empty certificate comes before the out-of-order
+		// message: any other fatal alert is its refusal, whatever the
+		// server calls it (OpenSSL handshake_failure, GnuTLS 3.7
+		// decode_error). close_notify tells nothing.
+		switch after.Alert.Description {
+		case tlswire.AlertUnexpectedMessage: // past the empty certificate
+			nc.Decided = true
+		case 0:
+		default:
+			nc.Decided, nc.Refused = true, true
+		}
+		return nil
+	})
+	return f, nc, err
+}
+
+// probe is Probe, then (when the server answered the hello) then on the
+// same connection.
+func probe(ctx context.Context, dial Dialer, hello tlswire.Hello, stop tlswire.Stop, then func(net.Conn, *tlswire.Flight) error) (*tlswire.Flight, error) {
 	if hello.Version == tlswire.VersionTLS13 && hello.KeyShare == nil {
 		key, err := ecdh.X25519().GenerateKey(rand.Reader)
 		if err != nil {
@@ -50,7 +102,11 @@ func Probe(ctx context.Context, dial Dialer, hello tlswire.Hello, stop tlswire.S
 	if hello.Version == tlswire.VersionSSL2 {
 		stop = tlswire.UntilSSLv2
 	}
-	return tlswire.ReadFlight(conn, stop)
+	f, err := tlswire.ReadFlight(conn, stop)
+	if err != nil || then == nil {
+		return f, err
+	}
+	return f, then(conn, f)
 }
 
 // Accepts reports whether the flight shows the server took the version.

@@ -208,3 +208,21 @@ func SSLv2ClientHello() []byte {
 	out := []byte{0x80 | byte(len(body.b)>>8), byte(len(body.b))}
 	return append(out, body.b...)
 }
+
+// NoCertificate is the client's answer to a CertificateRequest without a
+// certificate (an empty Certificate message, TLS 1.0 to 1.2), followed by
+// a Finished before any key exchange: a message no server can accept at
+// that point. A server that requires a certificate refuses the empty one
+// with its own alert; one that does not goes on and refuses the Finished
+// with unexpected_message. The answer tells the two apart without waiting
+// for a timeout.
+func NoCertificate(version uint16) []byte {
+	hs := []byte{11, 0, 0, 3, 0, 0, 0}   // certificate, an empty list
+	hs = append(hs, 20, 0, 0, 12)        // finished, out of order
+	hs = append(hs, make([]byte, 12)...) // (its verify_data: any)
+	rec := []byte{22, byte(version >> 8), byte(version), byte(len(hs) >> 8), byte(len(hs))}
+	return append(rec, hs...)
+}
+
+// AlertUnexpectedMessage is what a server answers to a message out of order.
+const AlertUnexpectedMessage = 10

@@ -1,0 +1,70 @@
+package tlscheck
+
+import (
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/testlab"
+)
+
+// Client authentication where crypto/tls cannot complete a handshake
+// (DHE or ARIA suites only): learnt from our own hello, which answers the
+// CertificateRequest with an empty certificate and then a message out of
+// order. Issue 16: such a listener with verify=1 was "client certificate
+// optional", and --require-client-auth a false CRITICAL.
+func TestClientAuthWithoutGoHandshake(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	cert := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:localhost,IP:127.0.0.1"})
+	client := ca.Issue(t, testlab.Leaf{CN: "monitoring client"})
+	const required, optional = "client certificate required", "the server asks for a client certificate but accepts clients without one"
+	cases := []struct {
+		name     string
+		start    func(t *testing.T) *testlab.Socat
+		certOnly bool
+		client   bool
+		state    state.State
+		want     []string
+	}{
+		{name: "socat, DHE only, verify=1", start: func(t *testing.T) *testlab.Socat {
+			return testlab.Start(t, tlsListen+",verify=1,cafile="+ca.Cert+",cert="+cert+",cipher=DHE-RSA-AES128-GCM-SHA256,openssl-max-proto-version=TLS1.2", "PIPE")
+		}, state: state.OK, want: []string{required, "refused without one (alert handshake_failure)"}},
+		{name: "socat, ARIA only, verify=1, --cert-only", start: func(t *testing.T) *testlab.Socat {
+			return testlab.Start(t, tlsListen+",verify=1,cafile="+ca.Cert+",cert="+cert+",cipher=ARIA128-GCM-SHA256,openssl-max-proto-version=TLS1.2", "PIPE")
+		}, certOnly: true, state: state.OK, want: []string{required}},
+		// A client certificate given cannot be presented without a
+		// handshake of Go's own: said, and the verdict is still right.
+		{name: "socat, DHE only, verify=1, --client-cert", start: func(t *testing.T) *testlab.Socat {
+			return testlab.Start(t, tlsListen+",verify=1,cafile="+ca.Cert+",cert="+cert+",cipher=DHE-RSA-AES128-GCM-SHA256,openssl-max-proto-version=TLS1.2", "PIPE")
+		}, certOnly: true, client: true, state: state.OK, want: []string{required, "our --client-cert could not be presented"}},
+		// openssl s_server -verify asks for a certificate and goes on
+		// without one; -Verify requires it.
+		{name: "s_server, DHE only, -verify (optional)", start: func(t *testing.T) *testlab.Socat {
+			return testlab.StartOpenSSLServer(t, "-cert", cert, "-key", cert, "-CAfile", ca.Cert, "-verify", "1", "-cipher", "DHE-RSA-AES128-GCM-SHA256", "-no_tls1_3", "-www")
+		}, certOnly: true, state: state.Critical, want: []string{optional, "an empty certificate accepted"}},
+		{name: "s_server, DHE only, -Verify (required)", start: func(t *testing.T) *testlab.Socat {
+			return testlab.StartOpenSSLServer(t, "-cert", cert, "-key", cert, "-CAfile", ca.Cert, "-Verify", "1", "-cipher", "DHE-RSA-AES128-GCM-SHA256", "-no_tls1_3", "-www")
+		}, certOnly: true, state: state.OK, want: []string{required}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := tc.start(t)
+			cfg := baseConfig(srv.Port)
+			cfg.CAFile = ca.Cert
+			cfg.RequireClientAuth = true
+			cfg.CertOnly = tc.certOnly
+			if tc.client {
+				cfg.ClientCert = client
+			}
+			r := audit(t, 20*time.Second, cfg)
+			if r.State != tc.state {
+				t.Errorf("state %s, want %s:\n%s", r.State, tc.state, dump(r))
+			}
+			for _, w := range tc.want {
+				if !has(r, w) {
+					t.Errorf("no %q in:\n%s", w, dump(r))
+				}
+			}
+		})
+	}
+}
