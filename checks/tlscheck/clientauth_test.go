@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/testlab"
 )
@@ -64,6 +65,47 @@ func TestClientAuthWithoutGoHandshake(t *testing.T) {
 				if !has(r, w) {
 					t.Errorf("no %q in:\n%s", w, dump(r))
 				}
+			}
+		})
+	}
+}
+
+// A TLS 1.3 server that decides on the client's certificate slowly
+// (issue 16 §5): its refusal, 600 ms after the handshake, is waited for
+// (a fixed 100 ms window took it for acceptance); an acceptance ends the
+// wait at the server's session ticket; a server that sends no ticket is
+// waited for up to the bound and said to be taken as accepted.
+func TestSlowTLS13ClientAuth(t *testing.T) {
+	cert := testlab.SelfSigned(t, "localhost", []string{"localhost"})
+	cases := []struct {
+		name             string
+		require, tickets bool
+		state            state.State
+		want             string
+		fast             bool // decided before the bound
+	}{
+		{name: "slow refusal", require: true, tickets: true, state: state.Warning, // (the self-signed chain only)
+			want: "refused without one: true (the server's answer after the handshake: an alert)", fast: true},
+		{name: "slow acceptance, ticket", tickets: true, state: state.Critical, want: "accepts clients without one", fast: true},
+		{name: "slow acceptance, no ticket", state: state.Critical, want: "taken as accepted"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			const delay = 600 * time.Millisecond
+			port := testlab.SlowTLS(t, cert, delay, tc.require, tc.tickets)
+			cfg := baseConfig(port)
+			cfg.InsecureChain, cfg.RequireClientAuth, cfg.CertOnly = true, true, true
+			cfg.Hostname, cfg.WarningDays, cfg.CriticalDays = "localhost", 0, 0 // (a one-day certificate)
+			start := time.Now()
+			r := audit(t, 20*time.Second, cfg, func(e *checks.Env) { e.Verbose = 1 })
+			took := time.Since(start)
+			if r.State.Worse(tc.state) || tc.state.Worse(r.State) || !has(r, tc.want) {
+				t.Errorf("want %s with %q, got:\n%s", tc.state, tc.want, dump(r))
+			}
+			// (Not a timing assertion on our speed: whether the wait ended
+			// on the server's answer or ran to the one-second bound.)
+			if tc.fast && took > delay+afterBound {
+				t.Errorf("the audit took %v: the wait did not end at the server's answer", took)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,7 +31,11 @@ type handshake struct {
 	reason   string
 	// closed: after a TLS 1.3 handshake, the server closed the connection
 	// without an error alert (at most close_notify): not a refusal.
-	closed   bool
+	closed bool
+	// after says what ended the wait after a TLS 1.3 handshake that
+	// asked for a client certificate: "a session ticket", "an alert",
+	// "a close", "data", or "nothing within" the bound.
+	after    string
 	duration time.Duration
 	err      error
 	notTLS   bool
@@ -114,6 +119,8 @@ func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls
 			return &tls.Certificate{}, nil
 		},
 	}
+	tickets := &ticketWatch{got: make(chan struct{})}
+	cfg.ClientSessionCache = tickets
 	rec := &echoConn{Conn: conn}
 	tc := tls.Client(rec, cfg)
 	start := time.Now()
@@ -142,26 +149,82 @@ func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls
 	}
 	h.ok = true
 	if h.requested && st.Version == tls.VersionTLS13 {
-		window := max(settle, 3*h.duration, 100*time.Millisecond)
-		deadline := time.Now().Add(window)
-		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-			deadline = d
-		}
-		_ = conn.SetReadDeadline(deadline)
-		_, err := tc.Read(make([]byte, 1))
-		var op *net.OpError
-		switch {
-		case errors.As(err, &op) && op.Op == "remote error":
-			h.rejected, h.reason = true, sanitize.Text(op.Err.Error(), 80)
-		case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
-			// No error alert: the server's TLS side accepted us and the
-			// connection ended for another reason (socat closes it when
-			// it cannot reach its backend). OpenSSL always says why it
-			// refuses a client certificate.
-			h.closed = true
-		}
+		h.settle13(ctx, conn, tc, tickets, settle)
 	}
 	return h
+}
+
+// afterBound is the longest wait for a TLS 1.3 server's verdict on our
+// client certificate (or its absence): at least this, or 20 times the
+// handshake, within the deadline. It is only reached by a server that
+// neither refuses nor sends a session ticket.
+const afterBound = time.Second
+
+// settle13 waits, after a TLS 1.3 handshake that asked for a client
+// certificate, for what the server does with our certificate (or its
+// absence), which it says only after the handshake: an alert (refused),
+// a session ticket (accepted: OpenSSL, GnuTLS and Go send theirs once
+// they have checked the client's flight), a close without an alert (its
+// TLS side accepted us; socat closes when it cannot reach its backend),
+// or data. A slow server's late refusal is not mistaken for acceptance
+// (issue 16: a fixed 100 ms window was).
+func (h *handshake) settle13(ctx context.Context, conn net.Conn, tc *tls.Conn, tickets *ticketWatch, settle time.Duration) {
+	bound := max(settle, 20*h.duration, afterBound)
+	start := time.Now()
+	deadline := start.Add(bound)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = conn.SetReadDeadline(deadline)
+	read := make(chan error, 1)
+	go func() {
+		_, err := tc.Read(make([]byte, 1))
+		read <- err
+	}()
+	var err error
+	select {
+	case err = <-read:
+	case <-tickets.got:
+		// Accepted. A close that follows at once is still worth saying
+		// (socat's backend down): looked for briefly, the verdict stands.
+		h.after = "a session ticket"
+		if d := time.Now().Add(settle); d.Before(deadline) {
+			_ = conn.SetReadDeadline(d)
+		}
+		if err := <-read; errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+			h.closed = true
+		}
+		return
+	}
+	var op *net.OpError
+	switch {
+	case err == nil:
+		h.after = "data"
+	case errors.As(err, &op) && op.Op == "remote error":
+		h.rejected, h.reason, h.after = true, sanitize.Text(op.Err.Error(), 80), "an alert"
+	case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
+		// No error alert: the server's TLS side accepted us and the
+		// connection ended for another reason. OpenSSL always says
+		// why it refuses a client certificate.
+		h.closed, h.after = true, "a close"
+	default:
+		h.after = fmt.Sprintf("nothing within %.1f s", deadline.Sub(start).Seconds())
+	}
+}
+
+// ticketWatch is a session cache that stores nothing: it says when the
+// server sent a session ticket.
+type ticketWatch struct {
+	got  chan struct{}
+	once sync.Once
+}
+
+func (w *ticketWatch) Get(string) (*tls.ClientSessionState, bool) { return nil, false }
+
+func (w *ticketWatch) Put(_ string, cs *tls.ClientSessionState) {
+	if cs != nil {
+		w.once.Do(func() { close(w.got) })
+	}
 }
 
 // rawChain gets the certificates from a hand-written TLS 1.2 (or older)

@@ -163,10 +163,10 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	// socat logs that handshake as an error, and a per-minute check must
 	// not raise check_socat_logs on the relay's log.
 	noCert := h
-	untried := false
+	untried, separate := false, false
 	if clientCert != nil && h.ok && h.requested && !h.rejected {
 		if cfg.RequireClientAuth || !cfg.CertOnly {
-			noCert = goHandshake(ctx, dial, sni, nil, cfg.Settle)
+			noCert, separate = goHandshake(ctx, dial, sni, nil, cfg.Settle), true
 		} else {
 			untried = true
 		}
@@ -361,8 +361,15 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			if untried {
 				without = "not tried (--require-client-auth tries it)"
 			}
-			res.Details = append(res.Details, fmt.Sprintf("handshake: %s %s in %.3f s, client certificate requested: %v, refused without one: %s",
-				tlswire.VersionName(h.state.Version), tlswireName(h.state.CipherSuite), h.duration.Seconds(), requested, without))
+			line := fmt.Sprintf("handshake: %s %s in %.3f s, client certificate requested: %v, refused without one: %s",
+				tlswire.VersionName(h.state.Version), tlswireName(h.state.CipherSuite), h.duration.Seconds(), requested, without)
+			switch {
+			case separate && noCert.after != "":
+				line += " (the server's answer after the handshake: " + h.after + " with our certificate, " + noCert.after + " without)"
+			case h.after != "":
+				line += " (the server's answer after the handshake: " + h.after + ")"
+			}
+			res.Details = append(res.Details, line)
 		}
 	}
 	if own != nil {
@@ -380,6 +387,9 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			line += "; our --client-cert could not be presented"
 		}
 		res.Details = append(res.Details, line)
+	}
+	if strings.HasPrefix(noCert.after, "nothing") && !noCert.rejected {
+		details = append(details, "no alert, session ticket or close came "+strings.TrimPrefix(noCert.after, "nothing ")+" of the TLS 1.3 handshake without a client certificate: taken as accepted")
 	}
 	if h.closed || noCert.closed {
 		details = append(details, "the server closed the connection right after the TLS handshake without an error alert: its TLS side accepted us (socat does this when it cannot reach its backend; check_socat_endpoint tests the relay)")
