@@ -316,3 +316,13 @@ func names(c *x509.Certificate) string {
 	}
 	return sanitize.Text(strings.Join(n, ", "), 160)
 }
+
+// certKind names a certificate by its key: "RSA 2048", "EC P-256",
+// "Ed25519".
+func certKind(c *x509.Certificate) string {
+	kt, bits := keyInfo(c)
+	if kt == "RSA" || kt == "RSA-PSS" || kt == "DSA" {
+		return fmt.Sprintf("%s %d", kt, bits)
+	}
+	return kt
+}

@@ -1,6 +1,7 @@
 package tlscheck
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,6 +10,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -305,4 +308,70 @@ func pathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// keyClass is the kind of key a certificate holds, as TLS 1.2 suites ask
+// for it (tlswire.Suite.Auth): "RSA" (RSA-PSS too), "EC" (ECDSA, EdDSA),
+// "DSA".
+func keyClass(c *x509.Certificate) string {
+	kt, _ := keyInfo(c)
+	switch {
+	case strings.HasPrefix(kt, "RSA"):
+		return "RSA"
+	case strings.HasPrefix(kt, "EC"), strings.HasPrefix(kt, "Ed"):
+		return "EC"
+	case kt == "DSA":
+		return "DSA"
+	}
+	return ""
+}
+
+// otherCerts finds the certificates a server holds besides leaf (nginx,
+// stunnel and s_server -dcert serve an RSA and an ECDSA one side by side,
+// and a client gets the one its offer selects). The scan says which kinds
+// of key the accepted TLS 1.2 (or older) suites need; for each kind other
+// than leaf's, one hello offering only those suites brings that
+// certificate and its chain. A kind no accepted suite needs costs no
+// connection. TLS 1.3 does not select by suite, and its certificates are
+// encrypted: a server that speaks only TLS 1.3 is not asked.
+func otherCerts(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlsscan.Result, leaf *x509.Certificate) [][]*x509.Certificate {
+	have := map[string]bool{keyClass(leaf): true}
+	seen := [][]byte{leaf.Raw}
+	var out [][]*x509.Certificate
+	reg := tlswire.Suites()
+	for _, class := range []string{"RSA", "EC", "DSA"} {
+		if have[class] {
+			continue
+		}
+		for _, v := range []uint16{tlswire.VersionTLS12, tlswire.VersionTLS11, tlswire.VersionTLS10, tlswire.VersionSSL3} {
+			var suites []uint16
+			for _, c := range scan.Suites[v] {
+				if reg.ByCode(c).Auth() == class {
+					suites = append(suites, c)
+				}
+			}
+			if len(suites) == 0 {
+				continue
+			}
+			have[class] = true
+			f, err := tlsscan.Probe(ctx, dial, tlswire.Hello{Version: v, Suites: suites, SNI: sni}, tlswire.UntilDone)
+			if err != nil || f == nil || !f.Hello || len(f.Certificates) == 0 {
+				break
+			}
+			var chain []*x509.Certificate
+			for _, der := range f.Certificates {
+				c, err := x509.ParseCertificate(der)
+				if err != nil {
+					break
+				}
+				chain = append(chain, c)
+			}
+			if len(chain) > 0 && !slices.ContainsFunc(seen, func(raw []byte) bool { return bytes.Equal(raw, chain[0].Raw) }) {
+				seen = append(seen, chain[0].Raw)
+				out = append(out, chain)
+			}
+			break
+		}
+	}
+	return out
 }

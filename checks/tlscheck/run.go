@@ -214,8 +214,29 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			own, rejects = &nc, nc.Refused
 		}
 	}
-	cr := analyzeChain(chain, &cfg, roots, name, time.Now())
-	problems = append(problems, cr.problems...)
+	now := time.Now()
+	cr := analyzeChain(chain, &cfg, roots, name, now)
+	// Every certificate the server holds is audited, not only the one
+	// this client's offer selected (issue 16: an ECDSA certificate served
+	// without its intermediate passed beside a good RSA one).
+	certs := []certReport{cr}
+	if scan != nil && cr.leaf != nil {
+		for _, other := range otherCerts(ctx, dial, sni, scan, cr.leaf) {
+			certs = append(certs, analyzeChain(other, &cfg, roots, name, now))
+		}
+	}
+	first := cr // the first to expire, for days_left and cert_age
+	for i := range certs {
+		if certs[i].daysLeft < first.daysLeft {
+			first = certs[i]
+		}
+		if len(certs) > 1 {
+			for j := range certs[i].problems {
+				certs[i].problems[j].Text = "the " + certKind(certs[i].leaf) + " certificate: " + certs[i].problems[j].Text
+			}
+		}
+		problems = append(problems, certs[i].problems...)
+	}
 
 	// Client authentication.
 	if clientCert != nil && h.rejected {
@@ -355,7 +376,9 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	res.Findings = problems
 	res.State = checks.Worst(res.State, problems)
 	if env.Verbose >= 1 {
-		res.Details = append(res.Details, cr.lines...)
+		for _, c := range certs {
+			res.Details = append(res.Details, c.lines...)
+		}
 		if h.ok {
 			without := fmt.Sprint(rejects)
 			if untried {
@@ -418,7 +441,15 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		if cr.leaf != nil {
 			cn, days = subjectOf(cr.leaf), time.Until(cr.leaf.NotAfter).Hours()/24 // the leaf's own
 		}
-		res.Summary = fmt.Sprintf("%s %s, certificate %s valid %.1f days, %s", target, proto, cn, days, clientAuth)
+		what := fmt.Sprintf("certificate %s valid %.1f days", cn, days)
+		if len(certs) > 1 {
+			var each []string
+			for _, c := range certs {
+				each = append(each, fmt.Sprintf("%s (%s) valid %.1f days", subjectOf(c.leaf), certKind(c.leaf), time.Until(c.leaf.NotAfter).Hours()/24))
+			}
+			what = fmt.Sprintf("%d certificates: %s", len(certs), strings.Join(each, ", "))
+		}
+		res.Summary = fmt.Sprintf("%s %s, %s, %s", target, proto, what, clientAuth)
 		if scan != nil {
 			res.Summary += fmt.Sprintf(", %d protocols, %d protocol/suite pairs, none weak", accepted, pairs)
 		}
@@ -432,7 +463,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		res.Details = append(res.Details, "-w/-c not applied: no handshake of Go's own to time")
 	}
 
-	metrics := certMetrics(cr, cfg.WarningDays, cfg.CriticalDays)
+	metrics := certMetrics(first, cfg.WarningDays, cfg.CriticalDays)
 	if timed {
 		metrics = append(metrics, handshakeMetric(h.duration, cfg.Warn, cfg.Crit))
 	}

@@ -99,7 +99,7 @@ type Leaf struct {
 	CN         string
 	SAN        string // e.g. "DNS:localhost,IP:127.0.0.1"
 	Bits       int    // RSA key size, default 2048
-	KeyAlg     string // "" (RSA), or "rsa-pss": an RSA key restricted to PSS (SPKI id-RSASSA-PSS)
+	KeyAlg     string // "" (RSA); "rsa-pss": an RSA key restricted to PSS (SPKI id-RSASSA-PSS); "ec" (P-256); "ed448"
 	Digest     string // sha256 by default; sha1 for a weak signature
 	Start, End time.Time
 	EKU        string // extendedKeyUsage, e.g. "clientAuth"; none by default
@@ -124,8 +124,16 @@ func (ca *OpenSSLCA) Issue(t testing.TB, l Leaf) string {
 		l.End = time.Now().Add(365 * 24 * time.Hour)
 	}
 	args := []string{"req", "-new", "-newkey", fmt.Sprintf("rsa:%d", l.Bits), "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=" + l.CN}
-	if l.KeyAlg == "rsa-pss" {
-		runOpenSSL(t, "genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", fmt.Sprintf("rsa_keygen_bits:%d", l.Bits), "-out", base+".key")
+	if l.KeyAlg != "" {
+		gen := map[string][]string{
+			"rsa-pss": {"-algorithm", "RSA-PSS", "-pkeyopt", fmt.Sprintf("rsa_keygen_bits:%d", l.Bits)},
+			"ec":      {"-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"},
+			"ed448":   {"-algorithm", "ED448"},
+		}[l.KeyAlg]
+		if gen == nil {
+			t.Fatalf("testlab: no key algorithm %q", l.KeyAlg)
+		}
+		runOpenSSL(t, append(append([]string{"genpkey"}, gen...), "-out", base+".key")...)
 		args = []string{"req", "-new", "-key", base + ".key", "-out", base + ".csr", "-subj", "/CN=" + l.CN}
 	}
 	if l.SAN != "" {

@@ -170,3 +170,28 @@ func (s *Suite) Weaknesses() Weakness {
 	w.NoForwardSecrecy = !fs
 	return w
 }
+
+// Auth is the kind of certificate key a TLS 1.2 (or older) suite needs
+// the server to hold: "RSA", "EC" (ECDSA, and EdDSA in TLS 1.2), "DSA",
+// or "" for suites without a certificate (anonymous, PSK, SRP, Kerberos)
+// and TLS 1.3 suites, which do not say.
+func (s *Suite) Auth() string {
+	if s.TLS13 {
+		return ""
+	}
+	kx, _, ok := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(s.Name, "TLS_"), "SSL_"), "_WITH_")
+	if !ok {
+		return ""
+	}
+	switch {
+	case strings.Contains(kx, "anon"), strings.Contains(kx, "KRB5"):
+		return ""
+	case strings.Contains(kx, "ECDSA"), strings.HasPrefix(kx, "ECDH_"):
+		return "EC" // ECDH_RSA too: a static EC key, signed with RSA
+	case strings.Contains(kx, "DSS"):
+		return "DSA"
+	case strings.Contains(kx, "RSA"):
+		return "RSA"
+	}
+	return "" // PSK, SRP_SHA, GOST...
+}

@@ -59,3 +59,32 @@ func TestWeaknesses(t *testing.T) {
 		}
 	}
 }
+
+func TestSuiteAuth(t *testing.T) {
+	for name, want := range map[string]string{
+		"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "EC",
+		"TLS_ECDH_RSA_WITH_AES_128_CBC_SHA":       "EC",
+		"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256":   "RSA",
+		"TLS_DHE_RSA_WITH_AES_128_GCM_SHA256":     "RSA",
+		"TLS_RSA_WITH_ARIA_128_GCM_SHA256":        "RSA",
+		"TLS_RSA_EXPORT_WITH_RC4_40_MD5":          "RSA",
+		"TLS_RSA_PSK_WITH_AES_128_CBC_SHA":        "RSA",
+		"TLS_DHE_DSS_WITH_AES_128_CBC_SHA":        "DSA",
+		"TLS_DH_anon_WITH_AES_128_CBC_SHA":        "",
+		"TLS_ECDH_anon_WITH_AES_128_CBC_SHA":      "",
+		"TLS_PSK_WITH_AES_128_CBC_SHA":            "",
+		"TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA":      "",
+		"TLS_SRP_SHA_WITH_AES_128_CBC_SHA":        "",
+		"TLS_SRP_SHA_RSA_WITH_AES_128_CBC_SHA":    "RSA",
+		"TLS_AES_128_GCM_SHA256":                  "",
+	} {
+		s, ok := Suites().ByName(name)
+		if !ok {
+			t.Errorf("%s: not in the registry", name)
+			continue
+		}
+		if got := s.Auth(); got != want {
+			t.Errorf("%s: Auth() = %q, want %q", name, got, want)
+		}
+	}
+}
