@@ -110,3 +110,23 @@ func TestSlowTLS13ClientAuth(t *testing.T) {
 		})
 	}
 }
+
+// nginx's ssl_verify_client on asks for a certificate and completes the
+// TLS handshake without one, refusing at the application layer (HTTP
+// 400): the verdict is the TLS layer's, and the words say so.
+func TestNginxVerifyClientOn(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	cert := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:localhost,IP:127.0.0.1"})
+	srv := testlab.StartNginx(t, "ssl_certificate "+cert+";\nssl_certificate_key "+cert+";\nssl_client_certificate "+ca.Cert+";\nssl_verify_client on;")
+	cfg := baseConfig(srv.Port)
+	cfg.CAFile, cfg.CertOnly = ca.Cert, true
+	r := audit(t, 20*time.Second, cfg)
+	if r.State != state.OK || !has(r, "client certificate optional (accepted without one at the TLS layer; the application may still refuse)") {
+		t.Errorf("nginx, ssl_verify_client on:\n%s", dump(r))
+	}
+	cfg.RequireClientAuth = true
+	r = audit(t, 20*time.Second, cfg)
+	if r.State != state.Critical || !has(r, "accepts clients without one at the TLS layer (--require-client-auth; an application behind it may still refuse them, as nginx's ssl_verify_client on does with HTTP 400)") {
+		t.Errorf("nginx, ssl_verify_client on, --require-client-auth:\n%s", dump(r))
+	}
+}

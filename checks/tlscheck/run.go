@@ -253,7 +253,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	case cfg.RequireClientAuth && undecided:
 		problems = append(problems, finding("client-auth-unknown", state.Unknown, "the server asks for a client certificate, but whether it refuses a client without one could not be learnt (no handshake of Go's own, and no telling answer to our own hello's empty certificate) (--require-client-auth)"))
 	case cfg.RequireClientAuth && !rejects:
-		problems = append(problems, finding("client-auth-optional", state.Critical, "the server asks for a client certificate but accepts clients without one (--require-client-auth)"))
+		problems = append(problems, finding("client-auth-optional", state.Critical, "the server asks for a client certificate but accepts clients without one at the TLS layer (--require-client-auth; an application behind it may still refuse them, as nginx's ssl_verify_client on does with HTTP 400)"))
 	}
 
 	// Protocols and suites.
@@ -426,7 +426,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	case requested && (untried || undecided):
 		clientAuth = "client certificate requested"
 	case requested:
-		clientAuth = "client certificate optional"
+		clientAuth = "client certificate optional (accepted without one at the TLS layer; the application may still refuse)"
 	}
 	if len(problems) > 0 {
 		res.Summary = fmt.Sprintf("%s: %s", target, problems[0].Text) + checks.More(len(problems)-1, "problem")
