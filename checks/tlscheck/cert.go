@@ -275,6 +275,8 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 			// not check, e.g. SHA-1: its own words say that.)
 			if errors.As(err, &unknown) && !strings.Contains(err.Error(), "possibly because of") {
 				what = untrustedWhy(chain)
+			} else if weak := weakLink(chain); errors.As(err, &unknown) && weak != nil {
+				what = fmt.Sprintf("certificate %s is signed with %s, which verifiers (Go, browsers, OpenSSL at its default level) refuse: reissue it with SHA-256", subjectOf(weak), weak.SignatureAlgorithm)
 			} else if isSelfSigned(leaf) {
 				what = "it is self-signed and not in the trusted roots"
 			}
@@ -325,4 +327,16 @@ func certKind(c *x509.Certificate) string {
 		return fmt.Sprintf("%s %d", kt, bits)
 	}
 	return kt
+}
+
+// weakLink is the first served certificate, other than a self-signed
+// root, whose signature uses a weak algorithm: the link a verifier
+// refuses.
+func weakLink(chain []*x509.Certificate) *x509.Certificate {
+	for i, c := range chain {
+		if (i == 0 || !isSelfSigned(c)) && weakSignature(c) {
+			return c
+		}
+	}
+	return nil
 }

@@ -59,12 +59,19 @@ func (ca *OpenSSLCA) Intermediate(t testing.TB, cn string) *OpenSSLCA {
 // IntermediateDays is Intermediate valid for days.
 func (ca *OpenSSLCA) IntermediateDays(t testing.TB, cn string, days int) *OpenSSLCA {
 	t.Helper()
+	return ca.IntermediateDigest(t, cn, days, "sha256")
+}
+
+// IntermediateDigest is Intermediate valid for days, signed by ca with
+// digest (sha1 for a weak one, as old chains still have).
+func (ca *OpenSSLCA) IntermediateDigest(t testing.TB, cn string, days int, digest string) *OpenSSLCA {
+	t.Helper()
 	dir := t.TempDir()
 	in := &OpenSSLCA{Dir: dir, Cert: filepath.Join(dir, "ca.pem"), key: filepath.Join(dir, "ca.key"), conf: filepath.Join(dir, "ca.cnf")}
 	runOpenSSL(t, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", in.key, "-out", filepath.Join(dir, "ca.csr"), "-subj", "/CN="+cn,
 		"-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
 	runOpenSSL(t, "ca", "-batch", "-config", ca.conf, "-cert", ca.Cert, "-keyfile", ca.key, "-in", filepath.Join(dir, "ca.csr"), "-out", in.Cert,
-		"-days", strconv.Itoa(days), "-md", "sha256", "-notext")
+		"-days", strconv.Itoa(days), "-md", digest, "-notext")
 	writeCAConf(t, in)
 	return in
 }

@@ -1,0 +1,86 @@
+package tlscheck
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/testlab"
+)
+
+// An IPv6 target: a socat listener on ::1, audited in full, the address
+// checked against the certificate's IP SANs, and the counts equal
+// sslscan's.
+func TestIPv6Target(t *testing.T) {
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	} else {
+		ln.Close()
+	}
+	ca := testlab.NewOpenSSLCA(t)
+	cert := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:localhost,IP:::1"})
+	srv := testlab.Start(t, "OPENSSL-LISTEN:0,pf=ip6,bind=[::1],fork,reuseaddr,verify=0,cert="+cert, "PIPE")
+	cfg := baseConfig(srv.Port)
+	cfg.Host, cfg.CAFile = "::1", ca.Cert
+	r := audit(t, 20*time.Second, cfg)
+	want := fmt.Sprintf("tls://[::1]:%d TLS1.3, certificate localhost valid", srv.Port)
+	if r.State != state.OK || !has(r, want) {
+		t.Errorf("want OK with %q:\n%s", want, dump(r))
+	}
+	protocols, pairs := sslscan(t, fmt.Sprintf("[::1]:%d", srv.Port))
+	if got, _ := perfValue(r, "protocols_accepted"); int(got) != protocols {
+		t.Errorf("protocols_accepted = %v, sslscan says %d", got, protocols)
+	}
+	if got, _ := perfValue(r, "ciphers_accepted"); int(got) != pairs {
+		t.Errorf("ciphers_accepted = %v, sslscan says %d", got, pairs)
+	}
+	// The certificate names ::1, not 127.0.0.1: on IPv4 the name fails.
+	cfg.Host = "127.0.0.1"
+	v4 := testlab.Start(t, tlsListen+",verify=0,cert="+cert, "PIPE")
+	cfg.Port, cfg.CertOnly = v4.Port, true
+	if r := audit(t, 10*time.Second, cfg); r.State != state.Critical || !has(r, "the certificate is not valid for 127.0.0.1 (an IP is checked against IP SANs): it names localhost, ::1") {
+		t.Errorf("IPv4 address, certificate for ::1:\n%s", dump(r))
+	}
+}
+
+// An intermediate signed with SHA-1 under a SHA-256 leaf: the weak
+// signature is named on the intermediate, and the chain does not verify
+// (Go refuses SHA-1 signatures), with Go's own hint.
+func TestSHA1Intermediate(t *testing.T) {
+	root := testlab.NewOpenSSLCA(t)
+	inter := root.IntermediateDigest(t, "check_socat sha1 intermediate", 365, "sha1")
+	leaf := inter.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:localhost,IP:127.0.0.1"})
+	data, err := os.ReadFile(leaf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(data), "-----BEGIN PRIVATE KEY")
+	interPEM, _ := os.ReadFile(inter.Cert)
+	chain := filepath.Join(t.TempDir(), "chain.pem")
+	if err := os.WriteFile(chain, bytes.Join([][]byte{data[:i], interPEM, data[i:]}, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// (OpenSSL 3 refuses to load a SHA-1 signed chain at its default
+	// security level: socat runs with level 0, as legacy deployments do.)
+	srv := testlab.StartEnv(t, []string{testlab.LegacyOpenSSLConf(t)}, tlsListen+",verify=0,cert="+chain, "PIPE")
+	cfg := baseConfig(srv.Port)
+	cfg.CAFile, cfg.CertOnly = root.Cert, true
+	r := audit(t, 10*time.Second, cfg)
+	for _, w := range []string{"certificate check_socat sha1 intermediate is signed with SHA1-RSA", "the chain does not verify: certificate check_socat sha1 intermediate is signed with SHA1-RSA, which verifiers (Go, browsers, OpenSSL at its default level) refuse: reissue it with SHA-256"} {
+		if r.State != state.Critical || !has(r, w) {
+			t.Errorf("want CRITICAL with %q:\n%s", w, dump(r))
+		}
+	}
+	// The same chain in --cert-file: the same words.
+	cfg = baseConfig(0)
+	cfg.Host, cfg.CertFile, cfg.CAFile, cfg.Hostname = "", chain, root.Cert, "localhost"
+	if r := audit(t, 10*time.Second, cfg); r.State != state.Critical || !has(r, "certificate check_socat sha1 intermediate is signed with SHA1-RSA") {
+		t.Errorf("--cert-file:\n%s", dump(r))
+	}
+}
