@@ -84,3 +84,49 @@ func TestSHA1Intermediate(t *testing.T) {
 		t.Errorf("--cert-file:\n%s", dump(r))
 	}
 }
+
+// A server that speaks only TLS 1.3 with what crypto/tls lacks (only the
+// CCM suites; an Ed448 key): the certificate is read from our own TLS
+// 1.3 hello, decrypting the server's flight with its key share. It was
+// CRITICAL "no TLS handshake succeeds" although the scan listed its
+// suites.
+func TestTLS13OnlyWithoutGo(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	san := "DNS:localhost,IP:127.0.0.1"
+	rsa := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san})
+	ed448 := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, KeyAlg: "ed448"})
+	for _, c := range []struct {
+		name     string
+		args     []string
+		certOnly bool
+		require  bool
+		state    state.State
+		want     []string
+	}{
+		{"CCM only, full audit", []string{"-cert", rsa, "-key", rsa, "-ciphersuites", "TLS_AES_128_CCM_SHA256"}, false, false, state.OK,
+			[]string{"no handshake of Go's own (the certificate read from our own hello), certificate localhost valid 365.0 days", "1 protocols, 1 protocol/suite pairs, none weak"}},
+		{"CCM_8 only", []string{"-cert", rsa, "-key", rsa, "-ciphersuites", "TLS_AES_128_CCM_8_SHA256"}, true, false, state.OK,
+			[]string{"no handshake of Go's own (the certificate read from our own hello), certificate localhost valid 365.0 days"}},
+		{"an Ed448 key", []string{"-cert", ed448, "-key", ed448}, true, false, state.OK,
+			[]string{"no handshake of Go's own", "key Ed448 456 bits"}},
+		// Our own TLS 1.3 hello reads the CertificateRequest but does not
+		// answer it: said, UNKNOWN rather than a guess.
+		{"CCM only, -Verify, --require-client-auth", []string{"-cert", rsa, "-key", rsa, "-ciphersuites", "TLS_AES_128_CCM_SHA256", "-Verify", "1", "-CAfile", ca.Cert}, true, true, state.Unknown,
+			[]string{"whether it refuses a client without one could not be learnt (no handshake of Go's own, and our own TLS 1.3 hello does not answer it)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := testlab.StartOpenSSLServer(t, append(c.args, "-tls1_3", "-www")...)
+			cfg := baseConfig(srv.Port)
+			cfg.CAFile, cfg.CertOnly, cfg.RequireClientAuth = ca.Cert, c.certOnly, c.require
+			r := audit(t, 20*time.Second, cfg, verbose)
+			if r.State != c.state {
+				t.Errorf("state %s, want %s:\n%s", r.State, c.state, dump(r))
+			}
+			for _, w := range c.want {
+				if !has(r, w) {
+					t.Errorf("no %q in:\n%s", w, dump(r))
+				}
+			}
+		})
+	}
+}

@@ -263,7 +263,38 @@ func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlssca
 		}
 		return chain, f.CertRequest, nc, nil
 	}
-	return nil, false, tlsscan.NoCert{}, errors.New("no protocol up to TLS 1.2 gave a certificate")
+	// TLS 1.3 only, with what crypto/tls lacks (the CCM suites, an Ed448
+	// key): the flight decrypted with our own key share.
+	if scan == nil || scan.Protocols[tlswire.VersionTLS13] {
+		offer := tlswire.Suites13Own
+		if scan != nil {
+			offer = nil
+			for _, c := range scan.Suites[tlswire.VersionTLS13] {
+				if slices.Contains(tlswire.Suites13Own, c) {
+					offer = append(offer, c)
+				}
+			}
+		}
+		if len(offer) > 0 {
+			f, err := tlsscan.ProbeTLS13(ctx, dial, sni, offer)
+			nc := tlsscan.NoCert{TLS13: true}
+			if f != nil && len(f.Certificates) > 0 {
+				var chain []*x509.Certificate
+				for _, der := range f.Certificates {
+					c, err := x509.ParseCertificate(der)
+					if err != nil {
+						return chain, f.CertRequest, nc, fmt.Errorf("the server's certificate does not parse: %v", err)
+					}
+					chain = append(chain, c)
+				}
+				return chain, f.CertRequest, nc, nil
+			}
+			if err != nil {
+				return nil, false, nc, fmt.Errorf("our own TLS 1.3 hello: %v", err)
+			}
+		}
+	}
+	return nil, false, tlsscan.NoCert{}, errors.New("no protocol gave a certificate")
 }
 
 // loadTrust reads --ca-file and the client certificate.

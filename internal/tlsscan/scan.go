@@ -33,6 +33,9 @@ type NoCert struct {
 	// whether it turned the certificate-less client away, with Alert.
 	Decided, Refused bool
 	Alert            string
+	// TLS13: the answer is from a TLS 1.3 hello of our own, which reads
+	// the server's flight but does not answer it: not decided.
+	TLS13 bool
 }
 
 // ProbeNoCert sends hello, reads up to ServerHelloDone and, when the
@@ -69,6 +72,32 @@ func ProbeNoCert(ctx context.Context, dial Dialer, hello tlswire.Hello) (*tlswir
 		return nil
 	})
 	return f, nc, err
+}
+
+// ProbeTLS13 sends a TLS 1.3 hello offering suites (of
+// tlswire.Suites13Own) and reads, decrypting it with its key share, the
+// server's flight up to its certificate.
+func ProbeTLS13(ctx context.Context, dial Dialer, sni string, suites []uint16) (*tlswire.Flight13, error) {
+	key, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := tlswire.ClientHello(tlswire.Hello{Version: tlswire.VersionTLS13, Suites: suites, SNI: sni, KeyShare: key.PublicKey().Bytes()})
+	if err != nil {
+		return nil, err
+	}
+	conn, err := dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	if _, err := conn.Write(msg); err != nil {
+		return nil, err
+	}
+	return tlswire.ReadFlight13(conn, msg, key)
 }
 
 // probe is Probe, then (when the server answered the hello) then on the

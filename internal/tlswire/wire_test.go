@@ -2,6 +2,8 @@ package tlswire
 
 import (
 	"bytes"
+	"crypto/ecdh"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -255,6 +257,38 @@ func FuzzClientHello(f *testing.F) {
 		hsLen := int(msg[6])<<16 | int(msg[7])<<8 | int(msg[8])
 		if recLen != len(msg)-5 || hsLen != recLen-4 {
 			t.Fatalf("lengths: record %d of %d, handshake %d", recLen, len(msg)-5, hsLen)
+		}
+	})
+}
+
+// FuzzReadFlight13: whatever a server sends after our TLS 1.3 hello, the
+// reader returns (no panic, no unbounded allocation); a ServerHello with
+// a key share of its own makes it derive keys and try to decrypt.
+func FuzzReadFlight13(f *testing.F) {
+	key, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	hello, err := ClientHello(Hello{Version: VersionTLS13, Suites: Suites13Own, KeyShare: key.PublicKey().Bytes()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	peer, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	sh := []byte{3, 3}
+	sh = append(sh, make([]byte, 32)...)
+	sh = append(sh, 0, 0x13, 0x04, 0)
+	ext := []byte{0, 43, 0, 2, 3, 4, 0, 51, 0, 36, 0, 29, 0, 32}
+	ext = append(ext, peer.PublicKey().Bytes()...)
+	sh = append(sh, byte(len(ext)>>8), byte(len(ext)))
+	sh = append(sh, ext...)
+	msg := append([]byte{2, 0, byte(len(sh) >> 8), byte(len(sh))}, sh...)
+	rec := append([]byte{22, 3, 3, byte(len(msg) >> 8), byte(len(msg))}, msg...)
+	f.Add(append(rec, 23, 3, 3, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20))
+	f.Add([]byte{21, 3, 3, 0, 2, 2, 40})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fl, _ := ReadFlight13(bytes.NewReader(data), hello, key)
+		if fl == nil {
+			t.Fatal("nil flight")
 		}
 	})
 }
