@@ -109,10 +109,15 @@ func TestTLS13OnlyWithoutGo(t *testing.T) {
 			[]string{"no handshake of Go's own (the certificate read from our own hello), certificate localhost valid 365.0 days"}},
 		{"an Ed448 key", []string{"-cert", ed448, "-key", ed448}, true, false, state.OK,
 			[]string{"no handshake of Go's own", "key Ed448 456 bits"}},
-		// Our own TLS 1.3 hello reads the CertificateRequest but does not
-		// answer it: said, UNKNOWN rather than a guess.
-		{"CCM only, -Verify, --require-client-auth", []string{"-cert", rsa, "-key", rsa, "-ciphersuites", "TLS_AES_128_CCM_SHA256", "-Verify", "1", "-CAfile", ca.Cert}, true, true, state.Unknown,
-			[]string{"whether it refuses a client without one could not be learnt (no handshake of Go's own, and our own TLS 1.3 hello does not answer it)"}},
+		// Our own TLS 1.3 hello answers the CertificateRequest without a
+		// certificate (encrypted with the client's handshake keys, CCM
+		// here) and reads the alert (with the server's application keys).
+		{"CCM only, -Verify, --require-client-auth", []string{"-cert", rsa, "-key", rsa, "-ciphersuites", "TLS_AES_128_CCM_SHA256", "-Verify", "1", "-CAfile", ca.Cert}, true, true, state.OK,
+			[]string{"client certificate required", "refused without one (alert certificate_required)"}},
+		{"CCM_8 only, -verify, --require-client-auth", []string{"-cert", rsa, "-key", rsa, "-ciphersuites", "TLS_AES_128_CCM_8_SHA256", "-verify", "1", "-CAfile", ca.Cert}, true, true, state.Critical,
+			[]string{"the server asks for a client certificate but accepts clients without one at the TLS layer", "an empty certificate accepted"}},
+		{"an Ed448 key, -Verify, --require-client-auth", []string{"-cert", ed448, "-key", ed448, "-Verify", "1", "-CAfile", ca.Cert}, true, true, state.OK,
+			[]string{"client certificate required", "refused without one (alert certificate_required)"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := testlab.StartOpenSSLServer(t, append(c.args, "-tls1_3", "-www")...)

@@ -276,8 +276,7 @@ func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlssca
 			}
 		}
 		if len(offer) > 0 {
-			f, err := tlsscan.ProbeTLS13(ctx, dial, sni, offer)
-			nc := tlsscan.NoCert{TLS13: true}
+			f, nc, err := tlsscan.ProbeTLS13(ctx, dial, sni, offer)
 			if f != nil && len(f.Certificates) > 0 {
 				var chain []*x509.Certificate
 				for _, der := range f.Certificates {

@@ -251,11 +251,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	case cfg.RequireClientAuth && !requested:
 		problems = append(problems, finding("client-auth-not-requested", state.Critical, "the server does not ask for a client certificate (--require-client-auth)"))
 	case cfg.RequireClientAuth && undecided:
-		why := "no telling answer to our own hello's empty certificate"
-		if own.TLS13 {
-			why = "our own TLS 1.3 hello does not answer it"
-		}
-		problems = append(problems, finding("client-auth-unknown", state.Unknown, "the server asks for a client certificate, but whether it refuses a client without one could not be learnt (no handshake of Go's own, and "+why+") (--require-client-auth)"))
+		problems = append(problems, finding("client-auth-unknown", state.Unknown, "the server asks for a client certificate, but whether it refuses a client without one could not be learnt (no handshake of Go's own, and no telling answer to our own hello's empty certificate) (--require-client-auth)"))
 	case cfg.RequireClientAuth && !rejects:
 		problems = append(problems, finding("client-auth-optional", state.Critical, "the server asks for a client certificate but accepts clients without one at the TLS layer (--require-client-auth; an application behind it may still refuse them, as nginx's ssl_verify_client on does with HTTP 400)"))
 	}
@@ -402,8 +398,6 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	if own != nil {
 		how := "refused without one (alert " + own.Alert + ")"
 		switch {
-		case own.TLS13:
-			how = "whether it is required is not learnt (our own TLS 1.3 hello reads the server's flight but does not answer it)"
 		case !own.Decided && own.Alert != "":
 			how = "no telling answer to an empty certificate (alert " + own.Alert + ")"
 		case !own.Decided:

@@ -33,8 +33,7 @@ type NoCert struct {
 	// whether it turned the certificate-less client away, with Alert.
 	Decided, Refused bool
 	Alert            string
-	// TLS13: the answer is from a TLS 1.3 hello of our own, which reads
-	// the server's flight but does not answer it: not decided.
+	// TLS13: learnt from a TLS 1.3 hello of our own.
 	TLS13 bool
 }
 
@@ -76,8 +75,39 @@ func ProbeNoCert(ctx context.Context, dial Dialer, hello tlswire.Hello) (*tlswir
 
 // ProbeTLS13 sends a TLS 1.3 hello offering suites (of
 // tlswire.Suites13Own) and reads, decrypting it with its key share, the
-// server's flight up to its certificate.
-func ProbeTLS13(ctx context.Context, dial Dialer, sni string, suites []uint16) (*tlswire.Flight13, error) {
+// server's flight; when the server asks for a client certificate, it
+// answers without one (tlswire.NoCertificate13) and the alert that follows
+// says whether one is required, as ProbeNoCert for TLS 1.2.
+func ProbeTLS13(ctx context.Context, dial Dialer, sni string, suites []uint16) (*tlswire.Flight13, NoCert, error) {
+	nc := NoCert{TLS13: true}
+	f, err := probeTLS13(ctx, dial, sni, suites, func(conn net.Conn, f *tlswire.Flight13) {
+		if !f.CertRequest || !f.Done {
+			return
+		}
+		answer, err := f.NoCertificate13()
+		if err != nil {
+			return
+		}
+		if _, err := conn.Write(answer); err != nil {
+			return
+		}
+		a, _ := f.ReadAlert13(conn)
+		if a == nil {
+			return
+		}
+		nc.Alert = tlswire.AlertName(a.Description)
+		switch a.Description {
+		case tlswire.AlertUnexpectedMessage:
+			nc.Decided = true
+		case 0:
+		default:
+			nc.Decided, nc.Refused = true, true
+		}
+	})
+	return f, nc, err
+}
+
+func probeTLS13(ctx context.Context, dial Dialer, sni string, suites []uint16, then func(net.Conn, *tlswire.Flight13)) (*tlswire.Flight13, error) {
 	key, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -97,7 +127,11 @@ func ProbeTLS13(ctx context.Context, dial Dialer, sni string, suites []uint16) (
 	if _, err := conn.Write(msg); err != nil {
 		return nil, err
 	}
-	return tlswire.ReadFlight13(conn, msg, key)
+	f, err := tlswire.ReadFlight13(conn, msg, key)
+	if err == nil {
+		then(conn, f)
+	}
+	return f, err
 }
 
 // probe is Probe, then (when the server answered the hello) then on the

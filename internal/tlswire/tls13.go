@@ -23,7 +23,10 @@ type Flight13 struct {
 	Suite        uint16
 	CertRequest  bool     // CertificateRequest in the encrypted flight
 	Certificates [][]byte // DER, the leaf first
-	Alert        *Alert   // a plaintext alert instead of a ServerHello
+	Alert        *Alert   // an alert instead of the flight
+	Done         bool     // the server's Finished was read
+	reqContext   []byte   // the CertificateRequest's context
+	keys         *schedule
 }
 
 // ReadFlight13 reads the answer to ClientHello (the record written, whose
@@ -36,6 +39,11 @@ func ReadFlight13(r io.Reader, clientHello []byte, key *ecdh.PrivateKey) (*Fligh
 	transcript := append([]byte(nil), clientHello[5:]...)
 	var hs bytes.Buffer
 	var dec *recordKeys
+	defer func() {
+		if f.keys != nil {
+			f.keys.transcript = transcript
+		}
+	}()
 	total := 0
 	hdr := make([]byte, 5)
 	for {
@@ -110,23 +118,31 @@ func ReadFlight13(r io.Reader, clientHello []byte, key *ecdh.PrivateKey) (*Fligh
 					return f, fmt.Errorf("the server's key share: %v", err)
 				}
 				transcript = append(transcript, msg...)
-				if dec, err = handshakeKeys(f.Suite, secret, transcript); err != nil {
+				if f.keys, err = newSchedule(f.Suite, secret, transcript); err != nil {
 					return f, err
 				}
+				dec = f.keys.server
 				if hs.Len() > 0 {
 					return f, errors.New("plaintext handshake data after the ServerHello")
 				}
+				continue
 			case 13: // certificate_request
 				f.CertRequest = true
+				c := &cursor{b: msg[4:]}
+				f.reqContext = append([]byte(nil), c.take(c.u8())...)
 			case 11: // certificate
 				if err := certificates13(msg[4:], f); err != nil {
 					return f, err
 				}
+			case 8, 15: // encrypted_extensions, certificate_verify
+			case 20: // finished: the end of the server's flight
+				transcript = append(transcript, msg...)
+				f.Done = true
 				return f, nil
-			case 8: // encrypted_extensions
 			default:
-				return f, fmt.Errorf("handshake message %d before the certificate", msg[0])
+				return f, fmt.Errorf("handshake message %d in the server's flight", msg[0])
 			}
+			transcript = append(transcript, msg...)
 			if dec == nil {
 				return f, errors.New("no ServerHello")
 			}
@@ -200,13 +216,22 @@ type recordKeys struct {
 	seq  uint64
 }
 
-func (k *recordKeys) open(hdr, body []byte) ([]byte, byte, error) {
+// nonce is the next record's nonce: the IV with the sequence number.
+func (k *recordKeys) nonce() []byte {
 	nonce := append([]byte(nil), k.iv...)
 	for i := 0; i < 8; i++ {
 		nonce[len(nonce)-1-i] ^= byte(k.seq >> (8 * i))
 	}
 	k.seq++
-	plain, err := k.aead.Open(nil, nonce, body, hdr)
+	return nonce
+}
+
+func (k *recordKeys) seal(hdr, inner []byte) ([]byte, error) {
+	return k.aead.Seal(nil, k.nonce(), inner, hdr), nil
+}
+
+func (k *recordKeys) open(hdr, body []byte) ([]byte, byte, error) {
+	plain, err := k.aead.Open(nil, k.nonce(), body, hdr)
 	if err != nil {
 		return nil, 0, errors.New("a handshake record does not decrypt")
 	}
@@ -225,43 +250,31 @@ func (k *recordKeys) open(hdr, body []byte) ([]byte, byte, error) {
 // speaks it anyway).
 var Suites13Own = []uint16{0x1301, 0x1302, 0x1304, 0x1305}
 
-// handshakeKeys derives the server's handshake traffic keys (RFC 8446
-// section 7.1) from the ECDHE secret and the transcript up to the
-// ServerHello.
-func handshakeKeys(suite uint16, secret, transcript []byte) (*recordKeys, error) {
-	newHash, keyLen, tag := sha256.New, 16, 16
-	switch suite {
-	case 0x1301, 0x1304:
-	case 0x1302:
-		newHash, keyLen = sha512.New384, 32
-	case 0x1305:
-		tag = 8
-	default:
-		return nil, fmt.Errorf("the server chose %s, which our own hello cannot read", Suites().ByCode(suite).Name)
-	}
-	size := newHash().Size()
-	sum := func(b []byte) []byte { h := newHash(); h.Write(b); return h.Sum(nil) }
-	early, err := hkdf.Extract(newHash, make([]byte, size), nil)
+// schedule is the TLS 1.3 key schedule (RFC 8446 section 7.1) of one
+// connection, as far as our own hello needs it.
+type schedule struct {
+	newHash    func() hash.Hash
+	keyLen     int
+	ccmTag     int // 0: AES-GCM
+	handshake  []byte // the handshake secret
+	server     *recordKeys
+	client     *recordKeys
+	transcript []byte // every handshake message so far
+}
+
+func (k *schedule) sum(b []byte) []byte {
+	h := k.newHash()
+	h.Write(b)
+	return h.Sum(nil)
+}
+
+// traffic makes the record keys of a traffic secret.
+func (k *schedule) traffic(secret []byte) (*recordKeys, error) {
+	key, err := expandLabel(k.newHash, secret, "key", nil, k.keyLen)
 	if err != nil {
 		return nil, err
 	}
-	derived, err := expandLabel(newHash, early, "derived", sum(nil), size)
-	if err != nil {
-		return nil, err
-	}
-	hsSecret, err := hkdf.Extract(newHash, secret, derived)
-	if err != nil {
-		return nil, err
-	}
-	server, err := expandLabel(newHash, hsSecret, "s hs traffic", sum(transcript), size)
-	if err != nil {
-		return nil, err
-	}
-	key, err := expandLabel(newHash, server, "key", nil, keyLen)
-	if err != nil {
-		return nil, err
-	}
-	iv, err := expandLabel(newHash, server, "iv", nil, 12)
+	iv, err := expandLabel(k.newHash, secret, "iv", nil, 12)
 	if err != nil {
 		return nil, err
 	}
@@ -269,13 +282,142 @@ func handshakeKeys(suite uint16, secret, transcript []byte) (*recordKeys, error)
 	if err != nil {
 		return nil, err
 	}
-	var aead cipher.AEAD
-	if suite == 0x1301 || suite == 0x1302 {
-		aead, err = cipher.NewGCM(block)
-	} else {
-		aead = &ccm{block: block, tag: tag}
+	var aead cipher.AEAD = &ccm{block: block, tag: k.ccmTag}
+	if k.ccmTag == 0 {
+		if aead, err = cipher.NewGCM(block); err != nil {
+			return nil, err
+		}
 	}
-	return &recordKeys{aead: aead, iv: iv}, err
+	return &recordKeys{aead: aead, iv: iv}, nil
+}
+
+// newSchedule derives the handshake traffic keys from the ECDHE secret
+// and the transcript up to the ServerHello.
+func newSchedule(suite uint16, secret, transcript []byte) (*schedule, error) {
+	k := &schedule{newHash: sha256.New, keyLen: 16}
+	switch suite {
+	case 0x1301:
+	case 0x1302:
+		k.newHash, k.keyLen = sha512.New384, 32
+	case 0x1304:
+		k.ccmTag = 16
+	case 0x1305:
+		k.ccmTag = 8
+	default:
+		return nil, fmt.Errorf("the server chose %s, which our own hello cannot read", Suites().ByCode(suite).Name)
+	}
+	size := k.newHash().Size()
+	early, err := hkdf.Extract(k.newHash, make([]byte, size), nil)
+	if err != nil {
+		return nil, err
+	}
+	derived, err := expandLabel(k.newHash, early, "derived", k.sum(nil), size)
+	if err != nil {
+		return nil, err
+	}
+	if k.handshake, err = hkdf.Extract(k.newHash, secret, derived); err != nil {
+		return nil, err
+	}
+	for _, side := range []struct {
+		label string
+		keys  **recordKeys
+	}{{"s hs traffic", &k.server}, {"c hs traffic", &k.client}} {
+		secret, err := expandLabel(k.newHash, k.handshake, side.label, k.sum(transcript), size)
+		if err != nil {
+			return nil, err
+		}
+		if *side.keys, err = k.traffic(secret); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// serverApplication is the server's first application traffic keys,
+// from the transcript up to its Finished.
+func (k *schedule) serverApplication() (*recordKeys, error) {
+	size := k.newHash().Size()
+	derived, err := expandLabel(k.newHash, k.handshake, "derived", k.sum(nil), size)
+	if err != nil {
+		return nil, err
+	}
+	master, err := hkdf.Extract(k.newHash, make([]byte, size), derived)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := expandLabel(k.newHash, master, "s ap traffic", k.sum(k.transcript), size)
+	if err != nil {
+		return nil, err
+	}
+	return k.traffic(secret)
+}
+
+// NoCertificate13 is our answer to a TLS 1.3 CertificateRequest without a
+// certificate, encrypted with the client's handshake keys: an empty
+// Certificate, then a second Certificate where the server expects our
+// Finished. A server that requires a certificate refuses the empty one
+// (certificate_required); one that does not refuses the second message
+// (unexpected_message). As NoCertificate for TLS 1.2.
+func (f *Flight13) NoCertificate13() ([]byte, error) {
+	if f.keys == nil || !f.Done || !f.CertRequest {
+		return nil, errors.New("no complete flight with a CertificateRequest")
+	}
+	body := append([]byte{byte(len(f.reqContext))}, f.reqContext...)
+	body = append(body, 0, 0, 0) // no certificates
+	msg := append([]byte{11, 0, 0, byte(len(body))}, body...)
+	inner := append(append(msg, msg...), 22)
+	hdr := []byte{23, 3, 3, byte((len(inner) + f.keys.client.aead.Overhead()) >> 8), byte(len(inner) + f.keys.client.aead.Overhead())}
+	sealed, err := f.keys.client.seal(hdr, inner)
+	if err != nil {
+		return nil, err
+	}
+	ccs := []byte{20, 3, 3, 0, 1, 1} // (middlebox compatibility, as clients send it)
+	return append(append(ccs, hdr...), sealed...), nil
+}
+
+// ReadAlert13 reads the server's answer to NoCertificate13: the alert it
+// sends, decrypted with its application keys (or, for a server that has
+// not switched yet, its handshake keys); nil when it sends none.
+func (f *Flight13) ReadAlert13(r io.Reader) (*Alert, error) {
+	app, err := f.keys.serverApplication()
+	if err != nil {
+		return nil, err
+	}
+	hdr := make([]byte, 5)
+	for range maxWarnings {
+		if _, err := io.ReadFull(r, hdr); err != nil {
+			return nil, err
+		}
+		length := int(binary.BigEndian.Uint16(hdr[3:5]))
+		if length > maxRecord {
+			return nil, fmt.Errorf("a record of %d bytes is over the limit", length)
+		}
+		body := make([]byte, length)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		switch hdr[0] {
+		case 21: // a plaintext alert
+			if len(body) >= 2 {
+				return &Alert{Level: body[0], Description: body[1]}, nil
+			}
+			return nil, errors.New("a truncated alert")
+		case 23:
+		default:
+			continue
+		}
+		plain, inner, err := app.open(hdr, body)
+		if err != nil {
+			app.seq--
+			if plain, inner, err = f.keys.server.open(hdr, body); err != nil {
+				return nil, err
+			}
+		}
+		if inner == 21 && len(plain) >= 2 {
+			return &Alert{Level: plain[0], Description: plain[1]}, nil
+		}
+	}
+	return nil, errors.New("no alert")
 }
 
 // expandLabel is HKDF-Expand-Label.
@@ -296,8 +438,25 @@ type ccm struct {
 
 func (c *ccm) NonceSize() int { return 12 }
 func (c *ccm) Overhead() int  { return c.tag }
-func (c *ccm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
-	panic("tlswire: ccm.Seal is not needed")
+// Seal encrypts plaintext (our answer to a CertificateRequest, under a
+// CCM suite). It panics on a nonce of the wrong size, as cipher.AEAD may.
+func (c *ccm) Seal(dst, nonce, plaintext, aad []byte) []byte {
+	out := make([]byte, len(plaintext))
+	c.ctr(nonce).XORKeyStream(out, plaintext)
+	out = append(out, c.mac(nonce, plaintext, aad)...)
+	return append(dst, out...)
+}
+
+// ctr is the keystream from counter block 1 (block 0 masks the tag).
+func (c *ccm) ctr(nonce []byte) cipher.Stream {
+	if len(nonce) != 12 {
+		panic("tlswire: ccm nonce of the wrong size")
+	}
+	ctr := make([]byte, 16)
+	ctr[0] = 2 // L - 1
+	copy(ctr[1:], nonce)
+	ctr[15] = 1
+	return cipher.NewCTR(c.block, ctr)
 }
 
 func (c *ccm) Open(dst, nonce, ciphertext, aad []byte) ([]byte, error) {
@@ -305,15 +464,22 @@ func (c *ccm) Open(dst, nonce, ciphertext, aad []byte) ([]byte, error) {
 		return nil, errors.New("ccm: bad input")
 	}
 	msg, tag := ciphertext[:len(ciphertext)-c.tag], ciphertext[len(ciphertext)-c.tag:]
+	plain := make([]byte, len(msg))
+	c.ctr(nonce).XORKeyStream(plain, msg)
+	if subtle.ConstantTimeCompare(c.mac(nonce, plain, aad), tag) != 1 {
+		return nil, errors.New("ccm: message authentication failed")
+	}
+	return append(dst, plain...), nil
+}
+
+// mac is the CBC-MAC over B0, the associated data and the message,
+// masked with counter block 0: the tag.
+func (c *ccm) mac(nonce, plain, aad []byte) []byte {
 	ctr := make([]byte, 16)
 	ctr[0] = 2 // L - 1
 	copy(ctr[1:], nonce)
 	s0 := make([]byte, 16)
 	c.block.Encrypt(s0, ctr)
-	plain := make([]byte, len(msg))
-	ctr[15] = 1
-	cipher.NewCTR(c.block, ctr).XORKeyStream(plain, msg)
-	// CBC-MAC over B0, the associated data and the message.
 	mac := make([]byte, 16)
 	b0 := make([]byte, 16)
 	b0[0] = 0x40 | byte((c.tag-2)/2)<<3 | 2
@@ -331,8 +497,5 @@ func (c *ccm) Open(dst, nonce, ciphertext, aad []byte) ([]byte, error) {
 	blocks(append([]byte{byte(len(aad) >> 8), byte(len(aad))}, aad...))
 	blocks(plain)
 	subtle.XORBytes(mac, mac, s0)
-	if subtle.ConstantTimeCompare(mac[:c.tag], tag) != 1 {
-		return nil, errors.New("ccm: message authentication failed")
-	}
-	return append(dst, plain...), nil
+	return mac[:c.tag]
 }

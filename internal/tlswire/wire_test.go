@@ -2,6 +2,7 @@ package tlswire
 
 import (
 	"bytes"
+	"crypto/aes"
 	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/tls"
@@ -291,4 +292,38 @@ func FuzzReadFlight13(f *testing.F) {
 			t.Fatal("nil flight")
 		}
 	})
+}
+
+// AES-CCM as written here: what Seal makes, Open takes back; a changed
+// byte, tag or associated data is refused.
+func TestCCM(t *testing.T) {
+	block, err := aes.NewCipher(bytes.Repeat([]byte{7}, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce, aad := bytes.Repeat([]byte{1}, 12), []byte{23, 3, 3, 0, 40}
+	for _, tag := range []int{16, 8} {
+		c := &ccm{block: block, tag: tag}
+		for _, n := range []int{0, 1, 15, 16, 17, 100} {
+			plain := bytes.Repeat([]byte{byte(n)}, n)
+			sealed := c.Seal(nil, nonce, plain, aad)
+			if len(sealed) != n+tag {
+				t.Fatalf("tag %d, %d bytes: sealed %d bytes", tag, n, len(sealed))
+			}
+			got, err := c.Open(nil, nonce, sealed, aad)
+			if err != nil || !bytes.Equal(got, plain) {
+				t.Fatalf("tag %d, %d bytes: Open = %x, %v", tag, n, got, err)
+			}
+			for i := range sealed {
+				bad := append([]byte(nil), sealed...)
+				bad[i] ^= 1
+				if _, err := c.Open(nil, nonce, bad, aad); err == nil {
+					t.Fatalf("tag %d, %d bytes: byte %d changed, Open accepted it", tag, n, i)
+				}
+			}
+			if _, err := c.Open(nil, nonce, sealed, []byte{23, 3, 3, 0, 41}); err == nil {
+				t.Fatalf("tag %d: other associated data accepted", tag)
+			}
+		}
+	}
 }
