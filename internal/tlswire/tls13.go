@@ -255,7 +255,7 @@ var Suites13Own = []uint16{0x1301, 0x1302, 0x1304, 0x1305}
 type schedule struct {
 	newHash    func() hash.Hash
 	keyLen     int
-	ccmTag     int // 0: AES-GCM
+	ccmTag     int    // 0: AES-GCM
 	handshake  []byte // the handshake secret
 	server     *recordKeys
 	client     *recordKeys
@@ -438,6 +438,7 @@ type ccm struct {
 
 func (c *ccm) NonceSize() int { return 12 }
 func (c *ccm) Overhead() int  { return c.tag }
+
 // Seal encrypts plaintext (our answer to a CertificateRequest, under a
 // CCM suite). It panics on a nonce of the wrong size, as cipher.AEAD may.
 func (c *ccm) Seal(dst, nonce, plaintext, aad []byte) []byte {
