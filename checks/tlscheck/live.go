@@ -276,7 +276,7 @@ func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlssca
 			}
 		}
 		if len(offer) > 0 {
-			f, nc, err := tlsscan.ProbeTLS13(ctx, dial, sni, offer)
+			f, nc, err := tlsscan.ProbeTLS13(ctx, dial, sni, offer, nil)
 			if f != nil && len(f.Certificates) > 0 {
 				var chain []*x509.Certificate
 				for _, der := range f.Certificates {
@@ -362,13 +362,54 @@ func keyClass(c *x509.Certificate) string {
 // of key the accepted TLS 1.2 (or older) suites need; for each kind other
 // than leaf's, one hello offering only those suites brings that
 // certificate and its chain. A kind no accepted suite needs costs no
-// connection. TLS 1.3 does not select by suite, and its certificates are
-// encrypted: a server that speaks only TLS 1.3 is not asked.
+// connection. A server that speaks only TLS 1.3 (which does not select by
+// suite) is asked with our own TLS 1.3 hello offering only the signature
+// algorithms of each other kind of key.
 func otherCerts(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlsscan.Result, leaf *x509.Certificate) [][]*x509.Certificate {
 	have := map[string]bool{keyClass(leaf): true}
 	seen := [][]byte{leaf.Raw}
 	var out [][]*x509.Certificate
+	keep := func(ders [][]byte) {
+		var chain []*x509.Certificate
+		for _, der := range ders {
+			c, err := x509.ParseCertificate(der)
+			if err != nil {
+				break
+			}
+			chain = append(chain, c)
+		}
+		if len(chain) > 0 && !slices.ContainsFunc(seen, func(raw []byte) bool { return bytes.Equal(raw, chain[0].Raw) }) {
+			seen = append(seen, chain[0].Raw)
+			out = append(out, chain)
+		}
+	}
 	reg := tlswire.Suites()
+	pre13 := false
+	for _, v := range []uint16{tlswire.VersionTLS12, tlswire.VersionTLS11, tlswire.VersionTLS10, tlswire.VersionSSL3} {
+		pre13 = pre13 || len(scan.Suites[v]) > 0
+	}
+	if !pre13 && scan.Protocols[tlswire.VersionTLS13] {
+		// TLS 1.3 only: the signature algorithms offered select the
+		// certificate, read from our own TLS 1.3 hello.
+		var offer []uint16
+		for _, c := range scan.Suites[tlswire.VersionTLS13] {
+			if slices.Contains(tlswire.Suites13Own, c) {
+				offer = append(offer, c)
+			}
+		}
+		for _, k := range []struct {
+			class string
+			algs  []uint16
+		}{{"RSA", tlswire.SigAlgsRSA}, {"EC", tlswire.SigAlgsEC}} {
+			if have[k.class] || len(offer) == 0 {
+				continue
+			}
+			if ders, err := tlsscan.CertsTLS13(ctx, dial, sni, offer, k.algs); err == nil {
+				keep(ders)
+			}
+		}
+		return out
+	}
 	for _, class := range []string{"RSA", "EC", "DSA"} {
 		if have[class] {
 			continue
@@ -385,20 +426,8 @@ func otherCerts(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlss
 			}
 			have[class] = true
 			f, err := tlsscan.Probe(ctx, dial, tlswire.Hello{Version: v, Suites: suites, SNI: sni}, tlswire.UntilDone)
-			if err != nil || f == nil || !f.Hello || len(f.Certificates) == 0 {
-				break
-			}
-			var chain []*x509.Certificate
-			for _, der := range f.Certificates {
-				c, err := x509.ParseCertificate(der)
-				if err != nil {
-					break
-				}
-				chain = append(chain, c)
-			}
-			if len(chain) > 0 && !slices.ContainsFunc(seen, func(raw []byte) bool { return bytes.Equal(raw, chain[0].Raw) }) {
-				seen = append(seen, chain[0].Raw)
-				out = append(out, chain)
+			if err == nil && f != nil && f.Hello {
+				keep(f.Certificates)
 			}
 			break
 		}

@@ -78,9 +78,9 @@ func ProbeNoCert(ctx context.Context, dial Dialer, hello tlswire.Hello) (*tlswir
 // server's flight; when the server asks for a client certificate, it
 // answers without one (tlswire.NoCertificate13) and the alert that follows
 // says whether one is required, as ProbeNoCert for TLS 1.2.
-func ProbeTLS13(ctx context.Context, dial Dialer, sni string, suites []uint16) (*tlswire.Flight13, NoCert, error) {
+func ProbeTLS13(ctx context.Context, dial Dialer, sni string, suites, sigAlgs []uint16) (*tlswire.Flight13, NoCert, error) {
 	nc := NoCert{TLS13: true}
-	f, err := probeTLS13(ctx, dial, sni, suites, func(conn net.Conn, f *tlswire.Flight13) {
+	f, err := probeTLS13(ctx, dial, tlswire.Hello{Version: tlswire.VersionTLS13, Suites: suites, SNI: sni, SigAlgs: sigAlgs}, func(conn net.Conn, f *tlswire.Flight13) {
 		if !f.CertRequest || !f.Done {
 			return
 		}
@@ -107,12 +107,27 @@ func ProbeTLS13(ctx context.Context, dial Dialer, sni string, suites []uint16) (
 	return f, nc, err
 }
 
-func probeTLS13(ctx context.Context, dial Dialer, sni string, suites []uint16, then func(net.Conn, *tlswire.Flight13)) (*tlswire.Flight13, error) {
+// CertsTLS13 is the server's certificate chain (DER) when our own TLS 1.3
+// hello offers only sigAlgs: a server with several certificates sends the
+// one they select.
+func CertsTLS13(ctx context.Context, dial Dialer, sni string, suites, sigAlgs []uint16) ([][]byte, error) {
+	f, err := probeTLS13(ctx, dial, tlswire.Hello{Version: tlswire.VersionTLS13, Suites: suites, SNI: sni, SigAlgs: sigAlgs}, nil)
+	if f == nil || len(f.Certificates) == 0 {
+		if err == nil {
+			err = errors.New("no certificate")
+		}
+		return nil, err
+	}
+	return f.Certificates, nil
+}
+
+func probeTLS13(ctx context.Context, dial Dialer, hello tlswire.Hello, then func(net.Conn, *tlswire.Flight13)) (*tlswire.Flight13, error) {
 	key, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	msg, err := tlswire.ClientHello(tlswire.Hello{Version: tlswire.VersionTLS13, Suites: suites, SNI: sni, KeyShare: key.PublicKey().Bytes()})
+	hello.KeyShare = key.PublicKey().Bytes()
+	msg, err := tlswire.ClientHello(hello)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +143,7 @@ func probeTLS13(ctx context.Context, dial Dialer, sni string, suites []uint16, t
 		return nil, err
 	}
 	f, err := tlswire.ReadFlight13(conn, msg, key)
-	if err == nil {
+	if err == nil && then != nil {
 		then(conn, f)
 	}
 	return f, err

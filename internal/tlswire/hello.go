@@ -64,7 +64,16 @@ type Hello struct {
 	SNI     string   // "" for none (IP targets)
 	// KeyShare is an X25519 public key, required for TLS 1.3.
 	KeyShare []byte
+	// SigAlgs, when set, replaces the signature algorithms offered: under
+	// TLS 1.3 they select which of its certificates a server sends.
+	SigAlgs []uint16
 }
+
+// Signature algorithms by the kind of key that makes them (TLS 1.3).
+var (
+	SigAlgsRSA = []uint16{0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b} // RSA-PSS (rsae and pss keys)
+	SigAlgsEC  = []uint16{0x0403, 0x0503, 0x0603, 0x0807, 0x0808}         // ECDSA, Ed25519, Ed448
+)
 
 type builder struct{ b []byte }
 
@@ -165,8 +174,12 @@ func extensions(w *builder, h Hello) {
 	ext(11, func() { w.lenPrefixed(1, func() { w.u8(0) }) }) // ec_point_formats: uncompressed
 	if h.Version >= VersionTLS12 {
 		ext(13, func() { // signature_algorithms
+			algs := sigAlgs
+			if len(h.SigAlgs) > 0 {
+				algs = h.SigAlgs
+			}
 			w.lenPrefixed(2, func() {
-				for _, a := range sigAlgs {
+				for _, a := range algs {
 					w.u16(a)
 				}
 			})
