@@ -83,8 +83,10 @@ type Config struct {
 
 	// Parallel bounds the connections at once during the scan.
 	Parallel int
-	// Settle is how long to wait after a TLS 1.3 handshake for the
-	// server's rejection of a client without a certificate.
+	// Settle is the least wait for a TLS 1.3 server's verdict on the
+	// client's certificate (the wait ends earlier on an alert or a
+	// session ticket; see settle13), and how long to look for a close
+	// after an accepting ticket.
 	Settle time.Duration
 }
 
