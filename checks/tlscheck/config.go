@@ -83,10 +83,10 @@ type Config struct {
 
 	// Parallel bounds the connections at once during the scan.
 	Parallel int
-	// Settle is the least wait for a TLS 1.3 server's verdict on the
-	// client's certificate (the wait ends earlier on an alert or a
-	// session ticket; see settle13), and how long to look for a close
-	// after an accepting ticket.
+	// Settle is how long, after a TLS 1.3 server accepted the client's
+	// certificate (or its absence) with a session ticket, to look for a
+	// close that follows (socat's backend down). The wait for the
+	// verdict itself is bounded by afterBound (see settle13).
 	Settle time.Duration
 }
 

@@ -172,7 +172,7 @@ const afterBound = time.Second
 // or data. A slow server's late refusal is not mistaken for acceptance
 // (issue 16: a fixed 100 ms window was).
 func (h *handshake) settle13(ctx context.Context, conn net.Conn, tc *tls.Conn, tickets *ticketWatch, settle time.Duration) {
-	bound := max(settle, 20*h.duration, afterBound)
+	bound := max(20*h.duration, afterBound)
 	start := time.Now()
 	deadline := start.Add(bound)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
