@@ -42,10 +42,17 @@ func (f tlsFloor) cpusFor(budget time.Duration) int {
 
 func (f tlsFloor) text(peer string, peerMedian time.Duration, target float64) string {
 	floor := f.wall()
+	// Issue 16: the audit's cost to socat at most 1.15x the floor's.
+	const auditTarget = 1.15
+	verdict := "met"
+	if r := float64(f.perRun) / float64(f.minimum); r > auditTarget {
+		verdict = "NOT MET"
+	}
 	return fmt.Sprintf("TLS floor: a full audit costs socat %s of CPU (check_socat_tls itself %s); one handshake for each of the %d accepted pairs, "+
-		"the least any complete enumeration needs, costs socat %s. On %d CPUs no full audit can take less than %s, %.2fx %s's median; "+
+		"the least any complete enumeration needs, costs socat %s: the audit costs %.2fx that floor (target <= %.2fx: %s). On %d CPUs no full audit can take less than %s, %.2fx %s's median; "+
 		"the %.1fx target needs at least %d CPUs.\n",
-		ms(f.perRun), ms(f.ourCPU), f.pairs, ms(f.minimum), f.cpus, ms(floor), float64(floor)/float64(peerMedian), peer,
+		ms(f.perRun), ms(f.ourCPU), f.pairs, ms(f.minimum), float64(f.perRun)/float64(f.minimum), auditTarget, verdict,
+		f.cpus, ms(floor), float64(floor)/float64(peerMedian), peer,
 		target, f.cpusFor(time.Duration(target*float64(peerMedian))))
 }
 
