@@ -83,6 +83,19 @@ func TestSHA1Intermediate(t *testing.T) {
 	if r := audit(t, 10*time.Second, cfg); r.State != state.Critical || !has(r, "certificate check_socat sha1 intermediate is signed with SHA1-RSA") {
 		t.Errorf("--cert-file:\n%s", dump(r))
 	}
+	// The wrong intermediate (same name, another key), SHA-1 signed too:
+	// the chain fails for the key, and reissuing with SHA-256 would not
+	// mend it; Go's words stay (the review of issue 16).
+	wrong := root.IntermediateDigest(t, "check_socat sha1 intermediate", 365, "sha1")
+	wrongPEM, _ := os.ReadFile(wrong.Cert)
+	mixed := filepath.Join(t.TempDir(), "mixed.pem")
+	if err := os.WriteFile(mixed, bytes.Join([][]byte{data[:i], wrongPEM, data[i:]}, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.CertFile = mixed
+	if r := audit(t, 10*time.Second, cfg); r.State != state.Critical || has(r, "reissue it with SHA-256") || !has(r, "the chain does not verify: x509: certificate signed by unknown authority (possibly because of") {
+		t.Errorf("the wrong intermediate, SHA-1 signed:\n%s", dump(r))
+	}
 }
 
 // A server that speaks only TLS 1.3 with what crypto/tls lacks (only the

@@ -275,7 +275,10 @@ func analyzeChain(chain []*x509.Certificate, cfg *Config, roots *x509.CertPool, 
 			// not check, e.g. SHA-1: its own words say that.)
 			if errors.As(err, &unknown) && !strings.Contains(err.Error(), "possibly because of") {
 				what = untrustedWhy(chain)
-			} else if weak := weakLink(chain); errors.As(err, &unknown) && weak != nil {
+			} else if weak := weakLink(chain); errors.As(err, &unknown) && weak != nil && strings.Contains(err.Error(), "insecure algorithm") {
+				// (Only when Go says so: a wrong intermediate that happens to
+				// be SHA-1 signed fails for its key, which reissuing with
+				// SHA-256 would not mend; Go's words say that.)
 				what = fmt.Sprintf("certificate %s is signed with %s, which verifiers (Go, browsers, OpenSSL at its default level) refuse: reissue it with SHA-256", subjectOf(weak), weak.SignatureAlgorithm)
 			} else if isSelfSigned(leaf) {
 				what = "it is self-signed and not in the trusted roots"

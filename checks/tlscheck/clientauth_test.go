@@ -130,3 +130,35 @@ func TestNginxVerifyClientOn(t *testing.T) {
 		t.Errorf("nginx, ssl_verify_client on, --require-client-auth:\n%s", dump(r))
 	}
 }
+
+// The wait after the handshake with our certificate leaves the one
+// without it its time, and a verdict the deadline cut off is not
+// "accepted" (the review of issue 16: a server that requires a
+// certificate and sends no ticket was CRITICAL "accepts clients without
+// one" under -t 1).
+func TestTLS13VerdictWithinTheDeadline(t *testing.T) {
+	cert := testlab.SelfSigned(t, "localhost", []string{"localhost"})
+	client := testlab.SelfSigned(t, "monitoring client", nil)
+	base := func(port int) Config {
+		cfg := baseConfig(port)
+		cfg.CAFile, cfg.RequireClientAuth, cfg.CertOnly = cert, true, true // (a self-signed certificate, trusted as its own root)
+		cfg.Hostname, cfg.WarningDays, cfg.CriticalDays = "localhost", 0, 0
+		return cfg
+	}
+	// Accepts our certificate without a ticket (the wait runs to its
+	// bound), refuses a client without one at once.
+	port := testlab.SlowTLS(t, cert, 0, true, false)
+	cfg := base(port)
+	cfg.ClientCert = client
+	r := audit(t, time.Second, cfg, timeoutState(state.Unknown), verbose)
+	if r.State != state.OK || !has(r, "client certificate required") {
+		t.Errorf("with our certificate, -t 1:\n%s", dump(r))
+	}
+	// Decides on a client without a certificate after 3 s: past -t 1.
+	slow := testlab.SlowTLS(t, cert, 3*time.Second, true, false)
+	r = audit(t, time.Second, base(slow), timeoutState(state.Unknown), verbose)
+	if r.State != state.Unknown || !has(r, "timed out at stage TLS handshake without a client certificate: whether the server refuses a client without one is unknown") ||
+		has(r, "accepts clients without one") || has(r, "taken as accepted") {
+		t.Errorf("verdict after the deadline:\n%s", dump(r))
+	}
+}

@@ -37,8 +37,10 @@ type handshake struct {
 	closed bool
 	// after says what ended the wait after a TLS 1.3 handshake that
 	// asked for a client certificate: "a session ticket", "an alert",
-	// "a close", "data", or "nothing within" the bound.
+	// "a close", "data", or "nothing within" the bound; cut: the run's
+	// deadline ended it first, and the verdict is unknown.
 	after    string
+	cut      bool
 	duration time.Duration
 	err      error
 	notTLS   bool
@@ -96,7 +98,9 @@ func allSuites() []uint16 {
 // goHandshake runs a full handshake (verification is ours, not
 // crypto/tls's) and, under TLS 1.3, reads after it: a server that demands
 // a client certificate says so only then.
-func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls.Certificate, settle time.Duration) handshake {
+// With leave, another handshake follows, and the wait after this one
+// takes at most half the time left.
+func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls.Certificate, settle time.Duration, leave bool) handshake {
 	h := handshake{}
 	conn, err := dial(ctx)
 	if err != nil {
@@ -152,7 +156,7 @@ func goHandshake(ctx context.Context, dial tlsscan.Dialer, sni string, cert *tls
 	}
 	h.ok = true
 	if h.requested && st.Version == tls.VersionTLS13 {
-		h.settle13(ctx, conn, tc, tickets, settle)
+		h.settle13(ctx, conn, tc, tickets, settle, leave)
 	}
 	return h
 }
@@ -171,12 +175,18 @@ const afterBound = time.Second
 // TLS side accepted us; socat closes when it cannot reach its backend),
 // or data. A slow server's late refusal is not mistaken for acceptance
 // (issue 16: a fixed 100 ms window was).
-func (h *handshake) settle13(ctx context.Context, conn net.Conn, tc *tls.Conn, tickets *ticketWatch, settle time.Duration) {
+func (h *handshake) settle13(ctx context.Context, conn net.Conn, tc *tls.Conn, tickets *ticketWatch, settle time.Duration, leave bool) {
 	bound := max(20*h.duration, afterBound)
 	start := time.Now()
 	deadline := start.Add(bound)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	cut := false
+	if d, ok := ctx.Deadline(); ok {
+		if leave {
+			d = start.Add(time.Until(d) / 2)
+		}
+		if d.Before(deadline) {
+			deadline, cut = d, true
+		}
 	}
 	_ = conn.SetReadDeadline(deadline)
 	read := make(chan error, 1)
@@ -210,6 +220,8 @@ func (h *handshake) settle13(ctx context.Context, conn net.Conn, tc *tls.Conn, t
 		// connection ended for another reason. OpenSSL always says
 		// why it refuses a client certificate.
 		h.closed, h.after = true, "a close"
+	case cut:
+		h.after, h.cut = fmt.Sprintf("nothing within %.1f s, cut short by the deadline", deadline.Sub(start).Seconds()), true
 	default:
 		h.after = fmt.Sprintf("nothing within %.1f s", deadline.Sub(start).Seconds())
 	}
@@ -365,10 +377,16 @@ func keyClass(c *x509.Certificate) string {
 // connection. A server that speaks only TLS 1.3 (which does not select by
 // suite) is asked with our own TLS 1.3 hello offering only the signature
 // algorithms of each other kind of key.
-func otherCerts(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlsscan.Result, leaf *x509.Certificate) [][]*x509.Certificate {
+// A probe that fails otherwise than by the server's refusal is said in
+// notes.
+func otherCerts(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlsscan.Result, leaf *x509.Certificate) ([][]*x509.Certificate, []string) {
 	have := map[string]bool{keyClass(leaf): true}
 	seen := [][]byte{leaf.Raw}
 	var out [][]*x509.Certificate
+	var notes []string
+	note := func(class string, err error) {
+		notes = append(notes, fmt.Sprintf("asking for the server's %s certificate failed: %s", class, sanitize.Text(err.Error(), 120)))
+	}
 	keep := func(ders [][]byte) {
 		var chain []*x509.Certificate
 		for _, der := range ders {
@@ -404,11 +422,13 @@ func otherCerts(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlss
 			if have[k.class] || len(offer) == 0 {
 				continue
 			}
-			if ders, err := tlsscan.CertsTLS13(ctx, dial, sni, offer, k.algs); err == nil {
-				keep(ders)
+			ders, err := tlsscan.CertsTLS13(ctx, dial, sni, offer, k.algs)
+			if err != nil {
+				note(k.class, err)
 			}
+			keep(ders)
 		}
-		return out
+		return out, notes
 	}
 	for _, class := range []string{"RSA", "EC", "DSA"} {
 		if have[class] {
@@ -426,11 +446,14 @@ func otherCerts(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlss
 			}
 			have[class] = true
 			f, err := tlsscan.Probe(ctx, dial, tlswire.Hello{Version: v, Suites: suites, SNI: sni}, tlswire.UntilDone)
-			if err == nil && f != nil && f.Hello {
+			switch {
+			case err == nil && f != nil && f.Hello:
 				keep(f.Certificates)
+			case err != nil && !(f != nil && f.Alert != nil):
+				note(class, err)
 			}
 			break
 		}
 	}
-	return out
+	return out, notes
 }

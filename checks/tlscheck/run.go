@@ -3,6 +3,7 @@ package tlscheck
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -143,6 +144,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	// The certificate handshake and the scan run at once.
 	env.SetStage("TLS handshake")
 	var scan *tlsscan.Result
+	scanCut := false // the deadline came before the scan ended
 	var wg sync.WaitGroup
 	if !cfg.CertOnly {
 		wg.Add(1)
@@ -151,9 +153,13 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 			if err := checks.Safely(func() error { scan = tlsscan.Scan(ctx, dial, sni, cfg.Parallel); return nil }); err != nil {
 				scan = &tlsscan.Result{Protocols: map[uint16]bool{}, Suites: map[uint16][]uint16{}, Errors: map[uint16]error{0: err}}
 			}
+			scanCut = ctx.Err() != nil
 		}()
 	}
-	h := goHandshake(ctx, dial, sni, clientCert, cfg.Settle)
+	// A second handshake, without our certificate, follows the first
+	// when we present one: the first's wait leaves it time.
+	second := clientCert != nil && (cfg.RequireClientAuth || !cfg.CertOnly)
+	h := goHandshake(ctx, dial, sni, clientCert, cfg.Settle, second)
 	if h.ok || h.rejected {
 		env.Publish(handshakeMetric(h.duration, cfg.Warn, cfg.Crit))
 	}
@@ -165,8 +171,8 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	noCert := h
 	untried, separate := false, false
 	if clientCert != nil && h.ok && h.requested && !h.rejected {
-		if cfg.RequireClientAuth || !cfg.CertOnly {
-			noCert, separate = goHandshake(ctx, dial, sni, nil, cfg.Settle), true
+		if second {
+			noCert, separate = goHandshake(ctx, dial, sni, nil, cfg.Settle, false), true
 		} else {
 			untried = true
 		}
@@ -220,8 +226,11 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	// this client's offer selected (issue 16: an ECDSA certificate served
 	// without its intermediate passed beside a good RSA one).
 	certs := []certReport{cr}
+	var certNotes []string
 	if scan != nil && cr.leaf != nil {
-		for _, other := range otherCerts(ctx, dial, sni, scan, cr.leaf) {
+		var others [][]*x509.Certificate
+		others, certNotes = otherCerts(ctx, dial, sni, scan, cr.leaf)
+		for _, other := range others {
 			certs = append(certs, analyzeChain(other, &cfg, roots, name, now))
 		}
 	}
@@ -247,7 +256,15 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		rejects = true
 	}
 	undecided := own != nil && !own.Decided
+	// The handshake without a certificate did not get to the server's
+	// verdict (the deadline, or a failure of its own): not "accepted".
+	unanswered := own == nil && requested && !noCert.rejected && (noCert.cut || (separate && !noCert.ok))
+	undecided = undecided || unanswered
 	switch {
+	case cfg.RequireClientAuth && unanswered && (noCert.cut || noCert.timeout):
+		problems = append(problems, finding("timeout", env.TimeoutState, "timed out at stage TLS handshake without a client certificate: whether the server refuses a client without one is unknown (raise -t)"))
+	case cfg.RequireClientAuth && unanswered:
+		problems = append(problems, finding("client-auth-unknown", state.Unknown, "the server asks for a client certificate, but the handshake without one failed before its verdict ("+networds.Failure("TLS handshake", noCert.err)+") (--require-client-auth)"))
 	case cfg.RequireClientAuth && !requested:
 		problems = append(problems, finding("client-auth-not-requested", state.Critical, "the server does not ask for a client certificate (--require-client-auth)"))
 	case cfg.RequireClientAuth && undecided:
@@ -320,7 +337,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		}
 		// The deadline shows as the context's error, or (a moment before
 		// its timer fires) as connections that timed out at it.
-		deadlineHit := ctx.Err() != nil
+		deadlineHit := scanCut
 		for _, err := range scan.Errors {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				deadlineHit = true
@@ -379,10 +396,14 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		for _, c := range certs {
 			res.Details = append(res.Details, c.lines...)
 		}
+		res.Details = append(res.Details, certNotes...)
 		if h.ok {
 			without := fmt.Sprint(rejects)
-			if untried {
+			switch {
+			case untried:
 				without = "not tried (--require-client-auth tries it)"
+			case unanswered:
+				without = "unknown (no verdict before the deadline, or the handshake failed)"
 			}
 			line := fmt.Sprintf("handshake: %s %s in %.3f s, client certificate requested: %v, refused without one: %s",
 				tlswire.VersionName(h.state.Version), tlswireName(h.state.CipherSuite), h.duration.Seconds(), requested, without)
@@ -411,7 +432,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		}
 		res.Details = append(res.Details, line)
 	}
-	if strings.HasPrefix(noCert.after, "nothing") && !noCert.rejected {
+	if strings.HasPrefix(noCert.after, "nothing") && !noCert.rejected && !noCert.cut {
 		details = append(details, "no alert, session ticket or close came "+strings.TrimPrefix(noCert.after, "nothing ")+" of the TLS 1.3 handshake without a client certificate: taken as accepted")
 	}
 	if h.closed || noCert.closed {

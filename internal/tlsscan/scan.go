@@ -109,16 +109,19 @@ func ProbeTLS13(ctx context.Context, dial Dialer, sni string, suites, sigAlgs []
 
 // CertsTLS13 is the server's certificate chain (DER) when our own TLS 1.3
 // hello offers only sigAlgs: a server with several certificates sends the
-// one they select.
+// one they select. A server that refuses (it holds no such certificate)
+// gives none and no error.
 func CertsTLS13(ctx context.Context, dial Dialer, sni string, suites, sigAlgs []uint16) ([][]byte, error) {
 	f, err := probeTLS13(ctx, dial, tlswire.Hello{Version: tlswire.VersionTLS13, Suites: suites, SNI: sni, SigAlgs: sigAlgs}, nil)
-	if f == nil || len(f.Certificates) == 0 {
-		if err == nil {
-			err = errors.New("no certificate")
-		}
-		return nil, err
+	switch {
+	case f != nil && len(f.Certificates) > 0:
+		return f.Certificates, nil
+	case f != nil && f.Alert != nil:
+		return nil, nil
+	case err == nil:
+		err = errors.New("no certificate in the server's flight")
 	}
-	return f.Certificates, nil
+	return nil, err
 }
 
 func probeTLS13(ctx context.Context, dial Dialer, hello tlswire.Hello, then func(net.Conn, *tlswire.Flight13)) (*tlswire.Flight13, error) {
@@ -278,9 +281,36 @@ func Scan(ctx context.Context, dial Dialer, sni string, parallel int) *Result {
 			res.Errors[v] = err
 		}
 	}
-	// First every version's pick, side by side: most versions are refused
-	// there, with one connection.
+	// Every version's first probe (its pick) runs first, side by side:
+	// most versions are refused there, with one connection. Then the rest
+	// of each accepted version, its offer split into chunks enumerated
+	// side by side. Each chunk ends with one refused probe, so the
+	// connections open at once are shared among the accepted versions: a
+	// chunk is only made where a connection is free to run it (twice as
+	// many chunks as that share keeps every connection busy to the end;
+	// never more than the connections). A legacy endpoint with four
+	// versions pays 2 refusals per version instead of 4. A version waits
+	// for the others' picks only briefly: one that never answers (a
+	// middlebox holding an SSLv2 hello) counts as accepted, and does not
+	// hold the scan.
 	firsts := map[uint16]uint16{}
+	pending := 0 // picks of enumerable versions not yet answered
+	for _, v := range versions {
+		if v != tlswire.VersionSSL2 {
+			pending++
+		}
+	}
+	allPicked := make(chan struct{})
+	picked := func(v uint16, first *uint16) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first != nil {
+			firsts[v] = *first
+		}
+		if pending--; pending == 0 {
+			close(allPicked)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, v := range versions {
 		wg.Add(1)
@@ -298,39 +328,40 @@ func Scan(ctx context.Context, dial Dialer, sni string, parallel int) *Result {
 				}
 				return
 			}
+			t0 := time.Now()
 			first, warned, err := pick(ctx, dial, v, sni, offerOf(reg, v))
+			took := time.Since(t0)
+			picked(v, first)
 			mu.Lock()
 			res.UnrecognizedName = res.UnrecognizedName || warned
-			if first != nil {
-				firsts[v] = *first
-			}
 			mu.Unlock()
 			if err != nil || first == nil {
 				add(v, nil, err)
 				return
 			}
 			add(v, []uint16{*first}, nil)
+			grace := time.NewTimer(max(100*time.Millisecond, 4*took))
+			select {
+			case <-allPicked:
+			case <-grace.C:
+			case <-ctx.Done():
+			}
+			grace.Stop()
+			mu.Lock()
+			k := len(firsts) + pending
+			mu.Unlock()
+			share := min(parallel, max(1, (2*parallel+k-1)/k))
+			var cw sync.WaitGroup
+			for _, chunk := range chunks(without(offerOf(reg, v), *first), share) {
+				cw.Add(1)
+				go func() {
+					defer cw.Done()
+					suites, err := Enumerate(ctx, dial, v, sni, chunk)
+					add(v, suites, err)
+				}()
+			}
+			cw.Wait()
 		}()
-	}
-	wg.Wait()
-	// Then the rest of each accepted version, its offer split into chunks
-	// enumerated side by side. Each chunk ends with one refused probe:
-	// the connections open at once are shared among the accepted
-	// versions, so that a chunk is only made where a connection is free
-	// to run it (twice as many chunks as that share keeps every
-	// connection busy to the end; never more than the connections). A
-	// legacy endpoint with four versions pays 2 refusals per version
-	// instead of 4.
-	share := min(parallel, max(1, (2*parallel+len(firsts)-1)/max(1, len(firsts))))
-	for v, first := range firsts {
-		for _, chunk := range chunks(without(offerOf(reg, v), first), share) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				suites, err := Enumerate(ctx, dial, v, sni, chunk)
-				add(v, suites, err)
-			}()
-		}
 	}
 	wg.Wait()
 	for _, s := range res.Suites {

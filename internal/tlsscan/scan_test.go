@@ -2,6 +2,7 @@ package tlsscan
 
 import (
 	"context"
+	"io"
 	"net"
 	"os/exec"
 	"regexp"
@@ -175,4 +176,67 @@ func TestLimitBoundsConnections(t *testing.T) {
 	}
 	b.Close()
 	c.Close()
+}
+
+// A version whose first probe never gets an answer (a middlebox that
+// holds an SSLv2 hello) does not hold the rest of the scan: the other
+// versions are enumerated in full, and only SSLv2 ends at the deadline.
+// (The review of issue 16: the scan waited for every first probe.)
+func TestSilentVersionDoesNotHoldTheScan(t *testing.T) {
+	testlab.Need(t, "socat")
+	rsa := testlab.RSACert(t, 2048)
+	srv := testlab.StartEnv(t, []string{testlab.LegacyOpenSSLConf(t)}, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+rsa+",cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1", "PIPE")
+	direct := func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", srv.Addr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	want := Scan(ctx, direct, "", 4)
+	cancel()
+	// The proxy: an SSLv2 hello (first byte with the high bit set) gets
+	// silence; anything else goes to socat.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				first := make([]byte, 1)
+				if _, err := io.ReadFull(c, first); err != nil || first[0]&0x80 != 0 {
+					_, _ = io.Copy(io.Discard, c) // hold it until the client gives up
+					return
+				}
+				up, err := net.Dial("tcp", srv.Addr())
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				_, _ = up.Write(first)
+				go func() { _, _ = io.Copy(up, c) }()
+				_, _ = io.Copy(c, up)
+			}()
+		}
+	}()
+	viaProxy := func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", ln.Addr().String())
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got := Scan(ctx, viaProxy, "", 4)
+	if countPairs(got) != countPairs(want) || countPairs(want) < 50 {
+		t.Errorf("behind the proxy %d pairs, directly %d", countPairs(got), countPairs(want))
+	}
+	for v, err := range got.Errors {
+		if v != tlswire.VersionSSL2 {
+			t.Errorf("%s: %v (only SSLv2 should end at the deadline)", tlswire.VersionName(v), err)
+		}
+	}
 }
