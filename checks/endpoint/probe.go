@@ -221,6 +221,13 @@ func (pr *prober) ioFailure(ctx context.Context, p *probe, stage string, err err
 	case errors.Is(err, syscall.ECONNREFUSED):
 		// UDP: the ICMP port unreachable of a closed port.
 		return p.fail(outcomeRefused, stageConnect, "connection refused")
+	case !p.gotFirst && (stage == stageSend || stage == stageFirstByte) &&
+		(errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		// socat accepted (and finished its TLS handshake), then ended the
+		// connection when its own connect failed: closed or reset, by
+		// timing, it is the same event and said the same way.
+		p.closed = true
+		return p.fail(outcomeFailed, stage, "%s", closedEarly)
 	case errors.As(err, &opErr) && opErr.Op == "remote error":
 		hint := ""
 		if p.certRequested && len(pr.tls.Certificates) == 0 {
@@ -341,7 +348,7 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 			}
 			if errors.Is(err, io.EOF) && !p.gotFirst {
 				p.closed = true
-				return p.fail(outcomeFailed, stageFirstByte, "closed by the peer before any byte (backend down?)")
+				return p.fail(outcomeFailed, stageFirstByte, "%s", closedEarly)
 			}
 			if errors.Is(err, io.EOF) {
 				return p
@@ -414,16 +421,19 @@ func (pr *prober) settle(ctx context.Context, p *probe) *probe {
 	if errors.As(err, &opErr) && opErr.Op == "remote error" {
 		return pr.ioFailure(ctx, p, stageTLS, err)
 	}
-	after := "accept"
+	after, stage := "accept", stageConnect
 	if p.tlsState != nil {
-		after = "the TLS handshake"
+		after, stage = "the TLS handshake", stageTLS // (the stage that ended: the handshake, then the close)
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) {
 		p.closed = true
-		return p.fail(outcomeFailed, stageConnect, "closed by the peer right after %s (socat's backend down?)", after)
+		return p.fail(outcomeFailed, stage, "closed by the peer right after %s (socat's backend down?)", after)
 	}
 	return pr.ioFailure(ctx, p, stageConnect, err)
 }
+
+// closedEarly is a connection socat ended before any byte of the answer.
+const closedEarly = "closed by the peer before any byte (socat's backend down?)"
 
 // isTimeout reports whether err is the run's deadline.
 func isTimeout(ctx context.Context, err error) bool {
