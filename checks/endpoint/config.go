@@ -55,6 +55,9 @@ type Config struct {
 	Connections int
 	Retries     int
 	RetryDelay  time.Duration
+	// AttemptTimeout bounds each attempt; 0: with --retries, the deadline
+	// shared evenly among the attempts.
+	AttemptTimeout time.Duration
 	// Settle is how long a bare connect (nothing to send or read) waits
 	// for the peer to close; 0 switches it off.
 	Settle time.Duration
@@ -167,6 +170,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RetryDelay < 0 {
 		bad("--retry-delay must not be negative")
+	}
+	if c.AttemptTimeout < 0 {
+		bad("--attempt-timeout must not be negative")
 	}
 	if c.Settle < 0 {
 		bad("--settle must not be negative")

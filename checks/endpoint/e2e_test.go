@@ -519,3 +519,35 @@ func TestDeadlineBeforeReadTimeout(t *testing.T) {
 		t.Errorf("reason: %s", r.Summary)
 	}
 }
+
+// --retries retries a timeout: each attempt gets its share of the
+// deadline, so a relay whose only child slot is held gets every attempt
+// (issue 17: the first took the whole deadline, attempts=1 of 3); and
+// when a retry is due but -t leaves no time, the output says so.
+func TestRetriesRetryATimeout(t *testing.T) {
+	relay := testlab.Start(t, listen+",max-children=1", "EXEC:cat")
+	hold, err := net.Dial("tcp", relay.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	// The slot is taken once the child echoes.
+	if _, err := hold.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hold.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	r := runCheck(t, 6*time.Second, cfgFor(relay.Port, send("ping"), expectText("ping"), func(c *Config) {
+		c.Retries, c.RetryDelay = 2, 100*time.Millisecond
+	}))
+	if n, _ := perf(r, "attempts"); n != 3 || r.State != state.Critical || !strings.Contains(r.Summary, "timed out at first byte") || !strings.Contains(r.Summary, "(3 attempts)") {
+		t.Errorf("want 3 attempts that each timed out:\n%s: %s | attempts=%v", r.State, r.Summary, n)
+	}
+	r = runCheck(t, 5*time.Second, cfgFor(relay.Port, send("ping"), expectText("ping"), func(c *Config) {
+		c.Retries, c.RetryDelay, c.AttemptTimeout = 2, 100*time.Millisecond, 3*time.Second
+	}))
+	if n, _ := perf(r, "attempts"); n != 1 || !strings.Contains(r.Summary, "(1 of 3 attempts: -t left no time for another)") {
+		t.Errorf("--attempt-timeout 3s under -t 5: want 1 attempt, said:\n%s: %s | attempts=%v", r.State, r.Summary, n)
+	}
+}

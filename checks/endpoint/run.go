@@ -64,20 +64,31 @@ func Run(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		env.Debugf("config: %+v", cfg)
 	}
 	r := &runner{cfg: &cfg, env: env, tls: tlsCfg, target: targetName(&cfg)}
+	r.perAttempt = attemptBound(ctx, &cfg)
 
 	var attempts []*attempt
 	for i := 0; ; i++ {
-		a := r.attempt(ctx)
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if r.perAttempt > 0 {
+			actx, cancel = context.WithTimeout(ctx, r.perAttempt)
+		}
+		a := r.attempt(actx)
+		cancel()
 		attempts = append(attempts, a)
 		env.Debugf("attempt %d: %s in %s", i+1, a.state, a.elapsed)
 		if a.state == state.OK || i >= cfg.Retries || ctx.Err() != nil || a.local() {
 			break
 		}
 		// Retry only with time for the delay and for an attempt like this
-		// one: a last attempt cut short by the deadline would hide the
-		// real failure behind a timeout.
-		if d, ok := ctx.Deadline(); ok && time.Until(d) < cfg.RetryDelay+max(a.elapsed, 100*time.Millisecond) {
+		// one (at most --attempt-timeout): a last attempt cut short by the
+		// deadline would hide the real failure behind a timeout.
+		next := max(a.elapsed, 100*time.Millisecond)
+		if r.perAttempt > 0 {
+			next = min(next, r.perAttempt)
+		}
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < cfg.RetryDelay+next {
 			env.Debugf("no time left for another attempt")
+			r.noTime = true
 			break
 		}
 		timer := time.NewTimer(cfg.RetryDelay)
@@ -98,6 +109,32 @@ type runner struct {
 	env    checks.Env
 	tls    *tls.Config
 	target string
+	// perAttempt bounds each attempt (0: the deadline alone); noTime: a
+	// retry was due but the deadline left no room for it.
+	perAttempt time.Duration
+	noTime     bool
+}
+
+// attemptBound is each attempt's share of the deadline: --attempt-timeout,
+// or with --retries the time left shared evenly among the attempts and
+// the delays between them, so that an attempt that hangs (a relay whose
+// only child slot is taken) leaves the retries their time. 0: no bound
+// but the deadline.
+func attemptBound(ctx context.Context, c *Config) time.Duration {
+	d, ok := ctx.Deadline()
+	switch {
+	case c.AttemptTimeout > 0:
+		return c.AttemptTimeout
+	case c.Retries == 0 || !ok:
+		return 0
+	}
+	left := time.Until(d)
+	n := time.Duration(c.Retries + 1)
+	per := (left - time.Duration(c.Retries)*c.RetryDelay) / n
+	if per < left/(4*n) {
+		per = left / n // the delays would leave nothing: share the whole
+	}
+	return per * 19 / 20 // (a margin for the work between attempts)
 }
 
 // targetName names the endpoint in the output.
@@ -437,6 +474,8 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 	if len(attempts) > 1 && last.state == state.OK {
 		res.State = state.Warning
 		summary = fmt.Sprintf("%s: succeeded on attempt %d of %d after: %s", r.target, len(attempts), c.Retries+1, r.describe(worstOf(r, attempts[len(attempts)-2])))
+	} else if r.noTime {
+		summary += fmt.Sprintf(" (%d of %d attempts: -t left no time for another)", len(attempts), c.Retries+1)
 	} else if len(attempts) > 1 {
 		summary += fmt.Sprintf(" (%d attempts)", len(attempts))
 	}
@@ -584,7 +623,7 @@ func (r *runner) details(attempts []*attempt, sorted []*probe) []string {
 
 func (r *runner) configLines() []string {
 	c := r.cfg
-	lines := []string{fmt.Sprintf("config: target %s, connections %d, retries %d every %s, max-bytes %d, settle %s", r.target, c.Connections, c.Retries, c.RetryDelay, c.MaxBytes, c.Settle)}
+	lines := []string{fmt.Sprintf("config: target %s, connections %d, retries %d every %s, each attempt within %s, max-bytes %d, settle %s", r.target, c.Connections, c.Retries, c.RetryDelay, attemptWords(r.perAttempt), c.MaxBytes, c.Settle)}
 	lines = append(lines, fmt.Sprintf("config: states refused=%s mismatch=%s timeout=%s, time warning %q critical %q",
 		strings.ToLower(c.RefusedState.String()), strings.ToLower(c.MismatchState.String()), strings.ToLower(r.env.TimeoutState.String()), c.Warn.String(), c.Crit.String()))
 	switch {
@@ -596,6 +635,13 @@ func (r *runner) configLines() []string {
 		lines = append(lines, "decision: bare connect; wait --settle for the peer to close (a relay with its backend down does)")
 	}
 	return lines
+}
+
+func attemptWords(d time.Duration) string {
+	if d == 0 {
+		return "the deadline"
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 func indexOf(ps []*probe, p *probe) int {

@@ -41,11 +41,12 @@ type cli struct {
 	Key      string `placeholder:"PATH" group:"TLS"`
 	Insecure bool   `group:"TLS"`
 
-	EchoBytes   Size                `placeholder:"N" group:"Integrity and load"`
-	Connections *int                `placeholder:"N" group:"Integrity and load"`
-	Retries     int                 `default:"0" placeholder:"N" group:"Integrity and load"`
-	RetryDelay  plugin.ZeroDuration `default:"1s" placeholder:"DURATION" group:"Integrity and load"`
-	Settle      plugin.ZeroDuration `default:"50ms" placeholder:"DURATION" group:"Integrity and load"`
+	EchoBytes      Size                `placeholder:"N" group:"Integrity and load"`
+	Connections    *int                `placeholder:"N" group:"Integrity and load"`
+	Retries        int                 `default:"0" placeholder:"N" group:"Integrity and load"`
+	RetryDelay     plugin.ZeroDuration `default:"1s" placeholder:"DURATION" group:"Integrity and load"`
+	AttemptTimeout plugin.ZeroDuration `placeholder:"DURATION" group:"Integrity and load"`
+	Settle         plugin.ZeroDuration `default:"50ms" placeholder:"DURATION" group:"Integrity and load"`
 
 	RefusedState  state.State     `default:"critical" placeholder:"STATE" group:"States and thresholds"`
 	MismatchState state.State     `default:"critical" placeholder:"STATE" group:"States and thresholds"`
@@ -57,34 +58,35 @@ type cli struct {
 // printed; defaults are added then.
 func help() map[string]string {
 	return map[string]string{
-		"host":           "Host name or IP address of the socat endpoint.",
-		"port":           "TCP or UDP port of the socat endpoint (1-65535).",
-		"unix":           "Connect to this UNIX stream socket instead of -H/-p.",
-		"udp":            "Use UDP (needs --send or --echo-bytes: a UDP service is only seen through its answer).",
-		"use-ipv4":       "Use IPv4 only (resolve A records).",
-		"use-ipv6":       "Use IPv6 only (resolve AAAA records).",
-		"source":         "Bind the local end to this IP address of this host (its family picks the target's).",
-		"send":           "Send STRING after connecting (and after the TLS handshake); escapes \\n \\r \\t \\\\ \\0 \\xHH. With --send and no expectation, any answer passes but one is required.",
-		"expect":         "The response must contain STRING (same escapes as --send); repeat for several, all must match.",
-		"expect-regex":   "The response must match this Go regular expression (RE2 syntax), e.g. '^HTTP/1\\.[01] 200'.",
-		"expect-bytes":   "The response must start with these bytes, in hex (16030300, 16:03:03).",
-		"max-bytes":      "Read at most N bytes of response (suffixes K, M; at most 8M); reading stops earlier once every expectation matched.",
-		"read-timeout":   "When a response has arrived but does not meet the expectations yet, wait at most this long for more (as check_tcp does); then it is complete and a missing expectation is --mismatch-state. 0: judge the first data.",
-		"tls":            "Speak TLS first, as to an OPENSSL-LISTEN address. The server is verified against the system roots or --ca-file unless --insecure.",
-		"sni":            "Server name to send and to verify (default: -H when it is a name; an IP is checked against IP SANs).",
-		"ca-file":        "Trust the CA certificates in this PEM file instead of the system store.",
-		"cert":           "Client certificate (PEM) to present; socat's OPENSSL-LISTEN asks for one by default (verify=1). May hold the key too.",
-		"key":            "Private key (PEM) of --cert, when it is not in the same file.",
-		"insecure":       "Do not verify the server certificate (the handshake and everything after it still are).",
-		"echo-bytes":     "Send N pseudo-random bytes (suffixes K, M, G: powers of 1024) and require the same bytes back from an echo service behind the relay: proves integrity end to end and measures throughput.",
-		"connections":    "Open N connections at once (default: 1; 1 to 4096), each doing the whole probe and held open until all ended; all must succeed. Finds exhausted max-children, backlog and fd limits (give --send/--expect or --echo-bytes so that being served is proven).",
-		"retries":        "Retry a failed probe up to N times within the deadline (each retry repeats all --connections); success after a retry is WARNING and says after how many. time is the last attempt's.",
-		"retry-delay":    "Wait this long between retries (10, 2.5, 500ms, 0).",
-		"settle":         "After a bare connect, wait up to this long (at least 3x the connect time) for the peer to close, as socat does when its backend is down; 0 switches it off.",
-		"refused-state":  "State when the connection is refused: ok, warning, critical or unknown. 'ok' turns the check into 'this port must be closed': an open port is then CRITICAL.",
-		"mismatch-state": "State when the complete response fails an expectation or the echo differs.",
-		"warning":        "Nagios range on the total response time in seconds, e.g. 0.5 (WARNING above 0.5 s).",
-		"critical":       "Nagios range on the total response time in seconds, e.g. 2.",
+		"host":            "Host name or IP address of the socat endpoint.",
+		"port":            "TCP or UDP port of the socat endpoint (1-65535).",
+		"unix":            "Connect to this UNIX stream socket instead of -H/-p.",
+		"udp":             "Use UDP (needs --send or --echo-bytes: a UDP service is only seen through its answer).",
+		"use-ipv4":        "Use IPv4 only (resolve A records).",
+		"use-ipv6":        "Use IPv6 only (resolve AAAA records).",
+		"source":          "Bind the local end to this IP address of this host (its family picks the target's).",
+		"send":            "Send STRING after connecting (and after the TLS handshake); escapes \\n \\r \\t \\\\ \\0 \\xHH. With --send and no expectation, any answer passes but one is required.",
+		"expect":          "The response must contain STRING (same escapes as --send); repeat for several, all must match.",
+		"expect-regex":    "The response must match this Go regular expression (RE2 syntax), e.g. '^HTTP/1\\.[01] 200'.",
+		"expect-bytes":    "The response must start with these bytes, in hex (16030300, 16:03:03).",
+		"max-bytes":       "Read at most N bytes of response (suffixes K, M; at most 8M); reading stops earlier once every expectation matched.",
+		"read-timeout":    "When a response has arrived but does not meet the expectations yet, wait at most this long for more (as check_tcp does); then it is complete and a missing expectation is --mismatch-state. 0: judge the first data.",
+		"tls":             "Speak TLS first, as to an OPENSSL-LISTEN address. The server is verified against the system roots or --ca-file unless --insecure.",
+		"sni":             "Server name to send and to verify (default: -H when it is a name; an IP is checked against IP SANs).",
+		"ca-file":         "Trust the CA certificates in this PEM file instead of the system store.",
+		"cert":            "Client certificate (PEM) to present; socat's OPENSSL-LISTEN asks for one by default (verify=1). May hold the key too.",
+		"key":             "Private key (PEM) of --cert, when it is not in the same file.",
+		"insecure":        "Do not verify the server certificate (the handshake and everything after it still are).",
+		"echo-bytes":      "Send N pseudo-random bytes (suffixes K, M, G: powers of 1024) and require the same bytes back from an echo service behind the relay: proves integrity end to end and measures throughput.",
+		"connections":     "Open N connections at once (default: 1; 1 to 4096), each doing the whole probe and held open until all ended; all must succeed. Finds exhausted max-children, backlog and fd limits (give --send/--expect or --echo-bytes so that being served is proven).",
+		"retries":         "Retry a failed probe up to N times within the deadline (each retry repeats all --connections); success after a retry is WARNING and says after how many. time is the last attempt's.",
+		"retry-delay":     "Wait this long between retries (10, 2.5, 500ms, 0).",
+		"attempt-timeout": "Bound each attempt to this long (with --retries). Default: the deadline shared evenly among the attempts and the delays between them, so that an attempt that hangs (a relay whose only child slot is taken) leaves the retries their time. The output says when a retry was due but -t left no time for it.",
+		"settle":          "After a bare connect, wait up to this long (at least 3x the connect time) for the peer to close, as socat does when its backend is down; 0 switches it off.",
+		"refused-state":   "State when the connection is refused: ok, warning, critical or unknown. 'ok' turns the check into 'this port must be closed': an open port is then CRITICAL.",
+		"mismatch-state":  "State when the complete response fails an expectation or the echo differs.",
+		"warning":         "Nagios range on the total response time in seconds, e.g. 0.5 (WARNING above 0.5 s).",
+		"critical":        "Nagios range on the total response time in seconds, e.g. 2.",
 	}
 }
 
@@ -99,7 +101,7 @@ func (c *cli) Config() (endpoint.Config, error) {
 	cfg := endpoint.Config{
 		Host: c.Host, Port: c.Port, Unix: c.Unix, UDP: c.UDP, Source: c.Source,
 		MaxBytes: int(min(int64(c.MaxBytes), endpoint.MaxReadBytes+1)), EchoBytes: int64(c.EchoBytes), Connections: 1,
-		Retries: c.Retries, RetryDelay: c.RetryDelay.D(), Settle: c.Settle.D(), ReadTimeout: c.ReadTimeout.D(),
+		Retries: c.Retries, RetryDelay: c.RetryDelay.D(), AttemptTimeout: c.AttemptTimeout.D(), Settle: c.Settle.D(), ReadTimeout: c.ReadTimeout.D(),
 		RefusedState: c.RefusedState, MismatchState: c.MismatchState,
 		Warn: c.Warning, Crit: c.Critical,
 	}
