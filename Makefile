@@ -17,7 +17,8 @@ FUZZTIME    ?= 5s
 TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan journalctl=systemd \
                /lib/systemd/systemd-journal-remote=systemd-journal-remote gzip=gzip /usr/bin/time=time ip=iproute2 \
                promtool=prometheus systemd-analyze=systemd tcpdump=tcpdump tshark=tshark /usr/sbin/setcap=libcap2-bin \
-               setpriv=util-linux groff=groff-base /usr/sbin/nginx=nginx-light
+               setpriv=util-linux groff=groff-base /usr/sbin/nginx=nginx-light redis-server=redis-server \
+               memcached=memcached /usr/sbin/dnsmasq=dnsmasq /usr/sbin/sshd=openssh-server ssh-keygen=openssh-client
 INTEGRATION_DEPS := $(TEST_DEPS) nagios4=nagios4-core icinga2=icinga2-bin /usr/share/icinga2/include/itl=icinga2-common \
                nrpe=nagios-nrpe-server /usr/lib/nagios/plugins/check_nrpe=nagios-nrpe-plugin dpkg-deb=dpkg \
                prometheus-node-exporter=prometheus-node-exporter prometheus=prometheus promtool=prometheus \

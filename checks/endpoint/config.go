@@ -45,9 +45,17 @@ type Config struct {
 
 	Send        []byte
 	Expect      [][]byte
+	ExpectShown []string // each --expect as typed, for the output
 	ExpectRegex *regexp.Regexp
 	ExpectBytes []byte
 	MaxBytes    int
+	// Reject and RejectRegex: found in the response, it is
+	// --mismatch-state at once (redis' "-NOAUTH", an HTTP 500 page).
+	Reject      [][]byte
+	RejectRegex []*regexp.Regexp
+	// Until: the response is complete when this arrives (judge then,
+	// rather than after --read-timeout).
+	Until []byte
 
 	TLS *TLSConfig // nil: plaintext
 
@@ -87,10 +95,21 @@ func (c *Config) hasExpectations() bool {
 	return len(c.Expect) > 0 || c.ExpectRegex != nil || len(c.ExpectBytes) > 0
 }
 
+// rejects reports whether the response is searched for what must not be
+// in it.
+func (c *Config) rejects() bool { return len(c.Reject) > 0 || len(c.RejectRegex) > 0 }
+
 // readsResponse reports whether the probe reads a response (as opposed to
 // a bare connect or an echo).
 func (c *Config) readsResponse() bool {
-	return c.EchoBytes == 0 && (len(c.Send) > 0 || c.hasExpectations())
+	return c.EchoBytes == 0 && (len(c.Send) > 0 || c.hasExpectations() || c.rejects() || len(c.Until) > 0)
+}
+
+// readsToTheEnd reports whether the whole response is read (up to
+// --until, the peer's close, --max-bytes or --read-timeout) rather than
+// its first data: expectations to meet, or rejections to look for.
+func (c *Config) readsToTheEnd() bool {
+	return c.hasExpectations() || c.rejects() || len(c.Until) > 0
 }
 
 // Validate rejects contradictory or incomplete configurations with a
@@ -149,8 +168,8 @@ func (c *Config) Validate() error {
 	if c.EchoBytes < 0 || c.EchoBytes > MaxEchoBytes {
 		bad("--echo-bytes %d is out of range: give 1 to %d", c.EchoBytes, int64(MaxEchoBytes))
 	}
-	if c.EchoBytes > 0 && (len(c.Send) > 0 || c.hasExpectations()) {
-		bad("--echo-bytes cannot be combined with --send or --expect*: the echo is the request and the expectation")
+	if c.EchoBytes > 0 && (len(c.Send) > 0 || c.hasExpectations() || c.rejects() || len(c.Until) > 0) {
+		bad("--echo-bytes cannot be combined with --send, --expect*, --reject* or --until: the echo is the request and the expectation")
 	}
 	if c.UDP {
 		if len(c.Send) == 0 && c.EchoBytes == 0 {

@@ -16,6 +16,8 @@ const (
 	matchPending verdict = iota // not yet: more data may complete it
 	matchAll                    // every expectation is met: stop reading
 	matchNever                  // cannot be met any more (--expect-bytes differs)
+	matchReject                 // a --reject string or --reject-regex was found
+	matchUntil                  // the --until marker arrived: the response is complete
 )
 
 // matcher tracks the expectations over a growing response. Substrings are
@@ -37,20 +39,86 @@ type matcher struct {
 	reTook   time.Duration // the last run's time
 	prefix   []byte
 	prefixOK bool
+	// shown is each --expect as the user typed it.
+	shown []string
+
+	rejects   [][]byte
+	rejectAt  []int // per reject string: where the next search starts
+	rejectRes []*regexp.Regexp
+	rejTried  int // the length the reject regexes last ran on
+	rejWork   int
+	rejected  string // what was found, for the output
+	until     []byte
+	untilAt   int
 }
 
 func newMatcher(c *Config) *matcher {
 	return &matcher{
-		subs:    c.Expect,
-		found:   make([]bool, len(c.Expect)),
-		scanned: make([]int, len(c.Expect)),
-		re:      c.ExpectRegex,
-		prefix:  c.ExpectBytes,
+		subs:      c.Expect,
+		shown:     c.ExpectShown,
+		found:     make([]bool, len(c.Expect)),
+		scanned:   make([]int, len(c.Expect)),
+		re:        c.ExpectRegex,
+		prefix:    c.ExpectBytes,
+		rejects:   c.Reject,
+		rejectAt:  make([]int, len(c.Reject)),
+		rejectRes: c.RejectRegex,
+		until:     c.Until,
 	}
 }
 
-// feed looks at the response so far.
+// feed looks at the response so far. A rejected response is judged
+// before anything else: "-NOAUTH" after a "+PONG" is still a refusal.
 func (m *matcher) feed(buf []byte) verdict {
+	if m.rejectedIn(buf, false) {
+		return matchReject
+	}
+	v := m.expect(buf)
+	if v == matchAll && m.total() == 0 {
+		v = matchPending // only rejections (or --until): read to the end
+	}
+	if v == matchPending && len(m.until) > 0 {
+		if bytes.Contains(buf[m.untilAt:], m.until) {
+			return matchUntil
+		}
+		m.untilAt = max(0, len(buf)-len(m.until)+1)
+	}
+	return v
+}
+
+// rejectedIn looks for the --reject strings in what is new, and runs the
+// --reject-regex (over the whole response: within the regex's work
+// budget, and always when final).
+func (m *matcher) rejectedIn(buf []byte, final bool) bool {
+	if m.rejected != "" {
+		return true
+	}
+	for i, r := range m.rejects {
+		if bytes.Contains(buf[m.rejectAt[i]:], r) {
+			m.rejected = fmt.Sprintf("--reject \"%s\"", sanitize.Bytes(r, 40))
+			return true
+		}
+		m.rejectAt[i] = max(0, len(buf)-len(r)+1)
+	}
+	if len(m.rejectRes) > 0 && len(buf) > m.rejTried && (final || m.rejWork+len(buf) <= 4*len(buf)+1<<20) {
+		m.rejTried, m.rejWork = len(buf), m.rejWork+len(buf)
+		for _, re := range m.rejectRes {
+			if re.Match(buf) {
+				m.rejected = fmt.Sprintf("--reject-regex \"%s\"", sanitize.Text(re.String(), 40))
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rejectWhy says what was rejected and what was received.
+func (m *matcher) rejectWhy(buf []byte) string {
+	return fmt.Sprintf("the response matches %s; received %d B: \"%s\"", m.rejected, len(buf), sanitize.Bytes(buf, 60))
+}
+
+// expect looks at the expectations.
+func (m *matcher) expect(buf []byte) verdict {
 	for i, s := range m.subs {
 		if m.found[i] {
 			continue
@@ -98,6 +166,9 @@ func (m *matcher) deferred(buf []byte) (time.Duration, bool) {
 // finish looks at the whole response once more before it is judged: the
 // regex may not have run on its last bytes.
 func (m *matcher) finish(buf []byte) verdict {
+	if m.rejectedIn(buf, true) {
+		return matchReject
+	}
 	if m.re != nil && !m.reOK && len(buf) > m.reTried {
 		m.tryRegex(buf)
 	}
@@ -140,7 +211,11 @@ func (m *matcher) why(buf []byte, scope string) string {
 	var missing []string
 	for i, s := range m.subs {
 		if !m.found[i] {
-			missing = append(missing, fmt.Sprintf("\"%s\" not found", sanitize.Bytes(s, 40)))
+			text := sanitize.Bytes(s, 40)
+			if i < len(m.shown) && typedSafe(m.shown[i]) {
+				text = m.shown[i] // as typed: \x0a\x09, not \n\t
+			}
+			missing = append(missing, fmt.Sprintf("\"%s\" not found", text))
 		}
 	}
 	if m.re != nil && !m.reOK {
@@ -151,4 +226,18 @@ func (m *matcher) why(buf []byte, scope string) string {
 		missing = append(missing, fmt.Sprintf("does not start with %x (got %x)", m.prefix, got))
 	}
 	return fmt.Sprintf("%s in %s; received %d B: \"%s\"", strings.Join(missing, ", "), scope, len(buf), sanitize.Bytes(buf, 60))
+}
+
+// typedSafe reports whether a flag's text can be shown as typed: short
+// printable ASCII without Nagios' perfdata separator.
+func typedSafe(s string) bool {
+	if len(s) > 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e || s[i] == '|' {
+			return false
+		}
+	}
+	return true
 }

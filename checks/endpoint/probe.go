@@ -299,19 +299,26 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 			lastData = time.Now()
 			verdict := m.feed(buf)
 			p.matched = m.met()
+			// Over UDP one datagram is the whole response, unless --until
+			// says what ends it.
+			datagram := cfg.UDP && len(cfg.Until) == 0
 			switch {
+			case verdict == matchReject:
+				return p.fail(outcomeMismatch, stageExpectation, "%s", m.rejectWhy(buf))
 			case verdict == matchAll:
 				return p
 			case verdict == matchNever:
 				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, "the response"))
-			case len(buf) >= cfg.MaxBytes:
-				if !cfg.hasExpectations() || m.finish(buf) == matchAll {
-					p.matched = m.met()
-					return p
+			case verdict == matchUntil || datagram && cfg.readsToTheEnd():
+				scope := "the response up to --until \"" + sanitize.Bytes(cfg.Until, 40) + "\""
+				if verdict != matchUntil {
+					scope = "the datagram (over UDP one datagram is the response: give --until for more)"
 				}
-				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, fmt.Sprintf("the first %d bytes (--max-bytes)", cfg.MaxBytes)))
-			case !cfg.hasExpectations():
-				return p // no expectation: the first data is the answer
+				return pr.judge(p, m, buf, scope)
+			case len(buf) >= cfg.MaxBytes:
+				return pr.judge(p, m, buf, fmt.Sprintf("the first %d bytes (--max-bytes)", cfg.MaxBytes))
+			case !cfg.readsToTheEnd():
+				return p // nothing to judge: the first data is the answer
 			}
 			// More may come: wait at most --read-timeout for it (as
 			// check_tcp does), then the response is complete.
@@ -339,11 +346,19 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 			continue
 		}
 		if err != nil {
-			if p.gotFirst && cfg.hasExpectations() && m.finish(buf) == matchAll {
-				p.matched = m.met() // the regex's last run, on the whole response
-				return p
+			if p.gotFirst && cfg.readsToTheEnd() {
+				switch v := m.finish(buf); {
+				case v == matchReject:
+					return p.fail(outcomeMismatch, stageExpectation, "%s", m.rejectWhy(buf))
+				case v == matchAll && (m.total() > 0 || !isTimeout(ctx, err) || !idleIsDeadline):
+					// Every expectation met (the regex's last run, on the
+					// whole response); or, with only rejections to look
+					// for, a complete response without them.
+					p.matched = m.met()
+					return p
+				}
 			}
-			if errors.Is(err, io.EOF) && p.gotFirst && cfg.hasExpectations() {
+			if errors.Is(err, io.EOF) && p.gotFirst && cfg.readsToTheEnd() {
 				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, "the whole response (the peer closed)"))
 			}
 			if errors.Is(err, io.EOF) && !p.gotFirst {
@@ -366,6 +381,19 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 			return pr.ioFailure(ctx, p, p.stage, err)
 		}
 	}
+}
+
+// judge decides on a complete response: every expectation met, and
+// nothing rejected.
+func (pr *prober) judge(p *probe, m *matcher, buf []byte, scope string) *probe {
+	switch m.finish(buf) {
+	case matchReject:
+		return p.fail(outcomeMismatch, stageExpectation, "%s", m.rejectWhy(buf))
+	case matchAll:
+		p.matched = m.met()
+		return p
+	}
+	return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, scope))
 }
 
 // appendBounded appends b to buf without letting the buffer's capacity

@@ -31,6 +31,9 @@ type cli struct {
 	Expect      []string            `short:"e" sep:"none" placeholder:"STRING" group:"Request and response"`
 	ExpectRegex string              `placeholder:"RE" group:"Request and response"`
 	ExpectBytes string              `placeholder:"HEX" group:"Request and response"`
+	Reject      []string            `sep:"none" placeholder:"STRING" group:"Request and response"`
+	RejectRegex []string            `sep:"none" placeholder:"RE" group:"Request and response"`
+	Until       string              `placeholder:"STRING" group:"Request and response"`
 	MaxBytes    Size                `default:"65536" placeholder:"N" group:"Request and response"`
 	ReadTimeout plugin.ZeroDuration `default:"2s" placeholder:"DURATION" group:"Request and response"`
 
@@ -69,6 +72,9 @@ func help() map[string]string {
 		"expect":          "The response must contain STRING (same escapes as --send); repeat for several, all must match.",
 		"expect-regex":    "The response must match this Go regular expression (RE2 syntax), e.g. '^HTTP/1\\.[01] 200'.",
 		"expect-bytes":    "The response must start with these bytes, in hex (16030300, 16:03:03).",
+		"reject":          "The response must not contain STRING (same escapes as --send); repeatable. Found, it is --mismatch-state at once, without waiting for the rest (redis' -NOAUTH, an error page).",
+		"reject-regex":    "The response must not match this Go regular expression; repeatable. Found, it is --mismatch-state at once.",
+		"until":           "The response is complete when STRING arrives (same escapes as --send): it is judged then, instead of after --read-timeout. Over UDP one datagram is the response unless --until is given.",
 		"max-bytes":       "Read at most N bytes of response (suffixes K, M; at most 8M); reading stops earlier once every expectation matched.",
 		"read-timeout":    "When a response has arrived but does not meet the expectations yet, wait at most this long for more (as check_tcp does); then it is complete and a missing expectation is --mismatch-state. 0: judge the first data.",
 		"tls":             "Speak TLS first, as to an OPENSSL-LISTEN address. The server is verified against the system roots or --ca-file unless --insecure.",
@@ -129,6 +135,29 @@ func (c *cli) Config() (endpoint.Config, error) {
 			return cfg, fmt.Errorf("--expect is empty: give the text the response must contain")
 		}
 		cfg.Expect = append(cfg.Expect, b)
+		cfg.ExpectShown = append(cfg.ExpectShown, e)
+	}
+	for _, e := range c.Reject {
+		b, err := endpoint.Unescape(e)
+		if err != nil {
+			return cfg, fmt.Errorf("--reject %q: %v", e, err)
+		}
+		if len(b) == 0 {
+			return cfg, fmt.Errorf("--reject is empty: give the text the response must not contain")
+		}
+		cfg.Reject = append(cfg.Reject, b)
+	}
+	for _, e := range c.RejectRegex {
+		re, err := regexp.Compile(e)
+		if err != nil {
+			return cfg, fmt.Errorf("--reject-regex: %v", err)
+		}
+		cfg.RejectRegex = append(cfg.RejectRegex, re)
+	}
+	if c.Until != "" {
+		if cfg.Until, err = endpoint.Unescape(c.Until); err != nil {
+			return cfg, fmt.Errorf("--until: %v", err)
+		}
 	}
 	if c.ExpectRegex != "" {
 		if cfg.ExpectRegex, err = regexp.Compile(c.ExpectRegex); err != nil {

@@ -1,0 +1,97 @@
+package endpoint
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/check-socat/check-socat/internal/state"
+	"github.com/check-socat/check-socat/internal/testlab"
+)
+
+// Real services behind real socat relays (issue 17): each scenario with
+// the state and the words an operator gets.
+
+// dnsQuery is a DNS query for name, type A, as --send escapes.
+func dnsQuery(name string) string {
+	q := `\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00`
+	for _, label := range strings.Split(name, ".") {
+		q += fmt.Sprintf(`\x%02x`, len(label)) + label
+	}
+	return q + `\x00\x00\x01\x00\x01`
+}
+
+func escaped(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := Unescape(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// An answer that can be judged is judged when it arrives: redis' -NOAUTH
+// with --reject, at once (the read timeout here is 10 s, which a verdict
+// that waited for it would show).
+func TestRedisBehindARelay(t *testing.T) {
+	redis := testlab.StartRedis(t, "s3cret")
+	relay := relayTo(t, redis.Addr())
+	slowRead := func(c *Config) { c.ReadTimeout = 10 * time.Second }
+	reject := func(c *Config) { c.Reject = [][]byte{[]byte("-NOAUTH")} }
+	r := runCheck(t, 15*time.Second, cfgFor(relay.Port, send("PING\r\n"), expectText("+PONG"), reject, slowRead))
+	expect(t, r, state.Critical, `failed at expectation: the response matches --reject "-NOAUTH"; received 34 B: "-NOAUTH Authentication required.\r\n"`)
+	if tm, _ := perf(r, "time"); tm >= 10 {
+		t.Errorf("the rejected answer waited for --read-timeout: time=%v", tm)
+	}
+	r = runCheck(t, 15*time.Second, cfgFor(relay.Port, send("AUTH s3cret\r\nPING\r\n"), expectText("+PONG"), reject, slowRead))
+	expect(t, r, state.OK, "1 of 1 expectations met")
+	// Without --reject the refusal is still a mismatch, after the read
+	// timeout (as check_tcp): the reason to give --reject.
+	r = runCheck(t, 15*time.Second, cfgFor(relay.Port, send("PING\r\n"), expectText("+PONG"), func(c *Config) { c.ReadTimeout = time.Second }))
+	expect(t, r, state.Critical, `"+PONG" not found in the response (nothing more came for 1s)`)
+}
+
+// One UDP datagram is one DNS answer: judged when it arrives, right or
+// wrong, not after --read-timeout (check_dig answers in 0.06 s; we took
+// 2 s). socat -T ends the relay's per-client children.
+func TestDNSBehindAUDPRelay(t *testing.T) {
+	dns := testlab.StartDnsmasq(t, "relay.test", "192.0.2.7")
+	relay := testlab.Start(t, "-T", "5", "UDP4-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", fmt.Sprintf("UDP4:127.0.0.1:%d", dns.Port))
+	query := func(c *Config) { c.UDP, c.Send, c.ReadTimeout = true, escaped(t, dnsQuery("relay.test")), 10*time.Second }
+	r := runCheck(t, 15*time.Second, cfgFor(relay.Port, query, func(c *Config) { c.Expect = [][]byte{{192, 0, 2, 7}} }))
+	expect(t, r, state.OK, "1 of 1 expectations met (44 B)") // (the answer to a 10-byte name)
+	r = runCheck(t, 15*time.Second, cfgFor(relay.Port, query, func(c *Config) {
+		c.Expect, c.ExpectShown = [][]byte{{192, 0, 2, 8}}, []string{`\xc0\x00\x02\x08`}
+	}))
+	expect(t, r, state.Critical, `failed at expectation: "\xc0\x00\x02\x08" not found in the datagram (over UDP one datagram is the response: give --until for more)`)
+	if tm, _ := perf(r, "time"); tm >= 10 {
+		t.Errorf("the datagram waited for --read-timeout: time=%v", tm)
+	}
+}
+
+// --until ends a response the server keeps the connection open after:
+// memcached's "stats" ends with END, and only rejections are looked for.
+func TestMemcachedUntil(t *testing.T) {
+	mc := testlab.StartMemcached(t)
+	relay := relayTo(t, mc.Addr())
+	r := runCheck(t, 15*time.Second, cfgFor(relay.Port, send("stats\r\n"), func(c *Config) {
+		c.Until, c.Reject, c.ReadTimeout = []byte("END\r\n"), [][]byte{[]byte("ERROR")}, 10*time.Second
+	}))
+	expect(t, r, state.OK, "answered in")
+	if tm, _ := perf(r, "time"); tm >= 10 {
+		t.Errorf("--until did not end the response: time=%v", tm)
+	}
+	r = runCheck(t, 15*time.Second, cfgFor(relay.Port, send("bogus\r\n"), func(c *Config) {
+		c.Until, c.Reject, c.ReadTimeout = []byte("END\r\n"), [][]byte{[]byte("ERROR")}, 10*time.Second
+	}))
+	expect(t, r, state.Critical, `the response matches --reject "ERROR"`)
+}
+
+// OpenSSH's banner through a relay.
+func TestSSHBannerBehindARelay(t *testing.T) {
+	sshd := testlab.StartSSHD(t)
+	relay := relayTo(t, sshd.Addr())
+	r := runCheck(t, 10*time.Second, cfgFor(relay.Port, expectText("SSH-2.0-OpenSSH"), func(c *Config) { c.Until = []byte("\n") }))
+	expect(t, r, state.OK, "1 of 1 expectations met")
+}
