@@ -58,7 +58,9 @@ func TestRedisBehindARelay(t *testing.T) {
 func TestDNSBehindAUDPRelay(t *testing.T) {
 	dns := testlab.StartDnsmasq(t, "relay.test", "192.0.2.7")
 	relay := testlab.Start(t, "-T", "5", "UDP4-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", fmt.Sprintf("UDP4:127.0.0.1:%d", dns.Port))
-	query := func(c *Config) { c.UDP, c.Send, c.ReadTimeout = true, escaped(t, dnsQuery("relay.test")), 10*time.Second }
+	query := func(c *Config) {
+		c.UDP, c.Send, c.ReadTimeout = true, escaped(t, dnsQuery("relay.test")), 10*time.Second
+	}
 	r := runCheck(t, 15*time.Second, cfgFor(relay.Port, query, func(c *Config) { c.Expect = [][]byte{{192, 0, 2, 7}} }))
 	expect(t, r, state.OK, "1 of 1 expectations met (44 B)") // (the answer to a 10-byte name)
 	r = runCheck(t, 15*time.Second, cfgFor(relay.Port, query, func(c *Config) {
