@@ -78,7 +78,7 @@ show $E -H 127.0.0.1 -p "$relay_port" -s 'ping\n' -e ping -w 0.5 -c 1
 show $E -H 127.0.0.1 -p "$relay_port" --echo-bytes 4M --connections 4
 show $E -H 127.0.0.1 -p "$tls_port" --tls --ca-file "$lab/server.crt" -s hello -e hello -v
 show $E -H 127.0.0.1 -p "$dead_port"
-show $E -H 127.0.0.1 -p "$dead_port" -s 'GET / HTTP/1.0\r\n\r\n' -e 'HTTP/1.' --retries 2 --retry-delay 200ms
+show $E -H 127.0.0.1 -p "$dead_port" --http-status 200-399 --retries 2 --retry-delay 200ms
 show $E -H 127.0.0.1 -p "$dead_backend" --refused-state ok
 show $E -H 127.0.0.1 -p "$relay_port" -t soon
 

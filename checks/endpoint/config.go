@@ -56,6 +56,8 @@ type Config struct {
 	// Until: the response is complete when this arrives (judge then,
 	// rather than after --read-timeout).
 	Until []byte
+	// HTTP: --http-status, the request built and its status line judged.
+	HTTP *HTTPCheck
 
 	TLS *TLSConfig // nil: plaintext
 
@@ -102,7 +104,7 @@ func (c *Config) rejects() bool { return len(c.Reject) > 0 || len(c.RejectRegex)
 // readsResponse reports whether the probe reads a response (as opposed to
 // a bare connect or an echo).
 func (c *Config) readsResponse() bool {
-	return c.EchoBytes == 0 && (len(c.Send) > 0 || c.hasExpectations() || c.rejects() || len(c.Until) > 0)
+	return c.EchoBytes == 0 && (len(c.Send) > 0 || c.hasExpectations() || c.rejects() || len(c.Until) > 0 || c.HTTP != nil)
 }
 
 // readsToTheEnd reports whether the whole response is read (up to
@@ -168,7 +170,21 @@ func (c *Config) Validate() error {
 	if c.EchoBytes < 0 || c.EchoBytes > MaxEchoBytes {
 		bad("--echo-bytes %d is out of range: give 1 to %d", c.EchoBytes, int64(MaxEchoBytes))
 	}
-	if c.EchoBytes > 0 && (len(c.Send) > 0 || c.hasExpectations() || c.rejects() || len(c.Until) > 0) {
+	if h := c.HTTP; h != nil {
+		switch {
+		case len(c.Send) > 0:
+			bad("--http-status cannot be combined with --send: it sends its own request (give --http-path and --http-host)")
+		case c.UDP:
+			bad("--http-status cannot be combined with --udp")
+		case len(h.Status) == 0:
+			bad("--http-status is empty: give the accepted codes, e.g. 200-299,301")
+		case !strings.HasPrefix(h.Path, "/") || strings.ContainsAny(h.Path, " \r\n"):
+			bad("--http-path %q must start with / and hold no spaces or line breaks", h.Path)
+		case strings.ContainsAny(h.Host, " \r\n"):
+			bad("--http-host %q must hold no spaces or line breaks", h.Host)
+		}
+	}
+	if c.EchoBytes > 0 && (len(c.Send) > 0 || c.hasExpectations() || c.rejects() || len(c.Until) > 0 || c.HTTP != nil) {
 		bad("--echo-bytes cannot be combined with --send, --expect*, --reject* or --until: the echo is the request and the expectation")
 	}
 	if c.UDP {

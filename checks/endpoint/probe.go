@@ -59,6 +59,10 @@ type probe struct {
 
 	tlsState      *tls.ConnectionState
 	certRequested bool
+	// httpStatus is the code of the status line (--http-status), and
+	// httpLine that line.
+	httpStatus int
+	httpLine   string
 }
 
 func (p *probe) fail(o outcome, stage, format string, args ...any) *probe {
@@ -266,10 +270,14 @@ func (pr *prober) ioFailure(ctx context.Context, p *probe, stage string, err err
 // met, the response is complete (EOF, --max-bytes) or the deadline.
 func (pr *prober) request(ctx context.Context, p *probe) *probe {
 	cfg := pr.cfg
-	if len(cfg.Send) > 0 {
+	request := cfg.Send
+	if cfg.HTTP != nil {
+		request = cfg.HTTP.request(cfg)
+	}
+	if len(request) > 0 {
 		pr.env.SetStage(stageSend)
 		p.stage = stageSend
-		if _, err := p.conn.Write(cfg.Send); err != nil {
+		if _, err := p.conn.Write(request); err != nil {
 			return pr.ioFailure(ctx, p, stageSend, err)
 		}
 	}
@@ -297,6 +305,18 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 			buf = appendBounded(buf, chunk[:n], cfg.MaxBytes)
 			p.received, p.nrecv = buf, int64(len(buf))
 			lastData = time.Now()
+			if cfg.HTTP != nil && p.httpStatus == 0 {
+				code, line, complete, err := httpStatus(buf)
+				switch {
+				case err != nil:
+					return p.fail(outcomeMismatch, stageExpectation, "%s", err)
+				case complete && !cfg.HTTP.allows(code):
+					p.httpStatus, p.httpLine = code, line
+					return p.fail(outcomeMismatch, stageExpectation, "HTTP status %d, not in --http-status %s: \"%s\"", code, cfg.HTTP.Text, line)
+				case complete:
+					p.httpStatus, p.httpLine = code, line
+				}
+			}
 			verdict := m.feed(buf)
 			p.matched = m.met()
 			// Over UDP one datagram is the whole response, unless --until
@@ -317,8 +337,8 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 				return pr.judge(p, m, buf, scope)
 			case len(buf) >= cfg.MaxBytes:
 				return pr.judge(p, m, buf, fmt.Sprintf("the first %d bytes (--max-bytes)", cfg.MaxBytes))
-			case !cfg.readsToTheEnd():
-				return p // nothing to judge: the first data is the answer
+			case !cfg.readsToTheEnd() && (cfg.HTTP == nil || p.httpStatus != 0):
+				return p // nothing (more) to judge: the first data is the answer
 			}
 			// More may come: wait at most --read-timeout for it (as
 			// check_tcp does), then the response is complete.
@@ -357,6 +377,9 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 					p.matched = m.met()
 					return p
 				}
+			}
+			if cfg.HTTP != nil && p.httpStatus == 0 && p.gotFirst && (errors.Is(err, io.EOF) || isTimeout(ctx, err)) {
+				return p.fail(outcomeMismatch, stageExpectation, "no complete HTTP status line; received %d B: \"%s\"", len(buf), sanitize.Bytes(buf, 60))
 			}
 			if errors.Is(err, io.EOF) && p.gotFirst && cfg.readsToTheEnd() {
 				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, "the whole response (the peer closed)"))

@@ -440,6 +440,20 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 	if c.Connections > 1 || c.ReportConnections {
 		perf = append(perf, checks.NewMetric("connections_ok", "Connections of the last attempt that did the whole probe (--connections).", perfdata.New("connections_ok", float64(ok), "").WithMin(0).WithMax(float64(c.Connections))))
 	}
+	if c.HTTP != nil {
+		// The worst connection's status, or the first one's.
+		code := worst.httpStatus
+		for _, p := range last.probes {
+			if code == 0 {
+				code = p.httpStatus
+			}
+		}
+		if code != 0 {
+			m := perfdata.New("http_status", float64(code), "")
+			m.Decimals = 0
+			perf = append(perf, checks.NewMetric("http_status_code", "The HTTP status code of the response (--http-status).", m))
+		}
+	}
 	if c.Retries > 0 {
 		perf = append(perf, checks.NewMetric("attempts", "Attempts made (--retries).", perfdata.New("attempts", float64(len(attempts)), "").WithMin(1).WithMax(float64(c.Retries+1))))
 	}
@@ -557,6 +571,9 @@ func (r *runner) okSummary(a *attempt, throughput float64) string {
 	fmt.Fprintf(&b, "answered in %s s", fmtSeconds(a.elapsed))
 	if p.tlsState != nil {
 		fmt.Fprintf(&b, ", %s", tls.VersionName(p.tlsState.Version))
+	}
+	if p.httpStatus != 0 {
+		fmt.Fprintf(&b, ", \"%s\"", p.httpLine)
 	}
 	switch {
 	case c.EchoBytes > 0:

@@ -97,3 +97,44 @@ func TestSSHBannerBehindARelay(t *testing.T) {
 	r := runCheck(t, 10*time.Second, cfgFor(relay.Port, expectText("SSH-2.0-OpenSSH"), func(c *Config) { c.Until = []byte("\n") }))
 	expect(t, r, state.OK, "1 of 1 expectations met")
 }
+
+// HTTP through a relay: the README's old example (-s 'GET / HTTP/1.0',
+// -e HTTP/1.) passed a 500. --http-status sends an HTTP/1.1 request and
+// judges the status line when it arrives.
+func TestHTTPStatusThroughARelay(t *testing.T) {
+	nginx := testlab.StartNginxHTTP(t, `location = /broken { return 500; }
+		location = /moved { return 301 /; }
+		location = /host { return 200 "$host\n"; }`)
+	relay := relayTo(t, nginx.Addr())
+	status := func(ranges, path, host string) func(*Config) {
+		return func(c *Config) {
+			r, err := ParseStatusRanges(ranges)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.HTTP = &HTTPCheck{Status: r, Path: path, Host: host, Text: ranges}
+		}
+	}
+	r := runCheck(t, 10*time.Second, cfgFor(relay.Port, status("200-299", "/", "")))
+	expect(t, r, state.OK, `"HTTP/1.1 200 OK"`)
+	if code, _ := perf(r, "http_status"); code != 200 {
+		t.Errorf("http_status = %v", code)
+	}
+	r = runCheck(t, 10*time.Second, cfgFor(relay.Port, status("200-299,301", "/broken", "")))
+	expect(t, r, state.Critical, `failed at expectation: HTTP status 500, not in --http-status 200-299,301: "HTTP/1.1 500 Internal Server Error"`)
+	if code, _ := perf(r, "http_status"); code != 500 {
+		t.Errorf("http_status = %v", code)
+	}
+	r = runCheck(t, 10*time.Second, cfgFor(relay.Port, status("200-299,301", "/moved", "")))
+	expect(t, r, state.OK, `"HTTP/1.1 301 Moved Permanently"`)
+	// The Host header: --http-host, and the body judged as well.
+	r = runCheck(t, 10*time.Second, cfgFor(relay.Port, status("200", "/host", "relay.example"), expectText("relay.example\n")))
+	expect(t, r, state.OK, "1 of 1 expectations met")
+	// The old example, for the record: a 500 passes it.
+	r = runCheck(t, 10*time.Second, cfgFor(relay.Port, send("GET /broken HTTP/1.0\r\n\r\n"), expectText("HTTP/1.")))
+	expect(t, r, state.OK, "1 of 1 expectations met")
+	// Not HTTP at all: said as such, at once.
+	echo := echoServer(t)
+	r = runCheck(t, 10*time.Second, cfgFor(echo.Port, status("200", "/", "")))
+	expect(t, r, state.Critical, `failed at expectation: not an HTTP status line: "GET / HTTP/1.1"`)
+}

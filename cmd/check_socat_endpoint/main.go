@@ -34,6 +34,9 @@ type cli struct {
 	Reject      []string            `sep:"none" placeholder:"STRING" group:"Request and response"`
 	RejectRegex []string            `sep:"none" placeholder:"RE" group:"Request and response"`
 	Until       string              `placeholder:"STRING" group:"Request and response"`
+	HTTPStatus  string              `name:"http-status" placeholder:"RANGES" group:"HTTP"`
+	HTTPPath    string              `name:"http-path" default:"/" placeholder:"PATH" group:"HTTP"`
+	HTTPHost    string              `name:"http-host" placeholder:"NAME" group:"HTTP"`
 	MaxBytes    Size                `default:"65536" placeholder:"N" group:"Request and response"`
 	ReadTimeout plugin.ZeroDuration `default:"2s" placeholder:"DURATION" group:"Request and response"`
 
@@ -74,6 +77,9 @@ func help() map[string]string {
 		"expect-bytes":    "The response must start with these bytes, in hex (16030300, 16:03:03).",
 		"reject":          "The response must not contain STRING (same escapes as --send); repeatable. Found, it is --mismatch-state at once, without waiting for the rest (redis' -NOAUTH, an error page).",
 		"reject-regex":    "The response must not match this Go regular expression; repeatable. Found, it is --mismatch-state at once.",
+		"http-status":     "Send an HTTP/1.1 GET (Host, Connection: close) and require its status code in RANGES, e.g. 200-299,301; another code is --mismatch-state, judged when the status line arrives. Perfdata http_status.",
+		"http-path":       "The path of the --http-status request.",
+		"http-host":       "The Host header of the --http-status request (default: -H, with the port when it is not 80, or 443 with --tls).",
 		"until":           "The response is complete when STRING arrives (same escapes as --send): it is judged then, instead of after --read-timeout. Over UDP one datagram is the response unless --until is given.",
 		"max-bytes":       "Read at most N bytes of response (suffixes K, M; at most 8M); reading stops earlier once every expectation matched.",
 		"read-timeout":    "When a response has arrived but does not meet the expectations yet, wait at most this long for more (as check_tcp does); then it is complete and a missing expectation is --mismatch-state. 0: judge the first data.",
@@ -169,6 +175,15 @@ func (c *cli) Config() (endpoint.Config, error) {
 			return cfg, fmt.Errorf("--expect-bytes: %v", err)
 		}
 	}
+	if c.HTTPStatus != "" {
+		ranges, err := endpoint.ParseStatusRanges(c.HTTPStatus)
+		if err != nil {
+			return cfg, fmt.Errorf("--http-status: %v", err)
+		}
+		cfg.HTTP = &endpoint.HTTPCheck{Status: ranges, Path: c.HTTPPath, Host: c.HTTPHost, Text: c.HTTPStatus}
+	} else if c.HTTPHost != "" || c.HTTPPath != "/" {
+		return cfg, fmt.Errorf("--http-path and --http-host need --http-status: give the accepted codes, e.g. --http-status 200-299")
+	}
 	if c.TLS {
 		cfg.TLS = &endpoint.TLSConfig{SNI: c.SNI, CAFile: c.CAFile, CertFile: c.Cert, KeyFile: c.Key, Insecure: c.Insecure}
 	} else if c.SNI != "" || c.CAFile != "" || c.Cert != "" || c.Key != "" || c.Insecure {
@@ -202,11 +217,13 @@ func man() []plugin.ManSection {
 				{"connect-failed (CRITICAL)", "Any other failure: a name that does not resolve, no UNIX socket, a full backlog, a reset, a TLS error or rejection."},
 			}, plugin.RuntimeFindings...)},
 		{Title: "Performance data", Paragraphs: []string{
-			"time (the whole attempt), connect_time, tls_time (with --tls), first_byte_time, bytes_received (B), throughput (with --echo-bytes), connections_ok (with --connections), attempts (with --retries). A value that could not be measured is left out, and said."}},
+			"time (the whole attempt), connect_time, tls_time (with --tls), first_byte_time, bytes_received (B), throughput (with --echo-bytes), connections_ok (with --connections), attempts (with --retries), http_status (with --http-status). A value that could not be measured is left out, and said."}},
 		{Title: "Examples", Entries: [][2]string{
 			{"check_socat_endpoint -H relay01 -p 8080 -s 'PING\\r\\n' -e PONG -w 0.5 -c 2", "The service behind a relay answers PONG, within 0.5 s (WARNING) or 2 s (CRITICAL)."},
 			{"check_socat_endpoint -H relay01 -p 8443 --tls --ca-file /etc/ssl/ca.pem", "Through socat's TLS side, the certificate verified."},
 			{"check_socat_endpoint -H relay01 -p 5353 --udp -s ping -e ping", "A UDP relay."},
+			{"check_socat_endpoint -H relay01 -p 8080 --http-status 200-299 --http-host app.example", "An HTTP service behind a relay: its status code."},
+			{"check_socat_endpoint -H relay01 -p 6379 -s 'PING\\r\\n' -e +PONG --reject -NOAUTH", "redis behind a relay, its refusal judged at once."},
 		}},
 	}
 }

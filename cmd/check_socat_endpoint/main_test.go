@@ -356,7 +356,7 @@ func TestRuntimeFaults(t *testing.T) {
 func TestFlagsAgreeWithKong(t *testing.T) {
 	newCmd := func() any { return &cli{} }
 	vars := program.Options.Vars()
-	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"timeout-state": "warning", "max-output": "4096", "max-bytes": "1K", "retries": "2", "retry-delay": "250ms", "settle": "0", "mismatch-state": "warning", "warning": "-5:-1", "critical": "@0.5:2", "echo-bytes": "64K", "connections": "3", "port": "8443", "refused-state": "ok", "timeout": "2.5", "read-timeout": "0"}))
+	flagstest.Agree(t, newCmd, vars, flagstest.CommandLines(t, newCmd, vars, flagstest.Samples{"timeout-state": "warning", "max-output": "4096", "max-bytes": "1K", "retries": "2", "retry-delay": "250ms", "settle": "0", "mismatch-state": "warning", "warning": "-5:-1", "critical": "@0.5:2", "echo-bytes": "64K", "connections": "3", "port": "8443", "refused-state": "ok", "timeout": "2.5", "read-timeout": "0", "http-path": "/health", "http-status": "200-299", "attempt-timeout": "3s"}))
 }
 
 // The manual page describes every finding the check can give (issue 15).

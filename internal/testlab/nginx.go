@@ -18,6 +18,17 @@ import (
 // process (stopped by PID when the test ends) with its port.
 func StartNginx(t testing.TB, server string) *Socat {
 	t.Helper()
+	return startNginx(t, server, " ssl")
+}
+
+// StartNginxHTTP is StartNginx serving plain HTTP.
+func StartNginxHTTP(t testing.TB, server string) *Socat {
+	t.Helper()
+	return startNginx(t, server, "")
+}
+
+func startNginx(t testing.TB, server, ssl string) *Socat {
+	t.Helper()
 	Need(t, "nginx")
 	dir := t.TempDir()
 	// A port the kernel just gave and took back: nginx cannot report the
@@ -41,12 +52,12 @@ http {
 	uwsgi_temp_path %[1]s/uwsgi;
 	scgi_temp_path %[1]s/scgi;
 	server {
-		listen 127.0.0.1:%[2]d ssl;
+		listen 127.0.0.1:%[2]d%[4]s;
 		location / { return 200 "ok\n"; }
 %[3]s
 	}
 }
-`, dir, port, server)
+`, dir, port, server, ssl)
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
