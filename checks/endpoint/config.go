@@ -90,6 +90,9 @@ type TLSConfig struct {
 	CertFile string
 	KeyFile  string
 	Insecure bool
+	// WarningDays and CriticalDays judge the days left of the server's
+	// certificate (and chain), as check_tcp -D does; nil: not judged.
+	WarningDays, CriticalDays *float64
 }
 
 // hasExpectations reports whether the response is checked.
@@ -221,6 +224,11 @@ func (c *Config) Validate() error {
 		}
 		if c.Unix != "" && t.SNI == "" && !t.Insecure {
 			bad("--tls with --unix needs --sni NAME (the name to verify) or --insecure")
+		}
+		if w, c := t.WarningDays, t.CriticalDays; w != nil && *w < 0 || c != nil && *c < 0 {
+			bad("--warning-days and --critical-days must not be negative")
+		} else if w != nil && c != nil && *c > *w {
+			bad("--critical-days %g is more than --warning-days %g: give the critical one the fewer days", *c, *w)
 		}
 	}
 	if len(errs) > 0 {

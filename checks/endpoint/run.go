@@ -454,6 +454,37 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 			perf = append(perf, checks.NewMetric("http_status_code", "The HTTP status code of the response (--http-status).", m))
 		}
 	}
+	daysState, daysText := state.OK, ""
+	if t := c.TLS; t != nil && (t.WarningDays != nil || t.CriticalDays != nil) {
+		for _, p := range append([]*probe{worst}, last.probes...) {
+			if p.tlsState == nil || len(p.tlsState.PeerCertificates) == 0 {
+				continue
+			}
+			cert, days := firstExpiry(p.tlsState.PeerCertificates, time.Now())
+			var warn, crit threshold.Range
+			if t.WarningDays != nil {
+				warn = threshold.MustParse(perfdata.FormatNumber(*t.WarningDays, -1) + ":")
+			}
+			if t.CriticalDays != nil {
+				crit = threshold.MustParse(perfdata.FormatNumber(*t.CriticalDays, -1) + ":")
+			}
+			m := perfdata.New("days_left", days, "").WithRanges(warn, crit)
+			m.Decimals = 2
+			// (days_left is perfdata only; OpenMetrics takes base units.)
+			perf = append(perf, checks.Metric{Metric: m}, checks.Only("cert_expires_in_seconds",
+				"Time until the first certificate the server presents expires (negative: expired), with --warning-days or --critical-days.", days*86400))
+			name := sanitize.Text(cert.Subject.CommonName, 80)
+			switch {
+			case days < 0:
+				daysState, daysText = state.Critical, fmt.Sprintf("certificate %s expired %.1f days ago", name, -days)
+			case t.CriticalDays != nil && days < *t.CriticalDays:
+				daysState, daysText = state.Critical, fmt.Sprintf("certificate %s expires in %.1f days (--critical-days %g)", name, days, *t.CriticalDays)
+			case t.WarningDays != nil && days < *t.WarningDays:
+				daysState, daysText = state.Warning, fmt.Sprintf("certificate %s expires in %.1f days (--warning-days %g)", name, days, *t.WarningDays)
+			}
+			break
+		}
+	}
 	if c.Retries > 0 {
 		perf = append(perf, checks.NewMetric("attempts", "Attempts made (--retries).", perfdata.New("attempts", float64(len(attempts)), "").WithMin(1).WithMax(float64(c.Retries+1))))
 	}
@@ -500,13 +531,20 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 		}
 		summary += fmt.Sprintf(" (time %s s breaches the %s range %s)", fmtSeconds(last.elapsed), strings.ToLower(timeState.String()), rng)
 	}
-	res.State = state.Worst(res.State, timeState)
+	if daysState != state.OK {
+		summary += " (" + daysText + ")"
+	}
+	res.State = state.Worst(res.State, timeState, daysState)
 	res.Summary = summary
 	res.Details = r.details(attempts, probes)
 	if res.State != state.OK || !last.allOK() {
 		// The summary says it; the finding carries it to JSON and
 		// OpenMetrics.
-		res.Findings = []checks.Finding{{ID: r.findingID(worst, last, len(attempts), timeState), State: res.State,
+		id := r.findingID(worst, last, len(attempts), timeState)
+		if daysState != state.OK && last.allOK() && !state.Worst(last.state, timeState).Worse(daysState) {
+			id = "cert-expiring"
+		}
+		res.Findings = []checks.Finding{{ID: id, State: res.State,
 			Subject: r.target, Text: strings.TrimLeft(strings.TrimPrefix(summary, r.target), ": "), Quiet: true}}
 	}
 	return res
@@ -628,6 +666,12 @@ func (r *runner) details(attempts []*attempt, sorted []*probe) []string {
 			if len(st.PeerCertificates) > 0 {
 				leaf := st.PeerCertificates[0]
 				line += fmt.Sprintf(", server certificate \"%s\" valid until %s", sanitize.Text(leaf.Subject.String(), 120), leaf.NotAfter.UTC().Format(time.RFC3339))
+				// (With --insecure nothing else says it.)
+				if now := time.Now(); now.After(leaf.NotAfter) {
+					line += fmt.Sprintf(" (EXPIRED %.1f days ago)", now.Sub(leaf.NotAfter).Hours()/24)
+				} else if now.Before(leaf.NotBefore) {
+					line += fmt.Sprintf(" (NOT YET VALID, from %s)", leaf.NotBefore.UTC().Format(time.RFC3339))
+				}
 			}
 			out = append(out, line)
 		}
@@ -652,6 +696,21 @@ func (r *runner) configLines() []string {
 		lines = append(lines, "decision: bare connect; wait --settle for the peer to close (a relay with its backend down does)")
 	}
 	return lines
+}
+
+// firstExpiry is the served certificate that expires first (a
+// self-signed root's own dates aside) and its days left.
+func firstExpiry(chain []*x509.Certificate, now time.Time) (*x509.Certificate, float64) {
+	first := chain[0]
+	for i, c := range chain {
+		if i > 0 && c.Subject.String() == c.Issuer.String() && c.CheckSignatureFrom(c) == nil {
+			continue
+		}
+		if c.NotAfter.Before(first.NotAfter) {
+			first = c
+		}
+	}
+	return first, first.NotAfter.Sub(now).Hours() / 24
 }
 
 func attemptWords(d time.Duration) string {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/check-socat/check-socat/checks"
 	"github.com/check-socat/check-socat/internal/state"
 	"github.com/check-socat/check-socat/internal/testlab"
 )
@@ -137,4 +138,44 @@ func TestHTTPStatusThroughARelay(t *testing.T) {
 	echo := echoServer(t)
 	r = runCheck(t, 10*time.Second, cfgFor(echo.Port, status("200", "/", "")))
 	expect(t, r, state.Critical, `failed at expectation: not an HTTP status line: "GET / HTTP/1.1"`)
+}
+
+// Certificate days on a TLS relay, without a second check (as check_tcp
+// -D): --warning-days/--critical-days with days_left; -v with --insecure
+// says when the certificate has expired.
+func TestTLSRelayCertificateDays(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	now := time.Now()
+	san := "DNS:localhost,IP:127.0.0.1"
+	soon := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, End: now.Add(5*24*time.Hour + time.Hour)})
+	expired := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: san, Start: now.Add(-30 * 24 * time.Hour), End: now.Add(-2*24*time.Hour - time.Hour)})
+	backend := echoServer(t)
+	relay := func(cert string) *testlab.Socat {
+		return testlab.Start(t, "OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+cert, "TCP:"+backend.Addr())
+	}
+	days := func(warn, crit float64) func(*Config) {
+		return func(c *Config) {
+			c.TLS = &TLSConfig{CAFile: ca.Cert, WarningDays: &warn, CriticalDays: &crit}
+		}
+	}
+	r := runCheck(t, 10*time.Second, cfgFor(relay(soon).Port, send("x"), expectText("x"), days(30, 7)))
+	expect(t, r, state.Critical, "1 of 1 expectations met (1 B) (certificate localhost expires in 5.0 days (--critical-days 7))")
+	if d, _ := perf(r, "days_left"); d < 4.9 || d > 5.1 || r.Findings[0].ID != "cert-expiring" {
+		t.Errorf("days_left = %v, finding %v", d, r.Findings)
+	}
+	r = runCheck(t, 10*time.Second, cfgFor(relay(soon).Port, send("x"), expectText("x"), days(4, 2)))
+	expect(t, r, state.OK, "1 of 1 expectations met")
+	// --insecure: the handshake does not refuse an expired certificate;
+	// the days say it, and -v names it.
+	r = runCheck(t, 10*time.Second, cfgFor(relay(expired).Port, send("x"), expectText("x"), func(c *Config) { c.TLS = &TLSConfig{Insecure: true} }),
+		func(e *checks.Env) { e.Verbose = 1 })
+	expect(t, r, state.OK, "1 of 1 expectations met")
+	if !strings.Contains(strings.Join(r.Details, "\n"), "(EXPIRED 2.0 days ago)") {
+		t.Errorf("-v does not say the certificate expired:\n%s", strings.Join(r.Details, "\n"))
+	}
+	r = runCheck(t, 10*time.Second, cfgFor(relay(expired).Port, send("x"), expectText("x"), func(c *Config) {
+		crit := 7.0
+		c.TLS = &TLSConfig{Insecure: true, CriticalDays: &crit}
+	}))
+	expect(t, r, state.Critical, "(certificate localhost expired 2.0 days ago)")
 }

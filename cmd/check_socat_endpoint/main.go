@@ -40,12 +40,14 @@ type cli struct {
 	MaxBytes    Size                `default:"65536" placeholder:"N" group:"Request and response"`
 	ReadTimeout plugin.ZeroDuration `default:"2s" placeholder:"DURATION" group:"Request and response"`
 
-	TLS      bool   `name:"tls" group:"TLS"`
-	SNI      string `placeholder:"NAME" group:"TLS"`
-	CAFile   string `placeholder:"PATH" group:"TLS"`
-	Cert     string `placeholder:"PATH" group:"TLS"`
-	Key      string `placeholder:"PATH" group:"TLS"`
-	Insecure bool   `group:"TLS"`
+	TLS          bool     `name:"tls" group:"TLS"`
+	SNI          string   `placeholder:"NAME" group:"TLS"`
+	CAFile       string   `placeholder:"PATH" group:"TLS"`
+	Cert         string   `placeholder:"PATH" group:"TLS"`
+	Key          string   `placeholder:"PATH" group:"TLS"`
+	Insecure     bool     `group:"TLS"`
+	WarningDays  *float64 `placeholder:"N" group:"TLS"`
+	CriticalDays *float64 `placeholder:"N" group:"TLS"`
 
 	EchoBytes      Size                `placeholder:"N" group:"Integrity and load"`
 	Connections    *int                `placeholder:"N" group:"Integrity and load"`
@@ -88,6 +90,8 @@ func help() map[string]string {
 		"ca-file":         "Trust the CA certificates in this PEM file instead of the system store.",
 		"cert":            "Client certificate (PEM) to present; socat's OPENSSL-LISTEN asks for one by default (verify=1). May hold the key too.",
 		"key":             "Private key (PEM) of --cert, when it is not in the same file.",
+		"warning-days":    "With --tls: WARNING when the server's certificate (or an intermediate it serves) expires within N days, as check_tcp -D does. Perfdata days_left.",
+		"critical-days":   "With --tls: CRITICAL when the server's certificate (or an intermediate it serves) expires within N days; an expired one is always CRITICAL with these flags.",
 		"insecure":        "Do not verify the server certificate (the handshake and everything after it still are).",
 		"echo-bytes":      "Send N pseudo-random bytes (suffixes K, M, G: powers of 1024) and require the same bytes back from an echo service behind the relay: proves integrity end to end and measures throughput.",
 		"connections":     "Open N connections at once (default: 1; 1 to 4096), each doing the whole probe and held open until all ended; all must succeed. Finds exhausted max-children, backlog and fd limits (give --send/--expect or --echo-bytes so that being served is proven).",
@@ -185,9 +189,10 @@ func (c *cli) Config() (endpoint.Config, error) {
 		return cfg, fmt.Errorf("--http-path and --http-host need --http-status: give the accepted codes, e.g. --http-status 200-299")
 	}
 	if c.TLS {
-		cfg.TLS = &endpoint.TLSConfig{SNI: c.SNI, CAFile: c.CAFile, CertFile: c.Cert, KeyFile: c.Key, Insecure: c.Insecure}
-	} else if c.SNI != "" || c.CAFile != "" || c.Cert != "" || c.Key != "" || c.Insecure {
-		return cfg, fmt.Errorf("--sni, --ca-file, --cert, --key and --insecure need --tls")
+		cfg.TLS = &endpoint.TLSConfig{SNI: c.SNI, CAFile: c.CAFile, CertFile: c.Cert, KeyFile: c.Key, Insecure: c.Insecure,
+			WarningDays: c.WarningDays, CriticalDays: c.CriticalDays}
+	} else if c.SNI != "" || c.CAFile != "" || c.Cert != "" || c.Key != "" || c.Insecure || c.WarningDays != nil || c.CriticalDays != nil {
+		return cfg, fmt.Errorf("--sni, --ca-file, --cert, --key, --insecure, --warning-days and --critical-days need --tls")
 	}
 	return cfg, cfg.Validate()
 }
@@ -213,11 +218,12 @@ func man() []plugin.ManSection {
 				{"slow (-w/-c)", "It worked, but the response time is outside a -w/-c range."},
 				{"refused (--refused-state, default CRITICAL)", "The connection was refused (UDP: an ICMP port unreachable came back)."},
 				{"mismatch (--mismatch-state, default CRITICAL)", "The complete response failed an expectation, or the echo came back different."},
+				{"cert-expiring (--warning-days/--critical-days)", "With --tls: the server's certificate, or an intermediate it serves, expires within the days given, or has expired."},
 				{"backend-down (CRITICAL)", "socat accepted the connection and closed it before any byte: its backend is unreachable."},
 				{"connect-failed (CRITICAL)", "Any other failure: a name that does not resolve, no UNIX socket, a full backlog, a reset, a TLS error or rejection."},
 			}, plugin.RuntimeFindings...)},
 		{Title: "Performance data", Paragraphs: []string{
-			"time (the whole attempt), connect_time, tls_time (with --tls), first_byte_time, bytes_received (B), throughput (with --echo-bytes), connections_ok (with --connections), attempts (with --retries), http_status (with --http-status). A value that could not be measured is left out, and said."}},
+			"time (the whole attempt), connect_time, tls_time (with --tls), first_byte_time, bytes_received (B), throughput (with --echo-bytes), connections_ok (with --connections), attempts (with --retries), http_status (with --http-status), days_left (with --tls and --warning-days or --critical-days, with their N: ranges). A value that could not be measured is left out, and said."}},
 		{Title: "Examples", Entries: [][2]string{
 			{"check_socat_endpoint -H relay01 -p 8080 -s 'PING\\r\\n' -e PONG -w 0.5 -c 2", "The service behind a relay answers PONG, within 0.5 s (WARNING) or 2 s (CRITICAL)."},
 			{"check_socat_endpoint -H relay01 -p 8443 --tls --ca-file /etc/ssl/ca.pem", "Through socat's TLS side, the certificate verified."},
