@@ -510,6 +510,11 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 		}
 	case !last.allOK() || c.RefusedState == state.OK:
 		summary = fmt.Sprintf("%s %s", r.target, r.describe(worst))
+		if worst.outcome == outcomeTimeout && worst.stage == stageFirstByte && worst.nrecv == 0 && c.Unix == "" && !c.UDP {
+			// The kernel completed the connect; nothing came: socat may
+			// not have taken it at all (max-children).
+			summary += " (max-children or backlog reached, or a slow service?)"
+		}
 	default:
 		summary = fmt.Sprintf("%s %s", r.target, r.okSummary(last, throughput))
 	}
@@ -606,6 +611,17 @@ func (r *runner) okSummary(a *attempt, throughput float64) string {
 	c := r.cfg
 	p := a.probes[0]
 	var b strings.Builder
+	if !c.readsResponse() && c.EchoBytes == 0 && !p.gotFirst && p.tlsState == nil {
+		// A bare connect: the kernel completes it into socat's backlog
+		// whether or not socat takes the connection; nothing answered.
+		// (A TLS handshake is socat's answer.)
+		fmt.Fprintf(&b, "connected in %s s", fmtSeconds(a.elapsed))
+		if len(a.probes) > 1 {
+			fmt.Fprintf(&b, ", %d connections at once", len(a.probes))
+		}
+		b.WriteString(" (a bare connect: give -s/-e or --echo-bytes to prove socat serves it)")
+		return b.String()
+	}
 	fmt.Fprintf(&b, "answered in %s s", fmtSeconds(a.elapsed))
 	if p.tlsState != nil {
 		fmt.Fprintf(&b, ", %s", tls.VersionName(p.tlsState.Version))
