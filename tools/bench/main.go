@@ -120,7 +120,7 @@ type lab struct {
 	port string
 }
 
-var listening = regexp.MustCompile(`listening on AF=\d+ [0-9.]+:(\d+)`)
+var listening = regexp.MustCompile(`listening on (?:UDP )?AF=\d+ [0-9.]+:(\d+)`)
 
 func startSocat(args ...string) (*lab, error) {
 	return startPinned(nil, args...)
@@ -229,7 +229,7 @@ func main() {
 	plugins := flag.String("plugins", "/usr/lib/nagios/plugins", "directory of the monitoring-plugins peers")
 	n := flag.Int("n", 200, "runs of each program per comparison")
 	out := flag.String("out", "", "also write the Markdown table to this file")
-	only := flag.String("only", "", "run only these groups, comma-separated: binaries, startup, endpoint, procs, traffic, tls, logs")
+	only := flag.String("only", "", "run only these groups, comma-separated: binaries, startup, endpoint, procs, traffic, tls, services, logs")
 	binaries := flag.String("binaries", "check_socat_endpoint check_socat_tls check_socat_procs check_socat_logs", "the binaries, space-separated (make bench passes the Makefile's BINARIES)")
 	flag.Parse()
 
@@ -266,11 +266,14 @@ func run(bin, plugins string, names []string, n int, out, only string) error {
 
 	var rows []row
 	var notes []string
-	add := func(name, peerName string, timeTarget, rss float64, ours, peer []string) {
-		fmt.Fprintf(os.Stderr, "bench: %s (%d runs each)...\n", name, n)
-		o, p := compare(n, ours, peer)
+	addN := func(runs int, name, peerName string, timeTarget, rss float64, ours, peer []string) {
+		fmt.Fprintf(os.Stderr, "bench: %s (%d runs each)...\n", name, runs)
+		o, p := compare(runs, ours, peer)
 		rows = append(rows, row{name: name, ours: o, peer: p, peerName: peerName, timeTarget: timeTarget, rssTargetMiB: rss})
 		fmt.Fprintf(os.Stderr, "  ours: %s\n  peer: %s\n", o.firstOut, p.firstOut)
+	}
+	add := func(name, peerName string, timeTarget, rss float64, ours, peer []string) {
+		addN(n, name, peerName, timeTarget, rss, ours, peer)
 	}
 	var floor string
 	if want("startup") || want("endpoint") || want("tls") {
@@ -323,6 +326,11 @@ func run(bin, plugins string, names []string, n int, out, only string) error {
 	}
 	if want("tls") {
 		if err := benchTLS(bin, plugins, floor, max(10, n/10), &rows, &notes); err != nil {
+			return err
+		}
+	}
+	if want("services") {
+		if err := benchServices(bin, plugins, max(10, n/10), addN); err != nil {
 			return err
 		}
 	}
