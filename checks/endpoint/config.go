@@ -7,6 +7,7 @@ package endpoint
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -181,10 +182,10 @@ func (c *Config) Validate() error {
 			bad("--http-status cannot be combined with --udp")
 		case len(h.Status) == 0:
 			bad("--http-status is empty: give the accepted codes, e.g. 200-299,301")
-		case !strings.HasPrefix(h.Path, "/") || strings.ContainsAny(h.Path, " \r\n"):
-			bad("--http-path %q must start with / and hold no spaces or line breaks", h.Path)
-		case strings.ContainsAny(h.Host, " \r\n"):
-			bad("--http-host %q must hold no spaces or line breaks", h.Host)
+		case !strings.HasPrefix(h.Path, "/") || !headerSafe(h.Path):
+			bad("--http-path %q must start with / and hold no spaces or control characters", h.Path)
+		case !headerSafe(h.Host):
+			bad("--http-host %q must hold no spaces or control characters", h.Host)
 		}
 	}
 	if c.EchoBytes > 0 && (len(c.Send) > 0 || c.hasExpectations() || c.rejects() || len(c.Until) > 0 || c.HTTP != nil) {
@@ -209,8 +210,8 @@ func (c *Config) Validate() error {
 	if c.RetryDelay < 0 {
 		bad("--retry-delay must not be negative")
 	}
-	if c.AttemptTimeout < 0 {
-		bad("--attempt-timeout must not be negative")
+	if c.AttemptTimeout < 0 || c.AttemptTimeout > 0 && c.AttemptTimeout < 10*time.Millisecond {
+		bad("--attempt-timeout %s is too short: give at least 10ms", c.AttemptTimeout)
 	}
 	if c.Settle < 0 {
 		bad("--settle must not be negative")
@@ -225,8 +226,8 @@ func (c *Config) Validate() error {
 		if c.Unix != "" && t.SNI == "" && !t.Insecure {
 			bad("--tls with --unix needs --sni NAME (the name to verify) or --insecure")
 		}
-		if w, c := t.WarningDays, t.CriticalDays; w != nil && *w < 0 || c != nil && *c < 0 {
-			bad("--warning-days and --critical-days must not be negative")
+		if w, c := t.WarningDays, t.CriticalDays; w != nil && (*w < 0 || math.IsNaN(*w) || math.IsInf(*w, 0)) || c != nil && (*c < 0 || math.IsNaN(*c) || math.IsInf(*c, 0)) {
+			bad("--warning-days and --critical-days take a number of days, 0 or more")
 		} else if w != nil && c != nil && *c > *w {
 			bad("--critical-days %g is more than --warning-days %g: give the critical one the fewer days", *c, *w)
 		}
@@ -235,4 +236,15 @@ func (c *Config) Validate() error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// headerSafe reports whether s can go into an HTTP request line or header
+// as it is: no spaces, no control characters.
+func headerSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] == 0x7f {
+			return false
+		}
+	}
+	return true
 }

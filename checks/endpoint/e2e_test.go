@@ -182,6 +182,16 @@ func TestTLSBackendDownSaysTheSame(t *testing.T) {
 	}
 	r := runCheck(t, 5*time.Second, cfgFor(relay.Port, withTLS))
 	expect(t, r, state.Critical, "failed at TLS handshake: closed by the peer right after the TLS handshake (socat's backend down?)")
+	// An echo too (the review of issue 17: a reset or "closed after 0 of
+	// N bytes", by timing).
+	for i := 0; i < 5; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		r := Run(ctx, checks.Env{Stage: &checks.Stage{}, TimeoutState: state.Critical}, cfgFor(relay.Port, withTLS, func(c *Config) { c.EchoBytes = 1 << 20 }))
+		cancel()
+		if r.State != state.Critical || !strings.HasSuffix(r.Summary, "failed at integrity: closed by the peer before any byte (socat's backend down?)") || r.Findings[0].ID != "backend-down" {
+			t.Fatalf("echo, run %d: %s: %s (%v)", i+1, r.State, r.Summary, r.Findings)
+		}
+	}
 }
 
 func TestRefused(t *testing.T) {

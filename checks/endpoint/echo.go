@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"syscall"
 	"time"
 
 	"github.com/check-socat/check-socat/checks"
@@ -91,6 +92,12 @@ func (pr *prober) echo(ctx context.Context, p *probe) *probe {
 	if readErr != nil {
 		_ = p.conn.Close()
 		werr := <-writeErr
+		if p.nrecv == 0 && (errors.Is(readErr, io.EOF) || errors.Is(readErr, syscall.ECONNRESET) || errors.Is(werr, syscall.EPIPE) || errors.Is(werr, syscall.ECONNRESET)) {
+			// Nothing came back and socat ended the connection: its
+			// backend is down, said as for a request (issue 17).
+			p.closed = true
+			return p.fail(outcomeFailed, stageIntegrity, "%s", closedEarly)
+		}
 		if errors.Is(readErr, io.EOF) {
 			return p.fail(outcomeFailed, stageIntegrity, "connection closed by peer after %d of %d bytes echoed", p.nrecv, total)
 		}

@@ -56,6 +56,13 @@ func (h *HTTPCheck) allows(code int) bool {
 // the server ends the response.
 func (h *HTTPCheck) request(c *Config) []byte {
 	host := h.Host
+	if host == "" && c.TLS != nil && c.TLS.SNI != "" {
+		// The name sent in SNI is the virtual host's.
+		host = c.TLS.SNI
+		if c.Port != 443 && c.Unix == "" {
+			host = net.JoinHostPort(host, strconv.Itoa(c.Port))
+		}
+	}
 	if host == "" {
 		switch {
 		case c.Unix != "":
@@ -76,6 +83,29 @@ func (h *HTTPCheck) request(c *Config) []byte {
 // the line (sanitized) for the output, and whether the line is complete
 // yet. A response that is not HTTP is an error.
 func httpStatus(buf []byte) (int, string, bool, error) {
+	code, line, complete, err := statusLine(buf)
+	// An interim response (100 Continue, 103 Early Hints) comes before
+	// the final one: skip its header block (not 101, which switches).
+	for err == nil && complete && code >= 100 && code < 200 && code != 101 {
+		end := bytes.Index(buf, []byte("\r\n\r\n"))
+		n := 4
+		if e := bytes.Index(buf, []byte("\n\n")); e >= 0 && (end < 0 || e < end) {
+			end, n = e, 2
+		}
+		if end < 0 {
+			return 0, "", false, nil // the rest of the interim block
+		}
+		buf = buf[end+n:]
+		code, line, complete, err = statusLine(buf)
+	}
+	return code, line, complete, err
+}
+
+// statusLine reads one status line.
+func statusLine(buf []byte) (int, string, bool, error) {
+	if len(buf) == 0 {
+		return 0, "", false, nil
+	}
 	end := bytes.IndexByte(buf, '\n')
 	if end < 0 {
 		if len(buf) >= 8 && !bytes.HasPrefix(buf, []byte("HTTP/")) {

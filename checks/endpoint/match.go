@@ -50,6 +50,7 @@ type matcher struct {
 	rejected  string // what was found, for the output
 	until     []byte
 	untilAt   int
+	untilSeen bool
 }
 
 func newMatcher(c *Config) *matcher {
@@ -74,14 +75,22 @@ func (m *matcher) feed(buf []byte) verdict {
 		return matchReject
 	}
 	v := m.expect(buf)
-	if v == matchAll && m.total() == 0 {
-		v = matchPending // only rejections (or --until): read to the end
+	if v == matchNever {
+		return v
 	}
-	if v == matchPending && len(m.until) > 0 {
+	if len(m.until) > 0 {
+		// The response is read to --until, whatever the expectations
+		// say so far: what comes before it is judged whole (a --reject
+		// near the end of a page is seen).
 		if bytes.Contains(buf[m.untilAt:], m.until) {
+			m.untilSeen = true
 			return matchUntil
 		}
 		m.untilAt = max(0, len(buf)-len(m.until)+1)
+		return matchPending
+	}
+	if v == matchAll && m.total() == 0 {
+		v = matchPending // only rejections: read to the end
 	}
 	return v
 }
@@ -100,8 +109,8 @@ func (m *matcher) rejectedIn(buf []byte, final bool) bool {
 		}
 		m.rejectAt[i] = max(0, len(buf)-len(r)+1)
 	}
-	if len(m.rejectRes) > 0 && len(buf) > m.rejTried && (final || m.rejWork+len(buf) <= 4*len(buf)+1<<20) {
-		m.rejTried, m.rejWork = len(buf), m.rejWork+len(buf)
+	if len(m.rejectRes) > 0 && len(buf) > m.rejTried && (final || m.rejWork+len(buf)*len(m.rejectRes) <= 4*len(buf)+1<<20) {
+		m.rejTried, m.rejWork = len(buf), m.rejWork+len(buf)*len(m.rejectRes)
 		for _, re := range m.rejectRes {
 			if re.Match(buf) {
 				m.rejected = fmt.Sprintf("--reject-regex \"%s\"", sanitize.Text(re.String(), 40))
@@ -224,6 +233,12 @@ func (m *matcher) why(buf []byte, scope string) string {
 	if len(m.prefix) > 0 && !m.prefixOK {
 		got := buf[:min(len(buf), len(m.prefix))]
 		missing = append(missing, fmt.Sprintf("does not start with %x (got %x)", m.prefix, got))
+	}
+	if len(missing) == 0 && len(m.until) > 0 && !m.untilSeen {
+		missing = append(missing, fmt.Sprintf("--until \"%s\" did not arrive", sanitize.Bytes(m.until, 40)))
+	}
+	if len(missing) == 0 {
+		missing = append(missing, "the response was not complete")
 	}
 	return fmt.Sprintf("%s in %s; received %d B: \"%s\"", strings.Join(missing, ", "), scope, len(buf), sanitize.Bytes(buf, 60))
 }

@@ -322,11 +322,12 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 			// Over UDP one datagram is the whole response, unless --until
 			// says what ends it.
 			datagram := cfg.UDP && len(cfg.Until) == 0
+			httpPending := cfg.HTTP != nil && p.httpStatus == 0
 			switch {
 			case verdict == matchReject:
 				return p.fail(outcomeMismatch, stageExpectation, "%s", m.rejectWhy(buf))
-			case verdict == matchAll:
-				return p
+			case verdict == matchAll && !httpPending:
+				return pr.pass(p, m, buf)
 			case verdict == matchNever:
 				return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, "the response"))
 			case verdict == matchUntil || datagram && cfg.readsToTheEnd():
@@ -337,8 +338,8 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 				return pr.judge(p, m, buf, scope)
 			case len(buf) >= cfg.MaxBytes:
 				return pr.judge(p, m, buf, fmt.Sprintf("the first %d bytes (--max-bytes)", cfg.MaxBytes))
-			case !cfg.readsToTheEnd() && (cfg.HTTP == nil || p.httpStatus != 0):
-				return p // nothing (more) to judge: the first data is the answer
+			case !cfg.readsToTheEnd() && !httpPending:
+				return pr.pass(p, m, buf) // nothing (more) to judge: the first data is the answer
 			}
 			// More may come: wait at most --read-timeout for it (as
 			// check_tcp does), then the response is complete.
@@ -358,9 +359,8 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 		}
 		if err != nil && !pause.IsZero() && isTimeout(ctx, err) && ctx.Err() == nil && time.Now().Before(idleAt) {
 			pause = time.Time{}
-			if m.finish(buf) == matchAll {
-				p.matched = m.met()
-				return p
+			if m.finish(buf) == matchAll && len(cfg.Until) == 0 && (cfg.HTTP == nil || p.httpStatus != 0) {
+				return pr.pass(p, m, buf)
 			}
 			_ = p.conn.SetReadDeadline(idleAt)
 			continue
@@ -370,12 +370,13 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 				switch v := m.finish(buf); {
 				case v == matchReject:
 					return p.fail(outcomeMismatch, stageExpectation, "%s", m.rejectWhy(buf))
-				case v == matchAll && (m.total() > 0 || !isTimeout(ctx, err) || !idleIsDeadline):
+				case v == matchAll && (cfg.HTTP == nil || p.httpStatus != 0) && (len(cfg.Until) == 0 || errors.Is(err, io.EOF)) &&
+					(m.total() > 0 || !isTimeout(ctx, err) || !idleIsDeadline):
 					// Every expectation met (the regex's last run, on the
 					// whole response); or, with only rejections to look
-					// for, a complete response without them.
-					p.matched = m.met()
-					return p
+					// for, a complete response without them. (With
+					// --until, only the peer's close ends it otherwise.)
+					return pr.pass(p, m, buf)
 				}
 			}
 			if cfg.HTTP != nil && p.httpStatus == 0 && p.gotFirst && (errors.Is(err, io.EOF) || isTimeout(ctx, err)) {
@@ -413,10 +414,23 @@ func (pr *prober) judge(p *probe, m *matcher, buf []byte, scope string) *probe {
 	case matchReject:
 		return p.fail(outcomeMismatch, stageExpectation, "%s", m.rejectWhy(buf))
 	case matchAll:
-		p.matched = m.met()
-		return p
+		return pr.pass(p, m, buf)
 	}
 	return p.fail(outcomeMismatch, stageExpectation, "%s", m.why(buf, scope))
+}
+
+// pass is the one way a response is accepted: an --http-status line
+// judged, and the --reject-regex given a last run over the whole
+// response (it may have skipped bytes to stay within its budget).
+func (pr *prober) pass(p *probe, m *matcher, buf []byte) *probe {
+	if pr.cfg.HTTP != nil && p.httpStatus == 0 {
+		return p.fail(outcomeMismatch, stageExpectation, "no complete HTTP status line in %d B: \"%s\"", len(buf), sanitize.Bytes(buf, 60))
+	}
+	if m.rejectedIn(buf, true) {
+		return p.fail(outcomeMismatch, stageExpectation, "%s", m.rejectWhy(buf))
+	}
+	p.matched = m.met()
+	return p
 }
 
 // appendBounded appends b to buf without letting the buffer's capacity

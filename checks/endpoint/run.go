@@ -64,13 +64,16 @@ func Run(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		env.Debugf("config: %+v", cfg)
 	}
 	r := &runner{cfg: &cfg, env: env, tls: tlsCfg, target: targetName(&cfg)}
-	r.perAttempt = attemptBound(ctx, &cfg)
-
 	var attempts []*attempt
 	for i := 0; ; i++ {
 		actx, cancel := ctx, context.CancelFunc(func() {})
-		if r.perAttempt > 0 {
-			actx, cancel = context.WithTimeout(ctx, r.perAttempt)
+		bound := attemptBound(ctx, &cfg, i)
+		if i == 0 {
+			r.perAttempt = bound
+		}
+		if bound > 0 {
+			actx, cancel = context.WithTimeout(ctx, bound)
+			r.bounded = true
 		}
 		a := r.attempt(actx)
 		cancel()
@@ -83,8 +86,8 @@ func Run(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		// one (at most --attempt-timeout): a last attempt cut short by the
 		// deadline would hide the real failure behind a timeout.
 		next := max(a.elapsed, 100*time.Millisecond)
-		if r.perAttempt > 0 {
-			next = min(next, r.perAttempt)
+		if bound > 0 {
+			next = min(next, bound)
 		}
 		if d, ok := ctx.Deadline(); ok && time.Until(d) < cfg.RetryDelay+next {
 			env.Debugf("no time left for another attempt")
@@ -113,26 +116,35 @@ type runner struct {
 	// retry was due but the deadline left no room for it.
 	perAttempt time.Duration
 	noTime     bool
+	bounded    bool // an attempt ran under a bound of its own
 }
 
-// attemptBound is each attempt's share of the deadline: --attempt-timeout,
-// or with --retries the time left shared evenly among the attempts and
-// the delays between them, so that an attempt that hangs (a relay whose
-// only child slot is taken) leaves the retries their time. 0: no bound
-// but the deadline.
-func attemptBound(ctx context.Context, c *Config) time.Duration {
+// attemptBound is attempt i's share of the deadline: --attempt-timeout,
+// or with --retries the time left shared evenly among the attempts left
+// and the delays between them, so that an attempt that hangs (a relay
+// whose only child slot is taken) leaves the retries their time. A share
+// is never less than what a response needs (--read-timeout and half a
+// second more, when one is read), and the last attempt that fits gets all
+// the time left: retries never make the check stricter than one attempt
+// would be. 0: no bound but the deadline.
+func attemptBound(ctx context.Context, c *Config, i int) time.Duration {
 	d, ok := ctx.Deadline()
 	switch {
 	case c.AttemptTimeout > 0:
 		return c.AttemptTimeout
-	case c.Retries == 0 || !ok:
+	case c.Retries == 0 || !ok || i >= c.Retries:
 		return 0
 	}
 	left := time.Until(d)
-	n := time.Duration(c.Retries + 1)
-	per := (left - time.Duration(c.Retries)*c.RetryDelay) / n
-	if per < left/(4*n) {
-		per = left / n // the delays would leave nothing: share the whole
+	k := time.Duration(c.Retries + 1 - i) // attempts left, this one included
+	per := (left - (k-1)*c.RetryDelay) / k
+	least := 100 * time.Millisecond
+	if c.readsResponse() && c.ReadTimeout > 0 {
+		least = c.ReadTimeout + 500*time.Millisecond
+	}
+	per = max(per, least)
+	if left-per-c.RetryDelay < per {
+		return 0 // no retry would fit after it: this one takes it all
 	}
 	return per * 19 / 20 // (a margin for the work between attempts)
 }
@@ -474,7 +486,13 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 			perf = append(perf, checks.Metric{Metric: m}, checks.Only("cert_expires_in_seconds",
 				"Time until the first certificate the server presents expires (negative: expired), with --warning-days or --critical-days.", days*86400))
 			name := sanitize.Text(cert.Subject.CommonName, 80)
+			if name == "" {
+				name = "\"" + sanitize.Text(cert.Subject.String(), 80) + "\""
+			}
 			switch {
+			case time.Now().Before(p.tlsState.PeerCertificates[0].NotBefore):
+				leaf := p.tlsState.PeerCertificates[0]
+				daysState, daysText = state.Critical, fmt.Sprintf("certificate %s is not valid before %s", sanitize.Text(leaf.Subject.String(), 80), leaf.NotBefore.UTC().Format(time.RFC3339))
 			case days < 0:
 				daysState, daysText = state.Critical, fmt.Sprintf("certificate %s expired %.1f days ago", name, -days)
 			case t.CriticalDays != nil && days < *t.CriticalDays:
@@ -510,7 +528,7 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 		}
 	case !last.allOK() || c.RefusedState == state.OK:
 		summary = fmt.Sprintf("%s %s", r.target, r.describe(worst))
-		if worst.outcome == outcomeTimeout && worst.stage == stageFirstByte && worst.nrecv == 0 && c.Unix == "" && !c.UDP {
+		if worst.outcome == outcomeTimeout && (worst.stage == stageFirstByte || worst.stage == stageTLS) && worst.nrecv == 0 && c.Unix == "" && !c.UDP {
 			// The kernel completed the connect; nothing came: socat may
 			// not have taken it at all (max-children).
 			summary += " (max-children or backlog reached, or a slow service?)"
@@ -526,6 +544,9 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 		summary = fmt.Sprintf("%s: succeeded on attempt %d of %d after: %s", r.target, len(attempts), c.Retries+1, r.describe(worstOf(r, attempts[len(attempts)-2])))
 	} else if r.noTime {
 		summary += fmt.Sprintf(" (%d of %d attempts: -t left no time for another)", len(attempts), c.Retries+1)
+		if worst.outcome == outcomeTimeout && r.bounded {
+			summary += fmt.Sprintf(" (each attempt within %s: --attempt-timeout, by default -t shared among the attempts)", attemptWords(r.perAttempt))
+		}
 	} else if len(attempts) > 1 {
 		summary += fmt.Sprintf(" (%d attempts)", len(attempts))
 	}
@@ -706,6 +727,8 @@ func (r *runner) configLines() []string {
 	switch {
 	case c.EchoBytes > 0:
 		lines = append(lines, fmt.Sprintf("decision: echo %d pseudo-random bytes and compare them", c.EchoBytes))
+	case c.HTTP != nil:
+		lines = append(lines, fmt.Sprintf("decision: send an HTTP/1.1 GET %s, judge the status line against %s, then %d more expectations", sanitize.Text(c.HTTP.Path, 80), c.HTTP.Text, newMatcher(c).total()))
 	case c.readsResponse():
 		lines = append(lines, fmt.Sprintf("decision: send %d B, read until %d expectations are met, the peer closes or %d B", len(c.Send), newMatcher(c).total(), c.MaxBytes))
 	default:

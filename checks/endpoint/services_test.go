@@ -2,6 +2,8 @@ package endpoint
 
 import (
 	"fmt"
+	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +180,87 @@ func TestTLSRelayCertificateDays(t *testing.T) {
 		c.TLS = &TLSConfig{Insecure: true, CriticalDays: &crit}
 	}))
 	expect(t, r, state.Critical, "(certificate localhost expired 2.0 days ago)")
+}
+
+// What the review of issue 17 found, each on a Go server that behaves as
+// described (behind a real socat relay): a verdict is never given on a
+// part of the response that skips what was asked.
+func TestJudgedOnTheWholeAnswer(t *testing.T) {
+	serve := func(parts ...string) func(c net.Conn) {
+		return func(c net.Conn) {
+			_, _ = c.Read(make([]byte, 4096)) // the request
+			for i, p := range parts {
+				if i > 0 {
+					time.Sleep(300 * time.Millisecond) // the server's pause, its behaviour
+				}
+				if p == "<close>" {
+					return
+				}
+				if _, err := c.Write([]byte(p)); err != nil {
+					return
+				}
+			}
+			_, _ = c.Read(make([]byte, 1)) // hold the connection open
+		}
+	}
+	via := func(behave func(net.Conn)) int {
+		return relayTo(t, fmt.Sprintf("127.0.0.1:%d", testlab.Hostile(t, behave))).Port
+	}
+	status := func(c *Config) {
+		c.HTTP = &HTTPCheck{Status: []StatusRange{{200, 299}}, Path: "/", Text: "200-299"}
+		c.ReadTimeout = 2 * time.Second
+	}
+	// A status line split over two reads, an expectation met by the
+	// first: the status is still judged.
+	r := runCheck(t, 10*time.Second, cfgFor(via(serve("HTTP/1.1 5", "00 Internal Server Error\r\n\r\n")), status, expectText("HTTP/1.1")))
+	expect(t, r, state.Critical, `HTTP status 500, not in --http-status 200-299`)
+	// No line end at all, then the close: no status line, whatever else.
+	r = runCheck(t, 10*time.Second, cfgFor(via(serve("HTTP/1.1 500 Internal Server Error", "<close>")), status, func(c *Config) { c.Reject = [][]byte{[]byte("foo")} }))
+	expect(t, r, state.Critical, `no complete HTTP status line`)
+	// --reject-regex past its work budget: still run before an OK.
+	big := strings.Repeat(strings.Repeat("a", 8192), 40)
+	r = runCheck(t, 10*time.Second, cfgFor(via(serve(big+"-ERROR x\r\n+PONG\r\n")), send("x"), expectText("PONG"), func(c *Config) {
+		c.RejectRegex, c.MaxBytes, c.ReadTimeout = []*regexp.Regexp{regexp.MustCompile("ERROR")}, 8<<20, 2*time.Second
+	}))
+	expect(t, r, state.Critical, `the response matches --reject-regex "ERROR"`)
+	// With --until, the response is read to it: a rejection after the
+	// expectation is seen.
+	r = runCheck(t, 10*time.Second, cfgFor(via(serve("+PONG\r\n", "-ERR boom\r\nEND\r\n")), send("x"), expectText("+PONG"), func(c *Config) {
+		c.Reject, c.Until, c.ReadTimeout = [][]byte{[]byte("-ERR")}, []byte("END"), 2*time.Second
+	}))
+	expect(t, r, state.Critical, `the response matches --reject "-ERR"`)
+	// --until that never comes, nothing else asked: named.
+	r = runCheck(t, 10*time.Second, cfgFor(via(serve("partial")), send("x"), func(c *Config) { c.Until, c.ReadTimeout = []byte("END"), time.Second }))
+	expect(t, r, state.Critical, `--until "END" did not arrive in the response (nothing more came for 1s)`)
+}
+
+// Retries never make the check stricter than one attempt (the review of
+// issue 17): a healthy service that takes a second still passes with
+// --retries 9, a retry delay no retry could fit in leaves the one
+// attempt all the time, and a mismatch stays a mismatch (its
+// --read-timeout is not cut by an attempt's share).
+func TestRetriesAreNotStricter(t *testing.T) {
+	slow := relayTo(t, fmt.Sprintf("127.0.0.1:%d", testlab.Hostile(t, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 4096))
+		time.Sleep(time.Second) // a slow service: its behaviour
+		_, _ = c.Write([]byte("pong\n"))
+		_, _ = c.Read(make([]byte, 1))
+	})))
+	r := runCheck(t, 10*time.Second, cfgFor(slow.Port, send("ping"), expectText("pong"), func(c *Config) { c.Retries, c.ReadTimeout = 9, 2*time.Second }))
+	expect(t, r, state.OK, "1 of 1 expectations met")
+	r = runCheck(t, 2*time.Second, cfgFor(slow.Port, send("ping"), expectText("pong"), func(c *Config) {
+		c.Retries, c.RetryDelay, c.ReadTimeout = 2, 5*time.Second, 2*time.Second
+	}))
+	expect(t, r, state.OK, "1 of 1 expectations met")
+	wrong := relayTo(t, fmt.Sprintf("127.0.0.1:%d", testlab.Hostile(t, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 4096))
+		_, _ = c.Write([]byte("-ERR nope\r\n"))
+		_, _ = c.Read(make([]byte, 1))
+	})))
+	r = runCheck(t, 10*time.Second, cfgFor(wrong.Port, send("PING\r\n"), expectText("PANG"), func(c *Config) {
+		c.Retries, c.ReadTimeout, c.MismatchState = 3, 2*time.Second, state.Warning
+	}))
+	if r.State != state.Warning || !strings.Contains(r.Summary, `"PANG" not found in the response (nothing more came for 2s)`) {
+		t.Errorf("a mismatch with --retries 3:\n%s: %s", r.State, r.Summary)
+	}
 }

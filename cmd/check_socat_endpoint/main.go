@@ -33,7 +33,7 @@ type cli struct {
 	ExpectBytes string              `placeholder:"HEX" group:"Request and response"`
 	Reject      []string            `sep:"none" placeholder:"STRING" group:"Request and response"`
 	RejectRegex []string            `sep:"none" placeholder:"RE" group:"Request and response"`
-	Until       string              `placeholder:"STRING" group:"Request and response"`
+	Until       *string             `placeholder:"STRING" group:"Request and response"`
 	HTTPStatus  string              `name:"http-status" placeholder:"RANGES" group:"HTTP"`
 	HTTPPath    string              `name:"http-path" default:"/" placeholder:"PATH" group:"HTTP"`
 	HTTPHost    string              `name:"http-host" placeholder:"NAME" group:"HTTP"`
@@ -158,15 +158,21 @@ func (c *cli) Config() (endpoint.Config, error) {
 		cfg.Reject = append(cfg.Reject, b)
 	}
 	for _, e := range c.RejectRegex {
+		if e == "" {
+			return cfg, fmt.Errorf("--reject-regex is empty: it would reject every response; give the pattern the response must not match")
+		}
 		re, err := regexp.Compile(e)
 		if err != nil {
 			return cfg, fmt.Errorf("--reject-regex: %v", err)
 		}
 		cfg.RejectRegex = append(cfg.RejectRegex, re)
 	}
-	if c.Until != "" {
-		if cfg.Until, err = endpoint.Unescape(c.Until); err != nil {
+	if c.Until != nil {
+		if cfg.Until, err = endpoint.Unescape(*c.Until); err != nil {
 			return cfg, fmt.Errorf("--until: %v", err)
+		}
+		if len(cfg.Until) == 0 {
+			return cfg, fmt.Errorf("--until is empty: give the text that ends the response")
 		}
 	}
 	if c.ExpectRegex != "" {
