@@ -25,7 +25,8 @@ INTEGRATION_DEPS := $(TEST_DEPS) nagios4=nagios4-core icinga2=icinga2-bin /usr/s
                lintian=lintian sudo=sudo visudo=sudo curl=curl
 BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time \
                /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib host=bind9-host \
-               /usr/lib/nagios/plugins/check_http=monitoring-plugins-basic /usr/lib/nagios/plugins/check_dig=monitoring-plugins-standard dig=bind9-dnsutils
+               /usr/lib/nagios/plugins/check_http=monitoring-plugins-basic /usr/lib/nagios/plugins/check_ssh=monitoring-plugins-basic \
+               /usr/lib/nagios/plugins/check_dig=monitoring-plugins-standard dig=bind9-dnsutils
 
 .DEFAULT_GOAL := help
 .PHONY: help build test test-short fuzz lint demo bench clean deps package packaging-files integration

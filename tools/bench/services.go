@@ -12,8 +12,9 @@ import (
 )
 
 // Real services behind socat relays against their standard peers
-// (issue 17): redis with check_tcp, nginx with check_http, dnsmasq over
-// a UDP relay with check_dig.
+// (issue 17): redis and memcached with check_tcp, OpenSSH with
+// check_ssh, nginx with check_http, dnsmasq over a UDP relay with
+// check_dig.
 
 // proc is a service started for the benchmark, in its own process group.
 type proc struct{ cmd *exec.Cmd }
@@ -96,6 +97,53 @@ func benchServices(bin, plugins string, runs int, addN func(int, string, string,
 	add("services: redis through a relay, PONG", "check_tcp", 1.0, 15,
 		[]string{endpoint, "-H", "127.0.0.1", "-p", rp, "-s", `AUTH bench\r\nPING\r\n`, "-e", "+PONG"},
 		[]string{filepath.Join(plugins, "check_tcp"), "-E", "-H", "127.0.0.1", "-p", rp, "-s", `AUTH bench\r\nPING\r\n`, "-e", "+PONG"})
+
+	// memcached: stats, a response the server keeps the connection
+	// open after; ours ends it at END (--until).
+	mcPort, err := freeTCPPort()
+	if err != nil {
+		return err
+	}
+	mcArgs := []string{"memcached", "-l", "127.0.0.1", "-p", strconv.Itoa(mcPort), "-U", "0"}
+	if os.Geteuid() == 0 {
+		mcArgs = append(mcArgs, "-u", "nobody")
+	}
+	mc, err := startService(mcPort, mcArgs...)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, mc.stop)
+	mp, err := relay("TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,backlog=128", "TCP:127.0.0.1:"+strconv.Itoa(mcPort))
+	if err != nil {
+		return err
+	}
+	add("services: memcached stats through a relay (ours --until END)", "check_tcp", 1.0, 15,
+		[]string{endpoint, "-H", "127.0.0.1", "-p", mp, "-s", `stats\r\n`, "-e", "STAT pid", "--until", `END\r\n`, "--reject", "ERROR"},
+		[]string{filepath.Join(plugins, "check_tcp"), "-E", "-H", "127.0.0.1", "-p", mp, "-s", `stats\r\n`, "-e", "STAT pid"})
+
+	// OpenSSH: the banner.
+	sshPort, err := freeTCPPort()
+	if err != nil {
+		return err
+	}
+	key := filepath.Join(dir, "host_ed25519")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
+		return fmt.Errorf("ssh-keygen: %v: %s", err, out)
+	}
+	_ = os.MkdirAll("/run/sshd", 0o755)
+	sshd, err := startService(sshPort, "/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-h", key, "-p", strconv.Itoa(sshPort),
+		"-o", "ListenAddress=127.0.0.1", "-o", "PidFile="+filepath.Join(dir, "sshd.pid"), "-o", "UsePAM=no")
+	if err != nil {
+		return err
+	}
+	stops = append(stops, sshd.stop)
+	sp, err := relay("TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,backlog=128", "TCP:127.0.0.1:"+strconv.Itoa(sshPort))
+	if err != nil {
+		return err
+	}
+	add("services: OpenSSH banner through a relay", "check_ssh", 1.0, 15,
+		[]string{endpoint, "-H", "127.0.0.1", "-p", sp, "-e", "SSH-2.0-OpenSSH", "--until", `\n`},
+		[]string{filepath.Join(plugins, "check_ssh"), "-H", "127.0.0.1", "-p", sp})
 
 	// nginx: the status line.
 	httpPort, err := freeTCPPort()
