@@ -526,7 +526,7 @@ func TestDeadlineBeforeReadTimeout(t *testing.T) {
 		c.ReadTimeout, c.MismatchState = 2*time.Second, state.Warning
 	}))
 	expect(t, r, state.Critical, "timed out at expectation")
-	if !regexp.MustCompile(`the last byte 1\.\d+s before it; -t left no room for --read-timeout 2s`).MatchString(r.Summary) {
+	if !regexp.MustCompile(`the last byte 1\.\d+s before it; the deadline left no room for --read-timeout 2s`).MatchString(r.Summary) {
 		t.Errorf("reason: %s", r.Summary)
 	}
 }

@@ -370,12 +370,12 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 				switch v := m.finish(buf); {
 				case v == matchReject:
 					return p.fail(outcomeMismatch, stageExpectation, "%s", m.rejectWhy(buf))
-				case v == matchAll && (cfg.HTTP == nil || p.httpStatus != 0) && (len(cfg.Until) == 0 || errors.Is(err, io.EOF)) &&
-					(m.total() > 0 || !isTimeout(ctx, err) || !idleIsDeadline):
+				case v == matchAll && (cfg.HTTP == nil || p.httpStatus != 0) && (!isTimeout(ctx, err) || !idleIsDeadline):
 					// Every expectation met (the regex's last run, on the
-					// whole response); or, with only rejections to look
-					// for, a complete response without them. (With
-					// --until, only the peer's close ends it otherwise.)
+					// whole response), and nothing rejected in a response
+					// that is complete: the peer closed, or nothing more
+					// came for --read-timeout (a missing --until marker is
+					// not a failure of its own, as at --max-bytes).
 					return pr.pass(p, m, buf)
 				}
 			}
@@ -398,7 +398,7 @@ func (pr *prober) request(ctx context.Context, p *probe) *probe {
 				}
 				// The deadline came before --read-timeout could say the
 				// response was complete: whether more would come is unknown.
-				scope := fmt.Sprintf("what arrived before the deadline (the last byte %s before it; -t left no room for --read-timeout %s)",
+				scope := fmt.Sprintf("what arrived before the deadline (the last byte %s before it; the deadline left no room for --read-timeout %s)",
 					time.Since(lastData).Round(time.Millisecond), cfg.ReadTimeout)
 				return p.fail(outcomeTimeout, stageExpectation, "%s", m.why(buf, scope))
 			}

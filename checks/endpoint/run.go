@@ -28,6 +28,7 @@ type attempt struct {
 	probes  []*probe
 	elapsed time.Duration
 	state   state.State
+	bound   time.Duration // its own bound (0: the deadline's)
 }
 
 // local reports whether the attempt failed for a local reason that a retry
@@ -73,9 +74,9 @@ func Run(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		}
 		if bound > 0 {
 			actx, cancel = context.WithTimeout(ctx, bound)
-			r.bounded = true
 		}
 		a := r.attempt(actx)
+		a.bound = bound
 		cancel()
 		attempts = append(attempts, a)
 		env.Debugf("attempt %d: %s in %s", i+1, a.state, a.elapsed)
@@ -116,17 +117,18 @@ type runner struct {
 	// retry was due but the deadline left no room for it.
 	perAttempt time.Duration
 	noTime     bool
-	bounded    bool // an attempt ran under a bound of its own
 }
 
-// attemptBound is attempt i's share of the deadline: --attempt-timeout,
-// or with --retries the time left shared evenly among the attempts left
+// attemptBound is attempt i's bound: --attempt-timeout, or with
+// --retries its share of the time left, evenly among the attempts left
 // and the delays between them, so that an attempt that hangs (a relay
-// whose only child slot is taken) leaves the retries their time. A share
-// is never less than what a response needs (--read-timeout and half a
-// second more, when one is read), and the last attempt that fits gets all
-// the time left: retries never make the check stricter than one attempt
-// would be. 0: no bound but the deadline.
+// whose only child slot is taken) leaves the retries their time. Where
+// the delays would take more than half the time, the share ignores them
+// (fewer retries then run, and the output says so). A share is never less
+// than what a response needs (--read-timeout and half a second, when one
+// is read), and the last attempt that fits gets all the time left. A
+// service slower than its share fails the attempt, said with the bound:
+// give --attempt-timeout. 0: no bound but the deadline.
 func attemptBound(ctx context.Context, c *Config, i int) time.Duration {
 	d, ok := ctx.Deadline()
 	switch {
@@ -138,12 +140,15 @@ func attemptBound(ctx context.Context, c *Config, i int) time.Duration {
 	left := time.Until(d)
 	k := time.Duration(c.Retries + 1 - i) // attempts left, this one included
 	per := (left - (k-1)*c.RetryDelay) / k
+	if per < left/(2*k) {
+		per = left / k
+	}
 	least := 100 * time.Millisecond
 	if c.readsResponse() && c.ReadTimeout > 0 {
 		least = c.ReadTimeout + 500*time.Millisecond
 	}
 	per = max(per, least)
-	if left-per-c.RetryDelay < per {
+	if left-per-c.RetryDelay < least {
 		return 0 // no retry would fit after it: this one takes it all
 	}
 	return per * 19 / 20 // (a margin for the work between attempts)
@@ -544,11 +549,12 @@ func (r *runner) result(attempts []*attempt) checks.Result {
 		summary = fmt.Sprintf("%s: succeeded on attempt %d of %d after: %s", r.target, len(attempts), c.Retries+1, r.describe(worstOf(r, attempts[len(attempts)-2])))
 	} else if r.noTime {
 		summary += fmt.Sprintf(" (%d of %d attempts: -t left no time for another)", len(attempts), c.Retries+1)
-		if worst.outcome == outcomeTimeout && r.bounded {
-			summary += fmt.Sprintf(" (each attempt within %s: --attempt-timeout, by default -t shared among the attempts)", attemptWords(r.perAttempt))
-		}
 	} else if len(attempts) > 1 {
 		summary += fmt.Sprintf(" (%d attempts)", len(attempts))
+	}
+	if b := boundOfTimeouts(attempts); b > 0 && last.state != state.OK {
+		// An attempt ended at its own bound, not at -t: name it.
+		summary += fmt.Sprintf(" (attempts within %s each: --attempt-timeout, by default -t shared among the attempts; give it for a slower service)", attemptWords(b))
 	}
 	if timeState != state.OK && last.state == state.OK {
 		rng := c.Warn
@@ -735,6 +741,22 @@ func (r *runner) configLines() []string {
 		lines = append(lines, "decision: bare connect; wait --settle for the peer to close (a relay with its backend down does)")
 	}
 	return lines
+}
+
+// boundOfTimeouts is the bound of the first attempt that timed out at
+// its own bound, or 0.
+func boundOfTimeouts(attempts []*attempt) time.Duration {
+	for _, a := range attempts {
+		if a.bound == 0 {
+			continue
+		}
+		for _, p := range a.probes {
+			if p.outcome == outcomeTimeout {
+				return a.bound
+			}
+		}
+	}
+	return 0
 }
 
 // firstExpiry is the served certificate that expires first (a

@@ -229,16 +229,22 @@ func TestJudgedOnTheWholeAnswer(t *testing.T) {
 		c.Reject, c.Until, c.ReadTimeout = [][]byte{[]byte("-ERR")}, []byte("END"), 2*time.Second
 	}))
 	expect(t, r, state.Critical, `the response matches --reject "-ERR"`)
-	// --until that never comes, nothing else asked: named.
-	r = runCheck(t, 10*time.Second, cfgFor(via(serve("partial")), send("x"), func(c *Config) { c.Until, c.ReadTimeout = []byte("END"), time.Second }))
-	expect(t, r, state.Critical, `--until "END" did not arrive in the response (nothing more came for 1s)`)
+	// --until that never comes, nothing else asked: the deadline cuts the
+	// wait, and what did not arrive is named.
+	r = runCheck(t, time.Second, cfgFor(via(serve("partial")), send("x"), func(c *Config) { c.Until, c.ReadTimeout = []byte("END"), 5*time.Second }))
+	expect(t, r, state.Critical, `timed out at expectation: --until "END" did not arrive in what arrived before the deadline`)
+	// A missing marker is not a failure of its own: the response ends at
+	// --read-timeout (as at the peer's close or --max-bytes) and is
+	// judged on what was asked.
+	r = runCheck(t, 10*time.Second, cfgFor(via(serve("+PONG\r\n")), send("x"), expectText("+PONG"), func(c *Config) { c.Until, c.ReadTimeout = []byte("END"), time.Second }))
+	expect(t, r, state.OK, "1 of 1 expectations met")
 }
 
-// Retries never make the check stricter than one attempt (the review of
-// issue 17): a healthy service that takes a second still passes with
-// --retries 9, a retry delay no retry could fit in leaves the one
-// attempt all the time, and a mismatch stays a mismatch (its
-// --read-timeout is not cut by an attempt's share).
+// Retries do not cut a healthy service short where its share allows it
+// (the reviews of issue 17): a service that takes a second passes with
+// --retries 9 (the delays do not eat the shares), a retry delay no retry
+// could fit in leaves the one attempt all the time, and a mismatch stays
+// a mismatch (its --read-timeout is not cut by an attempt's share).
 func TestRetriesAreNotStricter(t *testing.T) {
 	slow := relayTo(t, fmt.Sprintf("127.0.0.1:%d", testlab.Hostile(t, func(c net.Conn) {
 		_, _ = c.Read(make([]byte, 4096))
@@ -248,6 +254,22 @@ func TestRetriesAreNotStricter(t *testing.T) {
 	})))
 	r := runCheck(t, 10*time.Second, cfgFor(slow.Port, send("ping"), expectText("pong"), func(c *Config) { c.Retries, c.ReadTimeout = 9, 2*time.Second }))
 	expect(t, r, state.OK, "1 of 1 expectations met")
+	// Nine retry delays of 1 s would leave each attempt 0.1 s: the share
+	// ignores them instead (the second review: a bare TLS handshake or
+	// an echo of 0.6 s failed every attempt).
+	slower := relayTo(t, fmt.Sprintf("127.0.0.1:%d", testlab.Hostile(t, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 4096))
+		time.Sleep(600 * time.Millisecond) // its behaviour
+		_, _ = c.Write([]byte("pong\n"))
+		_, _ = c.Read(make([]byte, 1))
+	})))
+	r = runCheck(t, 10*time.Second, cfgFor(slower.Port, send("ping"), func(c *Config) { c.Retries, c.ReadTimeout = 9, 0 }))
+	expect(t, r, state.OK, "5 B received")
+	// Slower than its share: said, with the bound to raise.
+	r = runCheck(t, 1500*time.Millisecond, cfgFor(slow.Port, send("ping"), func(c *Config) { c.Retries, c.ReadTimeout, c.RetryDelay = 1, 0, 0 }))
+	if r.State != state.Critical || !regexp.MustCompile(`\(attempts within \d+ms each: --attempt-timeout, by default -t shared among the attempts; give it for a slower service\)`).MatchString(r.Summary) {
+		t.Errorf("slower than its share:\n%s: %s", r.State, r.Summary)
+	}
 	r = runCheck(t, 2*time.Second, cfgFor(slow.Port, send("ping"), expectText("pong"), func(c *Config) {
 		c.Retries, c.RetryDelay, c.ReadTimeout = 2, 5*time.Second, 2*time.Second
 	}))
