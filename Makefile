@@ -23,10 +23,14 @@ INTEGRATION_DEPS := $(TEST_DEPS) nagios4=nagios4-core icinga2=icinga2-bin /usr/s
                prometheus-node-exporter=prometheus-node-exporter prometheus=prometheus promtool=prometheus \
                lintian=lintian sudo=sudo visudo=sudo curl=curl
 BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time \
-               /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib host=bind9-host
+               /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib host=bind9-host testssl=testssl.sh
+# make oracles: check_socat_tls next to sslscan and testssl.sh on socat, s_server, stunnel4, nginx and
+# gnutls-serv (in a network namespace of its own: unshare, nsenter).
+ORACLES_DEPS := $(TEST_DEPS) testssl=testssl.sh stunnel4=stunnel4 nginx=nginx-light gnutls-serv=gnutls-bin \
+               unshare=util-linux nsenter=util-linux
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-short fuzz lint demo bench clean deps package packaging-files integration
+.PHONY: help build test test-short fuzz lint demo bench clean deps package packaging-files integration oracles
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,9 +60,13 @@ lint: ## gofmt, go vet and staticcheck
 demo: build deps ## Start a small socat lab on loopback and run the checks against it
 	@scripts/demo.sh
 
-bench: build ## Compare with the standard peers (check_tcp, check_procs, sslscan, check_ssl_cert): median time, peak RSS, ratio
+bench: build ## Compare with the standard peers (check_tcp, check_procs, sslscan, testssl.sh, check_ssl_cert): median time, peak RSS, ratio
 	@scripts/deps.sh $(BENCH_DEPS)
 	$(GO) run ./tools/bench -bin bin -binaries "$(BINARIES)"
+
+oracles: build ## Compare check_socat_tls's protocols and suites with sslscan and testssl.sh on 17 local TLS servers (slow)
+	@scripts/deps.sh $(ORACLES_DEPS)
+	$(GO) run ./tools/oracles -bin bin
 
 packaging-files: build ## Regenerate packaging/icinga2/check_socat.conf from the binaries' flags
 	BINARIES="$(BINARIES)" scripts/gen-icinga2.sh > packaging/icinga2/check_socat.conf

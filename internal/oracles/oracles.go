@@ -136,12 +136,15 @@ type Known struct {
 	// MissingProtocols and ExtraProtocols explain protocol differences.
 	MissingProtocols, ExtraProtocols []string
 	Why                              string
+	// OursWrong marks a difference where the oracle is right and
+	// check_socat_tls is not (a bug written down until it is fixed).
+	OursWrong bool
 }
 
 // Explain splits a diff of oracle from ours into what the known entries
-// explain (the reasons of those that matched) and what they do not (the
-// unexplained rest, empty when all is understood).
-func Explain(oracle string, d Diff, known []Known) (reasons []string, rest Diff) {
+// explain (those that matched) and what they do not (the unexplained
+// rest, empty when all is understood).
+func Explain(oracle string, d Diff, known []Known) (matched []Known, rest Diff) {
 	used := map[int]bool{}
 	match := func(p Pair, missing bool) bool {
 		for i, k := range known {
@@ -191,10 +194,10 @@ func Explain(oracle string, d Diff, known []Known) (reasons []string, rest Diff)
 	}
 	for i, k := range known {
 		if used[i] {
-			reasons = append(reasons, k.Why)
+			matched = append(matched, k)
 		}
 	}
-	return reasons, rest
+	return matched, rest
 }
 
 // Stale returns the reasons of the known entries for oracle that
@@ -205,7 +208,7 @@ func Stale(oracle string, d Diff, known []Known) []string {
 		if k.Oracle != oracle {
 			continue
 		}
-		if reasons, _ := Explain(oracle, d, []Known{k}); len(reasons) == 0 {
+		if matched, _ := Explain(oracle, d, []Known{k}); len(matched) == 0 {
 			out = append(out, k.Why)
 		}
 	}
@@ -259,11 +262,20 @@ func ParseTestssl(data []byte) (View, error) {
 		}
 		if name, ok := testsslProtocols[f.ID]; ok {
 			seen++
-			// "offered", "offered (deprecated)", "offered with final";
-			// "not offered"; "not tested due to lack of local support".
-			if strings.HasPrefix(f.Finding, "offered") {
+			switch {
+			// "offered", "offered (deprecated)", "offered with final",
+			// "supported but couldn't detect a cipher".
+			case strings.HasPrefix(f.Finding, "offered"), strings.HasPrefix(f.Finding, "supported but"):
 				v.Protocols[name] = true
-			} else if !strings.HasPrefix(f.Finding, "not offered") {
+			// "not offered", "not offered + downgraded to weaker
+			// protocol", "likely not offered" (SSLv2), and the server's
+			// refusal said as a flaw: "connection failed rather than
+			// downgrading to TLSv1.2" (an alert to a TLS 1.3 hello).
+			case strings.HasPrefix(f.Finding, "not offered"), f.Finding == "likely not offered",
+				strings.HasPrefix(f.Finding, "connection failed rather than downgrading"):
+			default:
+				// "not tested due to lack of local support", "couldn't be
+				// tested, socket problem", "strange, server ...".
 				return View{}, fmt.Errorf("testssl: %s: %s", f.ID, f.Finding)
 			}
 			continue
@@ -438,6 +450,14 @@ func Ours(out []byte) (View, error) {
 		case "socat_tls_protocol_accepted":
 			if (m.Value == 1) != v.Protocols[m.Labels["protocol"]] {
 				return View{}, fmt.Errorf("check_socat_tls: metric for %s is %v, its details disagree", m.Labels["protocol"], m.Value)
+			}
+		}
+	}
+	if protocols < 0 && pairs < 0 {
+		for _, f := range res.Findings {
+			// It says no hello of its own was answered: nothing accepted.
+			if f.ID == "handshake-failed" {
+				return newView(), nil
 			}
 		}
 	}

@@ -103,9 +103,9 @@ func TestExplain(t *testing.T) {
 		{Oracle: "testssl", Missing: tls12, Why: "another oracle's."},
 		{Oracle: "sslscan", ExtraProtocols: []string{"SSLv3"}, Why: "stale."},
 	}
-	reasons, rest := Explain("sslscan", d, known)
-	if len(reasons) != 1 || reasons[0] != "no TLS 1.2 pairs." {
-		t.Errorf("reasons %q", reasons)
+	matched, rest := Explain("sslscan", d, known)
+	if len(matched) != 1 || matched[0].Why != "no TLS 1.2 pairs." {
+		t.Errorf("matched %+v", matched)
 	}
 	if len(rest.Missing) != 0 || len(rest.Extra) != 1 || len(rest.ExtraProtocols) != 1 || rest.Empty() {
 		t.Errorf("unexplained %+v: want the TLS 1.1 pair and protocol", rest)
