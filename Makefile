@@ -64,7 +64,7 @@ bench: build ## Compare with the standard peers (check_tcp, check_procs, sslscan
 	@scripts/deps.sh $(BENCH_DEPS)
 	$(GO) run ./tools/bench -bin bin -binaries "$(BINARIES)"
 
-oracles: build ## Compare check_socat_tls's protocols and suites with sslscan and testssl.sh on 17 local TLS servers (slow)
+oracles: build ## Compare check_socat_tls's protocols and suites with sslscan and testssl.sh on 19 local TLS servers (slow)
 	@scripts/deps.sh $(ORACLES_DEPS)
 	$(GO) run ./tools/oracles -bin bin
 

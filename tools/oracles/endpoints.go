@@ -88,6 +88,16 @@ func endpoints(pki *pki, base string) []*endpoint {
 	socat("socat-legacy", "socat, RSA 2048, cipher=ALL:eNULL:@SECLEVEL=0, min-version=TLS1", "rsa2048",
 		",cipher=ALL:eNULL:@SECLEVEL=0,min-version=TLS1", legacyConf)
 
+	tls10and11 := func(p oracles.Pair) bool { return p.Version == "TLS1.0" || p.Version == "TLS1.1" }
+	socat("socat-null-anon-only", "socat, RSA 2048, cipher=NULL-MD5:ADH-AES128-SHA:AECDH-NULL-SHA:@SECLEVEL=0, min-version=TLS1", "rsa2048",
+		",cipher=NULL-MD5:ADH-AES128-SHA:AECDH-NULL-SHA:@SECLEVEL=0,min-version=TLS1", legacyConf,
+		oracles.Known{Oracle: "testssl", MissingProtocols: []string{"TLS1.0", "TLS1.1"}, Missing: tls10and11,
+			Why: "testssl.sh is wrong: its -p probe of TLS 1.0 and 1.1 (and SSLv3) offers the 76 suites of TLS_CIPHER " +
+				"(/etc/testssl/tls_data.txt), none NULL or anonymous, so a server with only those there refuses it and is " +
+				"\"not offered\"; -E then skips both versions. openssl s_client -tls1 -cipher 'ADH-AES128-SHA:@SECLEVEL=0' " +
+				"negotiates each of the three suites; sslscan agrees with check_socat_tls. (Its TLS 1.2 probe retries with " +
+				"lists that have them.)"})
+
 	client := pki.leaves["client"]
 	mtls := &endpoint{name: "socat-mtls", desc: "socat, RSA 2048, verify=1 with the CA (ours and sslscan present a client certificate; testssl.sh 3.0 cannot)",
 		ours: []string{"--client-cert", client.both}, sslscan: []string{"--certs=" + client.cert, "--pk=" + client.key}}
