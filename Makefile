@@ -14,7 +14,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 NFPM        := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 FUZZTIME    ?= 5s
 # Programs the end-to-end tests drive, as PROGRAM=DEBIAN_PACKAGE.
-TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan journalctl=systemd \
+TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan testssl=testssl.sh journalctl=systemd \
                /lib/systemd/systemd-journal-remote=systemd-journal-remote gzip=gzip /usr/bin/time=time ip=iproute2 \
                promtool=prometheus systemd-analyze=systemd tcpdump=tcpdump tshark=tshark /usr/sbin/setcap=libcap2-bin \
                setpriv=util-linux groff=groff-base
@@ -23,10 +23,10 @@ INTEGRATION_DEPS := $(TEST_DEPS) nagios4=nagios4-core icinga2=icinga2-bin /usr/s
                prometheus-node-exporter=prometheus-node-exporter prometheus=prometheus promtool=prometheus \
                lintian=lintian sudo=sudo visudo=sudo curl=curl
 BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins-basic /usr/bin/time=time \
-               /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib host=bind9-host testssl=testssl.sh
+               /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib host=bind9-host
 # make oracles: check_socat_tls next to sslscan and testssl.sh on socat, s_server, stunnel4, nginx and
 # gnutls-serv (in a network namespace of its own: unshare, nsenter).
-ORACLES_DEPS := $(TEST_DEPS) testssl=testssl.sh stunnel4=stunnel4 nginx=nginx-light gnutls-serv=gnutls-bin \
+ORACLES_DEPS := $(TEST_DEPS) stunnel4=stunnel4 nginx=nginx-light gnutls-serv=gnutls-bin \
                unshare=util-linux nsenter=util-linux
 
 .DEFAULT_GOAL := help
@@ -64,7 +64,7 @@ bench: build ## Compare with the standard peers (check_tcp, check_procs, sslscan
 	@scripts/deps.sh $(BENCH_DEPS)
 	$(GO) run ./tools/bench -bin bin -binaries "$(BINARIES)"
 
-oracles: build ## Compare check_socat_tls's protocols and suites with sslscan and testssl.sh on 19 local TLS servers (slow)
+oracles: build ## Compare check_socat_tls's protocols and suites with sslscan and testssl.sh on 20 local TLS servers (slow)
 	@scripts/deps.sh $(ORACLES_DEPS)
 	$(GO) run ./tools/oracles -bin bin
 

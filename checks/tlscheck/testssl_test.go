@@ -75,7 +75,7 @@ func testsslView(t *testing.T, addr string, extra ...string) oracles.View {
 // to 60 s an endpoint even on these small ones (a shell script forking
 // awk, sed and openssl hundreds of times; about 80 s for the three on two
 // CPUs), so the endpoints are few and their suite lists short; make
-// oracles compares the three scanners on 19 servers.
+// oracles compares the three scanners on 20 servers.
 func TestTestsslOracle(t *testing.T) {
 	testlab.Need(t, "socat", "openssl", "sslscan")
 	if _, err := exec.LookPath("testssl"); err != nil {

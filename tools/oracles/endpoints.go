@@ -106,6 +106,18 @@ func endpoints(pki *pki, base string) []*endpoint {
 	}
 	add(mtls)
 
+	// The same without a client certificate for anyone.
+	mtlsNoCert := &endpoint{name: "socat-mtls-nocert", desc: "socat, RSA 2048, verify=1 with the CA, no scanner presents a client certificate",
+		known: []oracles.Known{{Oracle: "sslscan", Missing: func(p oracles.Pair) bool { return p.Version == "TLS1.2" },
+			Why: "sslscan counts a suite only when OpenSSL's SSL_connect completes; in TLS 1.2 the server aborts the " +
+				"handshake for the missing client certificate before that (TLS 1.3 completes it and refuses after), so it " +
+				"finds TLS 1.2 enabled (its own hello) and none of its suites. check_socat_tls and testssl count a suite " +
+				"from the ServerHello that chooses it."}}}
+	mtlsNoCert.start = func(context.Context) (*server, error) {
+		return startSocat(nil, socatListen+",verify=1,cafile="+pki.ca+",cert="+pki.leaves["rsa2048"].both, "PIPE")
+	}
+	add(mtlsNoCert)
+
 	rsa := pki.leaves["rsa2048"]
 	sserver := &endpoint{name: "openssl-s_server", desc: "openssl s_server -www, RSA 2048, -cipher ALL:eNULL:@SECLEVEL=0, -min_protocol TLSv1, all five TLS 1.3 suites"}
 	sserver.start = func(context.Context) (*server, error) {
