@@ -14,7 +14,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 NFPM        := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 FUZZTIME    ?= 5s
 # Programs the end-to-end tests drive, as PROGRAM=DEBIAN_PACKAGE.
-TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan journalctl=systemd \
+TEST_DEPS   := socat=socat openssl=openssl perl=perl-base sslscan=sslscan testssl=testssl.sh journalctl=systemd \
                /lib/systemd/systemd-journal-remote=systemd-journal-remote gzip=gzip /usr/bin/time=time ip=iproute2 \
                promtool=prometheus systemd-analyze=systemd tcpdump=tcpdump tshark=tshark /usr/sbin/setcap=libcap2-bin \
                setpriv=util-linux groff=groff-base /usr/sbin/nginx=nginx-light redis-server=redis-server \
@@ -27,9 +27,13 @@ BENCH_DEPS  := $(TEST_DEPS) /usr/lib/nagios/plugins/check_tcp=monitoring-plugins
                /usr/lib/nagios/plugins/check_ssl_cert=monitoring-plugins-contrib host=bind9-host \
                /usr/lib/nagios/plugins/check_http=monitoring-plugins-basic /usr/lib/nagios/plugins/check_ssh=monitoring-plugins-basic \
                /usr/lib/nagios/plugins/check_dig=monitoring-plugins-standard dig=bind9-dnsutils
+# make oracles: check_socat_tls next to sslscan and testssl.sh on socat, s_server, stunnel4, nginx and
+# gnutls-serv (in a network namespace of its own: unshare, nsenter).
+ORACLES_DEPS := $(TEST_DEPS) stunnel4=stunnel4 /usr/sbin/nginx=nginx-light gnutls-serv=gnutls-bin \
+               unshare=util-linux nsenter=util-linux
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-short fuzz lint demo bench clean deps package packaging-files integration
+.PHONY: help build test test-short fuzz lint demo bench clean deps package packaging-files integration oracles
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,9 +63,13 @@ lint: ## gofmt, go vet and staticcheck
 demo: build deps ## Start a small socat lab on loopback and run the checks against it
 	@scripts/demo.sh
 
-bench: build ## Compare with the standard peers (check_tcp, check_procs, sslscan, check_ssl_cert): median time, peak RSS, ratio
+bench: build ## Compare with the standard peers (check_tcp, check_procs, sslscan, testssl.sh, check_ssl_cert): median time, peak RSS, ratio
 	@scripts/deps.sh $(BENCH_DEPS)
 	$(GO) run ./tools/bench -bin bin -binaries "$(BINARIES)"
+
+oracles: build ## Compare check_socat_tls's protocols and suites with sslscan and testssl.sh on 20 local TLS servers (slow)
+	@scripts/deps.sh $(ORACLES_DEPS)
+	$(GO) run ./tools/oracles -bin bin
 
 packaging-files: build ## Regenerate packaging/icinga2/check_socat.conf from the binaries' flags
 	BINARIES="$(BINARIES)" scripts/gen-icinga2.sh > packaging/icinga2/check_socat.conf
