@@ -416,6 +416,10 @@ func benchTLS(bin, plugins, floorBin string, n int, rows *[]row, notes *[]string
 	const sslCertName, sslCertTarget = "check_ssl_cert --ignore-sct --ignore-ocsp", 0.2
 	bench("tls: full audit of a legacy endpoint", "sslscan", 0.5, 0, full(legacy),
 		[]string{"sslscan", "--no-colour", "127.0.0.1:" + legacy.port})
+	// testssl.sh as well (a second oracle, tools/oracles): see testssl.go.
+	if err := benchTestssl(full(legacy), legacy.port, rows); err != nil {
+		return err
+	}
 	vsCert := bench("tls: full audit of a legacy endpoint", sslCertName, sslCertTarget, 0, full(legacy), sslCert(legacy))
 	bench("tls: --cert-only", "check_tcp -S -D 1", 1.0, 0, append(full(legacy), "--cert-only"),
 		[]string{checkTCP, "-S", "-D", "1", "-H", "127.0.0.1", "-p", legacy.port})
