@@ -148,3 +148,27 @@ func TestTLS13OnlyWithoutGo(t *testing.T) {
 		})
 	}
 }
+
+// A certificate crypto/x509 cannot parse (a brainpoolP256r1 key): the
+// scan stands (TLS 1.2 and its ECDHE-ECDSA suites, as testssl.sh finds
+// them) and the certificate is said to be unread, UNKNOWN. make oracles
+// found it ending as "no TLS handshake succeeds" with nothing counted.
+func TestUnreadableCertificate(t *testing.T) {
+	ca := testlab.NewOpenSSLCA(t)
+	cert := ca.Issue(t, testlab.Leaf{CN: "localhost", SAN: "DNS:localhost,IP:127.0.0.1", KeyAlg: "brainpool"})
+	srv := testlab.Start(t, tlsListen+",verify=0,cert="+cert, "PIPE")
+	cfg := baseConfig(srv.Port)
+	cfg.CAFile = ca.Cert
+	r := audit(t, 20*time.Second, cfg, verbose)
+	if r.State != state.Unknown || !has(r, "the server's certificate cannot be read by Go's crypto/x509 (x509: unsupported elliptic curve)") {
+		t.Errorf("a brainpool certificate:\n%s", dump(r))
+	}
+	protocols, _ := perfValue(r, "protocols_accepted")
+	pairs, _ := perfValue(r, "ciphers_accepted")
+	if protocols != 1 || pairs < 10 || !has(r, "TLS1.2: ") {
+		t.Errorf("the scan was dropped (protocols %v, pairs %v):\n%s", protocols, pairs, dump(r))
+	}
+	if _, ok := perfValue(r, "days_left"); ok {
+		t.Errorf("days_left of a certificate not read:\n%s", dump(r))
+	}
+}

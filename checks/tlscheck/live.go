@@ -269,7 +269,7 @@ func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlssca
 		for _, der := range f.Certificates {
 			c, err := x509.ParseCertificate(der)
 			if err != nil {
-				return chain, f.CertRequest, nc, fmt.Errorf("the server's certificate does not parse: %v", err)
+				return chain, f.CertRequest, nc, &certParseError{err}
 			}
 			chain = append(chain, c)
 		}
@@ -294,7 +294,7 @@ func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlssca
 				for _, der := range f.Certificates {
 					c, err := x509.ParseCertificate(der)
 					if err != nil {
-						return chain, f.CertRequest, nc, fmt.Errorf("the server's certificate does not parse: %v", err)
+						return chain, f.CertRequest, nc, &certParseError{err}
 					}
 					chain = append(chain, c)
 				}
@@ -456,4 +456,12 @@ func otherCerts(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlss
 		}
 	}
 	return out, notes
+}
+
+// certParseError is a certificate the server sent that crypto/x509
+// cannot parse (a brainpool or secp256k1 key).
+type certParseError struct{ err error }
+
+func (e *certParseError) Error() string {
+	return "the server's certificate does not parse: " + e.err.Error()
 }

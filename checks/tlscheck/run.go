@@ -206,6 +206,7 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 	requested := h.requested
 	rejects := noCert.rejected
 	var own *tlsscan.NoCert // client auth learnt from our own hello
+	var unreadable error    // the certificate came, but Go's x509 cannot read it
 	if len(chain) == 0 {
 		// crypto/tls could not complete a handshake (NULL, anonymous, DHE
 		// or ARIA suites only, SSLv3): the certificates from our own
@@ -213,7 +214,12 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		env.SetStage("TLS handshake") // our own hello, after the scan
 		raw, req, nc, rerr := rawChain(ctx, dial, sni, scan)
 		chain, requested = raw, requested || req
-		if len(raw) == 0 && rerr != nil && h.err != nil {
+		var cpe *certParseError
+		if len(raw) == 0 && errors.As(rerr, &cpe) {
+			// (A brainpool or secp256k1 key: the server answers, Go
+			// cannot parse what it sent. The scan stands.)
+			unreadable = cpe.err
+		} else if len(raw) == 0 && rerr != nil && h.err != nil {
 			return failed("handshake-failed", state.Critical, ": ", "no TLS handshake succeeds ("+networds.Failure("TLS handshake", h.err)+")")
 		}
 		if req {
@@ -221,11 +227,19 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		}
 	}
 	now := time.Now()
-	cr := analyzeChain(chain, &cfg, roots, name, now)
+	var cr certReport
+	if unreadable == nil {
+		cr = analyzeChain(chain, &cfg, roots, name, now)
+	} else {
+		problems = append(problems, finding("cert-unreadable", state.Unknown, fmt.Sprintf("the server's certificate cannot be read by Go's crypto/x509 (%s): its dates, name, key and chain are not checked here; check them with openssl x509", sanitize.Text(unreadable.Error(), 80))))
+	}
 	// Every certificate the server holds is audited, not only the one
 	// this client's offer selected (issue 16: an ECDSA certificate served
 	// without its intermediate passed beside a good RSA one).
-	certs := []certReport{cr}
+	var certs []certReport
+	if unreadable == nil {
+		certs = []certReport{cr}
+	}
 	var certNotes []string
 	if scan != nil && cr.leaf != nil {
 		var others [][]*x509.Certificate
@@ -484,14 +498,20 @@ func runLive(ctx context.Context, env checks.Env, cfg Config) checks.Result {
 		res.Details = append(res.Details, "-w/-c not applied: no handshake of Go's own to time")
 	}
 
-	metrics := certMetrics(first, cfg.WarningDays, cfg.CriticalDays)
+	var metrics []checks.Metric
+	if unreadable == nil {
+		metrics = certMetrics(first, cfg.WarningDays, cfg.CriticalDays)
+	}
 	if timed {
 		metrics = append(metrics, handshakeMetric(h.duration, cfg.Warn, cfg.Crit))
 	}
 	if scan != nil {
 		metrics = append(metrics, scanMetrics(accepted, weakProtocols, pairs, weakPairs, scan.Protocols, scan.Errors)...)
 	}
-	res.Metrics = append(metrics, chainMetric(cr), keyMetric(cr), durationMetric(start))
+	if unreadable == nil {
+		metrics = append(metrics, chainMetric(cr), keyMetric(cr))
+	}
+	res.Metrics = append(metrics, durationMetric(start))
 	return res
 }
 

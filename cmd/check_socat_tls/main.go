@@ -133,6 +133,7 @@ func man() []plugin.ManSection {
 				{"client-cert-rejected (CRITICAL)", "The server rejected the --client-cert presented."},
 				{"client-auth-not-requested (CRITICAL)", "With --require-client-auth: the server never asks for a client certificate."},
 				{"client-auth-optional (CRITICAL)", "With --require-client-auth: the server asks for one but accepts clients without."},
+				{"cert-unreadable (UNKNOWN)", "The server sent a certificate Go's crypto/x509 cannot parse (a brainpool or secp256k1 key): its dates, name, key and chain are not checked; the protocol and suite scan stands."},
 				{"client-auth-unknown (UNKNOWN)", "With --require-client-auth, where Go cannot complete a handshake: the server asks for a certificate, and its answer to our own hello's empty certificate does not tell whether it requires one."},
 				{"weak-protocol (CRITICAL)", "A protocol version below --min-protocol is accepted."},
 				{"weak-cipher (CRITICAL; WARNING for what --cipher-policy strict adds)", "Weak suites are accepted: one finding per kind of weakness."},

@@ -106,7 +106,7 @@ type Leaf struct {
 	CN         string
 	SAN        string // e.g. "DNS:localhost,IP:127.0.0.1"
 	Bits       int    // RSA key size, default 2048
-	KeyAlg     string // "" (RSA); "rsa-pss": an RSA key restricted to PSS (SPKI id-RSASSA-PSS); "ec" (P-256); "ed448"
+	KeyAlg     string // "" (RSA); "rsa-pss": an RSA key restricted to PSS (SPKI id-RSASSA-PSS); "ec" (P-256); "brainpool" (brainpoolP256r1); "ed448"
 	Digest     string // sha256 by default; sha1 for a weak signature
 	Start, End time.Time
 	EKU        string // extendedKeyUsage, e.g. "clientAuth"; none by default
@@ -133,9 +133,10 @@ func (ca *OpenSSLCA) Issue(t testing.TB, l Leaf) string {
 	args := []string{"req", "-new", "-newkey", fmt.Sprintf("rsa:%d", l.Bits), "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=" + l.CN}
 	if l.KeyAlg != "" {
 		gen := map[string][]string{
-			"rsa-pss": {"-algorithm", "RSA-PSS", "-pkeyopt", fmt.Sprintf("rsa_keygen_bits:%d", l.Bits)},
-			"ec":      {"-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"},
-			"ed448":   {"-algorithm", "ED448"},
+			"rsa-pss":   {"-algorithm", "RSA-PSS", "-pkeyopt", fmt.Sprintf("rsa_keygen_bits:%d", l.Bits)},
+			"ec":        {"-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"},
+			"brainpool": {"-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:brainpoolP256r1"},
+			"ed448":     {"-algorithm", "ED448"},
 		}[l.KeyAlg]
 		if gen == nil {
 			t.Fatalf("testlab: no key algorithm %q", l.KeyAlg)
