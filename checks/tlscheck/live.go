@@ -265,40 +265,17 @@ func rawChain(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlssca
 		if err != nil && len(f.Certificates) == 0 {
 			return nil, f.CertRequest, nc, fmt.Errorf("the server's certificate message cannot be read: %v", err)
 		}
-		var chain []*x509.Certificate
-		for _, der := range f.Certificates {
-			c, err := x509.ParseCertificate(der)
-			if err != nil {
-				return chain, f.CertRequest, nc, &certParseError{err}
-			}
-			chain = append(chain, c)
-		}
-		return chain, f.CertRequest, nc, nil
+		chain, err := parseChain(f.Certificates)
+		return chain, f.CertRequest, nc, err
 	}
 	// TLS 1.3 only, with what crypto/tls lacks (the CCM suites, an Ed448
 	// key): the flight decrypted with our own key share.
 	if scan == nil || scan.Protocols[tlswire.VersionTLS13] {
-		offer := tlswire.Suites13Own
-		if scan != nil {
-			offer = nil
-			for _, c := range scan.Suites[tlswire.VersionTLS13] {
-				if slices.Contains(tlswire.Suites13Own, c) {
-					offer = append(offer, c)
-				}
-			}
-		}
-		if len(offer) > 0 {
+		if offer := ownTLS13Offer(scan); len(offer) > 0 {
 			f, nc, err := tlsscan.ProbeTLS13(ctx, dial, sni, offer, nil)
 			if f != nil && len(f.Certificates) > 0 {
-				var chain []*x509.Certificate
-				for _, der := range f.Certificates {
-					c, err := x509.ParseCertificate(der)
-					if err != nil {
-						return chain, f.CertRequest, nc, &certParseError{err}
-					}
-					chain = append(chain, c)
-				}
-				return chain, f.CertRequest, nc, nil
+				chain, err := parseChain(f.Certificates)
+				return chain, f.CertRequest, nc, err
 			}
 			if err != nil {
 				return nil, false, nc, fmt.Errorf("our own TLS 1.3 hello: %v", err)
@@ -388,14 +365,7 @@ func otherCerts(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlss
 		notes = append(notes, fmt.Sprintf("asking for the server's %s certificate failed: %s", class, sanitize.Text(err.Error(), 120)))
 	}
 	keep := func(ders [][]byte) {
-		var chain []*x509.Certificate
-		for _, der := range ders {
-			c, err := x509.ParseCertificate(der)
-			if err != nil {
-				break
-			}
-			chain = append(chain, c)
-		}
+		chain, _ := parseChain(ders) // (what parses of it)
 		if len(chain) > 0 && !slices.ContainsFunc(seen, func(raw []byte) bool { return bytes.Equal(raw, chain[0].Raw) }) {
 			seen = append(seen, chain[0].Raw)
 			out = append(out, chain)
@@ -409,12 +379,7 @@ func otherCerts(ctx context.Context, dial tlsscan.Dialer, sni string, scan *tlss
 	if !pre13 && scan.Protocols[tlswire.VersionTLS13] {
 		// TLS 1.3 only: the signature algorithms offered select the
 		// certificate, read from our own TLS 1.3 hello.
-		var offer []uint16
-		for _, c := range scan.Suites[tlswire.VersionTLS13] {
-			if slices.Contains(tlswire.Suites13Own, c) {
-				offer = append(offer, c)
-			}
-		}
+		offer := ownTLS13Offer(scan)
 		for _, k := range []struct {
 			class string
 			algs  []uint16
@@ -464,4 +429,32 @@ type certParseError struct{ err error }
 
 func (e *certParseError) Error() string {
 	return "the server's certificate does not parse: " + e.err.Error()
+}
+
+// parseChain parses the certificates a server sent, as far as they parse.
+func parseChain(ders [][]byte) ([]*x509.Certificate, error) {
+	var chain []*x509.Certificate
+	for _, der := range ders {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return chain, &certParseError{err}
+		}
+		chain = append(chain, c)
+	}
+	return chain, nil
+}
+
+// ownTLS13Offer is what our own TLS 1.3 hello offers: the suites it can
+// read, of those the scan found accepted (all of them without a scan).
+func ownTLS13Offer(scan *tlsscan.Result) []uint16 {
+	if scan == nil {
+		return tlswire.Suites13Own
+	}
+	var offer []uint16
+	for _, c := range scan.Suites[tlswire.VersionTLS13] {
+		if slices.Contains(tlswire.Suites13Own, c) {
+			offer = append(offer, c)
+		}
+	}
+	return offer
 }

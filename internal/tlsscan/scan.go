@@ -134,22 +134,33 @@ func probeTLS13(ctx context.Context, dial Dialer, hello tlswire.Hello, then func
 	if err != nil {
 		return nil, err
 	}
-	conn, err := dial(ctx)
+	conn, err := send(ctx, dial, msg)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	if d, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(d)
-	}
-	if _, err := conn.Write(msg); err != nil {
-		return nil, err
-	}
 	f, err := tlswire.ReadFlight13(conn, msg, key)
 	if err == nil && then != nil {
 		then(conn, f)
 	}
 	return f, err
+}
+
+// send dials, sets the run's deadline on the connection and writes msg;
+// the caller closes the connection.
+func send(ctx context.Context, dial Dialer, msg []byte) (net.Conn, error) {
+	conn, err := dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	if _, err := conn.Write(msg); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }
 
 // probe is Probe, then (when the server answered the hello) then on the
@@ -169,17 +180,11 @@ func probe(ctx context.Context, dial Dialer, hello tlswire.Hello, stop tlswire.S
 	} else if msg, err = tlswire.ClientHello(hello); err != nil {
 		return nil, err
 	}
-	conn, err := dial(ctx)
+	conn, err := send(ctx, dial, msg)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	if d, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(d)
-	}
-	if _, err := conn.Write(msg); err != nil {
-		return nil, err
-	}
 	if hello.Version == tlswire.VersionSSL2 {
 		stop = tlswire.UntilSSLv2
 	}
