@@ -81,7 +81,7 @@ func help() map[string]string {
 		"reject-regex":    "The response must not match this Go regular expression; repeatable. Found, it is --mismatch-state at once.",
 		"http-status":     "Send an HTTP/1.1 GET (Host, Connection: close) and require its status code in RANGES, e.g. 200-299,301; another code is --mismatch-state, judged when the status line arrives. Perfdata http_status.",
 		"http-path":       "The path of the --http-status request.",
-		"http-host":       "The Host header of the --http-status request (default: -H, with the port when it is not 80, or 443 with --tls).",
+		"http-host":       "The Host header of the --http-status request (default: --sni with --tls, else -H; with the port when it is not 80, or 443 with --tls).",
 		"until":           "The response is complete when STRING arrives (same escapes as --send): it is judged then, instead of after --read-timeout. Over UDP one datagram is the response unless --until is given.",
 		"max-bytes":       "Read at most N bytes of response (suffixes K, M; at most 8M); reading stops earlier once every expectation matched.",
 		"read-timeout":    "When a response has arrived but does not meet the expectations yet, wait at most this long for more (as check_tcp does); then it is complete and a missing expectation is --mismatch-state. 0: judge the first data.",
