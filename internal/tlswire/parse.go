@@ -273,22 +273,37 @@ func parseServerHello(msg []byte, f *Flight) error {
 }
 
 func parseCertificates(msg []byte, f *Flight) error {
+	certs, err := certificateList(msg, false)
+	f.Certificates = append(f.Certificates, certs...)
+	return err
+}
+
+// certificateList reads the certificates of a Certificate message; tls13:
+// its TLS 1.3 form (a request context first, extensions after each entry).
+func certificateList(msg []byte, tls13 bool) ([][]byte, error) {
 	c := &cursor{b: msg}
+	if tls13 {
+		c.take(c.u8()) // certificate_request_context
+	}
+	var out [][]byte
 	list := &cursor{b: c.take(c.u24())}
 	for list.err == nil && len(list.b) > 0 {
 		der := list.take(list.u24())
+		if tls13 {
+			list.take(list.u16()) // extensions
+		}
 		if list.err != nil {
 			break
 		}
-		if len(f.Certificates) >= maxCerts {
-			return fmt.Errorf("more than %d certificates in the chain", maxCerts)
+		if len(out) >= maxCerts {
+			return out, fmt.Errorf("more than %d certificates in the chain", maxCerts)
 		}
-		f.Certificates = append(f.Certificates, der)
+		out = append(out, der)
 	}
 	if c.err != nil || list.err != nil {
-		return errors.New("malformed Certificate message")
+		return out, errors.New("malformed Certificate message")
 	}
-	return nil
+	return out, nil
 }
 
 // readSSLv2 reads an SSLv2 SERVER-HELLO after its 2-byte header.

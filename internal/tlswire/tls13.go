@@ -189,24 +189,9 @@ func serverHello13(msg []byte, f *Flight13) (*ecdh.PublicKey, error) {
 
 // certificates13 reads a TLS 1.3 Certificate message.
 func certificates13(msg []byte, f *Flight13) error {
-	c := &cursor{b: msg}
-	c.take(c.u8()) // certificate_request_context
-	list := &cursor{b: c.take(c.u24())}
-	for list.err == nil && len(list.b) > 0 {
-		der := list.take(list.u24())
-		list.take(list.u16()) // extensions
-		if list.err != nil {
-			break
-		}
-		if len(f.Certificates) >= maxCerts {
-			return fmt.Errorf("more than %d certificates in the chain", maxCerts)
-		}
-		f.Certificates = append(f.Certificates, der)
-	}
-	if c.err != nil || list.err != nil {
-		return errors.New("malformed Certificate message")
-	}
-	return nil
+	certs, err := certificateList(msg, true)
+	f.Certificates = append(f.Certificates, certs...)
+	return err
 }
 
 // recordKeys decrypts the server's handshake records.
